@@ -1,0 +1,321 @@
+//! Configuration in layers: defaults → optional file (`LINLI_CONFIG`, or
+//! `linli.toml` if present) → environment. Nested keys come from
+//! `LINLI_<SECTION>__<KEY>` (e.g. `LINLI_LIMITS__MAX_DEPTH=12`); the common
+//! ones also have short names (`LINLI_BIND`, `DATABASE_URL`, `REDIS_URL`,
+//! `LINLI_JWT_SECRET`, `LINLI_WECHAT_APPID`, …). Secrets are `SecretString`:
+//! their `Debug` is redacted, so they never reach a log.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Config {
+    pub env: Environment,
+    /// Address to listen on; port 0 picks a free one.
+    pub bind: String,
+    /// `sqlite://…` or `postgres://…`. Default: a SQLite file under `./data`.
+    pub database_url: Option<String>,
+    /// Sessions, rate limits and (later) the order queue. Default: in process.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key, so several deployments (or tests) can share one Redis.
+    pub redis_prefix: String,
+    /// The URL clients reach this server at (for upload URLs). Default: `http://<bind>`.
+    pub public_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub dev_login: Option<bool>,
+    pub seed_demo: Option<bool>,
+    pub jwt: JwtConfig,
+    pub wechat: WechatConfig,
+    pub limits: Limits,
+    /// Per-category overrides, e.g. `[orders.REPAIR] claim_minutes = 20`.
+    #[serde(default)]
+    pub orders: HashMap<String, CategoryDeadline>,
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct CategoryDeadline {
+    pub claim_minutes: Option<i64>,
+    pub complete_minutes: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct JwtConfig {
+    /// HS256 key. Required (≥ 32 bytes) in production; a random one per start otherwise.
+    pub secret: Option<SecretString>,
+    pub issuer: String,
+    pub audience: String,
+    /// At most 900 (15 minutes).
+    pub access_ttl_seconds: i64,
+    pub refresh_ttl_days: i64,
+    pub leeway_seconds: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct WechatConfig {
+    pub api_base: String,
+    pub appid: String,
+    pub secret: SecretString,
+    pub timeout_seconds: u64,
+}
+
+/// What one request may cost. Checked before execution.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_aliases: usize,
+    pub max_body_bytes: usize,
+    pub request_timeout_seconds: u64,
+    pub mutations_per_minute: u64,
+    /// Sign-ins per WeChat user per minute (keyed by openid, never by IP:
+    /// many residents share one carrier address).
+    pub logins_per_openid_per_minute: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration could not be read: {0}")]
+    Read(#[from] config::ConfigError),
+    #[error("refusing to start in production: {0}")]
+    Production(String),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+const DEFAULTS: &str = r#"
+env = "development"
+bind = "127.0.0.1:8080"
+redis_prefix = "linli"
+data_dir = "./data"
+log_format = "pretty"
+
+[jwt]
+issuer = "linli"
+audience = "linli-miniprogram"
+access_ttl_seconds = 900
+refresh_ttl_days = 30
+leeway_seconds = 5
+
+[wechat]
+api_base = "https://api.weixin.qq.com"
+appid = ""
+secret = ""
+timeout_seconds = 5
+
+[limits]
+max_depth = 10
+max_complexity = 1000
+max_aliases = 50
+max_body_bytes = 65536
+request_timeout_seconds = 10
+mutations_per_minute = 60
+logins_per_openid_per_minute = 10
+"#;
+
+/// Short environment names for the settings people set most.
+const ENV_ALIASES: &[(&str, &str)] = &[
+    ("LINLI_ENV", "env"),
+    ("LINLI_BIND", "bind"),
+    ("DATABASE_URL", "database_url"),
+    ("REDIS_URL", "redis_url"),
+    ("LINLI_REDIS_PREFIX", "redis_prefix"),
+    ("LINLI_PUBLIC_URL", "public_url"),
+    ("LINLI_DATA_DIR", "data_dir"),
+    ("LINLI_DEV_LOGIN", "dev_login"),
+    ("LINLI_SEED_DEMO", "seed_demo"),
+    ("LINLI_LOG_FORMAT", "log_format"),
+    ("LINLI_JWT_SECRET", "jwt.secret"),
+    ("LINLI_WECHAT_API_BASE", "wechat.api_base"),
+    ("LINLI_WECHAT_APPID", "wechat.appid"),
+    ("LINLI_WECHAT_SECRET", "wechat.secret"),
+];
+
+impl Config {
+    /// Reads defaults, then the file, then the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::load_from(std::env::vars().collect())
+    }
+
+    /// Same as [`Config::load`] with an explicit environment (for tests).
+    pub fn load_from(env: HashMap<String, String>) -> Result<Self, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        match env.get("LINLI_CONFIG") {
+            Some(path) => builder = builder.add_source(config::File::with_name(path).required(true)),
+            None => builder = builder.add_source(config::File::with_name("linli").required(false)),
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("LINLI")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(env.iter().filter(|(k, _)| k.contains("__")).map(|(k, v)| (k.clone(), v.clone())).collect())),
+        );
+        for (var, key) in ENV_ALIASES {
+            if let Some(value) = env.get(*var).filter(|v| !v.is_empty()) {
+                builder = builder.set_override(*key, value.as_str())?;
+            }
+        }
+        let config: Config = builder.build()?.try_deserialize()?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// The defaults alone, for tests and tools.
+    pub fn defaults() -> Result<Self, ConfigError> {
+        Self::load_from(HashMap::new())
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if !(60..=900).contains(&self.jwt.access_ttl_seconds) {
+            return Err(ConfigError::Invalid("jwt.access_ttl_seconds must be between 60 and 900".into()));
+        }
+        if self.jwt.refresh_ttl_days < 1 {
+            return Err(ConfigError::Invalid("jwt.refresh_ttl_days must be at least 1".into()));
+        }
+        if self.is_production() {
+            let secret_len = self.jwt.secret.as_ref().map_or(0, |s| s.expose_secret().len());
+            if secret_len < 32 {
+                return Err(ConfigError::Production("LINLI_JWT_SECRET must be set to at least 32 bytes".into()));
+            }
+            if self.database_url.is_none() {
+                return Err(ConfigError::Production("DATABASE_URL must be set".into()));
+            }
+            if self.redis_url.is_none() {
+                return Err(ConfigError::Production("REDIS_URL must be set".into()));
+            }
+            if self.dev_login == Some(true) {
+                return Err(ConfigError::Production("dev login cannot be turned on in production".into()));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == Environment::Production
+    }
+
+    pub fn dev_login_enabled(&self) -> bool {
+        !self.is_production() && self.dev_login.unwrap_or(true)
+    }
+
+    pub fn seed_demo_enabled(&self) -> bool {
+        !self.is_production() && self.seed_demo.unwrap_or(true)
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}/linli.db?mode=rwc", self.data_dir.display()))
+    }
+
+    pub fn order_deadlines(&self) -> Result<domain::orders::Deadlines, ConfigError> {
+        use domain::orders::OrderCategory;
+        let mut deadlines = domain::orders::Deadlines::default();
+        for (name, over) in &self.orders {
+            let category = OrderCategory::ALL
+                .iter()
+                .find(|c| c.as_str().eq_ignore_ascii_case(name))
+                .ok_or_else(|| ConfigError::Invalid(format!("orders.{name}: no such order category")))?;
+            for (minutes, map) in [(over.claim_minutes, &mut deadlines.claim), (over.complete_minutes, &mut deadlines.complete)] {
+                match minutes {
+                    Some(m) if m > 0 => {
+                        map.insert(*category, chrono::Duration::minutes(m));
+                    }
+                    Some(_) => return Err(ConfigError::Invalid(format!("orders.{name}: minutes must be positive"))),
+                    None => {}
+                }
+            }
+        }
+        Ok(deadlines)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_serve_on_8080_with_sqlite_and_dev_login() {
+        let c = Config::load_from(env(&[])).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:8080");
+        assert!(c.database_url().starts_with("sqlite://"));
+        assert!(c.dev_login_enabled());
+        assert!(c.redis_url.is_none());
+    }
+
+    #[test]
+    fn environment_overrides_defaults_and_nested_keys() {
+        let c = Config::load_from(env(&[
+            ("LINLI_BIND", "0.0.0.0:9000"),
+            ("DATABASE_URL", "postgres://x/y"),
+            ("LINLI_LIMITS__MAX_DEPTH", "7"),
+        ]))
+        .unwrap();
+        assert_eq!(c.bind, "0.0.0.0:9000");
+        assert_eq!(c.database_url(), "postgres://x/y");
+        assert_eq!(c.limits.max_depth, 7);
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_secret_database_and_redis() {
+        let err = Config::load_from(env(&[("LINLI_ENV", "production")])).unwrap_err();
+        assert!(err.to_string().contains("LINLI_JWT_SECRET"), "{err}");
+        let short = Config::load_from(env(&[("LINLI_ENV", "production"), ("LINLI_JWT_SECRET", "short")])).unwrap_err();
+        assert!(short.to_string().contains("32 bytes"));
+        let secret = "s".repeat(32);
+        let no_redis = Config::load_from(env(&[
+            ("LINLI_ENV", "production"),
+            ("LINLI_JWT_SECRET", &secret),
+            ("DATABASE_URL", "postgres://db/linli"),
+        ]))
+        .unwrap_err();
+        assert!(no_redis.to_string().contains("REDIS_URL"));
+        let ok = Config::load_from(env(&[
+            ("LINLI_ENV", "production"),
+            ("LINLI_JWT_SECRET", &secret),
+            ("DATABASE_URL", "postgres://db/linli"),
+            ("REDIS_URL", "redis://cache"),
+        ]))
+        .unwrap();
+        assert!(!ok.dev_login_enabled());
+    }
+
+    #[test]
+    fn secrets_do_not_appear_in_debug_output() {
+        let c = Config::load_from(env(&[("LINLI_JWT_SECRET", "a-very-secret-value-that-is-long-enough")])).unwrap();
+        assert!(!format!("{c:?}").contains("a-very-secret-value"));
+    }
+
+    #[test]
+    fn order_deadlines_can_be_overridden_per_category() {
+        let mut c = Config::defaults().unwrap();
+        c.orders.insert("REPAIR".into(), CategoryDeadline { claim_minutes: Some(15), complete_minutes: None });
+        let d = c.order_deadlines().unwrap();
+        assert_eq!(d.claim[&domain::orders::OrderCategory::Repair], chrono::Duration::minutes(15));
+        c.orders.insert("PLUMBING".into(), CategoryDeadline { claim_minutes: Some(15), complete_minutes: None });
+        assert!(c.order_deadlines().is_err());
+    }
+}

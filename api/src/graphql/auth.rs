@@ -1,0 +1,81 @@
+//! Sign-in from the mini-program, sessions, and the signed-in user.
+
+use async_graphql::{Context, Object, Result, SimpleObject};
+
+use super::types::User;
+use super::{OrGql, actor, auth_service, authenticated, domain};
+
+#[derive(Default)]
+pub struct AuthQuery;
+
+#[derive(Default)]
+pub struct AuthMutation;
+
+/// Tokens for the mini-program. Send `accessToken` as `Authorization: Bearer …`;
+/// before it expires (`expiresIn` seconds), trade `refreshToken` for a new pair.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    access_token: String,
+    refresh_token: String,
+    expires_in: i64,
+    user: User,
+}
+
+async fn payload(ctx: &Context<'_>, p: crate::auth::AuthPayload) -> Result<AuthPayload> {
+    let actor = domain(ctx).actor(p.user.id).await.gql()?;
+    Ok(AuthPayload {
+        access_token: p.access_token,
+        refresh_token: p.refresh_token,
+        expires_in: p.expires_in,
+        user: User { user: p.user, memberships: actor.memberships().cloned().collect() },
+    })
+}
+
+#[Object]
+impl AuthQuery {
+    /// Who you are and where you belong.
+    async fn me(&self, ctx: &Context<'_>) -> Result<User> {
+        let actor = actor(ctx).await?;
+        let user = domain(ctx).user(actor.user_id).await.gql()?;
+        Ok(User { user, memberships: actor.memberships().cloned().collect() })
+    }
+}
+
+#[Object]
+impl AuthMutation {
+    /// Signs in with the code from `wx.login` (or `dev:<openid>` where dev login is on).
+    /// The first sign-in creates the user.
+    async fn wechat_login(&self, ctx: &Context<'_>, code: String) -> Result<AuthPayload> {
+        let p = auth_service(ctx).wechat_login(domain(ctx), &code).await.gql()?;
+        payload(ctx, p).await
+    }
+
+    /// Trades a refresh token for a new pair. Each refresh token works once;
+    /// presenting a used one ends the whole session.
+    async fn refresh_session(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
+        let p = auth_service(ctx).refresh(domain(ctx), &refresh_token).await.gql()?;
+        payload(ctx, p).await
+    }
+
+    /// Ends this session now; its tokens stop working.
+    async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
+        let who = authenticated(ctx)?;
+        auth_service(ctx).logout(domain(ctx), who).await.gql()?;
+        Ok(true)
+    }
+
+    /// Stores the verified phone behind a code from the phone-number button.
+    async fn bind_phone(&self, ctx: &Context<'_>, code: String) -> Result<User> {
+        let actor = actor(ctx).await?;
+        let phone = auth_service(ctx).wechat.phone_number(code.trim()).await.gql()?;
+        let user = domain(ctx).set_verified_phone(actor.user_id, &phone).await.gql()?;
+        Ok(User { user, memberships: actor.memberships().cloned().collect() })
+    }
+
+    /// The name neighbours and helpers see (at most 30 characters).
+    async fn set_display_name(&self, ctx: &Context<'_>, display_name: String) -> Result<User> {
+        let actor = actor(ctx).await?;
+        let user = domain(ctx).set_display_name(actor.user_id, &display_name).await.gql()?;
+        Ok(User { user, memberships: actor.memberships().cloned().collect() })
+    }
+}

@@ -1,0 +1,146 @@
+//! The GraphQL contract. Resolvers are thin: authenticate, parse, call one
+//! domain service, wrap the result. One module per area, merged here.
+
+mod auth;
+mod limits;
+mod loaders;
+mod orders;
+mod org;
+mod types;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Schema, SchemaBuilder};
+
+use domain::{Actor, Domain, DomainError, DomainResult};
+
+use crate::auth::{AuthService, Authenticated};
+use crate::config::Config;
+
+pub use limits::LimitsExtension;
+pub use loaders::with_request_loaders;
+
+#[derive(MergedObject, Default)]
+pub struct Query(auth::AuthQuery, org::OrgQuery, orders::OrderQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(auth::AuthMutation, org::OrgMutation, orders::OrderMutation);
+
+pub type LinliSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// The schema without its runtime data: enough to print the SDL.
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+}
+
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}
+
+pub fn build_schema(config: &Config, domain: Domain, auth: Arc<AuthService>) -> LinliSchema {
+    let mut builder = schema_builder()
+        .data(domain)
+        .data(auth)
+        .limit_depth(config.limits.max_depth)
+        .limit_complexity(config.limits.max_complexity)
+        .extension(LimitsExtension::new(config.limits.clone()));
+    if config.is_production() {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// Facts about one HTTP request, shared between the handler and the schema.
+#[derive(Default)]
+pub struct RequestMeta {
+    /// Set once the operation starts executing: errors before then are
+    /// request errors (HTTP 4xx under `application/graphql-response+json`).
+    pub executing: AtomicBool,
+    pub operation: std::sync::Mutex<Option<String>>,
+}
+
+impl RequestMeta {
+    pub fn started(&self) -> bool {
+        self.executing.load(Ordering::SeqCst)
+    }
+}
+
+/// Who is asking, resolved before execution. `Err` keeps why a presented
+/// token was refused, so resolvers that need a user can say so.
+pub struct RequestAuth {
+    pub result: DomainResult<Option<Authenticated>>,
+    actor: tokio::sync::OnceCell<Actor>,
+}
+
+impl RequestAuth {
+    pub fn new(result: DomainResult<Option<Authenticated>>) -> Self {
+        Self { result, actor: tokio::sync::OnceCell::new() }
+    }
+}
+
+/// The one mapping from domain errors to GraphQL errors.
+pub fn gql_error(err: DomainError) -> async_graphql::Error {
+    if let DomainError::Internal(cause) = &err {
+        tracing::error!(%cause, "internal error");
+    }
+    let code = err.code();
+    let field = match &err {
+        DomainError::BadInput { field, .. } => Some(*field),
+        _ => None,
+    };
+    async_graphql::Error::new(err.public_message()).extend_with(|_, ext| {
+        ext.set("code", code);
+        if let Some(field) = field {
+            ext.set("field", field);
+        }
+    })
+}
+
+pub trait OrGql<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> OrGql<T> for DomainResult<T> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(gql_error)
+    }
+}
+
+pub(crate) fn domain<'a>(ctx: &Context<'a>) -> &'a Domain {
+    ctx.data_unchecked::<Domain>()
+}
+
+pub(crate) fn auth_service<'a>(ctx: &Context<'a>) -> &'a Arc<AuthService> {
+    ctx.data_unchecked::<Arc<AuthService>>()
+}
+
+/// The signed-in user, or `UNAUTHENTICATED` with the reason.
+pub(crate) fn authenticated<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Authenticated> {
+    match ctx.data_opt::<RequestAuth>().map(|a| &a.result) {
+        Some(Ok(Some(who))) => Ok(who),
+        Some(Err(e)) => Err(gql_error(clone_auth_error(e))),
+        _ => Err(gql_error(DomainError::Unauthenticated(
+            "sign in first: send `Authorization: Bearer <accessToken>`".into(),
+        ))),
+    }
+}
+
+fn clone_auth_error(e: &DomainError) -> DomainError {
+    match e {
+        DomainError::Unavailable(m) => DomainError::Unavailable(m.clone()),
+        other => DomainError::Unauthenticated(other.public_message()),
+    }
+}
+
+/// The signed-in user's roles, loaded once per request.
+pub(crate) async fn actor<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Actor> {
+    let who = authenticated(ctx)?;
+    let auth = ctx.data_unchecked::<RequestAuth>();
+    auth.actor.get_or_try_init(|| domain(ctx).actor(who.user_id)).await.map_err(gql_error)
+}
+
+/// GraphQL ids are decimal strings of database ids; anything else is not found.
+pub(crate) fn parse_id(id: &async_graphql::ID, what: &'static str) -> async_graphql::Result<i64> {
+    id.parse::<i64>().map_err(|_| gql_error(DomainError::NotFound(what)))
+}

@@ -1,0 +1,174 @@
+//! Service orders: 点单 → 派单 → 接单 → 办结 → 审定 → 评单.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, ID, InputObject, Object, Result};
+
+use domain::orders as d;
+use domain::pagination::PageRequest;
+
+use super::types::{Counted, Order, OrderCategory, OrderStatus, page_to_connection};
+use super::{OrGql, actor, domain, parse_id};
+
+#[derive(Default)]
+pub struct OrderQuery;
+
+#[derive(Default)]
+pub struct OrderMutation;
+
+#[derive(InputObject)]
+pub struct PlaceOrderInput {
+    community_id: ID,
+    category: OrderCategory,
+    /// At most 100 characters.
+    title: String,
+    /// At most 2000 characters.
+    description: String,
+    /// Defaults to the resident's address on file.
+    address: Option<String>,
+    /// Defaults to the resident's phone on file.
+    contact_phone: Option<String>,
+    /// At most 9: URLs from `POST /uploads`, or https URLs.
+    #[graphql(default)]
+    photo_urls: Vec<String>,
+    /// The resident this is for, when a grid worker or secretary places it (代点单).
+    on_behalf_of: Option<ID>,
+    /// Send the same key when retrying: the order is placed once.
+    idempotency_key: Option<String>,
+}
+
+#[derive(InputObject, Default)]
+pub struct OrderFilter {
+    community_id: Option<ID>,
+    status: Option<OrderStatus>,
+    category: Option<OrderCategory>,
+    /// Placed by me or for me.
+    #[graphql(default)]
+    mine: bool,
+    #[graphql(default)]
+    claimed_by_me: bool,
+}
+
+type OrderConnection = Connection<String, Order, Counted>;
+
+fn connection(page: domain::pagination::Page<d::Order>) -> OrderConnection {
+    page_to_connection(page, |o| o.id, Order)
+}
+
+#[Object]
+impl OrderQuery {
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        domain(ctx).order(actor, parse_id(&id, "order")?).await.map(Order).gql()
+    }
+
+    /// Orders you may see, newest first. `first` is 1–100 (default 20).
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrderFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<OrderConnection> {
+        let actor = actor(ctx).await?;
+        let f = filter.unwrap_or_default();
+        let filter = d::OrderFilter {
+            community_id: f.community_id.as_ref().map(|c| parse_id(c, "community")).transpose()?,
+            status: f.status.map(Into::into),
+            category: f.category.map(Into::into),
+            mine: f.mine,
+            claimed_by_me: f.claimed_by_me,
+        };
+        let page = PageRequest::new(first, after.as_deref()).gql()?;
+        domain(ctx).orders(actor, filter, page).await.map(connection).gql()
+    }
+
+    /// The community's open pool, oldest first: what members can claim now.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn order_pool(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<OrderConnection> {
+        let actor = actor(ctx).await?;
+        let page = PageRequest::new(first, after.as_deref()).gql()?;
+        domain(ctx).order_pool(actor, parse_id(&community_id, "community")?, page).await.map(connection).gql()
+    }
+}
+
+#[Object]
+impl OrderMutation {
+    /// A resident describes a need (点单), or a grid worker or secretary does
+    /// it for them (代点单).
+    async fn place_order(&self, ctx: &Context<'_>, input: PlaceOrderInput) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let place = d::PlaceOrder {
+            community_id: parse_id(&input.community_id, "community")?,
+            category: input.category.into(),
+            title: input.title,
+            description: input.description,
+            address: input.address,
+            contact_phone: input.contact_phone,
+            photo_urls: input.photo_urls,
+            on_behalf_of: input.on_behalf_of.as_ref().map(|u| parse_id(u, "user")).transpose()?,
+        };
+        domain(ctx).place_order(actor, place, input.idempotency_key.as_deref()).await.map(Order).gql()
+    }
+
+    /// Publishes to the open pool, or assigns to a named member (派单).
+    async fn dispatch_order(&self, ctx: &Context<'_>, order_id: ID, assignee_id: Option<ID>) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let assignee = assignee_id.as_ref().map(|a| parse_id(a, "user")).transpose()?;
+        domain(ctx).dispatch_order(actor, parse_id(&order_id, "order")?, assignee).await.map(Order).gql()
+    }
+
+    /// Takes an order (接单). Exactly one claimant wins; the rest get `ALREADY_CLAIMED`.
+    async fn claim_order(&self, ctx: &Context<'_>, order_id: ID) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        domain(ctx).claim_order(actor, parse_id(&order_id, "order")?).await.map(Order).gql()
+    }
+
+    /// Reports the work done (办结), for the secretary to approve.
+    async fn complete_order(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        note: String,
+        photo_urls: Option<Vec<String>>,
+    ) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let photos = photo_urls.unwrap_or_default();
+        domain(ctx).complete_order(actor, parse_id(&order_id, "order")?, &note, &photos).await.map(Order).gql()
+    }
+
+    /// The secretary approves the completed work (审定); only then does it count.
+    async fn approve_order(&self, ctx: &Context<'_>, order_id: ID) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        domain(ctx).approve_order(actor, parse_id(&order_id, "order")?).await.map(Order).gql()
+    }
+
+    /// Sends the work back to the claimant with a reason.
+    async fn reject_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        domain(ctx).reject_order(actor, parse_id(&order_id, "order")?, &reason).await.map(Order).gql()
+    }
+
+    /// The resident (or whoever placed it for them) rates approved work, 1–5 stars (评单).
+    async fn rate_order(&self, ctx: &Context<'_>, order_id: ID, stars: i32, comment: Option<String>) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        domain(ctx).rate_order(actor, parse_id(&order_id, "order")?, stars, comment).await.map(Order).gql()
+    }
+
+    async fn cancel_order(&self, ctx: &Context<'_>, order_id: ID, reason: Option<String>) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        domain(ctx).cancel_order(actor, parse_id(&order_id, "order")?, reason).await.map(Order).gql()
+    }
+
+    /// Hands what the community cannot solve to the street (吹哨).
+    async fn escalate_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        domain(ctx).escalate_order(actor, parse_id(&order_id, "order")?, &reason).await.map(Order).gql()
+    }
+}

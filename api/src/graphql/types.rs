@@ -1,0 +1,342 @@
+//! Output types. Each wraps a domain value; none is derived from a database
+//! row, so openids and internal columns cannot leak.
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use domain::orders as d;
+use domain::org as o;
+
+use super::loaders::{CommunityLoader, HistoryLoader, PersonLoader};
+use super::{actor, gql_error};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::org::Role")]
+pub enum Role {
+    Resident,
+    PartyMember,
+    Volunteer,
+    GridWorker,
+    Secretary,
+    CanteenOperator,
+    StreetReviewer,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::orders::OrderStatus")]
+pub enum OrderStatus {
+    Submitted,
+    Open,
+    Assigned,
+    Claimed,
+    AwaitingApproval,
+    Approved,
+    Closed,
+    Cancelled,
+    Escalated,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::orders::OrderCategory")]
+pub enum OrderCategory {
+    Repair,
+    LegalAid,
+    Employment,
+    SocialSecurity,
+    ElderlyCare,
+    Tutoring,
+    Health,
+    Environment,
+    Dispute,
+    Other,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::org::JoinStatus")]
+pub enum JoinStatus {
+    Pending,
+    Approved,
+    Declined,
+}
+
+/// The signed-in user.
+pub struct User {
+    pub user: o::User,
+    pub memberships: Vec<o::Membership>,
+}
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        self.user.id.into()
+    }
+
+    async fn display_name(&self) -> &str {
+        &self.user.display_name
+    }
+
+    /// Your own phone, in full.
+    async fn phone(&self) -> Option<&str> {
+        self.user.phone.as_deref()
+    }
+
+    /// Whether the phone came from WeChat's phone-number button.
+    async fn phone_verified(&self) -> bool {
+        self.user.phone_verified
+    }
+
+    async fn memberships(&self) -> Vec<Membership> {
+        self.memberships.iter().cloned().map(Membership).collect()
+    }
+}
+
+pub struct Membership(pub o::Membership);
+
+#[Object]
+impl Membership {
+    async fn community(&self) -> Community {
+        Community(o::Community { id: self.0.community_id, name: self.0.community_name.clone(), street_id: 0 })
+    }
+
+    async fn roles(&self) -> Vec<Role> {
+        self.0.roles.iter().map(|r| (*r).into()).collect()
+    }
+}
+
+pub struct Community(pub o::Community);
+
+#[Object]
+impl Community {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+}
+
+/// Another person, as much as others may see: a name.
+#[derive(SimpleObject, Clone)]
+pub struct Person {
+    pub id: ID,
+    pub display_name: String,
+}
+
+impl From<o::UserSummary> for Person {
+    fn from(u: o::UserSummary) -> Self {
+        Self { id: u.id.into(), display_name: u.display_name }
+    }
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct Rating {
+    pub stars: i32,
+    pub comment: Option<String>,
+}
+
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct OrderEvent {
+    #[graphql(skip)]
+    pub actor_id: i64,
+    pub from_status: Option<OrderStatus>,
+    pub to_status: OrderStatus,
+    pub at: DateTime<Utc>,
+    /// The reason, completion note or rating given with the change.
+    pub note: Option<String>,
+}
+
+#[ComplexObject]
+impl OrderEvent {
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        ctx.data_unchecked::<DataLoader<PersonLoader>>().load_one(self.actor_id).await
+    }
+}
+
+impl From<d::OrderEvent> for OrderEvent {
+    fn from(e: d::OrderEvent) -> Self {
+        Self {
+            actor_id: e.actor_id,
+            from_status: e.from_status.map(Into::into),
+            to_status: e.to_status.into(),
+            at: e.at,
+            note: e.note,
+        }
+    }
+}
+
+pub struct Order(pub d::Order);
+
+impl From<d::Order> for Order {
+    fn from(o: d::Order) -> Self {
+        Self(o)
+    }
+}
+
+async fn person(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Person>> {
+    match id {
+        Some(id) => ctx.data_unchecked::<DataLoader<PersonLoader>>().load_one(id).await,
+        None => Ok(None),
+    }
+}
+
+#[Object]
+impl Order {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+
+    async fn status(&self) -> OrderStatus {
+        self.0.status.into()
+    }
+
+    async fn category(&self) -> OrderCategory {
+        self.0.category.into()
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// In full for the resident, whoever placed it, the helper while it is
+    /// theirs, and the community's grid workers and secretaries; cut to the
+    /// building for everyone else.
+    async fn address(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(self.0.contact_for(actor(ctx).await?).address)
+    }
+
+    /// In full for the same people as `address`; `138****5678` for everyone else.
+    async fn contact_phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(self.0.contact_for(actor(ctx).await?).phone)
+    }
+
+    /// Whether `address` and `contactPhone` are masked for you.
+    async fn contact_masked(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.0.contact_for(actor(ctx).await?).masked)
+    }
+
+    async fn photo_urls(&self) -> &[String] {
+        &self.0.photo_urls
+    }
+
+    async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
+        ctx.data_unchecked::<DataLoader<CommunityLoader>>()
+            .load_one(self.0.community_id)
+            .await?
+            .map(Community)
+            .ok_or_else(|| gql_error(domain::DomainError::NotFound("community")))
+    }
+
+    async fn placed_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, Some(self.0.placed_by)).await
+    }
+
+    /// The resident a grid worker or secretary placed this for (代点单).
+    async fn on_behalf_of(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, self.0.on_behalf_of).await
+    }
+
+    async fn assignee(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, self.0.assignee_id).await
+    }
+
+    async fn claimant(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, self.0.claimant_id).await
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// Set when the order is dispatched: claim by then.
+    async fn claim_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.claim_due_at
+    }
+
+    /// Set when the order is claimed: finish by then.
+    async fn complete_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.complete_due_at
+    }
+
+    async fn completion_note(&self) -> Option<&str> {
+        self.0.completion_note.as_deref()
+    }
+
+    async fn completion_photo_urls(&self) -> &[String] {
+        &self.0.completion_photo_urls
+    }
+
+    async fn rating(&self) -> Option<Rating> {
+        self.0.rating.as_ref().map(|r| Rating { stars: r.stars, comment: r.comment.clone() })
+    }
+
+    /// Every change, oldest first: who, when, from what to what, and why.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
+        let events = ctx.data_unchecked::<DataLoader<HistoryLoader>>().load_one(self.0.id).await?.unwrap_or_default();
+        Ok(events.into_iter().map(Into::into).collect())
+    }
+}
+
+/// Extra fields on every connection.
+#[derive(SimpleObject)]
+pub struct Counted {
+    pub total_count: u64,
+}
+
+pub struct JoinRequest(pub o::JoinRequest);
+
+#[Object]
+impl JoinRequest {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+
+    async fn status(&self) -> JoinStatus {
+        self.0.status.into()
+    }
+
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
+        ctx.data_unchecked::<DataLoader<CommunityLoader>>()
+            .load_one(self.0.community_id)
+            .await?
+            .map(Community)
+            .ok_or_else(|| gql_error(domain::DomainError::NotFound("community")))
+    }
+
+    async fn applicant(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, Some(self.0.user_id)).await
+    }
+}
+
+pub(crate) fn page_to_connection<T, N: async_graphql::OutputType>(
+    page: domain::pagination::Page<T>,
+    id_of: impl Fn(&T) -> i64,
+    wrap: impl Fn(T) -> N,
+) -> async_graphql::connection::Connection<String, N, Counted> {
+    use async_graphql::connection::{Connection, Edge};
+    let mut connection =
+        Connection::with_additional_fields(page.has_previous_page, page.has_next_page, Counted { total_count: page.total_count });
+    connection.edges.extend(
+        page.items.into_iter().map(|item| Edge::new(domain::pagination::encode_cursor(id_of(&item)), wrap(item))),
+    );
+    connection
+}
+

@@ -1,0 +1,16 @@
+//! linli's server: HTTP and GraphQL over the domain, sessions in Redis (or in
+//! process), and the WeChat client.
+
+pub mod auth;
+pub mod config;
+pub mod graphql;
+mod http;
+pub mod metrics;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+mod uploads;
+pub mod wechat;
+
+pub use config::Config;
+pub use startup::Application;

@@ -1,0 +1,142 @@
+//! Wiring: configuration → database (migrated, seeded) → session store →
+//! schema → HTTP server. Everything is built once here and shared with the
+//! workers; nothing is created inside the `HttpServer::new` closure.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm_migration::MigratorTrait;
+
+use domain::{Clock, Domain, Settings, SystemClock};
+
+use crate::auth::{AuthService, Tokens, secret_bytes};
+use crate::config::Config;
+use crate::graphql::{LinliSchema, build_schema};
+use crate::metrics::Metrics;
+use crate::store::{MemoryStore, RedisStore, SessionStore};
+use crate::wechat::WechatClient;
+use crate::{http, uploads};
+
+pub struct AppState {
+    pub schema: LinliSchema,
+    pub domain: Domain,
+    pub auth: Arc<AuthService>,
+    pub config: Config,
+    pub metrics: Metrics,
+    pub upload_dir: PathBuf,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Application::build`], with the clock the rules use (tests move it).
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let metrics = Metrics::new().context("metrics registry")?;
+        tokio::fs::create_dir_all(&config.data_dir)
+            .await
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        let db = connect_database(&config.database_url(), &metrics).await?;
+        migrations::Migrator::up(&db, None).await.context("applying migrations")?;
+
+        let store: Arc<dyn SessionStore> = match &config.redis_url {
+            Some(url) => Arc::new(RedisStore::connect(url, &config.redis_prefix).await.context("connecting to Redis")?),
+            None => Arc::new(MemoryStore::default()),
+        };
+
+        let listener = TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
+        let address = listener.local_addr()?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let settings = Settings {
+            upload_url_prefix: format!("{public_url}/uploads/"),
+            order_deadlines: config.order_deadlines()?,
+        };
+        let domain = Domain::new(db, clock, settings);
+        if config.seed_demo_enabled() && domain.seed_demo().await.context("seeding demo data")? {
+            tracing::info!("seeded the demo communities (龙头街道: 城南社区, 城北社区)");
+        }
+
+        let wechat = WechatClient::new(&config.wechat).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let tokens = Tokens::new(&config, &secret_bytes(&config));
+        let auth = Arc::new(AuthService::new(&config, tokens, store, wechat));
+        let schema = build_schema(&config, domain.clone(), auth.clone());
+        let upload_dir = config.data_dir.join("uploads");
+        tokio::fs::create_dir_all(&upload_dir).await.context("creating the uploads directory")?;
+
+        let state = web::Data::new(AppState { schema, domain, auth, config: config.clone(), metrics, upload_dir });
+        let app_state = state.clone();
+        let body_limit = config.limits.max_body_bytes;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(web::PayloadConfig::new(body_limit))
+                .service(
+                    web::resource("/graphql")
+                        .route(web::post().to(http::graphql_post))
+                        .route(web::get().to(http::graphql_get))
+                        .default_service(web::to(http::method_not_allowed)),
+                )
+                .route("/healthz", web::get().to(http::healthz))
+                .route("/readyz", web::get().to(http::readyz))
+                .route("/metrics", web::get().to(http::metrics))
+                .route("/uploads", web::post().to(uploads::upload))
+                .route("/uploads/{name}", web::get().to(uploads::serve))
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        tracing::info!(%address, env = ?config.env, "linli listening");
+        Ok(Self { port: address.port(), server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn domain(&self) -> &Domain {
+        &self.state.domain
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn connect_database(url: &str, metrics: &Metrics) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options.sqlx_logging(false).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        // SQLite has one writer: one connection serialises writes instead of
+        // failing them with "database is locked".
+        options.max_connections(1).min_connections(1);
+        options.map_sqlx_sqlite_opts(|o| {
+            o.foreign_keys(true)
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(5))
+        });
+    } else {
+        options.max_connections(20).min_connections(1);
+    }
+    let mut db = Database::connect(options).await.context("connecting to the database")?;
+    let counter = metrics.clone();
+    db.set_metric_callback(move |_| counter.sql_statement());
+    Ok(db)
+}

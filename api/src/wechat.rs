@@ -1,0 +1,211 @@
+//! WeChat's server APIs: `jscode2session` for sign-in, `stable_token` for the
+//! server's access token, `getuserphonenumber` for the phone button. The base
+//! URL is configurable so tests talk to a local fake.
+//!
+//! `session_key` is read and dropped here: it never leaves the server and is
+//! never logged.
+
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use domain::{DomainError, DomainResult};
+
+use crate::config::WechatConfig;
+
+pub struct WechatClient {
+    http: reqwest::Client,
+    base: String,
+    appid: String,
+    secret: SecretString,
+    token: Mutex<Option<(String, Instant)>>,
+}
+
+#[derive(Debug)]
+pub struct CodeSession {
+    pub openid: String,
+    pub unionid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CodeSessionReply {
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+    openid: Option<String>,
+    unionid: Option<String>,
+    // Deliberately not kept: `session_key`.
+}
+
+#[derive(Deserialize)]
+struct TokenReply {
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+    access_token: Option<String>,
+    expires_in: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct PhoneReply {
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+    phone_info: Option<PhoneInfo>,
+}
+
+#[derive(Deserialize)]
+struct PhoneInfo {
+    #[serde(rename = "purePhoneNumber")]
+    pure_phone_number: String,
+    #[serde(rename = "countryCode")]
+    country_code: String,
+    watermark: Watermark,
+}
+
+#[derive(Deserialize)]
+struct Watermark {
+    appid: String,
+}
+
+/// WeChat's error codes, as our users should hear them.
+fn wechat_error(api: &str, errcode: i64, errmsg: &str) -> DomainError {
+    match errcode {
+        40029 => DomainError::Unauthenticated(
+            "the WeChat sign-in code is invalid or was already used; call wx.login and try again".into(),
+        ),
+        45011 => DomainError::RateLimited("WeChat is limiting sign-ins for this user; wait a minute and try again".into()),
+        40226 => DomainError::forbidden("WeChat has blocked this account as high-risk"),
+        -1 => DomainError::Unavailable("WeChat is busy; please try again in a moment".into()),
+        _ => {
+            // 40013/41002/41004/41008 and the like: our configuration, not the user's doing.
+            tracing::error!(api, errcode, errmsg, "WeChat refused a call");
+            DomainError::internal(format!("WeChat {api} errcode {errcode}"))
+        }
+    }
+}
+
+fn transport(api: &str, err: reqwest::Error) -> DomainError {
+    tracing::warn!(api, error = %err, "WeChat unreachable");
+    DomainError::Unavailable("WeChat cannot be reached right now; please try again in a moment".into())
+}
+
+impl WechatClient {
+    pub fn new(config: &WechatConfig) -> DomainResult<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(config.timeout_seconds))
+            .build()
+            .map_err(DomainError::internal)?;
+        Ok(Self {
+            http,
+            base: config.api_base.trim_end_matches('/').to_owned(),
+            appid: config.appid.clone(),
+            secret: config.secret.clone(),
+            token: Mutex::new(None),
+        })
+    }
+
+    pub async fn code_to_session(&self, code: &str) -> DomainResult<CodeSession> {
+        let api = "jscode2session";
+        let reply: CodeSessionReply = self
+            .http
+            .get(format!("{}/sns/jscode2session", self.base))
+            .query(&[
+                ("appid", self.appid.as_str()),
+                ("secret", self.secret.expose_secret()),
+                ("js_code", code),
+                ("grant_type", "authorization_code"),
+            ])
+            .send()
+            .await
+            .map_err(|e| transport(api, e))?
+            .json()
+            .await
+            .map_err(|e| transport(api, e))?;
+        if reply.errcode != 0 {
+            return Err(wechat_error(api, reply.errcode, &reply.errmsg));
+        }
+        let openid = reply.openid.filter(|o| !o.is_empty()).ok_or_else(|| DomainError::internal("jscode2session without openid"))?;
+        Ok(CodeSession { openid, unionid: reply.unionid })
+    }
+
+    /// The server's access token, cached until shortly before it expires.
+    async fn access_token(&self, force_refresh: bool) -> DomainResult<String> {
+        let mut cached = self.token.lock().await;
+        if !force_refresh {
+            if let Some((token, until)) = cached.as_ref() {
+                if Instant::now() < *until {
+                    return Ok(token.clone());
+                }
+            }
+        }
+        let api = "stable_token";
+        let reply: TokenReply = self
+            .http
+            .post(format!("{}/cgi-bin/stable_token", self.base))
+            .json(&serde_json::json!({
+                "grant_type": "client_credential",
+                "appid": self.appid,
+                "secret": self.secret.expose_secret(),
+                "force_refresh": force_refresh,
+            }))
+            .send()
+            .await
+            .map_err(|e| transport(api, e))?
+            .json()
+            .await
+            .map_err(|e| transport(api, e))?;
+        if reply.errcode != 0 {
+            return Err(wechat_error(api, reply.errcode, &reply.errmsg));
+        }
+        let token = reply.access_token.ok_or_else(|| DomainError::internal("stable_token without access_token"))?;
+        let lifetime = Duration::from_secs(reply.expires_in.unwrap_or(7200).saturating_sub(300).max(60));
+        *cached = Some((token.clone(), Instant::now() + lifetime));
+        Ok(token)
+    }
+
+    /// The verified phone number behind a phone-button code.
+    pub async fn phone_number(&self, code: &str) -> DomainResult<String> {
+        let api = "getuserphonenumber";
+        let mut force_refresh = false;
+        loop {
+            let token = self.access_token(force_refresh).await?;
+            let reply: PhoneReply = self
+                .http
+                .post(format!("{}/wxa/business/getuserphonenumber", self.base))
+                .query(&[("access_token", token.as_str())])
+                .json(&serde_json::json!({ "code": code }))
+                .send()
+                .await
+                .map_err(|e| transport(api, e))?
+                .json()
+                .await
+                .map_err(|e| transport(api, e))?;
+            match reply.errcode {
+                0 => {}
+                40001 | 42001 if !force_refresh => {
+                    force_refresh = true;
+                    continue;
+                }
+                40029 => {
+                    return Err(DomainError::bad_input("code", "the phone-number code is invalid or was already used; tap the button again"));
+                }
+                other => return Err(wechat_error(api, other, &reply.errmsg)),
+            }
+            let info = reply.phone_info.ok_or_else(|| DomainError::internal("getuserphonenumber without phone_info"))?;
+            if info.watermark.appid != self.appid {
+                tracing::error!("getuserphonenumber watermark names another app");
+                return Err(DomainError::forbidden("this phone number was issued to another app"));
+            }
+            if info.country_code != "86" {
+                return Err(DomainError::bad_input("code", "only mainland China mobile numbers can be bound"));
+            }
+            return Ok(info.pure_phone_number);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "orders")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub community_id: i64,
+    pub category: String,
+    pub title: String,
+    pub description: String,
+    pub address: Option<String>,
+    pub contact_phone: Option<String>,
+    /// JSON array of URLs.
+    pub photo_urls: String,
+    pub placed_by: i64,
+    pub on_behalf_of: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub claimant_id: Option<i64>,
+    pub status: String,
+    pub claim_due_at: Option<DateTimeUtc>,
+    pub complete_due_at: Option<DateTimeUtc>,
+    pub completion_note: Option<String>,
+    /// JSON array of URLs.
+    pub completion_photo_urls: Option<String>,
+    pub rating_stars: Option<i32>,
+    pub rating_comment: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

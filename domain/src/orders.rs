@@ -1,0 +1,768 @@
+//! Service orders: a resident orders (点单), the community dispatches (派单),
+//! a party member or volunteer claims (接单) and completes (办结), the
+//! secretary approves (审定), the resident rates (评单).
+//!
+//! One explicit state machine ([`next_status`]); every change is a
+//! conditional update on the status it was read in, plus an event row, in one
+//! transaction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::IntoCondition;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::entities::{community, order, order_event, user};
+use crate::error::{DomainError, DomainResult};
+use crate::org::{Actor, Role};
+use crate::pagination::{Page, PageRequest};
+use crate::{Domain, idempotency, privacy, validate};
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> DomainResult<Self> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(DomainError::internal(format!("unknown {} {other}", stringify!($name)))),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Kinds of need seen in the communities' reports.
+    OrderCategory {
+        Repair = "REPAIR",
+        LegalAid = "LEGAL_AID",
+        Employment = "EMPLOYMENT",
+        SocialSecurity = "SOCIAL_SECURITY",
+        ElderlyCare = "ELDERLY_CARE",
+        Tutoring = "TUTORING",
+        Health = "HEALTH",
+        Environment = "ENVIRONMENT",
+        Dispute = "DISPUTE",
+        Other = "OTHER",
+    }
+);
+
+string_enum!(
+    OrderStatus {
+        Submitted = "SUBMITTED",
+        Open = "OPEN",
+        Assigned = "ASSIGNED",
+        Claimed = "CLAIMED",
+        AwaitingApproval = "AWAITING_APPROVAL",
+        Approved = "APPROVED",
+        Closed = "CLOSED",
+        Cancelled = "CANCELLED",
+        Escalated = "ESCALATED",
+    }
+);
+
+/// What someone does to an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderAction {
+    /// To the open pool.
+    Publish,
+    /// To a named party member or volunteer.
+    Assign,
+    Claim,
+    Complete,
+    Approve,
+    Reject,
+    Rate,
+    Cancel,
+    Escalate,
+}
+
+/// The state machine: where an action takes an order, or `None` when the
+/// action is not allowed in that state.
+pub fn next_status(from: OrderStatus, action: OrderAction) -> Option<OrderStatus> {
+    use OrderAction as A;
+    use OrderStatus as S;
+    let before_claim = matches!(from, S::Submitted | S::Open | S::Assigned);
+    match action {
+        A::Publish if before_claim => Some(S::Open),
+        A::Assign if before_claim => Some(S::Assigned),
+        A::Claim if matches!(from, S::Open | S::Assigned) => Some(S::Claimed),
+        A::Complete if from == S::Claimed => Some(S::AwaitingApproval),
+        A::Approve if from == S::AwaitingApproval => Some(S::Approved),
+        A::Reject if from == S::AwaitingApproval => Some(S::Claimed),
+        A::Rate if from == S::Approved => Some(S::Closed),
+        A::Cancel if before_claim => Some(S::Cancelled),
+        A::Escalate if before_claim => Some(S::Escalated),
+        _ => None,
+    }
+}
+
+/// How long members have to claim, and then to finish, per category.
+#[derive(Clone, Debug)]
+pub struct Deadlines {
+    pub claim: HashMap<OrderCategory, Duration>,
+    pub complete: HashMap<OrderCategory, Duration>,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        use OrderCategory as C;
+        // 30 minutes to a member at the door (Wuchuan's promise); finishing
+        // takes a day for hands-on help, three for paperwork.
+        let claim = C::ALL.iter().map(|c| (*c, Duration::minutes(30))).collect();
+        let complete = C::ALL
+            .iter()
+            .map(|c| {
+                let hours = match c {
+                    C::Repair | C::ElderlyCare | C::Health => 24,
+                    C::Environment | C::Other => 48,
+                    C::LegalAid | C::Employment | C::SocialSecurity | C::Tutoring | C::Dispute => 72,
+                };
+                (*c, Duration::hours(hours))
+            })
+            .collect();
+        Self { claim, complete }
+    }
+}
+
+impl Deadlines {
+    fn claim_window(&self, c: OrderCategory) -> Duration {
+        self.claim.get(&c).copied().unwrap_or_else(|| Duration::minutes(30))
+    }
+
+    fn complete_window(&self, c: OrderCategory) -> Duration {
+        self.complete.get(&c).copied().unwrap_or_else(|| Duration::hours(24))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rating {
+    pub stars: i32,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Order {
+    pub id: i64,
+    pub community_id: i64,
+    pub category: OrderCategory,
+    pub title: String,
+    pub description: String,
+    address: Option<String>,
+    contact_phone: Option<String>,
+    pub photo_urls: Vec<String>,
+    pub placed_by: i64,
+    pub on_behalf_of: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub claimant_id: Option<i64>,
+    pub status: OrderStatus,
+    pub claim_due_at: Option<DateTime<Utc>>,
+    pub complete_due_at: Option<DateTime<Utc>>,
+    pub completion_note: Option<String>,
+    pub completion_photo_urls: Vec<String>,
+    pub rating: Option<Rating>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Contact details as one viewer may see them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contact {
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub masked: bool,
+}
+
+impl Order {
+    /// The resident the order is for.
+    pub fn beneficiary(&self) -> i64 {
+        self.on_behalf_of.unwrap_or(self.placed_by)
+    }
+
+    fn is_party(&self, user_id: i64) -> bool {
+        self.placed_by == user_id || self.beneficiary() == user_id
+    }
+
+    fn is_helpers_now(&self, user_id: i64) -> bool {
+        use OrderStatus as S;
+        let in_hand = matches!(self.status, S::Assigned | S::Claimed | S::AwaitingApproval);
+        in_hand && (self.claimant_id == Some(user_id) || (self.status == S::Assigned && self.assignee_id == Some(user_id)))
+    }
+
+    /// Whether the actor can see this order at all.
+    pub fn visible_to(&self, actor: &Actor) -> bool {
+        let c = self.community_id;
+        actor.has_any(c, &[Role::PartyMember, Role::Volunteer, Role::GridWorker, Role::Secretary])
+            || self.is_party(actor.user_id)
+            || self.claimant_id == Some(actor.user_id)
+            || self.assignee_id == Some(actor.user_id)
+            || (self.status == OrderStatus::Escalated && actor.has(c, Role::StreetReviewer))
+    }
+
+    /// Full phone and address for the resident, whoever placed it, the helper
+    /// while the order is in their hands, and the community's grid workers
+    /// and secretaries; masked for everyone else.
+    pub fn contact_for(&self, actor: &Actor) -> Contact {
+        let full = self.is_party(actor.user_id)
+            || self.is_helpers_now(actor.user_id)
+            || actor.has_any(self.community_id, &Role::STAFF);
+        if full {
+            Contact { phone: self.contact_phone.clone(), address: self.address.clone(), masked: false }
+        } else {
+            Contact {
+                phone: self.contact_phone.as_deref().map(privacy::mask_phone),
+                address: self.address.as_deref().map(privacy::mask_address),
+                masked: true,
+            }
+        }
+    }
+}
+
+fn urls_from_json(text: Option<&str>) -> DomainResult<Vec<String>> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(t) => serde_json::from_str(t).map_err(DomainError::internal),
+    }
+}
+
+fn urls_to_json(urls: &[String]) -> DomainResult<String> {
+    serde_json::to_string(urls).map_err(DomainError::internal)
+}
+
+impl TryFrom<order::Model> for Order {
+    type Error = DomainError;
+    fn try_from(m: order::Model) -> DomainResult<Self> {
+        Ok(Self {
+            id: m.id,
+            community_id: m.community_id,
+            category: OrderCategory::parse(&m.category)?,
+            title: m.title,
+            description: m.description,
+            address: m.address,
+            contact_phone: m.contact_phone,
+            photo_urls: urls_from_json(Some(&m.photo_urls))?,
+            placed_by: m.placed_by,
+            on_behalf_of: m.on_behalf_of,
+            assignee_id: m.assignee_id,
+            claimant_id: m.claimant_id,
+            status: OrderStatus::parse(&m.status)?,
+            claim_due_at: m.claim_due_at,
+            complete_due_at: m.complete_due_at,
+            completion_note: m.completion_note,
+            completion_photo_urls: urls_from_json(m.completion_photo_urls.as_deref())?,
+            rating: m.rating_stars.map(|stars| Rating { stars, comment: m.rating_comment }),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderEvent {
+    pub id: i64,
+    pub order_id: i64,
+    pub actor_id: i64,
+    pub from_status: Option<OrderStatus>,
+    pub to_status: OrderStatus,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl TryFrom<order_event::Model> for OrderEvent {
+    type Error = DomainError;
+    fn try_from(m: order_event::Model) -> DomainResult<Self> {
+        Ok(Self {
+            id: m.id,
+            order_id: m.order_id,
+            actor_id: m.actor_id,
+            from_status: m.from_status.as_deref().map(OrderStatus::parse).transpose()?,
+            to_status: OrderStatus::parse(&m.to_status)?,
+            note: m.note,
+            at: m.at,
+        })
+    }
+}
+
+/// What a resident (or a grid worker for them) asks for.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlaceOrder {
+    pub community_id: i64,
+    pub category: OrderCategory,
+    pub title: String,
+    pub description: String,
+    pub address: Option<String>,
+    pub contact_phone: Option<String>,
+    pub photo_urls: Vec<String>,
+    pub on_behalf_of: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct OrderFilter {
+    pub community_id: Option<i64>,
+    pub status: Option<OrderStatus>,
+    pub category: Option<OrderCategory>,
+    /// Placed by me or for me.
+    pub mine: bool,
+    pub claimed_by_me: bool,
+}
+
+const PLACE_ORDER_SCOPE: &str = "placeOrder";
+
+impl Domain {
+    pub async fn place_order(&self, actor: &Actor, input: PlaceOrder, idempotency_key: Option<&str>) -> DomainResult<Order> {
+        actor.require_member(input.community_id)?;
+        if let Some(key) = idempotency_key {
+            idempotency::check_key(key)?;
+            let hash = idempotency::request_hash(&input)?;
+            if let Some(id) = idempotency::replayed(&self.db, actor.user_id, PLACE_ORDER_SCOPE, key, &hash).await? {
+                return self.load_order(id).await;
+            }
+            match self.insert_order(actor, input, Some((key, &hash))).await {
+                // A concurrent retry with the same key got there first.
+                Err(DomainError::Conflict(_)) => {
+                    let id = idempotency::replayed(&self.db, actor.user_id, PLACE_ORDER_SCOPE, key, &hash)
+                        .await?
+                        .ok_or_else(|| DomainError::Conflict("this order could not be placed; try again".into()))?;
+                    self.load_order(id).await
+                }
+                other => other,
+            }
+        } else {
+            self.insert_order(actor, input, None).await
+        }
+    }
+
+    async fn insert_order(&self, actor: &Actor, input: PlaceOrder, idempotency: Option<(&str, &str)>) -> DomainResult<Order> {
+        let c = input.community_id;
+        let title = validate::required_text("title", &input.title, 100)?;
+        let description = validate::required_text("description", &input.description, 2000)?;
+        let (photo_urls, upload_ids) =
+            validate::photo_urls("photoUrls", &input.photo_urls, &self.settings.upload_url_prefix)?;
+        let mut contact_phone = input.contact_phone.as_deref().map(|p| validate::phone("contactPhone", p)).transpose()?;
+        let mut address = validate::optional_text("address", input.address.clone(), 200)?;
+
+        let beneficiary = match input.on_behalf_of {
+            Some(resident) if resident != actor.user_id => {
+                if !actor.has_any(c, &Role::STAFF) {
+                    return Err(DomainError::forbidden(
+                        "only grid workers and secretaries may place orders on a resident's behalf",
+                    ));
+                }
+                if !self.roles_of(&self.db, resident, c).await?.contains(&Role::Resident) {
+                    return Err(DomainError::bad_input("onBehalfOf", "this person is not a resident of the community"));
+                }
+                resident
+            }
+            _ => actor.user_id,
+        };
+        // Contact details default to the resident's own.
+        if contact_phone.is_none() || address.is_none() {
+            if let Some(person) = user::Entity::find_by_id(beneficiary).one(&self.db).await? {
+                contact_phone = contact_phone.or(person.phone);
+                address = address.or(person.address);
+            }
+        }
+
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        self.require_uploads(&txn, "photoUrls", &upload_ids).await?;
+        let model = order::ActiveModel {
+            community_id: Set(c),
+            category: Set(input.category.as_str().into()),
+            title: Set(title),
+            description: Set(description),
+            address: Set(address),
+            contact_phone: Set(contact_phone),
+            photo_urls: Set(urls_to_json(&photo_urls)?),
+            placed_by: Set(actor.user_id),
+            on_behalf_of: Set((beneficiary != actor.user_id).then_some(beneficiary)),
+            status: Set(OrderStatus::Submitted.as_str().into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        record(&txn, &model, actor.user_id, None, OrderStatus::Submitted, None, now).await?;
+        if let Some((key, hash)) = idempotency {
+            idempotency::remember(&txn, actor.user_id, PLACE_ORDER_SCOPE, key, hash, model.id, now).await?;
+        }
+        txn.commit().await?;
+        model.try_into()
+    }
+
+    async fn load_order(&self, id: i64) -> DomainResult<Order> {
+        order::Entity::find_by_id(id).one(&self.db).await?.ok_or(DomainError::NotFound("order"))?.try_into()
+    }
+
+    /// The order if the actor may see it; `NOT_FOUND` otherwise.
+    pub async fn order(&self, actor: &Actor, id: i64) -> DomainResult<Order> {
+        let order = self.load_order(id).await?;
+        if order.visible_to(actor) { Ok(order) } else { Err(DomainError::NotFound("order")) }
+    }
+
+    /// Publishes to the community's pool (`assignee` none) or assigns to a
+    /// named party member or volunteer. Secretaries and grid workers only.
+    pub async fn dispatch_order(&self, actor: &Actor, id: i64, assignee: Option<i64>) -> DomainResult<Order> {
+        let order = self.order(actor, id).await?;
+        actor.require_any(order.community_id, &Role::STAFF, "dispatch orders")?;
+        if let Some(assignee) = assignee {
+            let roles = self.roles_of(&self.db, assignee, order.community_id).await?;
+            if !roles.iter().any(|r| Role::HELPERS.contains(r)) {
+                return Err(DomainError::bad_input(
+                    "assigneeId",
+                    "orders can be assigned only to the community's party members or volunteers",
+                ));
+            }
+            if order.is_party(assignee) {
+                return Err(DomainError::bad_input("assigneeId", "an order cannot be assigned to the resident it is for"));
+            }
+        }
+        let action = if assignee.is_some() { OrderAction::Assign } else { OrderAction::Publish };
+        let claim_due = self.clock.now() + self.settings.order_deadlines.claim_window(order.category);
+        self.apply(actor, order, action, None, move |m| {
+            m.assignee_id = Set(assignee);
+            m.claim_due_at = Set(Some(claim_due));
+        })
+        .await
+    }
+
+    /// Exactly one claimant wins: the change is one conditional update on the
+    /// status the order was read in, so every other claimant finds it taken.
+    pub async fn claim_order(&self, actor: &Actor, id: i64) -> DomainResult<Order> {
+        let order = self.order(actor, id).await?;
+        actor.require_any(order.community_id, &Role::HELPERS, "claim orders")?;
+        if order.is_party(actor.user_id) {
+            return Err(DomainError::forbidden("you cannot claim an order placed by you or for you"));
+        }
+        if order.claimant_id.is_some() && order.claimant_id != Some(actor.user_id) {
+            return Err(DomainError::AlreadyClaimed);
+        }
+        if order.status == OrderStatus::Assigned && order.assignee_id != Some(actor.user_id) {
+            return Err(DomainError::forbidden("this order is assigned to someone else"));
+        }
+        let complete_due = self.clock.now() + self.settings.order_deadlines.complete_window(order.category);
+        let user_id = actor.user_id;
+        self.apply(actor, order, OrderAction::Claim, None, move |m| {
+            m.claimant_id = Set(Some(user_id));
+            m.complete_due_at = Set(Some(complete_due));
+        })
+        .await
+    }
+
+    pub async fn complete_order(&self, actor: &Actor, id: i64, note: &str, photo_urls: &[String]) -> DomainResult<Order> {
+        let order = self.order(actor, id).await?;
+        if order.claimant_id != Some(actor.user_id) {
+            return Err(DomainError::forbidden("only the member who claimed this order can report it done"));
+        }
+        let note = validate::required_text("note", note, 1000)?;
+        let (photos, upload_ids) = validate::photo_urls("photoUrls", photo_urls, &self.settings.upload_url_prefix)?;
+        self.require_uploads(&self.db, "photoUrls", &upload_ids).await?;
+        let photos = urls_to_json(&photos)?;
+        let event_note = note.clone();
+        self.apply(actor, order, OrderAction::Complete, Some(event_note), move |m| {
+            m.completion_note = Set(Some(note));
+            m.completion_photo_urls = Set(Some(photos));
+        })
+        .await
+    }
+
+    pub async fn approve_order(&self, actor: &Actor, id: i64) -> DomainResult<Order> {
+        let order = self.order(actor, id).await?;
+        actor.require_any(order.community_id, &[Role::Secretary], "approve completed orders")?;
+        self.apply(actor, order, OrderAction::Approve, None, |_| {}).await
+    }
+
+    /// Sends the work back to the claimant with the reason.
+    pub async fn reject_order(&self, actor: &Actor, id: i64, reason: &str) -> DomainResult<Order> {
+        let order = self.order(actor, id).await?;
+        actor.require_any(order.community_id, &[Role::Secretary], "reject completed orders")?;
+        let reason = validate::required_text("reason", reason, 500)?;
+        self.apply(actor, order, OrderAction::Reject, Some(reason), |_| {}).await
+    }
+
+    pub async fn rate_order(&self, actor: &Actor, id: i64, stars: i32, comment: Option<String>) -> DomainResult<Order> {
+        let order = self.order(actor, id).await?;
+        if !order.is_party(actor.user_id) {
+            return Err(DomainError::forbidden("only the resident, or whoever placed the order for them, can rate it"));
+        }
+        let stars = validate::stars(stars)?;
+        let comment = validate::optional_text("comment", comment, 500)?;
+        let note = Some(format!("{stars}★{}", comment.as_deref().map(|c| format!(" {c}")).unwrap_or_default()));
+        self.apply(actor, order, OrderAction::Rate, note, move |m| {
+            m.rating_stars = Set(Some(stars));
+            m.rating_comment = Set(comment);
+        })
+        .await
+    }
+
+    pub async fn cancel_order(&self, actor: &Actor, id: i64, reason: Option<String>) -> DomainResult<Order> {
+        let order = self.order(actor, id).await?;
+        if !order.is_party(actor.user_id) && !actor.has(order.community_id, Role::Secretary) {
+            return Err(DomainError::forbidden("only the resident, whoever placed the order, or the secretary can cancel it"));
+        }
+        let reason = validate::optional_text("reason", reason, 500)?;
+        self.apply(actor, order, OrderAction::Cancel, reason, |_| {}).await
+    }
+
+    /// What the community cannot solve goes to the street (社区吹哨).
+    pub async fn escalate_order(&self, actor: &Actor, id: i64, reason: &str) -> DomainResult<Order> {
+        let order = self.order(actor, id).await?;
+        actor.require_any(order.community_id, &[Role::Secretary], "escalate orders")?;
+        let reason = validate::required_text("reason", reason, 500)?;
+        self.apply(actor, order, OrderAction::Escalate, Some(reason), |_| {}).await
+    }
+
+    /// Moves an order along the state machine: a conditional update on the
+    /// status it was read in, and an event, in one transaction.
+    async fn apply(
+        &self,
+        actor: &Actor,
+        order: Order,
+        action: OrderAction,
+        note: Option<String>,
+        change: impl FnOnce(&mut order::ActiveModel),
+    ) -> DomainResult<Order> {
+        let to = next_status(order.status, action).ok_or_else(|| {
+            DomainError::invalid_state(format!("a {} order cannot be {}", order.status.as_str(), past_tense(action)))
+        })?;
+        let now = self.clock.now();
+        let mut changes = order::ActiveModel {
+            status: Set(to.as_str().into()),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        change(&mut changes);
+        let mut guard = Condition::all()
+            .add(order::Column::Id.eq(order.id))
+            .add(order::Column::Status.eq(order.status.as_str()));
+        if action == OrderAction::Claim && order.status == OrderStatus::Assigned {
+            guard = guard.add(order::Column::AssigneeId.eq(actor.user_id));
+        }
+        let txn = self.db.begin().await?;
+        let updated = order::Entity::update_many().set(changes).filter(guard).exec(&txn).await?;
+        if updated.rows_affected == 0 {
+            txn.rollback().await?;
+            // Someone changed it between our read and our write.
+            let now_is = self.load_order(order.id).await?;
+            return Err(match (action, now_is.claimant_id) {
+                (OrderAction::Claim, Some(who)) if who != actor.user_id => DomainError::AlreadyClaimed,
+                _ => DomainError::invalid_state(format!(
+                    "this order changed to {} in the meantime; reload it",
+                    now_is.status.as_str()
+                )),
+            });
+        }
+        let model = order::Entity::find_by_id(order.id).one(&txn).await?.ok_or(DomainError::NotFound("order"))?;
+        record(&txn, &model, actor.user_id, Some(order.status), to, note, now).await?;
+        txn.commit().await?;
+        model.try_into()
+    }
+
+    pub async fn order_history(&self, order: &Order) -> DomainResult<Vec<OrderEvent>> {
+        order_event::Entity::find()
+            .filter(order_event::Column::OrderId.eq(order.id))
+            .order_by_asc(order_event::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(OrderEvent::try_from)
+            .collect()
+    }
+
+    /// Histories of many orders in one statement (for lists).
+    pub async fn order_histories(&self, order_ids: &[i64]) -> DomainResult<HashMap<i64, Vec<OrderEvent>>> {
+        let mut by_order: HashMap<i64, Vec<OrderEvent>> = HashMap::new();
+        let rows = order_event::Entity::find()
+            .filter(order_event::Column::OrderId.is_in(order_ids.iter().copied()))
+            .order_by_asc(order_event::Column::Id)
+            .all(&self.db)
+            .await?;
+        for row in rows {
+            let event = OrderEvent::try_from(row)?;
+            by_order.entry(event.order_id).or_default().push(event);
+        }
+        Ok(by_order)
+    }
+
+    /// Orders the actor may see, newest first.
+    pub async fn orders(&self, actor: &Actor, filter: OrderFilter, page: PageRequest) -> DomainResult<Page<Order>> {
+        let me = actor.user_id;
+        let mut visible = Condition::any()
+            .add(order::Column::PlacedBy.eq(me))
+            .add(order::Column::OnBehalfOf.eq(me))
+            .add(order::Column::ClaimantId.eq(me))
+            .add(order::Column::AssigneeId.eq(me));
+        let helper_communities =
+            actor.communities_with(&[Role::PartyMember, Role::Volunteer, Role::GridWorker, Role::Secretary]);
+        if !helper_communities.is_empty() {
+            visible = visible.add(order::Column::CommunityId.is_in(helper_communities));
+        }
+        let street_communities = actor.communities_with(&[Role::StreetReviewer]);
+        if !street_communities.is_empty() {
+            visible = visible.add(
+                Condition::all()
+                    .add(order::Column::CommunityId.is_in(street_communities))
+                    .add(order::Column::Status.eq(OrderStatus::Escalated.as_str())),
+            );
+        }
+        let mut cond = Condition::all().add(visible);
+        if let Some(c) = filter.community_id {
+            actor.require_member(c)?;
+            cond = cond.add(order::Column::CommunityId.eq(c));
+        }
+        if let Some(s) = filter.status {
+            cond = cond.add(order::Column::Status.eq(s.as_str()));
+        }
+        if let Some(c) = filter.category {
+            cond = cond.add(order::Column::Category.eq(c.as_str()));
+        }
+        if filter.mine {
+            cond = cond.add(Condition::any().add(order::Column::PlacedBy.eq(me)).add(order::Column::OnBehalfOf.eq(me)));
+        }
+        if filter.claimed_by_me {
+            cond = cond.add(order::Column::ClaimantId.eq(me));
+        }
+        self.page_of_orders(cond, page, false).await
+    }
+
+    /// The community's open pool, oldest (most urgent) first. For the people
+    /// who take or run the work.
+    pub async fn order_pool(&self, actor: &Actor, community_id: i64, page: PageRequest) -> DomainResult<Page<Order>> {
+        actor.require_any(
+            community_id,
+            &[Role::PartyMember, Role::Volunteer, Role::GridWorker, Role::Secretary],
+            "see the order pool",
+        )?;
+        let cond = Condition::all()
+            .add(order::Column::CommunityId.eq(community_id))
+            .add(order::Column::Status.eq(OrderStatus::Open.as_str()));
+        self.page_of_orders(cond, page, true).await
+    }
+
+    async fn page_of_orders(&self, cond: Condition, page: PageRequest, oldest_first: bool) -> DomainResult<Page<Order>> {
+        let total_count = order::Entity::find().filter(cond.clone()).count(&self.db).await?;
+        let mut query = order::Entity::find().filter(cond);
+        if let Some(after) = page.after {
+            let past: sea_orm::sea_query::SimpleExpr =
+                if oldest_first { order::Column::Id.gt(after) } else { order::Column::Id.lt(after) };
+            query = query.filter(past.into_condition());
+        }
+        query = if oldest_first { query.order_by_asc(order::Column::Id) } else { query.order_by_desc(order::Column::Id) };
+        let mut rows = query.limit(page.first + 1).all(&self.db).await?;
+        let has_next_page = rows.len() as u64 > page.first;
+        rows.truncate(page.first as usize);
+        Ok(Page {
+            items: rows.into_iter().map(Order::try_from).collect::<DomainResult<_>>()?,
+            has_next_page,
+            has_previous_page: page.after.is_some(),
+            total_count,
+        })
+    }
+
+    /// Whether a community exists (for clearer errors than a foreign key).
+    pub async fn community_exists(&self, id: i64) -> DomainResult<bool> {
+        Ok(community::Entity::find_by_id(id).one(&self.db).await?.is_some())
+    }
+}
+
+async fn record(
+    txn: &DatabaseTransaction,
+    order: &order::Model,
+    actor_id: i64,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    note: Option<String>,
+    at: DateTime<Utc>,
+) -> DomainResult<()> {
+    order_event::ActiveModel {
+        order_id: Set(order.id),
+        community_id: Set(order.community_id),
+        actor_id: Set(actor_id),
+        from_status: Set(from.map(|s| s.as_str().into())),
+        to_status: Set(to.as_str().into()),
+        note: Set(note),
+        at: Set(at),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+fn past_tense(action: OrderAction) -> &'static str {
+    match action {
+        OrderAction::Publish => "published to the pool",
+        OrderAction::Assign => "assigned",
+        OrderAction::Claim => "claimed",
+        OrderAction::Complete => "reported done",
+        OrderAction::Approve => "approved",
+        OrderAction::Reject => "rejected",
+        OrderAction::Rate => "rated",
+        OrderAction::Cancel => "cancelled",
+        OrderAction::Escalate => "escalated",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use OrderAction as A;
+    use OrderStatus as S;
+
+    #[test]
+    fn the_happy_path_runs_from_submitted_to_closed() {
+        let mut s = S::Submitted;
+        for (action, expected) in [
+            (A::Publish, S::Open),
+            (A::Claim, S::Claimed),
+            (A::Complete, S::AwaitingApproval),
+            (A::Reject, S::Claimed),
+            (A::Complete, S::AwaitingApproval),
+            (A::Approve, S::Approved),
+            (A::Rate, S::Closed),
+        ] {
+            s = next_status(s, action).unwrap();
+            assert_eq!(s, expected);
+        }
+    }
+
+    #[test]
+    fn finished_orders_accept_no_action() {
+        for from in [S::Closed, S::Cancelled, S::Escalated] {
+            for action in [A::Publish, A::Assign, A::Claim, A::Complete, A::Approve, A::Reject, A::Rate, A::Cancel, A::Escalate] {
+                assert_eq!(next_status(from, action), None, "{from:?} {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn cancel_and_escalate_only_before_a_claim() {
+        for from in S::ALL {
+            let before = matches!(from, S::Submitted | S::Open | S::Assigned);
+            assert_eq!(next_status(*from, A::Cancel).is_some(), before, "{from:?}");
+            assert_eq!(next_status(*from, A::Escalate).is_some(), before, "{from:?}");
+        }
+    }
+
+    #[test]
+    fn claims_come_only_from_the_pool_or_an_assignment() {
+        for from in S::ALL {
+            assert_eq!(next_status(*from, A::Claim).is_some(), matches!(from, S::Open | S::Assigned), "{from:?}");
+        }
+    }
+}

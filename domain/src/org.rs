@@ -1,0 +1,472 @@
+//! Communities, people and the roles they hold. Every record belongs to one
+//! community; what a user may see and do follows from their roles there.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, UnionType};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::entities::{community, community_role, join_request, street_role, user};
+use crate::error::{DomainError, DomainResult};
+use crate::Domain;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    Resident,
+    PartyMember,
+    Volunteer,
+    GridWorker,
+    Secretary,
+    CanteenOperator,
+    /// Held on a street; it reaches every community of that street.
+    StreetReviewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Resident,
+        Role::PartyMember,
+        Role::Volunteer,
+        Role::GridWorker,
+        Role::Secretary,
+        Role::CanteenOperator,
+        Role::StreetReviewer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Resident => "RESIDENT",
+            Role::PartyMember => "PARTY_MEMBER",
+            Role::Volunteer => "VOLUNTEER",
+            Role::GridWorker => "GRID_WORKER",
+            Role::Secretary => "SECRETARY",
+            Role::CanteenOperator => "CANTEEN_OPERATOR",
+            Role::StreetReviewer => "STREET_REVIEWER",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Roles that take on work: they see the community's orders and its pool.
+    pub const HELPERS: [Role; 2] = [Role::PartyMember, Role::Volunteer];
+    /// Roles that run the community's work.
+    pub const STAFF: [Role; 2] = [Role::GridWorker, Role::Secretary];
+}
+
+/// The signed-in user as the rules see them: who, and what they may do where.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: i64,
+    memberships: BTreeMap<i64, Membership>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Membership {
+    pub community_id: i64,
+    pub community_name: String,
+    pub roles: Vec<Role>,
+}
+
+impl Actor {
+    pub fn new(user_id: i64, grants: impl IntoIterator<Item = (i64, String, Role)>) -> Self {
+        let mut memberships: BTreeMap<i64, Membership> = BTreeMap::new();
+        for (community_id, community_name, role) in grants {
+            let m = memberships.entry(community_id).or_insert_with(|| Membership {
+                community_id,
+                community_name,
+                roles: Vec::new(),
+            });
+            if !m.roles.contains(&role) {
+                m.roles.push(role);
+            }
+        }
+        for m in memberships.values_mut() {
+            m.roles.sort();
+        }
+        Self { user_id, memberships }
+    }
+
+    pub fn memberships(&self) -> impl Iterator<Item = &Membership> {
+        self.memberships.values()
+    }
+
+    pub fn belongs_to(&self, community_id: i64) -> bool {
+        self.memberships.contains_key(&community_id)
+    }
+
+    pub fn has(&self, community_id: i64, role: Role) -> bool {
+        self.memberships.get(&community_id).is_some_and(|m| m.roles.contains(&role))
+    }
+
+    pub fn has_any(&self, community_id: i64, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.has(community_id, *r))
+    }
+
+    /// Communities where the actor holds any of `roles`.
+    pub fn communities_with(&self, roles: &[Role]) -> Vec<i64> {
+        self.memberships
+            .values()
+            .filter(|m| m.roles.iter().any(|r| roles.contains(r)))
+            .map(|m| m.community_id)
+            .collect()
+    }
+
+    /// `NOT_FOUND` unless the actor belongs to the community, so that other
+    /// communities' records do not reveal that they exist.
+    pub fn require_member(&self, community_id: i64) -> DomainResult<()> {
+        if self.belongs_to(community_id) { Ok(()) } else { Err(DomainError::NotFound("community")) }
+    }
+
+    pub fn require_any(&self, community_id: i64, roles: &[Role], doing: &str) -> DomainResult<()> {
+        self.require_member(community_id)?;
+        if self.has_any(community_id, roles) {
+            Ok(())
+        } else {
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            Err(DomainError::forbidden(format!("only {} may {doing}", names.join(" or "))))
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserSummary {
+    pub id: i64,
+    pub display_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub display_name: String,
+    pub phone: Option<String>,
+    pub phone_verified: bool,
+    pub address: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<user::Model> for User {
+    fn from(m: user::Model) -> Self {
+        Self {
+            id: m.id,
+            display_name: m.display_name,
+            phone: m.phone,
+            phone_verified: m.phone_verified_at.is_some(),
+            address: m.address,
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Community {
+    pub id: i64,
+    pub name: String,
+    pub street_id: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinStatus {
+    Pending,
+    Approved,
+    Declined,
+}
+
+impl JoinStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JoinStatus::Pending => "PENDING",
+            JoinStatus::Approved => "APPROVED",
+            JoinStatus::Declined => "DECLINED",
+        }
+    }
+
+    fn parse(s: &str) -> DomainResult<Self> {
+        match s {
+            "PENDING" => Ok(Self::Pending),
+            "APPROVED" => Ok(Self::Approved),
+            "DECLINED" => Ok(Self::Declined),
+            other => Err(DomainError::internal(format!("unknown join status {other}"))),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct JoinRequest {
+    pub id: i64,
+    pub user_id: i64,
+    pub community_id: i64,
+    pub status: JoinStatus,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<join_request::Model> for JoinRequest {
+    type Error = DomainError;
+    fn try_from(m: join_request::Model) -> DomainResult<Self> {
+        Ok(Self {
+            id: m.id,
+            user_id: m.user_id,
+            community_id: m.community_id,
+            status: JoinStatus::parse(&m.status)?,
+            note: m.note,
+            created_at: m.created_at,
+        })
+    }
+}
+
+impl Domain {
+    /// Loads who the user is and what they may do, in one statement.
+    pub async fn actor(&self, user_id: i64) -> DomainResult<Actor> {
+        let community_grants = Query::select()
+            .column((community_role::Entity, community_role::Column::CommunityId))
+            .column((community::Entity, community::Column::Name))
+            .column((community_role::Entity, community_role::Column::Role))
+            .from(community_role::Entity)
+            .inner_join(
+                community::Entity,
+                Expr::col((community::Entity, community::Column::Id))
+                    .equals((community_role::Entity, community_role::Column::CommunityId)),
+            )
+            .and_where(Expr::col((community_role::Entity, community_role::Column::UserId)).eq(user_id))
+            .to_owned();
+        let street_grants = Query::select()
+            .expr_as(Expr::col((community::Entity, community::Column::Id)), Alias::new("community_id"))
+            .column((community::Entity, community::Column::Name))
+            .column((street_role::Entity, street_role::Column::Role))
+            .from(street_role::Entity)
+            .inner_join(
+                community::Entity,
+                Expr::col((community::Entity, community::Column::StreetId))
+                    .equals((street_role::Entity, street_role::Column::StreetId)),
+            )
+            .and_where(Expr::col((street_role::Entity, street_role::Column::UserId)).eq(user_id))
+            .to_owned();
+        let query = community_grants.clone().union(UnionType::All, street_grants).to_owned();
+        let rows = self.db.query_all(&query).await?;
+        let mut grants = Vec::with_capacity(rows.len());
+        for row in rows {
+            let community_id: i64 = row.try_get("", "community_id")?;
+            let name: String = row.try_get("", "name")?;
+            let role: String = row.try_get("", "role")?;
+            if let Some(role) = Role::parse(&role) {
+                grants.push((community_id, name, role));
+            }
+        }
+        Ok(Actor::new(user_id, grants))
+    }
+
+    pub async fn user(&self, user_id: i64) -> DomainResult<User> {
+        user::Entity::find_by_id(user_id)
+            .one(&self.db)
+            .await?
+            .map(User::from)
+            .ok_or(DomainError::NotFound("user"))
+    }
+
+    pub async fn user_summaries(&self, ids: &[i64]) -> DomainResult<HashMap<i64, UserSummary>> {
+        let rows = user::Entity::find().filter(user::Column::Id.is_in(ids.iter().copied())).all(&self.db).await?;
+        Ok(rows
+            .into_iter()
+            .map(|u| (u.id, UserSummary { id: u.id, display_name: u.display_name }))
+            .collect())
+    }
+
+    pub async fn communities(&self, ids: &[i64]) -> DomainResult<HashMap<i64, Community>> {
+        let rows =
+            community::Entity::find().filter(community::Column::Id.is_in(ids.iter().copied())).all(&self.db).await?;
+        Ok(rows.into_iter().map(|c| (c.id, Community { id: c.id, name: c.name, street_id: c.street_id })).collect())
+    }
+
+    /// Roles of one user in one community (used to check an assignee).
+    pub(crate) async fn roles_of<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        user_id: i64,
+        community_id: i64,
+    ) -> DomainResult<Vec<Role>> {
+        let rows = community_role::Entity::find()
+            .filter(community_role::Column::UserId.eq(user_id))
+            .filter(community_role::Column::CommunityId.eq(community_id))
+            .all(conn)
+            .await?;
+        Ok(rows.iter().filter_map(|r| Role::parse(&r.role)).collect())
+    }
+
+    /// A secretary gives a user a role in their community.
+    pub async fn grant_role(&self, actor: &Actor, community_id: i64, user_id: i64, role: Role) -> DomainResult<Membership> {
+        actor.require_any(community_id, &[Role::Secretary], "grant roles")?;
+        if role == Role::StreetReviewer {
+            return Err(DomainError::bad_input("role", "STREET_REVIEWER is held on a street, not granted by a community"));
+        }
+        let user = user::Entity::find_by_id(user_id).one(&self.db).await?;
+        if user.is_none() {
+            return Err(DomainError::NotFound("user"));
+        }
+        let existing = self.roles_of(&self.db, user_id, community_id).await?;
+        if !existing.contains(&role) {
+            let inserted = community_role::ActiveModel {
+                user_id: Set(user_id),
+                community_id: Set(community_id),
+                role: Set(role.as_str().to_owned()),
+                granted_by: Set(Some(actor.user_id)),
+                created_at: Set(self.clock.now()),
+                ..Default::default()
+            }
+            .insert(&self.db)
+            .await;
+            match inserted.map_err(DomainError::from) {
+                // Granted concurrently by someone else: the outcome is the same.
+                Ok(_) | Err(DomainError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.membership_of(user_id, community_id).await
+    }
+
+    pub async fn revoke_role(&self, actor: &Actor, community_id: i64, user_id: i64, role: Role) -> DomainResult<Membership> {
+        actor.require_any(community_id, &[Role::Secretary], "revoke roles")?;
+        let txn = self.db.begin().await?;
+        if role == Role::Secretary {
+            let secretaries = community_role::Entity::find()
+                .filter(community_role::Column::CommunityId.eq(community_id))
+                .filter(community_role::Column::Role.eq(Role::Secretary.as_str()))
+                .all(&txn)
+                .await?;
+            let holds = secretaries.iter().any(|r| r.user_id == user_id);
+            if holds && secretaries.len() == 1 {
+                return Err(DomainError::invalid_state(
+                    "a community needs at least one secretary; grant the role to someone else first",
+                ));
+            }
+        }
+        community_role::Entity::delete_many()
+            .filter(community_role::Column::UserId.eq(user_id))
+            .filter(community_role::Column::CommunityId.eq(community_id))
+            .filter(community_role::Column::Role.eq(role.as_str()))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        self.membership_of(user_id, community_id).await
+    }
+
+    async fn membership_of(&self, user_id: i64, community_id: i64) -> DomainResult<Membership> {
+        let community = community::Entity::find_by_id(community_id)
+            .one(&self.db)
+            .await?
+            .ok_or(DomainError::NotFound("community"))?;
+        let mut roles = self.roles_of(&self.db, user_id, community_id).await?;
+        roles.sort();
+        Ok(Membership { community_id, community_name: community.name, roles })
+    }
+
+    /// Members of a community holding a role, for the secretary's dispatch list.
+    pub async fn community_people(&self, actor: &Actor, community_id: i64, role: Role) -> DomainResult<Vec<UserSummary>> {
+        actor.require_any(community_id, &Role::STAFF, "list the community's people")?;
+        let grants = community_role::Entity::find()
+            .filter(community_role::Column::CommunityId.eq(community_id))
+            .filter(community_role::Column::Role.eq(role.as_str()))
+            .order_by_asc(community_role::Column::UserId)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<i64> = grants.iter().map(|g| g.user_id).collect();
+        let users = self.user_summaries(&ids).await?;
+        Ok(ids.iter().filter_map(|id| users.get(id).cloned()).collect())
+    }
+
+    /// A signed-in user asks to join the community whose invite code they were given.
+    pub async fn request_to_join(&self, user_id: i64, invite_code: &str, note: Option<String>) -> DomainResult<JoinRequest> {
+        let code = invite_code.trim().to_uppercase();
+        let community = community::Entity::find()
+            .filter(community::Column::InviteCode.eq(code))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| DomainError::bad_input("inviteCode", "no community has this invite code; check it with your grid worker"))?;
+        let note = crate::validate::optional_text("note", note, 200)?;
+        let roles = self.roles_of(&self.db, user_id, community.id).await?;
+        if roles.contains(&Role::Resident) {
+            return Err(DomainError::Conflict("you are already a resident of this community".into()));
+        }
+        if let Some(pending) = join_request::Entity::find()
+            .filter(join_request::Column::UserId.eq(user_id))
+            .filter(join_request::Column::CommunityId.eq(community.id))
+            .filter(join_request::Column::Status.eq(JoinStatus::Pending.as_str()))
+            .one(&self.db)
+            .await?
+        {
+            return pending.try_into();
+        }
+        join_request::ActiveModel {
+            user_id: Set(user_id),
+            community_id: Set(community.id),
+            status: Set(JoinStatus::Pending.as_str().into()),
+            note: Set(note),
+            created_at: Set(self.clock.now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?
+        .try_into()
+    }
+
+    pub async fn join_requests(&self, actor: &Actor, community_id: i64) -> DomainResult<Vec<JoinRequest>> {
+        actor.require_any(community_id, &Role::STAFF, "review join requests")?;
+        join_request::Entity::find()
+            .filter(join_request::Column::CommunityId.eq(community_id))
+            .filter(join_request::Column::Status.eq(JoinStatus::Pending.as_str()))
+            .order_by_asc(join_request::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(JoinRequest::try_from)
+            .collect()
+    }
+
+    /// The grid worker or secretary confirms (or declines) a join request;
+    /// confirming makes the user a resident.
+    pub async fn decide_join_request(&self, actor: &Actor, request_id: i64, approve: bool) -> DomainResult<JoinRequest> {
+        let request = join_request::Entity::find_by_id(request_id)
+            .one(&self.db)
+            .await?
+            .filter(|r| actor.belongs_to(r.community_id))
+            .ok_or(DomainError::NotFound("join request"))?;
+        actor.require_any(request.community_id, &Role::STAFF, "decide join requests")?;
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let to = if approve { JoinStatus::Approved } else { JoinStatus::Declined };
+        let updated = join_request::Entity::update_many()
+            .col_expr(join_request::Column::Status, Expr::value(to.as_str()))
+            .col_expr(join_request::Column::DecidedBy, Expr::value(actor.user_id))
+            .col_expr(join_request::Column::DecidedAt, Expr::value(now))
+            .filter(join_request::Column::Id.eq(request_id))
+            .filter(join_request::Column::Status.eq(JoinStatus::Pending.as_str()))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(DomainError::invalid_state("this join request has already been decided"));
+        }
+        if approve && !self.roles_of(&txn, request.user_id, request.community_id).await?.contains(&Role::Resident) {
+            community_role::ActiveModel {
+                user_id: Set(request.user_id),
+                community_id: Set(request.community_id),
+                role: Set(Role::Resident.as_str().into()),
+                granted_by: Set(Some(actor.user_id)),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+        let mut decided = JoinRequest::try_from(request)?;
+        decided.status = to;
+        Ok(decided)
+    }
+}

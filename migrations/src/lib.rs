@@ -1,0 +1,53 @@
+//! linli's schema, one migration per step. Portable across PostgreSQL and SQLite.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_org;
+mod m20261123_000002_create_auth;
+mod m20261123_000003_create_orders;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_org::Migration),
+            Box::new(m20261123_000002_create_auth::Migration),
+            Box::new(m20261123_000003_create_orders::Migration),
+        ]
+    }
+}
+
+/// Shorthands shared by the migrations.
+pub(crate) mod cols {
+    use sea_orm_migration::prelude::*;
+
+    pub fn id<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).big_integer().not_null().auto_increment().primary_key().take()
+    }
+
+    pub fn fk<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).big_integer().not_null().take()
+    }
+
+    pub fn fk_null<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).big_integer().null().take()
+    }
+
+    pub fn text<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).string().not_null().take()
+    }
+
+    pub fn text_null<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).string().null().take()
+    }
+
+    pub fn time<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).timestamp_with_time_zone().not_null().take()
+    }
+
+    pub fn time_null<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).timestamp_with_time_zone().null().take()
+    }
+}

@@ -1,0 +1,171 @@
+//! The test harness: each test gets its own server on port 0, its own
+//! database and its own Redis keyspace, and a fake WeChat.
+//!
+//! Without environment variables: a SQLite file in a temp directory and the
+//! in-process session store. With `LINLI_TEST_DATABASE_URL` (a PostgreSQL
+//! server URL; each test creates a fresh database there) and
+//! `LINLI_TEST_REDIS_URL` (each test uses its own key prefix), the same tests
+//! run against them, and fail if they cannot be reached.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use api::{Application, Config};
+use chrono::Utc;
+use domain::ManualClock;
+use serde_json::{Value, json};
+use wiremock::MockServer;
+
+pub const CHENGNAN: &str = "城南社区";
+pub const CHENGBEI: &str = "城北社区";
+
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`
+    pub address: String,
+    pub client: reqwest::Client,
+    /// The fake WeChat API; the server's `wechat.api_base` points here.
+    pub wechat: MockServer,
+    pub config: Config,
+    /// The clock the rules use; tests move it instead of sleeping.
+    pub clock: ManualClock,
+    /// The HS256 secret the server signs with (for forging tokens in tests).
+    pub jwt_secret: String,
+    pub database_url: String,
+    _data_dir: tempfile::TempDir,
+}
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub user_id: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns a server after letting the test adjust its configuration.
+pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
+    let wechat = MockServer::start().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let jwt_secret = format!("test-secret-{}", uuid::Uuid::new_v4().simple());
+    let mut config = Config::defaults().unwrap();
+    config.bind = "127.0.0.1:0".into();
+    config.data_dir = data_dir.path().to_path_buf();
+    config.jwt.secret = Some(jwt_secret.clone().into());
+    config.wechat.api_base = wechat.uri();
+    config.wechat.appid = "wx-test-app".into();
+    config.wechat.secret = "wx-test-secret".to_string().into();
+    config.database_url = Some(match std::env::var("LINLI_TEST_DATABASE_URL") {
+        Ok(server) if !server.is_empty() => fresh_postgres_database(&server).await,
+        _ => format!("sqlite://{}/linli.db?mode=rwc", data_dir.path().display()),
+    });
+    if let Ok(redis) = std::env::var("LINLI_TEST_REDIS_URL") {
+        if !redis.is_empty() {
+            config.redis_url = Some(redis);
+            config.redis_prefix = format!("linli-test-{}", uuid::Uuid::new_v4().simple());
+        }
+    }
+    customise(&mut config);
+    let clock = ManualClock::new(Utc::now());
+    let app = Application::build_with_clock(config.clone(), Arc::new(clock.clone()))
+        .await
+        .expect("the server should start");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let database_url = config.database_url.clone().unwrap_or_default();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        wechat,
+        config,
+        clock,
+        jwt_secret,
+        database_url,
+        _data_dir: data_dir,
+    }
+}
+
+/// Creates an empty database on the PostgreSQL server for one test.
+async fn fresh_postgres_database(server_url: &str) -> String {
+    use sea_orm::{ConnectionTrait, Database};
+    let admin = Database::connect(server_url)
+        .await
+        .unwrap_or_else(|e| panic!("LINLI_TEST_DATABASE_URL is set but PostgreSQL cannot be reached: {e}"));
+    let name = format!("linli_test_{}", uuid::Uuid::new_v4().simple());
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+    admin.close().await.unwrap();
+    let (base, _) = server_url.rsplit_once('/').expect("LINLI_TEST_DATABASE_URL should look like postgres://user@host:port/db");
+    format!("{base}/{name}")
+}
+
+impl TestApp {
+    /// POSTs one GraphQL request and returns the whole JSON response.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the server should answer");
+        response.json().await.expect("the answer should be JSON")
+    }
+
+    /// Signs in with dev login as `openid` (demo users: `demo-secretary`, …).
+    pub async fn login(&self, openid: &str) -> Session {
+        let body = self
+            .gql(
+                None,
+                "mutation($code: String!) { wechatLogin(code: $code) { accessToken refreshToken user { id } } }",
+                json!({ "code": format!("dev:{openid}") }),
+            )
+            .await;
+        let payload = &body["data"]["wechatLogin"];
+        assert!(payload.is_object(), "login as {openid} failed: {body}");
+        Session {
+            access_token: payload["accessToken"].as_str().unwrap().to_owned(),
+            refresh_token: payload["refreshToken"].as_str().unwrap().to_owned(),
+            user_id: payload["user"]["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// The id of a demo community, by name.
+    pub async fn community_id(&self, name: &str) -> String {
+        let secretary = if name == CHENGBEI { "demo-secretary-2" } else { "demo-secretary" };
+        let s = self.login(secretary).await;
+        let me = self.gql(Some(&s.access_token), "{ me { memberships { community { id name } } } }", json!({})).await;
+        me["data"]["me"]["memberships"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["community"]["name"] == name)
+            .map(|m| m["community"]["id"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no community {name}: {me}"))
+    }
+
+    /// How many SQL statements the server has sent so far (from /metrics).
+    pub async fn sql_statements(&self) -> u64 {
+        let text = self.client.get(format!("{}/metrics", self.address)).send().await.unwrap().text().await.unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("linli_sql_statements_total "))
+            .map(|n| n.trim().parse::<f64>().unwrap() as u64)
+            .unwrap_or(0)
+    }
+}
+
+/// `data.<field>` of a response, asserting there were no errors.
+pub fn data<'a>(response: &'a Value, field: &str) -> &'a Value {
+    assert!(response.get("errors").is_none(), "unexpected errors: {response}");
+    &response["data"][field]
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(response: &Value) -> String {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error with a code: {response}"))
+        .to_owned()
+}
