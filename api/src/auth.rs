@@ -87,7 +87,8 @@ impl Tokens {
 
     /// Signature, algorithm, issuer, audience, expiry and every claim; nothing else is trusted.
     pub fn verify(&self, token: &str) -> DomainResult<Claims> {
-        let invalid = || DomainError::Unauthenticated("the access token is invalid or expired; refresh or sign in again".into());
+        let invalid =
+            || DomainError::Unauthenticated("the access token is invalid or expired; refresh or sign in again".into());
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| invalid())?;
         let claims = data.claims;
         let now = Utc::now().timestamp();
@@ -151,7 +152,9 @@ impl AuthService {
                 // A code can only be exchanged once; hammering one is refused early.
                 let code_key = format!("login:code:{}", hex::encode(Sha256::digest(code)));
                 if !self.store.hit(&code_key, 3, Duration::from_secs(300)).await? {
-                    return Err(DomainError::RateLimited("this sign-in code was tried too often; call wx.login again".into()));
+                    return Err(DomainError::RateLimited(
+                        "this sign-in code was tried too often; call wx.login again".into(),
+                    ));
                 }
                 let session = self.wechat.code_to_session(code).await?;
                 (session.openid, session.unionid)
@@ -175,7 +178,8 @@ impl AuthService {
                 tracing::warn!(session = %session_id, "refresh token reused; session revoked");
                 self.store.end(&session_id).await?;
                 Err(DomainError::Unauthenticated(
-                    "this refresh token was already used, so the session has been ended for safety; sign in again".into(),
+                    "this refresh token was already used, so the session has been ended for safety; sign in again"
+                        .into(),
                 ))
             }
         }
@@ -203,7 +207,8 @@ impl AuthService {
         if !self.store.is_alive(&claims.sid).await? {
             return Err(DomainError::Unauthenticated("this session has ended; refresh or sign in again".into()));
         }
-        let user_id = claims.sub.parse().map_err(|_| DomainError::Unauthenticated("the access token is invalid".into()))?;
+        let user_id =
+            claims.sub.parse().map_err(|_| DomainError::Unauthenticated("the access token is invalid".into()))?;
         Ok(Authenticated { user_id, session_id: claims.sid })
     }
 }

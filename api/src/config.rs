@@ -156,18 +156,16 @@ impl Config {
 
     /// Same as [`Config::load`] with an explicit environment (for tests).
     pub fn load_from(env: HashMap<String, String>) -> Result<Self, ConfigError> {
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         match env.get("LINLI_CONFIG") {
             Some(path) => builder = builder.add_source(config::File::with_name(path).required(true)),
             None => builder = builder.add_source(config::File::with_name("linli").required(false)),
         }
         builder = builder.add_source(
-            config::Environment::with_prefix("LINLI")
-                .prefix_separator("_")
-                .separator("__")
-                .try_parsing(true)
-                .source(Some(env.iter().filter(|(k, _)| k.contains("__")).map(|(k, v)| (k.clone(), v.clone())).collect())),
+            config::Environment::with_prefix("LINLI").prefix_separator("_").separator("__").try_parsing(true).source(
+                Some(env.iter().filter(|(k, _)| k.contains("__")).map(|(k, v)| (k.clone(), v.clone())).collect()),
+            ),
         );
         for (var, key) in ENV_ALIASES {
             if let Some(value) = env.get(*var).filter(|v| !v.is_empty()) {
@@ -222,9 +220,7 @@ impl Config {
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}/linli.db?mode=rwc", self.data_dir.display()))
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}/linli.db?mode=rwc", self.data_dir.display()))
     }
 
     pub fn order_deadlines(&self) -> Result<domain::orders::Deadlines, ConfigError> {
@@ -235,7 +231,9 @@ impl Config {
                 .iter()
                 .find(|c| c.as_str().eq_ignore_ascii_case(name))
                 .ok_or_else(|| ConfigError::Invalid(format!("orders.{name}: no such order category")))?;
-            for (minutes, map) in [(over.claim_minutes, &mut deadlines.claim), (over.complete_minutes, &mut deadlines.complete)] {
+            for (minutes, map) in
+                [(over.claim_minutes, &mut deadlines.claim), (over.complete_minutes, &mut deadlines.complete)]
+            {
                 match minutes {
                     Some(m) if m > 0 => {
                         map.insert(*category, chrono::Duration::minutes(m));

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{ErrorExtensionValues, ServerError};
@@ -93,13 +93,20 @@ pub(crate) async fn authenticate(state: &AppState, req: &HttpRequest) -> DomainR
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| DomainError::Unauthenticated("send the access token as `Authorization: Bearer <token>`".into()))?;
+        .ok_or_else(|| {
+            DomainError::Unauthenticated("send the access token as `Authorization: Bearer <token>`".into())
+        })?;
     state.auth.authenticate(token).await.map(Some)
 }
 
 pub async fn graphql_post(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
     let Some(media) = negotiate(&req) else {
-        return error_response(StatusCode::NOT_ACCEPTABLE, "NOT_ACCEPTABLE", "accept application/graphql-response+json or application/json", JSON);
+        return error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            "NOT_ACCEPTABLE",
+            "accept application/graphql-response+json or application/json",
+            JSON,
+        );
     };
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(JSON) {
@@ -143,13 +150,19 @@ pub async fn graphql_get(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         .unwrap_or_default();
     let Some(query) = params.get("query") else {
         if !state.config.is_production() {
-            let page = async_graphql::http::GraphiQLSource::build().endpoint("/graphql").title("linli GraphiQL").finish();
+            let page =
+                async_graphql::http::GraphiQLSource::build().endpoint("/graphql").title("linli GraphiQL").finish();
             return HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page);
         }
         return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the request needs a `query` parameter", JSON);
     };
     let Some(media) = negotiate(&req) else {
-        return error_response(StatusCode::NOT_ACCEPTABLE, "NOT_ACCEPTABLE", "accept application/graphql-response+json or application/json", JSON);
+        return error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            "NOT_ACCEPTABLE",
+            "accept application/graphql-response+json or application/json",
+            JSON,
+        );
     };
     let bad = |message: &str| error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", message, media.content_type());
     let mut request = async_graphql::Request::new(query.clone());
@@ -165,7 +178,9 @@ pub async fn graphql_get(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     // GET can only read: a mutation over GET answers 405 (it may be cached or prefetched).
     if let Ok(doc) = async_graphql::parser::parse_query(query) {
         let op = match params.get("operationName") {
-            Some(name) => doc.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str())).map(|(_, o)| o),
+            Some(name) => {
+                doc.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str())).map(|(_, o)| o)
+            }
             None => doc.operations.iter().next().map(|(_, o)| o),
         };
         if op.is_some_and(|op| op.node.ty != OperationType::Query) {
@@ -182,10 +197,8 @@ async fn execute(state: &AppState, req: &HttpRequest, request: async_graphql::Re
     let started = Instant::now();
     let auth = authenticate(state, req).await;
     let meta = Arc::new(RequestMeta::default());
-    if let Some(name) = &request.operation_name {
-        if let Ok(mut op) = meta.operation.lock() {
-            *op = Some(name.clone());
-        }
+    if let (Some(name), Ok(mut op)) = (&request.operation_name, meta.operation.lock()) {
+        *op = Some(name.clone());
     }
     let request = with_request_loaders(request.data(RequestAuth::new(auth)).data(meta.clone()), &state.domain);
     let limit = std::time::Duration::from_secs(state.config.limits.request_timeout_seconds);

@@ -40,9 +40,9 @@ impl Metrics {
     }
 
     fn label(&self, operation: Option<&str>) -> String {
-        let Some(name) = operation.filter(|n| {
-            !n.is_empty() && n.len() <= 64 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        }) else {
+        let Some(name) = operation
+            .filter(|n| !n.is_empty() && n.len() <= 64 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        else {
             return "anonymous".into();
         };
         let mut seen = self.seen_operations.lock().unwrap_or_else(|p| p.into_inner());

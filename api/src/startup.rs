@@ -59,12 +59,8 @@ impl Application {
 
         let listener = TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
         let address = listener.local_addr()?;
-        let public_url = config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{address}"))
-            .trim_end_matches('/')
-            .to_owned();
+        let public_url =
+            config.public_url.clone().unwrap_or_else(|| format!("http://{address}")).trim_end_matches('/').to_owned();
         let settings = Settings {
             upload_url_prefix: format!("{public_url}/uploads/"),
             order_deadlines: config.order_deadlines()?,

@@ -69,12 +69,14 @@ pub async fn upload(req: HttpRequest, mut payload: Multipart, state: web::Data<A
         return domain_error_response(&e);
     }
     let url = format!("{}{}", state.domain.settings.upload_url_prefix, name);
-    HttpResponse::Created().json(json!({ "url": url, "id": name, "contentType": kind.content_type(), "size": bytes.len() }))
+    HttpResponse::Created()
+        .json(json!({ "url": url, "id": name, "contentType": kind.content_type(), "size": bytes.len() }))
 }
 
 pub async fn serve(path: web::Path<String>, state: web::Data<AppState>) -> actix_web::Result<actix_files::NamedFile> {
     let name = path.into_inner();
-    let safe = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') && !name.starts_with('.');
+    let safe =
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') && !name.starts_with('.');
     if !safe {
         return Err(actix_web::error::ErrorNotFound("not found"));
     }

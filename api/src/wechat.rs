@@ -79,7 +79,9 @@ fn wechat_error(api: &str, errcode: i64, errmsg: &str) -> DomainError {
         40029 => DomainError::Unauthenticated(
             "the WeChat sign-in code is invalid or was already used; call wx.login and try again".into(),
         ),
-        45011 => DomainError::RateLimited("WeChat is limiting sign-ins for this user; wait a minute and try again".into()),
+        45011 => {
+            DomainError::RateLimited("WeChat is limiting sign-ins for this user; wait a minute and try again".into())
+        }
         40226 => DomainError::forbidden("WeChat has blocked this account as high-risk"),
         -1 => DomainError::Unavailable("WeChat is busy; please try again in a moment".into()),
         _ => {
@@ -130,19 +132,21 @@ impl WechatClient {
         if reply.errcode != 0 {
             return Err(wechat_error(api, reply.errcode, &reply.errmsg));
         }
-        let openid = reply.openid.filter(|o| !o.is_empty()).ok_or_else(|| DomainError::internal("jscode2session without openid"))?;
+        let openid = reply
+            .openid
+            .filter(|o| !o.is_empty())
+            .ok_or_else(|| DomainError::internal("jscode2session without openid"))?;
         Ok(CodeSession { openid, unionid: reply.unionid })
     }
 
     /// The server's access token, cached until shortly before it expires.
     async fn access_token(&self, force_refresh: bool) -> DomainResult<String> {
         let mut cached = self.token.lock().await;
-        if !force_refresh {
-            if let Some((token, until)) = cached.as_ref() {
-                if Instant::now() < *until {
-                    return Ok(token.clone());
-                }
-            }
+        if !force_refresh
+            && let Some((token, until)) = cached.as_ref()
+            && Instant::now() < *until
+        {
+            return Ok(token.clone());
         }
         let api = "stable_token";
         let reply: TokenReply = self
@@ -193,11 +197,15 @@ impl WechatClient {
                     continue;
                 }
                 40029 => {
-                    return Err(DomainError::bad_input("code", "the phone-number code is invalid or was already used; tap the button again"));
+                    return Err(DomainError::bad_input(
+                        "code",
+                        "the phone-number code is invalid or was already used; tap the button again",
+                    ));
                 }
                 other => return Err(wechat_error(api, other, &reply.errmsg)),
             }
-            let info = reply.phone_info.ok_or_else(|| DomainError::internal("getuserphonenumber without phone_info"))?;
+            let info =
+                reply.phone_info.ok_or_else(|| DomainError::internal("getuserphonenumber without phone_info"))?;
             if info.watermark.appid != self.appid {
                 tracing::error!("getuserphonenumber watermark names another app");
                 return Err(DomainError::forbidden("this phone number was issued to another app"));

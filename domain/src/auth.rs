@@ -12,10 +12,10 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use sha2::{Digest, Sha256};
 
+use crate::Domain;
 use crate::entities::{refresh_token, session, user};
 use crate::error::{DomainError, DomainResult};
 use crate::org::User;
-use crate::Domain;
 
 #[derive(Clone, Debug)]
 pub struct NewSession {
@@ -30,7 +30,9 @@ pub struct NewSession {
 pub enum Refreshed {
     Rotated(NewSession),
     /// A used token came back: the session is now revoked.
-    ReuseDetected { session_id: String },
+    ReuseDetected {
+        session_id: String,
+    },
 }
 
 fn hash_token(token: &str) -> String {

@@ -79,9 +79,7 @@ impl DomainError {
 impl From<DbErr> for DomainError {
     fn from(err: DbErr) -> Self {
         match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => {
-                Self::Conflict("this already exists".into())
-            }
+            Some(SqlErr::UniqueConstraintViolation(_)) => Self::Conflict("this already exists".into()),
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
                 Self::Conflict("this refers to something that does not exist".into())
             }

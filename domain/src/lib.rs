@@ -33,7 +33,10 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { upload_url_prefix: "http://127.0.0.1:8080/uploads/".into(), order_deadlines: orders::Deadlines::default() }
+        Self {
+            upload_url_prefix: "http://127.0.0.1:8080/uploads/".into(),
+            order_deadlines: orders::Deadlines::default(),
+        }
     }
 }
 

@@ -200,7 +200,8 @@ impl Order {
     fn is_helpers_now(&self, user_id: i64) -> bool {
         use OrderStatus as S;
         let in_hand = matches!(self.status, S::Assigned | S::Claimed | S::AwaitingApproval);
-        in_hand && (self.claimant_id == Some(user_id) || (self.status == S::Assigned && self.assignee_id == Some(user_id)))
+        in_hand
+            && (self.claimant_id == Some(user_id) || (self.status == S::Assigned && self.assignee_id == Some(user_id)))
     }
 
     /// Whether the actor can see this order at all.
@@ -323,7 +324,12 @@ pub struct OrderFilter {
 const PLACE_ORDER_SCOPE: &str = "placeOrder";
 
 impl Domain {
-    pub async fn place_order(&self, actor: &Actor, input: PlaceOrder, idempotency_key: Option<&str>) -> DomainResult<Order> {
+    pub async fn place_order(
+        &self,
+        actor: &Actor,
+        input: PlaceOrder,
+        idempotency_key: Option<&str>,
+    ) -> DomainResult<Order> {
         actor.require_member(input.community_id)?;
         if let Some(key) = idempotency_key {
             idempotency::check_key(key)?;
@@ -346,13 +352,19 @@ impl Domain {
         }
     }
 
-    async fn insert_order(&self, actor: &Actor, input: PlaceOrder, idempotency: Option<(&str, &str)>) -> DomainResult<Order> {
+    async fn insert_order(
+        &self,
+        actor: &Actor,
+        input: PlaceOrder,
+        idempotency: Option<(&str, &str)>,
+    ) -> DomainResult<Order> {
         let c = input.community_id;
         let title = validate::required_text("title", &input.title, 100)?;
         let description = validate::required_text("description", &input.description, 2000)?;
         let (photo_urls, upload_ids) =
             validate::photo_urls("photoUrls", &input.photo_urls, &self.settings.upload_url_prefix)?;
-        let mut contact_phone = input.contact_phone.as_deref().map(|p| validate::phone("contactPhone", p)).transpose()?;
+        let mut contact_phone =
+            input.contact_phone.as_deref().map(|p| validate::phone("contactPhone", p)).transpose()?;
         let mut address = validate::optional_text("address", input.address.clone(), 200)?;
 
         let beneficiary = match input.on_behalf_of {
@@ -370,11 +382,11 @@ impl Domain {
             _ => actor.user_id,
         };
         // Contact details default to the resident's own.
-        if contact_phone.is_none() || address.is_none() {
-            if let Some(person) = user::Entity::find_by_id(beneficiary).one(&self.db).await? {
-                contact_phone = contact_phone.or(person.phone);
-                address = address.or(person.address);
-            }
+        if (contact_phone.is_none() || address.is_none())
+            && let Some(person) = user::Entity::find_by_id(beneficiary).one(&self.db).await?
+        {
+            contact_phone = contact_phone.or(person.phone);
+            address = address.or(person.address);
         }
 
         let now = self.clock.now();
@@ -429,7 +441,10 @@ impl Domain {
                 ));
             }
             if order.is_party(assignee) {
-                return Err(DomainError::bad_input("assigneeId", "an order cannot be assigned to the resident it is for"));
+                return Err(DomainError::bad_input(
+                    "assigneeId",
+                    "an order cannot be assigned to the resident it is for",
+                ));
             }
         }
         let action = if assignee.is_some() { OrderAction::Assign } else { OrderAction::Publish };
@@ -464,7 +479,13 @@ impl Domain {
         .await
     }
 
-    pub async fn complete_order(&self, actor: &Actor, id: i64, note: &str, photo_urls: &[String]) -> DomainResult<Order> {
+    pub async fn complete_order(
+        &self,
+        actor: &Actor,
+        id: i64,
+        note: &str,
+        photo_urls: &[String],
+    ) -> DomainResult<Order> {
         let order = self.order(actor, id).await?;
         if order.claimant_id != Some(actor.user_id) {
             return Err(DomainError::forbidden("only the member who claimed this order can report it done"));
@@ -513,7 +534,9 @@ impl Domain {
     pub async fn cancel_order(&self, actor: &Actor, id: i64, reason: Option<String>) -> DomainResult<Order> {
         let order = self.order(actor, id).await?;
         if !order.is_party(actor.user_id) && !actor.has(order.community_id, Role::Secretary) {
-            return Err(DomainError::forbidden("only the resident, whoever placed the order, or the secretary can cancel it"));
+            return Err(DomainError::forbidden(
+                "only the resident, whoever placed the order, or the secretary can cancel it",
+            ));
         }
         let reason = validate::optional_text("reason", reason, 500)?;
         self.apply(actor, order, OrderAction::Cancel, reason, |_| {}).await
@@ -541,15 +564,11 @@ impl Domain {
             DomainError::invalid_state(format!("a {} order cannot be {}", order.status.as_str(), past_tense(action)))
         })?;
         let now = self.clock.now();
-        let mut changes = order::ActiveModel {
-            status: Set(to.as_str().into()),
-            updated_at: Set(now),
-            ..Default::default()
-        };
+        let mut changes =
+            order::ActiveModel { status: Set(to.as_str().into()), updated_at: Set(now), ..Default::default() };
         change(&mut changes);
-        let mut guard = Condition::all()
-            .add(order::Column::Id.eq(order.id))
-            .add(order::Column::Status.eq(order.status.as_str()));
+        let mut guard =
+            Condition::all().add(order::Column::Id.eq(order.id)).add(order::Column::Status.eq(order.status.as_str()));
         if action == OrderAction::Claim && order.status == OrderStatus::Assigned {
             guard = guard.add(order::Column::AssigneeId.eq(actor.user_id));
         }
@@ -654,7 +673,12 @@ impl Domain {
         self.page_of_orders(cond, page, true).await
     }
 
-    async fn page_of_orders(&self, cond: Condition, page: PageRequest, oldest_first: bool) -> DomainResult<Page<Order>> {
+    async fn page_of_orders(
+        &self,
+        cond: Condition,
+        page: PageRequest,
+        oldest_first: bool,
+    ) -> DomainResult<Page<Order>> {
         let total_count = order::Entity::find().filter(cond.clone()).count(&self.db).await?;
         let mut query = order::Entity::find().filter(cond);
         if let Some(after) = page.after {
@@ -662,7 +686,8 @@ impl Domain {
                 if oldest_first { order::Column::Id.gt(after) } else { order::Column::Id.lt(after) };
             query = query.filter(past.into_condition());
         }
-        query = if oldest_first { query.order_by_asc(order::Column::Id) } else { query.order_by_desc(order::Column::Id) };
+        query =
+            if oldest_first { query.order_by_asc(order::Column::Id) } else { query.order_by_desc(order::Column::Id) };
         let mut rows = query.limit(page.first + 1).all(&self.db).await?;
         let has_next_page = rows.len() as u64 > page.first;
         rows.truncate(page.first as usize);
@@ -744,7 +769,9 @@ mod tests {
     #[test]
     fn finished_orders_accept_no_action() {
         for from in [S::Closed, S::Cancelled, S::Escalated] {
-            for action in [A::Publish, A::Assign, A::Claim, A::Complete, A::Approve, A::Reject, A::Rate, A::Cancel, A::Escalate] {
+            for action in
+                [A::Publish, A::Assign, A::Claim, A::Complete, A::Approve, A::Reject, A::Rate, A::Cancel, A::Escalate]
+            {
                 assert_eq!(next_status(from, action), None, "{from:?} {action:?}");
             }
         }

@@ -6,14 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, UnionType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::Domain;
 use crate::entities::{community, community_role, join_request, street_role, user};
 use crate::error::{DomainError, DomainResult};
-use crate::Domain;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -264,19 +263,12 @@ impl Domain {
     }
 
     pub async fn user(&self, user_id: i64) -> DomainResult<User> {
-        user::Entity::find_by_id(user_id)
-            .one(&self.db)
-            .await?
-            .map(User::from)
-            .ok_or(DomainError::NotFound("user"))
+        user::Entity::find_by_id(user_id).one(&self.db).await?.map(User::from).ok_or(DomainError::NotFound("user"))
     }
 
     pub async fn user_summaries(&self, ids: &[i64]) -> DomainResult<HashMap<i64, UserSummary>> {
         let rows = user::Entity::find().filter(user::Column::Id.is_in(ids.iter().copied())).all(&self.db).await?;
-        Ok(rows
-            .into_iter()
-            .map(|u| (u.id, UserSummary { id: u.id, display_name: u.display_name }))
-            .collect())
+        Ok(rows.into_iter().map(|u| (u.id, UserSummary { id: u.id, display_name: u.display_name })).collect())
     }
 
     pub async fn communities(&self, ids: &[i64]) -> DomainResult<HashMap<i64, Community>> {
@@ -301,10 +293,19 @@ impl Domain {
     }
 
     /// A secretary gives a user a role in their community.
-    pub async fn grant_role(&self, actor: &Actor, community_id: i64, user_id: i64, role: Role) -> DomainResult<Membership> {
+    pub async fn grant_role(
+        &self,
+        actor: &Actor,
+        community_id: i64,
+        user_id: i64,
+        role: Role,
+    ) -> DomainResult<Membership> {
         actor.require_any(community_id, &[Role::Secretary], "grant roles")?;
         if role == Role::StreetReviewer {
-            return Err(DomainError::bad_input("role", "STREET_REVIEWER is held on a street, not granted by a community"));
+            return Err(DomainError::bad_input(
+                "role",
+                "STREET_REVIEWER is held on a street, not granted by a community",
+            ));
         }
         let user = user::Entity::find_by_id(user_id).one(&self.db).await?;
         if user.is_none() {
@@ -331,7 +332,13 @@ impl Domain {
         self.membership_of(user_id, community_id).await
     }
 
-    pub async fn revoke_role(&self, actor: &Actor, community_id: i64, user_id: i64, role: Role) -> DomainResult<Membership> {
+    pub async fn revoke_role(
+        &self,
+        actor: &Actor,
+        community_id: i64,
+        user_id: i64,
+        role: Role,
+    ) -> DomainResult<Membership> {
         actor.require_any(community_id, &[Role::Secretary], "revoke roles")?;
         let txn = self.db.begin().await?;
         if role == Role::Secretary {
@@ -368,7 +375,12 @@ impl Domain {
     }
 
     /// Members of a community holding a role, for the secretary's dispatch list.
-    pub async fn community_people(&self, actor: &Actor, community_id: i64, role: Role) -> DomainResult<Vec<UserSummary>> {
+    pub async fn community_people(
+        &self,
+        actor: &Actor,
+        community_id: i64,
+        role: Role,
+    ) -> DomainResult<Vec<UserSummary>> {
         actor.require_any(community_id, &Role::STAFF, "list the community's people")?;
         let grants = community_role::Entity::find()
             .filter(community_role::Column::CommunityId.eq(community_id))
@@ -382,13 +394,20 @@ impl Domain {
     }
 
     /// A signed-in user asks to join the community whose invite code they were given.
-    pub async fn request_to_join(&self, user_id: i64, invite_code: &str, note: Option<String>) -> DomainResult<JoinRequest> {
+    pub async fn request_to_join(
+        &self,
+        user_id: i64,
+        invite_code: &str,
+        note: Option<String>,
+    ) -> DomainResult<JoinRequest> {
         let code = invite_code.trim().to_uppercase();
         let community = community::Entity::find()
             .filter(community::Column::InviteCode.eq(code))
             .one(&self.db)
             .await?
-            .ok_or_else(|| DomainError::bad_input("inviteCode", "no community has this invite code; check it with your grid worker"))?;
+            .ok_or_else(|| {
+            DomainError::bad_input("inviteCode", "no community has this invite code; check it with your grid worker")
+        })?;
         let note = crate::validate::optional_text("note", note, 200)?;
         let roles = self.roles_of(&self.db, user_id, community.id).await?;
         if roles.contains(&Role::Resident) {
@@ -431,7 +450,12 @@ impl Domain {
 
     /// The grid worker or secretary confirms (or declines) a join request;
     /// confirming makes the user a resident.
-    pub async fn decide_join_request(&self, actor: &Actor, request_id: i64, approve: bool) -> DomainResult<JoinRequest> {
+    pub async fn decide_join_request(
+        &self,
+        actor: &Actor,
+        request_id: i64,
+        approve: bool,
+    ) -> DomainResult<JoinRequest> {
         let request = join_request::Entity::find_by_id(request_id)
             .one(&self.db)
             .await?

@@ -19,10 +19,7 @@ pub fn mask_phone(phone: &str) -> String {
 /// Cuts an address after the building (`…3栋`), hiding unit and room.
 pub fn mask_address(address: &str) -> String {
     const BUILDING_MARKS: [&str; 4] = ["号楼", "栋", "幢", "座"];
-    let cut = BUILDING_MARKS
-        .iter()
-        .filter_map(|mark| address.find(mark).map(|at| at + mark.len()))
-        .min();
+    let cut = BUILDING_MARKS.iter().filter_map(|mark| address.find(mark).map(|at| at + mark.len())).min();
     match cut {
         Some(end) => format!("{}****", &address[..end]),
         None => {

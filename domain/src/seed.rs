@@ -4,10 +4,10 @@
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set, TransactionTrait};
 
+use crate::Domain;
 use crate::entities::{building, community, community_role, grid, household, street, street_role, user};
 use crate::error::DomainResult;
 use crate::org::Role;
-use crate::Domain;
 
 pub const DEMO_STREET: &str = "龙头街道";
 
@@ -40,13 +40,12 @@ impl Domain {
         }
         let txn = self.db.begin().await?;
         let now = self.clock.now();
-        let street = street::ActiveModel {
-            county: Set("雷山县".into()),
-            name: Set(DEMO_STREET.into()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        let street =
+            street::ActiveModel {
+                county: Set("雷山县".into()), name: Set(DEMO_STREET.into()), ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
         let chengnan = self.seed_community(&txn, street.id, "城南社区", "CHENGNAN", 2).await?;
         let chengbei = self.seed_community(&txn, street.id, "城北社区", "CHENGBEI", 1).await?;
         for (community_id, users) in [(chengnan, CHENGNAN_USERS), (chengbei, CHENGBEI_USERS)] {
@@ -141,7 +140,13 @@ impl Domain {
     }
 }
 
-async fn grant(txn: &DatabaseTransaction, user_id: i64, community_id: i64, role: Role, now: chrono::DateTime<chrono::Utc>) -> DomainResult<()> {
+async fn grant(
+    txn: &DatabaseTransaction,
+    user_id: i64,
+    community_id: i64,
+    role: Role,
+    now: chrono::DateTime<chrono::Utc>,
+) -> DomainResult<()> {
     community_role::ActiveModel {
         user_id: Set(user_id),
         community_id: Set(community_id),

@@ -3,9 +3,9 @@
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
+use crate::Domain;
 use crate::entities::upload;
 use crate::error::{DomainError, DomainResult};
-use crate::Domain;
 
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
 
@@ -71,7 +71,12 @@ impl Domain {
     }
 
     /// `BAD_USER_INPUT` unless every id names an upload that exists.
-    pub(crate) async fn require_uploads<C: ConnectionTrait>(&self, conn: &C, field: &'static str, ids: &[String]) -> DomainResult<()> {
+    pub(crate) async fn require_uploads<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        field: &'static str,
+        ids: &[String],
+    ) -> DomainResult<()> {
         if ids.is_empty() {
             return Ok(());
         }

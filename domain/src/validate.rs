@@ -78,7 +78,11 @@ pub fn page_size(first: Option<i32>) -> DomainResult<u64> {
 
 /// Photos: at most nine, each either uploaded here (`upload_prefix`) or an https URL.
 /// Returns the upload ids it refers to, so the caller can check they exist.
-pub fn photo_urls(field: &'static str, urls: &[String], upload_prefix: &str) -> DomainResult<(Vec<String>, Vec<String>)> {
+pub fn photo_urls(
+    field: &'static str,
+    urls: &[String],
+    upload_prefix: &str,
+) -> DomainResult<(Vec<String>, Vec<String>)> {
     if urls.len() > MAX_PHOTOS {
         return Err(DomainError::bad_input(field, format!("at most {MAX_PHOTOS} photos are allowed")));
     }
@@ -95,7 +99,10 @@ pub fn photo_urls(field: &'static str, urls: &[String], upload_prefix: &str) -> 
             }
             upload_ids.push(id.to_owned());
         } else if !(url.starts_with("https://") && url.len() > "https://".len() && !url.contains(char::is_whitespace)) {
-            return Err(DomainError::bad_input(field, "photos must be uploaded through /uploads first, or be https URLs"));
+            return Err(DomainError::bad_input(
+                field,
+                "photos must be uploaded through /uploads first, or be https URLs",
+            ));
         }
         cleaned.push(url.to_owned());
     }

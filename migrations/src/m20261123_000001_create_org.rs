@@ -101,10 +101,7 @@ pub enum JoinRequests {
     CreatedAt,
 }
 
-fn foreign(
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
+fn foreign(from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
     ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Restrict).take()
 }
 
@@ -128,10 +125,7 @@ impl MigrationTrait for Migration {
                 .col(text(Communities::Name))
                 .col(text(Communities::InviteCode).unique_key().take())
                 .col(time(Communities::CreatedAt))
-                .foreign_key(&mut foreign(
-                    (Communities::Table, Communities::StreetId),
-                    (Streets::Table, Streets::Id),
-                ))
+                .foreign_key(&mut foreign((Communities::Table, Communities::StreetId), (Streets::Table, Streets::Id)))
                 .take(),
         )
         .await?;
@@ -141,10 +135,7 @@ impl MigrationTrait for Migration {
                 .col(id(Grids::Id))
                 .col(fk(Grids::CommunityId))
                 .col(text(Grids::Name))
-                .foreign_key(&mut foreign(
-                    (Grids::Table, Grids::CommunityId),
-                    (Communities::Table, Communities::Id),
-                ))
+                .foreign_key(&mut foreign((Grids::Table, Grids::CommunityId), (Communities::Table, Communities::Id)))
                 .take(),
         )
         .await?;

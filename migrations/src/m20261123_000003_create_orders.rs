@@ -74,7 +74,11 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(Orders::RatingComment).text().null())
                 .col(time(Orders::CreatedAt))
                 .col(time(Orders::UpdatedAt))
-                .foreign_key(ForeignKey::create().from(Orders::Table, Orders::CommunityId).to(Communities::Table, Communities::Id))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(Orders::Table, Orders::CommunityId)
+                        .to(Communities::Table, Communities::Id),
+                )
                 .foreign_key(ForeignKey::create().from(Orders::Table, Orders::PlacedBy).to(Users::Table, Users::Id))
                 .foreign_key(ForeignKey::create().from(Orders::Table, Orders::OnBehalfOf).to(Users::Table, Users::Id))
                 .foreign_key(ForeignKey::create().from(Orders::Table, Orders::AssigneeId).to(Users::Table, Users::Id))
@@ -106,7 +110,9 @@ impl MigrationTrait for Migration {
                 .col(text(OrderEvents::ToStatus))
                 .col(ColumnDef::new(OrderEvents::Note).text().null())
                 .col(time(OrderEvents::At))
-                .foreign_key(ForeignKey::create().from(OrderEvents::Table, OrderEvents::OrderId).to(Orders::Table, Orders::Id))
+                .foreign_key(
+                    ForeignKey::create().from(OrderEvents::Table, OrderEvents::OrderId).to(Orders::Table, Orders::Id),
+                )
                 .take(),
         )
         .await?;

@@ -61,17 +61,16 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         Ok(server) if !server.is_empty() => fresh_postgres_database(&server).await,
         _ => format!("sqlite://{}/linli.db?mode=rwc", data_dir.path().display()),
     });
-    if let Ok(redis) = std::env::var("LINLI_TEST_REDIS_URL") {
-        if !redis.is_empty() {
-            config.redis_url = Some(redis);
-            config.redis_prefix = format!("linli-test-{}", uuid::Uuid::new_v4().simple());
-        }
+    if let Ok(redis) = std::env::var("LINLI_TEST_REDIS_URL")
+        && !redis.is_empty()
+    {
+        config.redis_url = Some(redis);
+        config.redis_prefix = format!("linli-test-{}", uuid::Uuid::new_v4().simple());
     }
     customise(&mut config);
     let clock = ManualClock::new(Utc::now());
-    let app = Application::build_with_clock(config.clone(), Arc::new(clock.clone()))
-        .await
-        .expect("the server should start");
+    let app =
+        Application::build_with_clock(config.clone(), Arc::new(clock.clone())).await.expect("the server should start");
     let address = format!("http://127.0.0.1:{}", app.port());
     let database_url = config.database_url.clone().unwrap_or_default();
     tokio::spawn(app.run_until_stopped());
@@ -96,7 +95,8 @@ async fn fresh_postgres_database(server_url: &str) -> String {
     let name = format!("linli_test_{}", uuid::Uuid::new_v4().simple());
     admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
     admin.close().await.unwrap();
-    let (base, _) = server_url.rsplit_once('/').expect("LINLI_TEST_DATABASE_URL should look like postgres://user@host:port/db");
+    let (base, _) =
+        server_url.rsplit_once('/').expect("LINLI_TEST_DATABASE_URL should look like postgres://user@host:port/db");
     format!("{base}/{name}")
 }
 

@@ -79,28 +79,25 @@ impl Extension for LimitsCheck {
             )));
         }
         let mut operations = doc.operations.iter();
-        if let (Some(meta), Some((name, _)), None) = (ctx.data_opt::<RequestMeta>(), operations.next(), operations.next()) {
-            if let Some(name) = name {
-                if let Ok(mut op) = meta.operation.lock() {
-                    op.get_or_insert_with(|| name.to_string());
-                }
-            }
+        if let (Some(meta), Some((Some(name), _)), None) =
+            (ctx.data_opt::<RequestMeta>(), operations.next(), operations.next())
+            && let Ok(mut op) = meta.operation.lock()
+        {
+            op.get_or_insert_with(|| name.to_string());
         }
         let is_mutation = doc.operations.iter().any(|(_, op)| op.node.ty == OperationType::Mutation);
-        if is_mutation {
-            if let Some(Ok(Some(who))) = ctx.data_opt::<RequestAuth>().map(|a| &a.result) {
-                let auth = ctx.data_unchecked::<Arc<crate::auth::AuthService>>();
-                let key = format!("mutations:user:{}", who.user_id);
-                match auth.store.hit(&key, self.limits.mutations_per_minute, Duration::from_secs(60)).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        return Err(gql_error(DomainError::RateLimited(
-                            "too many changes in a minute; wait a moment and try again".into(),
-                        ))
-                        .into_server_error(Default::default()));
-                    }
-                    Err(e) => return Err(gql_error(e.into()).into_server_error(Default::default())),
+        if is_mutation && let Some(Ok(Some(who))) = ctx.data_opt::<RequestAuth>().map(|a| &a.result) {
+            let auth = ctx.data_unchecked::<Arc<crate::auth::AuthService>>();
+            let key = format!("mutations:user:{}", who.user_id);
+            match auth.store.hit(&key, self.limits.mutations_per_minute, Duration::from_secs(60)).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(gql_error(DomainError::RateLimited(
+                        "too many changes in a minute; wait a moment and try again".into(),
+                    ))
+                    .into_server_error(Default::default()));
                 }
+                Err(e) => return Err(gql_error(e.into()).into_server_error(Default::default())),
             }
         }
         Ok(doc)
@@ -117,9 +114,15 @@ impl Extension for LimitsCheck {
                 .map(|e| {
                     if e.message.contains("too complex") || e.message.contains("nested too deep") {
                         let message = if e.message.contains("deep") {
-                            format!("this query is nested too deep; at most {} levels are allowed", self.limits.max_depth)
+                            format!(
+                                "this query is nested too deep; at most {} levels are allowed",
+                                self.limits.max_depth
+                            )
                         } else {
-                            format!("this query asks for too much at once (complexity limit {})", self.limits.max_complexity)
+                            format!(
+                                "this query asks for too much at once (complexity limit {})",
+                                self.limits.max_complexity
+                            )
                         };
                         too_complex(message)
                     } else {
@@ -130,7 +133,12 @@ impl Extension for LimitsCheck {
         })
     }
 
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
         if let Some(meta) = ctx.data_opt::<RequestMeta>() {
             meta.executing.store(true, Ordering::SeqCst);
         }

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::Error;
+use async_graphql::dataloader::{DataLoader, Loader};
 
 use domain::Domain;
 use domain::orders::OrderEvent;

@@ -47,7 +47,12 @@ impl OrgMutation {
 
     /// Asks to join a community as a resident, with the invite code its grid
     /// worker gave out. A grid worker or the secretary confirms it.
-    async fn request_to_join(&self, ctx: &Context<'_>, invite_code: String, note: Option<String>) -> Result<JoinRequest> {
+    async fn request_to_join(
+        &self,
+        ctx: &Context<'_>,
+        invite_code: String,
+        note: Option<String>,
+    ) -> Result<JoinRequest> {
         let who = authenticated(ctx)?;
         domain(ctx).request_to_join(who.user_id, &invite_code, note).await.map(JoinRequest).gql()
     }

@@ -332,11 +332,13 @@ pub(crate) fn page_to_connection<T, N: async_graphql::OutputType>(
     wrap: impl Fn(T) -> N,
 ) -> async_graphql::connection::Connection<String, N, Counted> {
     use async_graphql::connection::{Connection, Edge};
-    let mut connection =
-        Connection::with_additional_fields(page.has_previous_page, page.has_next_page, Counted { total_count: page.total_count });
+    let mut connection = Connection::with_additional_fields(
+        page.has_previous_page,
+        page.has_next_page,
+        Counted { total_count: page.total_count },
+    );
     connection.edges.extend(
         page.items.into_iter().map(|item| Edge::new(domain::pagination::encode_cursor(id_of(&item)), wrap(item))),
     );
     connection
 }
-
