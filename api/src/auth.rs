@@ -226,3 +226,57 @@ pub fn secret_bytes(config: &Config) -> Vec<u8> {
         _ => random_secret(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    /// A session store whose backend is down.
+    struct DownStore;
+
+    #[async_trait::async_trait]
+    impl SessionStore for DownStore {
+        async fn mark_alive(&self, _: &str, _: Duration) -> Result<(), StoreError> {
+            Err(StoreError::new("connection refused"))
+        }
+        async fn is_alive(&self, _: &str) -> Result<bool, StoreError> {
+            Err(StoreError::new("connection refused"))
+        }
+        async fn end(&self, _: &str) -> Result<(), StoreError> {
+            Err(StoreError::new("connection refused"))
+        }
+        async fn hit(&self, _: &str, _: u64, _: Duration) -> Result<bool, StoreError> {
+            Err(StoreError::new("connection refused"))
+        }
+        async fn ping(&self) -> Result<(), StoreError> {
+            Err(StoreError::new("connection refused"))
+        }
+    }
+
+    fn service(store: Arc<dyn SessionStore>) -> AuthService {
+        let config = Config::defaults().unwrap();
+        let tokens = Tokens::new(&config, b"0123456789abcdef0123456789abcdef");
+        AuthService::new(&config, tokens, store, WechatClient::new(&config.wechat).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_valid_token_fails_closed_when_the_session_store_is_down() {
+        let auth = service(Arc::new(DownStore));
+        let token = auth.tokens.issue(7, "session-1").unwrap();
+        let err = auth.authenticate(&token).await.unwrap_err();
+        assert_eq!(err.code(), "UNAVAILABLE");
+        assert!(!err.public_message().contains("connection refused"));
+    }
+
+    #[tokio::test]
+    async fn a_valid_token_of_an_ended_session_is_refused() {
+        let store: Arc<dyn SessionStore> = Arc::new(crate::store::MemoryStore::default());
+        let auth = service(store.clone());
+        store.mark_alive("s", Duration::from_secs(60)).await.unwrap();
+        let token = auth.tokens.issue(7, "s").unwrap();
+        assert_eq!(auth.authenticate(&token).await.unwrap().user_id, 7);
+        store.end("s").await.unwrap();
+        assert_eq!(auth.authenticate(&token).await.unwrap_err().code(), "UNAUTHENTICATED");
+    }
+}

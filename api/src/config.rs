@@ -122,7 +122,7 @@ timeout_seconds = 5
 
 [limits]
 max_depth = 10
-max_complexity = 1000
+max_complexity = 5000
 max_aliases = 50
 max_body_bytes = 65536
 request_timeout_seconds = 10

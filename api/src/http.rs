@@ -134,6 +134,9 @@ pub async fn graphql_post(req: HttpRequest, body: web::Bytes, state: web::Data<A
             if !matches!(map.get("operationName"), None | Some(Value::Null) | Some(Value::String(_))) {
                 return bad("`operationName` must be a string");
             }
+            if !matches!(map.get("extensions"), None | Some(Value::Null) | Some(Value::Object(_))) {
+                return bad("`extensions` must be an object");
+            }
         }
         _ => return bad("the request body must be a JSON object"),
     }

@@ -15,6 +15,12 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 #[error("session store unavailable: {0}")]
 pub struct StoreError(String);
 
+impl StoreError {
+    pub fn new(cause: impl Into<String>) -> Self {
+        Self(cause.into())
+    }
+}
+
 impl From<StoreError> for domain::DomainError {
     fn from(err: StoreError) -> Self {
         tracing::error!(error = %err, "session store unavailable");
