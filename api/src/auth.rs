@@ -249,6 +249,12 @@ mod tests {
         async fn hit(&self, _: &str, _: u64, _: Duration) -> Result<bool, StoreError> {
             Err(StoreError::new("connection refused"))
         }
+        async fn cached(&self, _: &str) -> Result<Option<String>, StoreError> {
+            Err(StoreError::new("connection refused"))
+        }
+        async fn cache(&self, _: &str, _: &str, _: Duration) -> Result<(), StoreError> {
+            Err(StoreError::new("connection refused"))
+        }
         async fn ping(&self) -> Result<(), StoreError> {
             Err(StoreError::new("connection refused"))
         }
@@ -257,7 +263,7 @@ mod tests {
     fn service(store: Arc<dyn SessionStore>) -> AuthService {
         let config = Config::defaults().unwrap();
         let tokens = Tokens::new(&config, b"0123456789abcdef0123456789abcdef");
-        AuthService::new(&config, tokens, store, WechatClient::new(&config.wechat).unwrap())
+        AuthService::new(&config, tokens, store.clone(), WechatClient::new(&config.wechat, store).unwrap())
     }
 
     #[tokio::test]

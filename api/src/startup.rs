@@ -70,7 +70,7 @@ impl Application {
             tracing::info!("seeded the demo communities (龙头街道: 城南社区, 城北社区)");
         }
 
-        let wechat = WechatClient::new(&config.wechat).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let wechat = WechatClient::new(&config.wechat, store.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let tokens = Tokens::new(&config, &secret_bytes(&config));
         let auth = Arc::new(AuthService::new(&config, tokens, store, wechat));
         let schema = build_schema(&config, domain.clone(), auth.clone());

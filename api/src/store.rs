@@ -37,6 +37,9 @@ pub trait SessionStore: Send + Sync {
     async fn end(&self, session_id: &str) -> Result<(), StoreError>;
     /// Counts a hit against `key` in a fixed window; false when over `limit`.
     async fn hit(&self, key: &str, limit: u64, window: Duration) -> Result<bool, StoreError>;
+    /// A cached value shared by every node (e.g. WeChat's access token).
+    async fn cached(&self, key: &str) -> Result<Option<String>, StoreError>;
+    async fn cache(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
@@ -100,6 +103,16 @@ impl SessionStore for RedisStore {
         Ok(count <= limit)
     }
 
+    async fn cached(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        conn.get(format!("{}:cache:{key}", self.prefix)).await.map_err(err)
+    }
+
+    async fn cache(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        conn.set_ex::<_, _, ()>(format!("{}:cache:{key}", self.prefix), value, ttl.as_secs().max(1)).await.map_err(err)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         redis::cmd("PING").query_async::<String>(&mut conn).await.map(|_| ()).map_err(err)
@@ -111,6 +124,7 @@ impl SessionStore for RedisStore {
 pub struct MemoryStore {
     sessions: Mutex<HashMap<String, Instant>>,
     windows: Mutex<HashMap<String, (Instant, u64)>>,
+    values: Mutex<HashMap<String, (String, Instant)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -148,6 +162,16 @@ impl SessionStore for MemoryStore {
         }
         entry.1 += 1;
         Ok(entry.1 <= limit)
+    }
+
+    async fn cached(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let values = lock(&self.values);
+        Ok(values.get(key).filter(|(_, until)| *until > Instant::now()).map(|(v, _)| v.clone()))
+    }
+
+    async fn cache(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        lock(&self.values).insert(key.to_owned(), (value.to_owned(), Instant::now() + ttl));
+        Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -5,7 +5,8 @@
 //! `session_key` is read and dropped here: it never leaves the server and is
 //! never logged.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -14,14 +15,20 @@ use tokio::sync::Mutex;
 use domain::{DomainError, DomainResult};
 
 use crate::config::WechatConfig;
+use crate::store::SessionStore;
 
 pub struct WechatClient {
     http: reqwest::Client,
     base: String,
     appid: String,
     secret: SecretString,
-    token: Mutex<Option<(String, Instant)>>,
+    /// The access token is shared by every node through the store.
+    store: Arc<dyn SessionStore>,
+    /// One refresh at a time on this node.
+    refreshing: Mutex<()>,
 }
+
+const TOKEN_KEY: &str = "wechat:access_token";
 
 #[derive(Debug)]
 pub struct CodeSession {
@@ -98,7 +105,7 @@ fn transport(api: &str, err: reqwest::Error) -> DomainError {
 }
 
 impl WechatClient {
-    pub fn new(config: &WechatConfig) -> DomainResult<Self> {
+    pub fn new(config: &WechatConfig, store: Arc<dyn SessionStore>) -> DomainResult<Self> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(config.timeout_seconds))
             .build()
@@ -108,7 +115,8 @@ impl WechatClient {
             base: config.api_base.trim_end_matches('/').to_owned(),
             appid: config.appid.clone(),
             secret: config.secret.clone(),
-            token: Mutex::new(None),
+            store,
+            refreshing: Mutex::new(()),
         })
     }
 
@@ -139,14 +147,14 @@ impl WechatClient {
         Ok(CodeSession { openid, unionid: reply.unionid })
     }
 
-    /// The server's access token, cached until shortly before it expires.
+    /// The server's access token, cached (for every node) until shortly before it expires.
     async fn access_token(&self, force_refresh: bool) -> DomainResult<String> {
-        let mut cached = self.token.lock().await;
-        if !force_refresh
-            && let Some((token, until)) = cached.as_ref()
-            && Instant::now() < *until
-        {
-            return Ok(token.clone());
+        if !force_refresh && let Some(token) = self.store.cached(TOKEN_KEY).await? {
+            return Ok(token);
+        }
+        let _one_at_a_time = self.refreshing.lock().await;
+        if !force_refresh && let Some(token) = self.store.cached(TOKEN_KEY).await? {
+            return Ok(token);
         }
         let api = "stable_token";
         let reply: TokenReply = self
@@ -169,7 +177,7 @@ impl WechatClient {
         }
         let token = reply.access_token.ok_or_else(|| DomainError::internal("stable_token without access_token"))?;
         let lifetime = Duration::from_secs(reply.expires_in.unwrap_or(7200).saturating_sub(300).max(60));
-        *cached = Some((token.clone(), Instant::now() + lifetime));
+        self.store.cache(TOKEN_KEY, &token, lifetime).await?;
         Ok(token)
     }
 

@@ -19,22 +19,56 @@ use crate::config::Limits;
 
 pub struct LimitsExtension {
     limits: Limits,
+    introspection_disabled: bool,
 }
 
 impl LimitsExtension {
-    pub fn new(limits: Limits) -> Self {
-        Self { limits }
+    pub fn new(limits: Limits, introspection_disabled: bool) -> Self {
+        Self { limits, introspection_disabled }
     }
 }
 
 impl ExtensionFactory for LimitsExtension {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsCheck { limits: self.limits.clone() })
+        Arc::new(LimitsCheck { limits: self.limits.clone(), introspection_disabled: self.introspection_disabled })
     }
 }
 
 struct LimitsCheck {
     limits: Limits,
+    introspection_disabled: bool,
+}
+
+/// Root fields of every operation (fragments at the root included).
+fn root_fields(doc: &ExecutableDocument) -> impl Iterator<Item = (OperationType, &str)> {
+    fn names<'a>(doc: &'a ExecutableDocument, set: &'a SelectionSet, out: &mut Vec<&'a str>) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => out.push(f.node.name.node.as_str()),
+                Selection::InlineFragment(fr) => names(doc, &fr.node.selection_set.node, out),
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) = doc.fragments.get(&spread.node.fragment_name.node) {
+                        names(doc, &fragment.node.selection_set.node, out);
+                    }
+                }
+            }
+        }
+    }
+    doc.operations.iter().flat_map(move |(_, op)| {
+        let mut out = Vec::new();
+        names(doc, &op.node.selection_set.node, &mut out);
+        out.into_iter().map(move |name| (op.node.ty, name))
+    })
+}
+
+fn asks_for_introspection(doc: &ExecutableDocument) -> bool {
+    root_fields(doc).any(|(_, name)| name == "__schema" || name == "__type")
+}
+
+/// Mutations count against the per-user limit, except the ones that keep a
+/// session going: a user who hit the limit must still be able to refresh.
+fn counts_against_rate_limit(doc: &ExecutableDocument) -> bool {
+    root_fields(doc).any(|(ty, name)| ty == OperationType::Mutation && !matches!(name, "refreshSession" | "logout"))
 }
 
 fn too_complex(message: impl Into<String>) -> ServerError {
@@ -80,13 +114,16 @@ impl Extension for LimitsCheck {
         }
         let mut operations = doc.operations.iter();
         if let (Some(meta), Some((Some(name), _)), None) =
-            (ctx.data_opt::<RequestMeta>(), operations.next(), operations.next())
+            (ctx.data_opt::<Arc<RequestMeta>>(), operations.next(), operations.next())
             && let Ok(mut op) = meta.operation.lock()
         {
             op.get_or_insert_with(|| name.to_string());
         }
-        let is_mutation = doc.operations.iter().any(|(_, op)| op.node.ty == OperationType::Mutation);
-        if is_mutation && let Some(Ok(Some(who))) = ctx.data_opt::<RequestAuth>().map(|a| &a.result) {
+        if self.introspection_disabled && asks_for_introspection(&doc) {
+            return Err(gql_error(DomainError::forbidden("introspection is turned off on this server"))
+                .into_server_error(Default::default()));
+        }
+        if counts_against_rate_limit(&doc) && let Some(Ok(Some(who))) = ctx.data_opt::<RequestAuth>().map(|a| &a.result) {
             let auth = ctx.data_unchecked::<Arc<crate::auth::AuthService>>();
             let key = format!("mutations:user:{}", who.user_id);
             match auth.store.hit(&key, self.limits.mutations_per_minute, Duration::from_secs(60)).await {
@@ -139,7 +176,7 @@ impl Extension for LimitsCheck {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        if let Some(meta) = ctx.data_opt::<RequestMeta>() {
+        if let Some(meta) = ctx.data_opt::<Arc<RequestMeta>>() {
             meta.executing.store(true, Ordering::SeqCst);
         }
         next.run(ctx, operation_name).await

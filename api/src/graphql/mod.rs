@@ -44,7 +44,7 @@ pub fn build_schema(config: &Config, domain: Domain, auth: Arc<AuthService>) -> 
         .data(auth)
         .limit_depth(config.limits.max_depth)
         .limit_complexity(config.limits.max_complexity)
-        .extension(LimitsExtension::new(config.limits.clone()));
+        .extension(LimitsExtension::new(config.limits.clone(), config.is_production()));
     if config.is_production() {
         builder = builder.disable_introspection().disable_suggestions();
     }
