@@ -123,7 +123,9 @@ impl Extension for LimitsCheck {
             return Err(gql_error(DomainError::forbidden("introspection is turned off on this server"))
                 .into_server_error(Default::default()));
         }
-        if counts_against_rate_limit(&doc) && let Some(Ok(Some(who))) = ctx.data_opt::<RequestAuth>().map(|a| &a.result) {
+        if counts_against_rate_limit(&doc)
+            && let Some(Ok(Some(who))) = ctx.data_opt::<RequestAuth>().map(|a| &a.result)
+        {
             let auth = ctx.data_unchecked::<Arc<crate::auth::AuthService>>();
             let key = format!("mutations:user:{}", who.user_id);
             match auth.store.hit(&key, self.limits.mutations_per_minute, Duration::from_secs(60)).await {
