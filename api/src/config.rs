@@ -41,6 +41,8 @@ pub struct Config {
     #[serde(default)]
     pub orders: HashMap<String, CategoryDeadline>,
     pub log_format: LogFormat,
+    /// How long an activity's check-in code (shown on the organiser's phone) stays valid.
+    pub checkin_code_seconds: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -106,6 +108,7 @@ bind = "127.0.0.1:8080"
 redis_prefix = "linli"
 data_dir = "./data"
 log_format = "pretty"
+checkin_code_seconds = 120
 
 [jwt]
 issuer = "linli"

@@ -61,9 +61,12 @@ impl Application {
         let address = listener.local_addr()?;
         let public_url =
             config.public_url.clone().unwrap_or_else(|| format!("http://{address}")).trim_end_matches('/').to_owned();
+        let jwt_secret = secret_bytes(&config);
         let settings = Settings {
             upload_url_prefix: format!("{public_url}/uploads/"),
             order_deadlines: config.order_deadlines()?,
+            checkin_key: derived_key(&jwt_secret, "activity-check-in"),
+            checkin_code_seconds: config.checkin_code_seconds,
         };
         let domain = Domain::new(db, clock, settings);
         if config.seed_demo_enabled() && domain.seed_demo().await.context("seeding demo data")? {
@@ -71,7 +74,7 @@ impl Application {
         }
 
         let wechat = WechatClient::new(&config.wechat, store.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let tokens = Tokens::new(&config, &secret_bytes(&config));
+        let tokens = Tokens::new(&config, &jwt_secret);
         let auth = Arc::new(AuthService::new(&config, tokens, store, wechat));
         let schema = build_schema(&config, domain.clone(), auth.clone());
         let upload_dir = config.data_dir.join("uploads");
@@ -114,6 +117,13 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// A key for one purpose derived from the server secret, so that every node
+/// with the same secret agrees on it and no two purposes share a key.
+fn derived_key(secret: &[u8], purpose: &str) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::new().chain_update(purpose.as_bytes()).chain_update(b":").chain_update(secret).finalize().to_vec()
 }
 
 async fn connect_database(url: &str, metrics: &Metrics) -> anyhow::Result<DatabaseConnection> {

@@ -2,6 +2,41 @@
 //! keep. Usable from the server, a worker, a CLI or a test with nothing but a
 //! database connection; no web framework lives here.
 
+/// A status or kind stored as text: the enum, its text, and parsing.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> $crate::error::DomainResult<Self> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err($crate::error::DomainError::internal(format!("unknown {} {other}", stringify!($name)))),
+                }
+            }
+        }
+
+        impl $crate::workflow::Status for $name {
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+
+            fn parse(s: &str) -> $crate::error::DomainResult<Self> {
+                $name::parse(s)
+            }
+        }
+    };
+}
+pub(crate) use string_enum;
+
 pub mod auth;
 pub mod clock;
 pub mod entities;
@@ -10,10 +45,15 @@ mod idempotency;
 pub mod orders;
 pub mod org;
 pub mod pagination;
+pub mod party;
+pub mod points;
+pub mod posts;
 pub mod privacy;
 pub mod seed;
 pub mod uploads;
 pub mod validate;
+pub mod wishes;
+pub mod workflow;
 
 use std::sync::Arc;
 
@@ -29,6 +69,10 @@ pub struct Settings {
     /// URLs that start with this name files uploaded to this server.
     pub upload_url_prefix: String,
     pub order_deadlines: orders::Deadlines,
+    /// Signs activity check-in codes; the same on every node.
+    pub checkin_key: Vec<u8>,
+    /// How long a check-in code stays valid.
+    pub checkin_code_seconds: i64,
 }
 
 impl Default for Settings {
@@ -36,6 +80,8 @@ impl Default for Settings {
         Self {
             upload_url_prefix: "http://127.0.0.1:8080/uploads/".into(),
             order_deadlines: orders::Deadlines::default(),
+            checkin_key: b"linli-development-check-in-key".to_vec(),
+            checkin_code_seconds: 120,
         }
     }
 }

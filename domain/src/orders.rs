@@ -14,38 +14,17 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::entities::{community, order, order_event, user};
+use crate::entities::{community, order, user};
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
+use crate::points::{Credit, SourceKind, credit, rules_for};
+use crate::workflow::{self, Event, Subject, Transition, guarded_update};
 use crate::{Domain, idempotency, privacy, validate};
 
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(s: &str) -> DomainResult<Self> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(DomainError::internal(format!("unknown {} {other}", stringify!($name)))),
-                }
-            }
-        }
-    };
-}
-
-string_enum!(
+crate::string_enum!(
     /// Kinds of need seen in the communities' reports.
     OrderCategory {
         Repair = "REPAIR",
@@ -61,7 +40,7 @@ string_enum!(
     }
 );
 
-string_enum!(
+crate::string_enum!(
     OrderStatus {
         Submitted = "SUBMITTED",
         Open = "OPEN",
@@ -272,31 +251,7 @@ impl TryFrom<order::Model> for Order {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OrderEvent {
-    pub id: i64,
-    pub order_id: i64,
-    pub actor_id: i64,
-    pub from_status: Option<OrderStatus>,
-    pub to_status: OrderStatus,
-    pub note: Option<String>,
-    pub at: DateTime<Utc>,
-}
-
-impl TryFrom<order_event::Model> for OrderEvent {
-    type Error = DomainError;
-    fn try_from(m: order_event::Model) -> DomainResult<Self> {
-        Ok(Self {
-            id: m.id,
-            order_id: m.order_id,
-            actor_id: m.actor_id,
-            from_status: m.from_status.as_deref().map(OrderStatus::parse).transpose()?,
-            to_status: OrderStatus::parse(&m.to_status)?,
-            note: m.note,
-            at: m.at,
-        })
-    }
-}
+pub type OrderEvent = Event<OrderStatus>;
 
 /// What a resident (or a grid worker for them) asks for.
 #[derive(Clone, Debug, Serialize)]
@@ -409,7 +364,20 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        record(&txn, &model, actor.user_id, None, OrderStatus::Submitted, None, now).await?;
+        workflow::record(
+            &txn,
+            Transition {
+                subject: Subject::Order,
+                subject_id: model.id,
+                community_id: c,
+                actor_id: Some(actor.user_id),
+                from: None,
+                to: OrderStatus::Submitted,
+                note: None,
+                at: now,
+            },
+        )
+        .await?;
         if let Some((key, hash)) = idempotency {
             idempotency::remember(&txn, actor.user_id, PLACE_ORDER_SCOPE, key, hash, model.id, now).await?;
         }
@@ -495,9 +463,11 @@ impl Domain {
         self.require_uploads(&self.db, "photoUrls", &upload_ids).await?;
         let photos = urls_to_json(&photos)?;
         let event_note = note.clone();
+        let completed_at = self.clock.now();
         self.apply(actor, order, OrderAction::Complete, Some(event_note), move |m| {
             m.completion_note = Set(Some(note));
             m.completion_photo_urls = Set(Some(photos));
+            m.completed_at = Set(Some(completed_at));
         })
         .await
     }
@@ -573,8 +543,7 @@ impl Domain {
             guard = guard.add(order::Column::AssigneeId.eq(actor.user_id));
         }
         let txn = self.db.begin().await?;
-        let updated = order::Entity::update_many().set(changes).filter(guard).exec(&txn).await?;
-        if updated.rows_affected == 0 {
+        if !guarded_update(&txn, changes, guard).await? {
             txn.rollback().await?;
             // Someone changed it between our read and our write.
             let now_is = self.load_order(order.id).await?;
@@ -586,36 +555,84 @@ impl Domain {
                 )),
             });
         }
+        workflow::record(
+            &txn,
+            Transition {
+                subject: Subject::Order,
+                subject_id: order.id,
+                community_id: order.community_id,
+                actor_id: Some(actor.user_id),
+                from: Some(order.status),
+                to,
+                note: note.as_deref(),
+                at: now,
+            },
+        )
+        .await?;
         let model = order::Entity::find_by_id(order.id).one(&txn).await?.ok_or(DomainError::NotFound("order"))?;
-        record(&txn, &model, actor.user_id, Some(order.status), to, note, now).await?;
+        self.dedication_for_order(&txn, &model, action, now).await?;
         txn.commit().await?;
         model.try_into()
     }
 
-    pub async fn order_history(&self, order: &Order) -> DomainResult<Vec<OrderEvent>> {
-        order_event::Entity::find()
-            .filter(order_event::Column::OrderId.eq(order.id))
-            .order_by_asc(order_event::Column::Id)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(OrderEvent::try_from)
-            .collect()
+    /// Points the claimant earns or loses as the work is approved and rated.
+    async fn dedication_for_order(
+        &self,
+        txn: &DatabaseTransaction,
+        order: &order::Model,
+        action: OrderAction,
+        now: DateTime<Utc>,
+    ) -> DomainResult<()> {
+        let Some(member) = order.claimant_id else { return Ok(()) };
+        let rules = rules_for(txn, order.community_id).await?;
+        let (points, reason, kind, key) = match action {
+            OrderAction::Approve => {
+                let on_time = match (order.completed_at, order.complete_due_at) {
+                    (Some(done), Some(due)) => done <= due,
+                    _ => true,
+                };
+                if on_time {
+                    (
+                        rules.order_on_time,
+                        format!("order “{}” finished on time", order.title),
+                        SourceKind::Order,
+                        "approved",
+                    )
+                } else {
+                    (rules.order_late, format!("order “{}” finished late", order.title), SourceKind::Order, "approved")
+                }
+            }
+            OrderAction::Rate => match order.rating_stars {
+                Some(stars) if stars >= rules.good_rating_min_stars => {
+                    (rules.good_rating, format!("rated {stars}★ for “{}”", order.title), SourceKind::Rating, "rating")
+                }
+                Some(stars) if stars <= rules.low_rating_max_stars => {
+                    (rules.low_rating, format!("rated {stars}★ for “{}”", order.title), SourceKind::Rating, "rating")
+                }
+                _ => return Ok(()),
+            },
+            _ => return Ok(()),
+        };
+        credit(
+            txn,
+            Credit {
+                community_id: order.community_id,
+                member_id: member,
+                points,
+                reason,
+                kind,
+                source_id: Some(order.id),
+                key: format!("order:{}:{member}:{key}", order.id),
+                created_by: None,
+                at: now,
+            },
+        )
+        .await
     }
 
     /// Histories of many orders in one statement (for lists).
     pub async fn order_histories(&self, order_ids: &[i64]) -> DomainResult<HashMap<i64, Vec<OrderEvent>>> {
-        let mut by_order: HashMap<i64, Vec<OrderEvent>> = HashMap::new();
-        let rows = order_event::Entity::find()
-            .filter(order_event::Column::OrderId.is_in(order_ids.iter().copied()))
-            .order_by_asc(order_event::Column::Id)
-            .all(&self.db)
-            .await?;
-        for row in rows {
-            let event = OrderEvent::try_from(row)?;
-            by_order.entry(event.order_id).or_default().push(event);
-        }
-        Ok(by_order)
+        workflow::histories(&self.db, Subject::Order, order_ids).await
     }
 
     /// Orders the actor may see, newest first.
@@ -703,30 +720,6 @@ impl Domain {
     pub async fn community_exists(&self, id: i64) -> DomainResult<bool> {
         Ok(community::Entity::find_by_id(id).one(&self.db).await?.is_some())
     }
-}
-
-async fn record(
-    txn: &DatabaseTransaction,
-    order: &order::Model,
-    actor_id: i64,
-    from: Option<OrderStatus>,
-    to: OrderStatus,
-    note: Option<String>,
-    at: DateTime<Utc>,
-) -> DomainResult<()> {
-    order_event::ActiveModel {
-        order_id: Set(order.id),
-        community_id: Set(order.community_id),
-        actor_id: Set(actor_id),
-        from_status: Set(from.map(|s| s.as_str().into())),
-        to_status: Set(to.as_str().into()),
-        note: Set(note),
-        at: Set(at),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    Ok(())
 }
 
 fn past_tense(action: OrderAction) -> &'static str {

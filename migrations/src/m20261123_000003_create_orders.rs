@@ -1,4 +1,5 @@
-//! Service orders and the record of every transition.
+//! Service orders, and the record of every transition of every workflow
+//! (orders now; wishes, care requests and deliveries share it).
 
 use sea_orm_migration::prelude::*;
 
@@ -26,6 +27,7 @@ pub enum Orders {
     Status,
     ClaimDueAt,
     CompleteDueAt,
+    CompletedAt,
     CompletionNote,
     CompletionPhotoUrls,
     RatingStars,
@@ -35,10 +37,11 @@ pub enum Orders {
 }
 
 #[derive(DeriveIden)]
-pub enum OrderEvents {
+pub enum WorkflowEvents {
     Table,
     Id,
-    OrderId,
+    SubjectKind,
+    SubjectId,
     CommunityId,
     ActorId,
     FromStatus,
@@ -68,6 +71,7 @@ impl MigrationTrait for Migration {
                 .col(text(Orders::Status))
                 .col(time_null(Orders::ClaimDueAt))
                 .col(time_null(Orders::CompleteDueAt))
+                .col(time_null(Orders::CompletedAt))
                 .col(ColumnDef::new(Orders::CompletionNote).text().null())
                 .col(ColumnDef::new(Orders::CompletionPhotoUrls).text().null())
                 .col(ColumnDef::new(Orders::RatingStars).integer().null())
@@ -101,34 +105,33 @@ impl MigrationTrait for Migration {
         }
         m.create_table(
             Table::create()
-                .table(OrderEvents::Table)
-                .col(id(OrderEvents::Id))
-                .col(fk(OrderEvents::OrderId))
-                .col(fk(OrderEvents::CommunityId))
-                .col(fk(OrderEvents::ActorId))
-                .col(text_null(OrderEvents::FromStatus))
-                .col(text(OrderEvents::ToStatus))
-                .col(ColumnDef::new(OrderEvents::Note).text().null())
-                .col(time(OrderEvents::At))
-                .foreign_key(
-                    ForeignKey::create().from(OrderEvents::Table, OrderEvents::OrderId).to(Orders::Table, Orders::Id),
-                )
+                .table(WorkflowEvents::Table)
+                .col(id(WorkflowEvents::Id))
+                .col(text(WorkflowEvents::SubjectKind))
+                .col(fk(WorkflowEvents::SubjectId))
+                .col(fk(WorkflowEvents::CommunityId))
+                .col(fk_null(WorkflowEvents::ActorId))
+                .col(text_null(WorkflowEvents::FromStatus))
+                .col(text(WorkflowEvents::ToStatus))
+                .col(ColumnDef::new(WorkflowEvents::Note).text().null())
+                .col(time(WorkflowEvents::At))
                 .take(),
         )
         .await?;
         m.create_index(
             Index::create()
-                .name("ix_order_events_order")
-                .table(OrderEvents::Table)
-                .col(OrderEvents::OrderId)
-                .col(OrderEvents::Id)
+                .name("ix_workflow_events_subject")
+                .table(WorkflowEvents::Table)
+                .col(WorkflowEvents::SubjectKind)
+                .col(WorkflowEvents::SubjectId)
+                .col(WorkflowEvents::Id)
                 .take(),
         )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(OrderEvents::Table).take()).await?;
+        m.drop_table(Table::drop().table(WorkflowEvents::Table).take()).await?;
         m.drop_table(Table::drop().table(Orders::Table).take()).await
     }
 }

@@ -140,7 +140,7 @@ pub struct Rating {
 #[graphql(complex)]
 pub struct OrderEvent {
     #[graphql(skip)]
-    pub actor_id: i64,
+    pub actor_id: Option<i64>,
     pub from_status: Option<OrderStatus>,
     pub to_status: OrderStatus,
     pub at: DateTime<Utc>,
@@ -150,8 +150,9 @@ pub struct OrderEvent {
 
 #[ComplexObject]
 impl OrderEvent {
+    /// Who made the change; empty when the system did (a missed deadline).
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        ctx.data_unchecked::<DataLoader<PersonLoader>>().load_one(self.actor_id).await
+        person(ctx, self.actor_id).await
     }
 }
 

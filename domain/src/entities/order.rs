@@ -20,6 +20,7 @@ pub struct Model {
     pub status: String,
     pub claim_due_at: Option<DateTimeUtc>,
     pub complete_due_at: Option<DateTimeUtc>,
+    pub completed_at: Option<DateTimeUtc>,
     pub completion_note: Option<String>,
     /// JSON array of URLs.
     pub completion_photo_urls: Option<String>,

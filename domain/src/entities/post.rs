@@ -1,17 +1,21 @@
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "order_events")]
+#[sea_orm(table_name = "posts")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub order_id: i64,
     pub community_id: i64,
-    pub actor_id: i64,
-    pub from_status: Option<String>,
-    pub to_status: String,
-    pub note: Option<String>,
-    pub at: DateTimeUtc,
+    pub title: String,
+    pub kind: String,
+    pub description: String,
+    pub capacity: i32,
+    pub taken: i32,
+    pub term_start: Date,
+    pub term_end: Date,
+    pub created_by: i64,
+    pub retired_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

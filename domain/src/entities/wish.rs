@@ -1,0 +1,30 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "wishes")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub community_id: i64,
+    pub title: String,
+    pub story: String,
+    /// JSON array of URLs.
+    pub photo_urls: String,
+    pub placed_by: i64,
+    pub on_behalf_of: Option<i64>,
+    pub claimant_id: Option<i64>,
+    pub status: String,
+    pub claim_due_at: Option<DateTimeUtc>,
+    pub fulfil_note: Option<String>,
+    /// JSON array of URLs.
+    pub fulfil_photo_urls: Option<String>,
+    pub rating_stars: Option<i32>,
+    pub thanks: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

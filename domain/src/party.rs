@@ -1,0 +1,363 @@
+//! Reporting in (双报到): an at-work party member reports in to the
+//! community where they live; the secretary approves (granting
+//! PARTY_MEMBER) or declines. One active report-in per member: approving a
+//! new one in another community ends the old one (moving house). The public
+//! service board shows each member's unit, post and chosen phone
+//! (亮身份、亮职务、亮电话).
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+
+use crate::entities::{community_role, post, post_claim, report_in};
+use crate::error::{DomainError, DomainResult};
+use crate::org::{Actor, Role};
+use crate::{Domain, validate};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportInStatus {
+    Pending,
+    Approved,
+    Declined,
+    Left,
+}
+
+impl ReportInStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Approved => "APPROVED",
+            Self::Declined => "DECLINED",
+            Self::Left => "LEFT",
+        }
+    }
+
+    fn parse(s: &str) -> DomainResult<Self> {
+        [Self::Pending, Self::Approved, Self::Declined, Self::Left]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| DomainError::internal(format!("unknown report-in status {s}")))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ReportIn {
+    pub id: i64,
+    pub user_id: i64,
+    pub community_id: i64,
+    pub work_unit: String,
+    pub party_branch: String,
+    pub specialties: Vec<String>,
+    pub public_phone: Option<String>,
+    pub status: ReportInStatus,
+    pub decline_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<report_in::Model> for ReportIn {
+    type Error = DomainError;
+    fn try_from(m: report_in::Model) -> DomainResult<Self> {
+        Ok(Self {
+            id: m.id,
+            user_id: m.user_id,
+            community_id: m.community_id,
+            work_unit: m.work_unit,
+            party_branch: m.party_branch,
+            specialties: serde_json::from_str(&m.specialties).map_err(DomainError::internal)?,
+            public_phone: m.public_phone,
+            status: ReportInStatus::parse(&m.status)?,
+            decline_reason: m.decline_reason,
+            created_at: m.created_at,
+            decided_at: m.decided_at,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ReportInRequest {
+    pub community_id: i64,
+    pub work_unit: String,
+    pub party_branch: String,
+    pub specialties: Vec<String>,
+    pub public_phone: Option<String>,
+}
+
+/// One line of the public service board.
+#[derive(Clone, Debug)]
+pub struct BoardEntry {
+    pub member_id: i64,
+    pub name: String,
+    pub work_unit: String,
+    pub party_branch: String,
+    pub specialties: Vec<String>,
+    /// Titles of the volunteer posts the member holds now.
+    pub posts: Vec<String>,
+    /// Only what the member chose to show.
+    pub public_phone: Option<String>,
+}
+
+async fn set_role<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    community_id: i64,
+    role: Role,
+    granted_by: i64,
+    now: DateTime<Utc>,
+    present: bool,
+) -> DomainResult<()> {
+    let existing = community_role::Entity::find()
+        .filter(community_role::Column::UserId.eq(user_id))
+        .filter(community_role::Column::CommunityId.eq(community_id))
+        .filter(community_role::Column::Role.eq(role.as_str()))
+        .one(conn)
+        .await?;
+    match (existing, present) {
+        (None, true) => {
+            community_role::ActiveModel {
+                user_id: Set(user_id),
+                community_id: Set(community_id),
+                role: Set(role.as_str().into()),
+                granted_by: Set(Some(granted_by)),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await?;
+        }
+        (Some(row), false) => {
+            community_role::Entity::delete_by_id(row.id).exec(conn).await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+impl Domain {
+    pub async fn report_in(&self, actor: &Actor, input: ReportInRequest) -> DomainResult<ReportIn> {
+        if !self.community_exists(input.community_id).await? {
+            return Err(DomainError::NotFound("community"));
+        }
+        let work_unit = validate::required_text("workUnit", &input.work_unit, 100)?;
+        let party_branch = validate::required_text("partyBranch", &input.party_branch, 100)?;
+        if input.specialties.len() > 10 {
+            return Err(DomainError::bad_input("specialties", "list at most 10 specialties"));
+        }
+        let specialties = input
+            .specialties
+            .iter()
+            .map(|s| validate::required_text("specialties", s, 30))
+            .collect::<DomainResult<Vec<_>>>()?;
+        let public_phone = input.public_phone.as_deref().map(|p| validate::phone("publicPhone", p)).transpose()?;
+        let active = report_in::Entity::find()
+            .filter(report_in::Column::UserId.eq(actor.user_id))
+            .filter(report_in::Column::CommunityId.eq(input.community_id))
+            .filter(
+                Condition::any()
+                    .add(report_in::Column::Status.eq(ReportInStatus::Pending.as_str()))
+                    .add(report_in::Column::Status.eq(ReportInStatus::Approved.as_str())),
+            )
+            .one(&self.db)
+            .await?;
+        if let Some(active) = active {
+            let status = ReportInStatus::parse(&active.status)?;
+            return Err(DomainError::Conflict(match status {
+                ReportInStatus::Pending => {
+                    "you have already reported in here; the secretary has not decided yet".into()
+                }
+                _ => "you are already reported in to this community".into(),
+            }));
+        }
+        report_in::ActiveModel {
+            user_id: Set(actor.user_id),
+            community_id: Set(input.community_id),
+            work_unit: Set(work_unit),
+            party_branch: Set(party_branch),
+            specialties: Set(serde_json::to_string(&specialties).map_err(DomainError::internal)?),
+            public_phone: Set(public_phone),
+            status: Set(ReportInStatus::Pending.as_str().into()),
+            created_at: Set(self.clock.now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?
+        .try_into()
+    }
+
+    async fn report_in_row(&self, actor: &Actor, id: i64) -> DomainResult<report_in::Model> {
+        report_in::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .filter(|r| r.user_id == actor.user_id || actor.belongs_to(r.community_id))
+            .ok_or(DomainError::NotFound("report-in"))
+    }
+
+    /// Approving grants PARTY_MEMBER (and RESIDENT: they live here), and ends
+    /// an approved report-in elsewhere (the member moved).
+    pub async fn approve_report_in(&self, actor: &Actor, id: i64) -> DomainResult<ReportIn> {
+        let row = self.report_in_row(actor, id).await?;
+        actor.require_any(row.community_id, &[Role::Secretary], "approve report-ins")?;
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let decided = report_in::Entity::update_many()
+            .col_expr(report_in::Column::Status, Expr::value(ReportInStatus::Approved.as_str()))
+            .col_expr(report_in::Column::DecidedBy, Expr::value(actor.user_id))
+            .col_expr(report_in::Column::DecidedAt, Expr::value(now))
+            .filter(report_in::Column::Id.eq(id))
+            .filter(report_in::Column::Status.eq(ReportInStatus::Pending.as_str()))
+            .exec(&txn)
+            .await?;
+        if decided.rows_affected == 0 {
+            return Err(DomainError::invalid_state("this report-in has already been decided"));
+        }
+        let elsewhere = report_in::Entity::find()
+            .filter(report_in::Column::UserId.eq(row.user_id))
+            .filter(report_in::Column::Status.eq(ReportInStatus::Approved.as_str()))
+            .filter(report_in::Column::Id.ne(id))
+            .all(&txn)
+            .await?;
+        for old in elsewhere {
+            self.end_report_in(&txn, &old, actor.user_id, now).await?;
+        }
+        set_role(&txn, row.user_id, row.community_id, Role::PartyMember, actor.user_id, now, true).await?;
+        set_role(&txn, row.user_id, row.community_id, Role::Resident, actor.user_id, now, true).await?;
+        txn.commit().await?;
+        self.report_in_row(actor, id).await?.try_into()
+    }
+
+    pub async fn decline_report_in(&self, actor: &Actor, id: i64, reason: &str) -> DomainResult<ReportIn> {
+        let row = self.report_in_row(actor, id).await?;
+        actor.require_any(row.community_id, &[Role::Secretary], "decline report-ins")?;
+        let reason = validate::required_text("reason", reason, 500)?;
+        let decided = report_in::Entity::update_many()
+            .col_expr(report_in::Column::Status, Expr::value(ReportInStatus::Declined.as_str()))
+            .col_expr(report_in::Column::DeclineReason, Expr::value(reason))
+            .col_expr(report_in::Column::DecidedBy, Expr::value(actor.user_id))
+            .col_expr(report_in::Column::DecidedAt, Expr::value(self.clock.now()))
+            .filter(report_in::Column::Id.eq(id))
+            .filter(report_in::Column::Status.eq(ReportInStatus::Pending.as_str()))
+            .exec(&self.db)
+            .await?;
+        if decided.rows_affected == 0 {
+            return Err(DomainError::invalid_state("this report-in has already been decided"));
+        }
+        self.report_in_row(actor, id).await?.try_into()
+    }
+
+    /// The member leaves (or the secretary removes them): the report-in ends,
+    /// PARTY_MEMBER is revoked and their volunteer posts are given up.
+    pub async fn leave_report_in(&self, actor: &Actor, id: i64) -> DomainResult<ReportIn> {
+        let row = self.report_in_row(actor, id).await?;
+        if row.user_id != actor.user_id && !actor.has(row.community_id, Role::Secretary) {
+            return Err(DomainError::forbidden("only the member or the secretary can end a report-in"));
+        }
+        let status = ReportInStatus::parse(&row.status)?;
+        let txn = self.db.begin().await?;
+        match status {
+            ReportInStatus::Approved => self.end_report_in(&txn, &row, actor.user_id, self.clock.now()).await?,
+            ReportInStatus::Pending => {
+                report_in::Entity::update_many()
+                    .col_expr(report_in::Column::Status, Expr::value(ReportInStatus::Left.as_str()))
+                    .col_expr(report_in::Column::LeftAt, Expr::value(self.clock.now()))
+                    .filter(report_in::Column::Id.eq(id))
+                    .exec(&txn)
+                    .await?;
+            }
+            _ => return Err(DomainError::invalid_state("this report-in is not active")),
+        }
+        txn.commit().await?;
+        self.report_in_row(actor, id).await?.try_into()
+    }
+
+    async fn end_report_in<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        row: &report_in::Model,
+        by: i64,
+        now: DateTime<Utc>,
+    ) -> DomainResult<()> {
+        report_in::Entity::update_many()
+            .col_expr(report_in::Column::Status, Expr::value(ReportInStatus::Left.as_str()))
+            .col_expr(report_in::Column::LeftAt, Expr::value(now))
+            .filter(report_in::Column::Id.eq(row.id))
+            .exec(conn)
+            .await?;
+        set_role(conn, row.user_id, row.community_id, Role::PartyMember, by, now, false).await?;
+        self.leave_all_posts(conn, row.user_id, row.community_id, now).await
+    }
+
+    pub async fn my_report_ins(&self, actor: &Actor) -> DomainResult<Vec<ReportIn>> {
+        report_in::Entity::find()
+            .filter(report_in::Column::UserId.eq(actor.user_id))
+            .order_by_desc(report_in::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(ReportIn::try_from)
+            .collect()
+    }
+
+    /// The secretary's list, pending first.
+    pub async fn report_ins(
+        &self,
+        actor: &Actor,
+        community_id: i64,
+        status: Option<ReportInStatus>,
+    ) -> DomainResult<Vec<ReportIn>> {
+        actor.require_any(community_id, &[Role::Secretary, Role::GridWorker], "review report-ins")?;
+        let mut query = report_in::Entity::find().filter(report_in::Column::CommunityId.eq(community_id));
+        if let Some(status) = status {
+            query = query.filter(report_in::Column::Status.eq(status.as_str()));
+        }
+        query.order_by_asc(report_in::Column::Id).all(&self.db).await?.into_iter().map(ReportIn::try_from).collect()
+    }
+
+    /// The public board: every reported-in member, for anyone in the community.
+    pub async fn service_board(&self, actor: &Actor, community_id: i64) -> DomainResult<Vec<BoardEntry>> {
+        actor.require_member(community_id)?;
+        let rows = report_in::Entity::find()
+            .filter(report_in::Column::CommunityId.eq(community_id))
+            .filter(report_in::Column::Status.eq(ReportInStatus::Approved.as_str()))
+            .order_by_asc(report_in::Column::Id)
+            .all(&self.db)
+            .await?;
+        let member_ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+        let names = self.user_summaries(&member_ids).await?;
+        let claims = post_claim::Entity::find()
+            .filter(post_claim::Column::CommunityId.eq(community_id))
+            .filter(post_claim::Column::MemberId.is_in(member_ids.clone()))
+            .filter(post_claim::Column::LeftAt.is_null())
+            .all(&self.db)
+            .await?;
+        let post_ids: Vec<i64> = claims.iter().map(|c| c.post_id).collect();
+        let titles: std::collections::HashMap<i64, String> = post::Entity::find()
+            .filter(post::Column::Id.is_in(post_ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.title))
+            .collect();
+        rows.into_iter()
+            .map(|r| {
+                let report = ReportIn::try_from(r)?;
+                let posts = claims
+                    .iter()
+                    .filter(|c| c.member_id == report.user_id)
+                    .filter_map(|c| titles.get(&c.post_id).cloned())
+                    .collect();
+                Ok(BoardEntry {
+                    member_id: report.user_id,
+                    name: names.get(&report.user_id).map(|u| u.display_name.clone()).unwrap_or_default(),
+                    work_unit: report.work_unit,
+                    party_branch: report.party_branch,
+                    specialties: report.specialties,
+                    posts,
+                    public_phone: report.public_phone,
+                })
+            })
+            .collect()
+    }
+}

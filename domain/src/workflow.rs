@@ -1,0 +1,128 @@
+//! What every claimable piece of work shares: a status changed only by a
+//! conditional update on the status it was read in (so exactly one of many
+//! concurrent claimants wins), and an event row for every transition, in the
+//! same transaction. One events table serves orders, wishes and what comes
+//! after; it is also the record the real-time relay reads from.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, Set,
+};
+
+use crate::entities::workflow_event;
+use crate::error::{DomainError, DomainResult};
+
+/// What an event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Order,
+    Wish,
+}
+
+impl Subject {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Subject::Order => "ORDER",
+            Subject::Wish => "WISH",
+        }
+    }
+}
+
+/// A status enum stored as text.
+pub trait Status: Copy + Sized {
+    fn as_str(self) -> &'static str;
+    fn parse(s: &str) -> DomainResult<Self>;
+}
+
+/// One recorded transition. `actor_id` is `None` when the system acted (a deadline).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event<S> {
+    pub id: i64,
+    pub subject_id: i64,
+    pub actor_id: Option<i64>,
+    pub from_status: Option<S>,
+    pub to_status: S,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl<S: Status> Event<S> {
+    fn from_row(m: workflow_event::Model) -> DomainResult<Self> {
+        Ok(Self {
+            id: m.id,
+            subject_id: m.subject_id,
+            actor_id: m.actor_id,
+            from_status: m.from_status.as_deref().map(S::parse).transpose()?,
+            to_status: S::parse(&m.to_status)?,
+            note: m.note,
+            at: m.at,
+        })
+    }
+}
+
+/// A transition about to be recorded.
+pub(crate) struct Transition<'a, S> {
+    pub subject: Subject,
+    pub subject_id: i64,
+    pub community_id: i64,
+    pub actor_id: Option<i64>,
+    pub from: Option<S>,
+    pub to: S,
+    pub note: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+pub(crate) async fn record<C: ConnectionTrait, S: Status>(conn: &C, t: Transition<'_, S>) -> DomainResult<()> {
+    workflow_event::ActiveModel {
+        subject_kind: Set(t.subject.as_str().into()),
+        subject_id: Set(t.subject_id),
+        community_id: Set(t.community_id),
+        actor_id: Set(t.actor_id),
+        from_status: Set(t.from.map(|s| s.as_str().into())),
+        to_status: Set(t.to.as_str().into()),
+        note: Set(t.note.map(Into::into)),
+        at: Set(t.at),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Histories of many subjects in one statement, oldest event first.
+pub(crate) async fn histories<C: ConnectionTrait, S: Status>(
+    conn: &C,
+    subject: Subject,
+    ids: &[i64],
+) -> DomainResult<HashMap<i64, Vec<Event<S>>>> {
+    let rows = workflow_event::Entity::find()
+        .filter(workflow_event::Column::SubjectKind.eq(subject.as_str()))
+        .filter(workflow_event::Column::SubjectId.is_in(ids.iter().copied()))
+        .order_by_asc(workflow_event::Column::Id)
+        .all(conn)
+        .await?;
+    let mut by_subject: HashMap<i64, Vec<Event<S>>> = HashMap::new();
+    for row in rows {
+        let event = Event::from_row(row)?;
+        by_subject.entry(event.subject_id).or_default().push(event);
+    }
+    Ok(by_subject)
+}
+
+/// Applies `changes` only where `guard` (which names the expected status)
+/// still holds. `false` means someone else changed the row first.
+pub(crate) async fn guarded_update<C, A>(conn: &C, changes: A, guard: Condition) -> DomainResult<bool>
+where
+    C: ConnectionTrait,
+    A: ActiveModelTrait + ActiveModelBehavior + IntoActiveModel<A> + Send,
+{
+    let updated = <A::Entity as EntityTrait>::update_many().set(changes).filter(guard).exec(conn).await?;
+    match updated.rows_affected {
+        0 => Ok(false),
+        1 => Ok(true),
+        n => Err(DomainError::internal(format!("a guarded update touched {n} rows"))),
+    }
+}
