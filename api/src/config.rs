@@ -43,6 +43,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// How long an activity's check-in code (shown on the organiser's phone) stays valid.
     pub checkin_code_seconds: i64,
+    /// How often deadlines and month closes are swept; 0 turns the sweeper off.
+    pub sweep_interval_seconds: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -109,6 +111,7 @@ redis_prefix = "linli"
 data_dir = "./data"
 log_format = "pretty"
 checkin_code_seconds = 120
+sweep_interval_seconds = 60
 
 [jwt]
 issuer = "linli"

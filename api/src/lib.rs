@@ -11,6 +11,7 @@ pub mod store;
 pub mod telemetry;
 mod uploads;
 pub mod wechat;
+pub mod workers;
 
 pub use config::Config;
 pub use startup::Application;

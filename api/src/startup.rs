@@ -80,6 +80,9 @@ impl Application {
         let upload_dir = config.data_dir.join("uploads");
         tokio::fs::create_dir_all(&upload_dir).await.context("creating the uploads directory")?;
 
+        if config.sweep_interval_seconds > 0 {
+            crate::workers::spawn_sweeper(domain.clone(), Duration::from_secs(config.sweep_interval_seconds));
+        }
         let state = web::Data::new(AppState { schema, domain, auth, config: config.clone(), metrics, upload_dir });
         let app_state = state.clone();
         let body_limit = config.limits.max_body_bytes;

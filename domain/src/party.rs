@@ -360,4 +360,14 @@ impl Domain {
             })
             .collect()
     }
+
+    /// The community a member is reported in to now, if any.
+    pub async fn reported_in_community(&self, member_id: i64) -> DomainResult<Option<i64>> {
+        Ok(report_in::Entity::find()
+            .filter(report_in::Column::UserId.eq(member_id))
+            .filter(report_in::Column::Status.eq(ReportInStatus::Approved.as_str()))
+            .one(&self.db)
+            .await?
+            .map(|r| r.community_id))
+    }
 }

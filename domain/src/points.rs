@@ -681,6 +681,15 @@ impl Domain {
         Ok(written)
     }
 
+    /// Closes `through` for every community (the monthly sweep).
+    pub async fn close_dedication_months_everywhere(&self, through: Month) -> DomainResult<usize> {
+        let mut written = 0;
+        for c in crate::entities::community::Entity::find().all(&self.db).await? {
+            written += self.close_dedication_months(c.id, through).await?.len();
+        }
+        Ok(written)
+    }
+
     /// As [`Domain::close_dedication_months`], by the secretary.
     pub async fn close_dedication_month(
         &self,

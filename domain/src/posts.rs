@@ -928,13 +928,18 @@ impl Domain {
 
     // ---- the yearly 四个一 ----
 
+    /// `community_id` defaults to the community the member is reported in to.
     pub async fn yearly_duties(
         &self,
         actor: &Actor,
-        community_id: i64,
+        community_id: Option<i64>,
         member_id: i64,
         year: i32,
     ) -> DomainResult<YearlyDuties> {
+        let community_id = match community_id {
+            Some(c) => c,
+            None => self.reported_in_community(member_id).await?.ok_or(DomainError::NotFound("member"))?,
+        };
         actor.require_member(community_id)?;
         if actor.user_id != member_id && !actor.has_any(community_id, &Role::STAFF) {
             return Err(DomainError::forbidden("only the member and the community's staff can see these duties"));

@@ -5,9 +5,13 @@
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use crate::Domain;
-use crate::entities::{building, community, community_role, grid, household, street, street_role, user};
+use crate::entities::{
+    building, community, community_role, grid, household, post, report_in, street, street_role, user,
+};
 use crate::error::DomainResult;
 use crate::org::Role;
+use crate::party::ReportInStatus;
+use crate::posts::PostKind;
 
 pub const DEMO_STREET: &str = "龙头街道";
 
@@ -25,6 +29,15 @@ const CHENGNAN_USERS: &[DemoUser] = &[
     ("demo-resident-2", "杨大哥", &[Role::Resident], Some("13987654321"), Some("城南社区5栋1单元301"), Some(1980)),
     ("demo-elder", "吴奶奶", &[Role::Resident], Some("0855-3331234"), Some("城南社区1栋1单元101"), Some(1948)),
     ("demo-canteen", "合约食堂", &[Role::CanteenOperator], Some("13908550031"), None, None),
+];
+
+/// A demo party member's report-in: (openid, work unit, branch, specialties, public phone).
+type DemoReportIn = (&'static str, &'static str, &'static str, &'static [&'static str], Option<&'static str>);
+
+const REPORT_INS: &[DemoReportIn] = &[
+    ("demo-member-1", "雷山县人民医院", "城南社区党总支第一支部", &["健康咨询", "慢病随访"], Some("13908550011")),
+    ("demo-member-2", "雷山县教育局", "城南社区党总支第一支部", &["课业辅导"], None),
+    ("demo-member-3", "国网雷山县供电公司", "城南社区党总支第二支部", &["水电维修"], Some("13908550013")),
 ];
 
 const CHENGBEI_USERS: &[DemoUser] = &[
@@ -67,6 +80,7 @@ impl Domain {
                 }
             }
         }
+        self.seed_party_work(&txn, chengnan).await?;
         let reviewer = user::ActiveModel {
             openid: Set("demo-street".into()),
             display_name: Set("龙头街道审单员".into()),
@@ -86,6 +100,58 @@ impl Domain {
         .await?;
         txn.commit().await?;
         Ok(true)
+    }
+
+    async fn seed_party_work(&self, txn: &DatabaseTransaction, community_id: i64) -> DomainResult<()> {
+        let now = self.clock.now();
+        let secretary = user::Entity::find()
+            .filter(user::Column::Openid.eq("demo-secretary"))
+            .one(txn)
+            .await?
+            .map(|u| u.id)
+            .unwrap_or(0);
+        for (openid, unit, branch, specialties, phone) in REPORT_INS {
+            let Some(member) = user::Entity::find().filter(user::Column::Openid.eq(*openid)).one(txn).await? else {
+                continue;
+            };
+            report_in::ActiveModel {
+                user_id: Set(member.id),
+                community_id: Set(community_id),
+                work_unit: Set((*unit).into()),
+                party_branch: Set((*branch).into()),
+                specialties: Set(serde_json::to_string(specialties).unwrap_or_else(|_| "[]".into())),
+                public_phone: Set(phone.map(Into::into)),
+                status: Set(ReportInStatus::Approved.as_str().into()),
+                decided_by: Set(Some(secretary)),
+                decided_at: Set(Some(now)),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+        let today = now.date_naive();
+        for (title, kind, description, capacity) in [
+            ("政策宣传员", PostKind::PolicyPublicity, "每月在楼栋宣讲一次就业、医保政策", 3),
+            ("四点半课堂辅导员", PostKind::AfterSchoolTutoring, "工作日16:30—18:00辅导搬迁户孩子作业", 2),
+        ] {
+            post::ActiveModel {
+                community_id: Set(community_id),
+                title: Set(title.into()),
+                kind: Set(kind.as_str().into()),
+                description: Set(description.into()),
+                capacity: Set(capacity),
+                taken: Set(0),
+                term_start: Set(today),
+                term_end: Set(today + chrono::Duration::days(365)),
+                created_by: Set(secretary),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+        Ok(())
     }
 
     async fn seed_community(

@@ -28,6 +28,9 @@ pub struct TestApp {
     pub config: Config,
     /// The clock the rules use; tests move it instead of sleeping.
     pub clock: ManualClock,
+    /// The rules on the same database, for what a background sweep would do
+    /// (the sweeper is off in tests; they call it after moving the clock).
+    pub domain: domain::Domain,
     /// The HS256 secret the server signs with (for forging tokens in tests).
     pub jwt_secret: String,
     pub database_url: String,
@@ -57,6 +60,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
     config.wechat.api_base = wechat.uri();
     config.wechat.appid = "wx-test-app".into();
     config.wechat.secret = "wx-test-secret".to_string().into();
+    config.sweep_interval_seconds = 0;
     config.database_url = Some(match std::env::var("LINLI_TEST_DATABASE_URL") {
         Ok(server) if !server.is_empty() => fresh_postgres_database(&server).await,
         _ => format!("sqlite://{}/linli.db?mode=rwc", data_dir.path().display()),
@@ -73,6 +77,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         Application::build_with_clock(config.clone(), Arc::new(clock.clone())).await.expect("the server should start");
     let address = format!("http://127.0.0.1:{}", app.port());
     let database_url = config.database_url.clone().unwrap_or_default();
+    let domain = app.domain().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -80,6 +85,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         wechat,
         config,
         clock,
+        domain,
         jwt_secret,
         database_url,
         _data_dir: data_dir,

@@ -10,13 +10,15 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use domain::Domain;
 use domain::orders::OrderEvent;
 use domain::org::Community;
+use domain::wishes::WishEvent;
 
 use super::gql_error;
 use super::types::Person;
 
 pub struct PersonLoader(Domain);
 pub struct CommunityLoader(Domain);
-pub struct HistoryLoader(Domain);
+pub struct OrderHistoryLoader(Domain);
+pub struct WishHistoryLoader(Domain);
 
 impl Loader<i64> for PersonLoader {
     type Value = Person;
@@ -37,7 +39,7 @@ impl Loader<i64> for CommunityLoader {
     }
 }
 
-impl Loader<i64> for HistoryLoader {
+impl Loader<i64> for OrderHistoryLoader {
     type Value = Vec<OrderEvent>;
     type Error = Error;
 
@@ -46,10 +48,20 @@ impl Loader<i64> for HistoryLoader {
     }
 }
 
+impl Loader<i64> for WishHistoryLoader {
+    type Value = Vec<WishEvent>;
+    type Error = Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<WishEvent>>, Error> {
+        self.0.wish_histories(keys).await.map_err(gql_error)
+    }
+}
+
 /// Fresh loaders for one request.
 pub fn with_request_loaders(request: async_graphql::Request, domain: &Domain) -> async_graphql::Request {
     request
         .data(DataLoader::new(PersonLoader(domain.clone()), tokio::spawn))
         .data(DataLoader::new(CommunityLoader(domain.clone()), tokio::spawn))
-        .data(DataLoader::new(HistoryLoader(domain.clone()), tokio::spawn))
+        .data(DataLoader::new(OrderHistoryLoader(domain.clone()), tokio::spawn))
+        .data(DataLoader::new(WishHistoryLoader(domain.clone()), tokio::spawn))
 }

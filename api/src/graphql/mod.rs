@@ -6,7 +6,11 @@ mod limits;
 mod loaders;
 mod orders;
 mod org;
+mod party;
+mod points;
+mod posts;
 mod types;
+mod wishes;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,10 +26,26 @@ pub use limits::LimitsExtension;
 pub use loaders::with_request_loaders;
 
 #[derive(MergedObject, Default)]
-pub struct Query(auth::AuthQuery, org::OrgQuery, orders::OrderQuery);
+pub struct Query(
+    auth::AuthQuery,
+    org::OrgQuery,
+    orders::OrderQuery,
+    party::PartyQuery,
+    wishes::WishQuery,
+    posts::PostQuery,
+    points::PointsQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(auth::AuthMutation, org::OrgMutation, orders::OrderMutation);
+pub struct Mutation(
+    auth::AuthMutation,
+    org::OrgMutation,
+    orders::OrderMutation,
+    party::PartyMutation,
+    wishes::WishMutation,
+    posts::PostMutation,
+    points::PointsMutation,
+);
 
 pub type LinliSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use domain::orders as d;
 use domain::org as o;
 
-use super::loaders::{CommunityLoader, HistoryLoader, PersonLoader};
+use super::loaders::{CommunityLoader, OrderHistoryLoader, PersonLoader};
 use super::{actor, gql_error};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -136,36 +136,57 @@ pub struct Rating {
     pub comment: Option<String>,
 }
 
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct OrderEvent {
-    #[graphql(skip)]
-    pub actor_id: Option<i64>,
-    pub from_status: Option<OrderStatus>,
-    pub to_status: OrderStatus,
-    pub at: DateTime<Utc>,
-    /// The reason, completion note or rating given with the change.
-    pub note: Option<String>,
-}
-
-#[ComplexObject]
-impl OrderEvent {
-    /// Who made the change; empty when the system did (a missed deadline).
-    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        person(ctx, self.actor_id).await
-    }
-}
-
-impl From<d::OrderEvent> for OrderEvent {
-    fn from(e: d::OrderEvent) -> Self {
-        Self {
-            actor_id: e.actor_id,
-            from_status: e.from_status.map(Into::into),
-            to_status: e.to_status.into(),
-            at: e.at,
-            note: e.note,
+/// One recorded change of a workflow (an order, a wish, …).
+macro_rules! workflow_event {
+    ($name:ident, $status:ty, $domain_status:ty) => {
+        #[derive(SimpleObject, Clone)]
+        #[graphql(complex)]
+        pub struct $name {
+            #[graphql(skip)]
+            pub actor_id: Option<i64>,
+            pub from_status: Option<$status>,
+            pub to_status: $status,
+            pub at: DateTime<Utc>,
+            /// The reason, note or rating given with the change.
+            pub note: Option<String>,
         }
-    }
+
+        #[ComplexObject]
+        impl $name {
+            /// Who made the change; empty when the system did (a missed deadline).
+            async fn actor(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+                person(ctx, self.actor_id).await
+            }
+        }
+
+        impl From<domain::workflow::Event<$domain_status>> for $name {
+            fn from(e: domain::workflow::Event<$domain_status>) -> Self {
+                Self {
+                    actor_id: e.actor_id,
+                    from_status: e.from_status.map(Into::into),
+                    to_status: e.to_status.into(),
+                    at: e.at,
+                    note: e.note,
+                }
+            }
+        }
+    };
+}
+
+workflow_event!(OrderEvent, OrderStatus, d::OrderStatus);
+workflow_event!(WishEvent, WishStatus, domain::wishes::WishStatus);
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::wishes::WishStatus")]
+pub enum WishStatus {
+    Submitted,
+    Published,
+    Claimed,
+    AwaitingApproval,
+    Approved,
+    Closed,
+    Declined,
+    Cancelled,
 }
 
 pub struct Order(pub d::Order);
@@ -176,7 +197,7 @@ impl From<d::Order> for Order {
     }
 }
 
-async fn person(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Person>> {
+pub(crate) async fn person(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Person>> {
     match id {
         Some(id) => ctx.data_unchecked::<DataLoader<PersonLoader>>().load_one(id).await,
         None => Ok(None),
@@ -227,11 +248,7 @@ impl Order {
     }
 
     async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
-        ctx.data_unchecked::<DataLoader<CommunityLoader>>()
-            .load_one(self.0.community_id)
-            .await?
-            .map(Community)
-            .ok_or_else(|| gql_error(domain::DomainError::NotFound("community")))
+        community(ctx, self.0.community_id).await
     }
 
     async fn placed_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
@@ -283,7 +300,8 @@ impl Order {
 
     /// Every change, oldest first: who, when, from what to what, and why.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
-        let events = ctx.data_unchecked::<DataLoader<HistoryLoader>>().load_one(self.0.id).await?.unwrap_or_default();
+        let events =
+            ctx.data_unchecked::<DataLoader<OrderHistoryLoader>>().load_one(self.0.id).await?.unwrap_or_default();
         Ok(events.into_iter().map(Into::into).collect())
     }
 }
@@ -315,16 +333,28 @@ impl JoinRequest {
     }
 
     async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
-        ctx.data_unchecked::<DataLoader<CommunityLoader>>()
-            .load_one(self.0.community_id)
-            .await?
-            .map(Community)
-            .ok_or_else(|| gql_error(domain::DomainError::NotFound("community")))
+        community(ctx, self.0.community_id).await
     }
 
     async fn applicant(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
         person(ctx, Some(self.0.user_id)).await
     }
+}
+
+/// Many people in one batch.
+pub(crate) async fn people(
+    ctx: &Context<'_>,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, Person>> {
+    ctx.data_unchecked::<DataLoader<PersonLoader>>().load_many(ids).await
+}
+
+pub(crate) async fn community(ctx: &Context<'_>, id: i64) -> Result<Community> {
+    ctx.data_unchecked::<DataLoader<CommunityLoader>>()
+        .load_one(id)
+        .await?
+        .map(Community)
+        .ok_or_else(|| gql_error(domain::DomainError::NotFound("community")))
 }
 
 pub(crate) fn page_to_connection<T, N: async_graphql::OutputType>(

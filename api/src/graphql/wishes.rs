@@ -1,0 +1,226 @@
+//! Micro-wishes (微心愿): post → publish → claim → fulfil → approve → thank.
+
+use async_graphql::connection::Connection;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, ID, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+
+use domain::pagination::PageRequest;
+use domain::wishes as w;
+
+use super::loaders::WishHistoryLoader;
+use super::types::{Community, Counted, Person, WishEvent, WishStatus, community, page_to_connection, person};
+use super::{OrGql, actor, domain, parse_id};
+
+#[derive(Default)]
+pub struct WishQuery;
+
+#[derive(Default)]
+pub struct WishMutation;
+
+pub struct Wish(pub w::Wish);
+
+#[Object]
+impl Wish {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+
+    async fn status(&self) -> WishStatus {
+        self.0.status.into()
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// The story behind the wish, in the resident's words.
+    async fn story(&self) -> &str {
+        &self.0.story
+    }
+
+    async fn photo_urls(&self) -> &[String] {
+        &self.0.photo_urls
+    }
+
+    async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
+        community(ctx, self.0.community_id).await
+    }
+
+    async fn placed_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, Some(self.0.placed_by)).await
+    }
+
+    async fn on_behalf_of(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, self.0.on_behalf_of).await
+    }
+
+    async fn claimant(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, self.0.claimant_id).await
+    }
+
+    /// While claimed: fulfil it by then, or it returns to the published list.
+    async fn claim_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.claim_due_at
+    }
+
+    async fn fulfil_note(&self) -> Option<&str> {
+        self.0.fulfil_note.as_deref()
+    }
+
+    async fn fulfil_photo_urls(&self) -> &[String] {
+        &self.0.fulfil_photo_urls
+    }
+
+    /// The resident's stars, once thanked.
+    async fn rating_stars(&self) -> Option<i32> {
+        self.0.rating_stars
+    }
+
+    async fn thanks(&self) -> Option<&str> {
+        self.0.thanks.as_deref()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<WishEvent>> {
+        let events =
+            ctx.data_unchecked::<DataLoader<WishHistoryLoader>>().load_one(self.0.id).await?.unwrap_or_default();
+        Ok(events.into_iter().map(Into::into).collect())
+    }
+}
+
+#[derive(InputObject)]
+pub struct PostWishInput {
+    community_id: ID,
+    /// At most 50 characters, e.g. “一个新书包”.
+    title: String,
+    /// At most 1000 characters.
+    story: String,
+    #[graphql(default)]
+    photo_urls: Vec<String>,
+    /// The resident this is for, when a grid worker or secretary posts it.
+    on_behalf_of: Option<ID>,
+    idempotency_key: Option<String>,
+}
+
+#[derive(InputObject, Default)]
+pub struct WishFilter {
+    community_id: Option<ID>,
+    status: Option<WishStatus>,
+    #[graphql(default)]
+    mine: bool,
+    #[graphql(default)]
+    claimed_by_me: bool,
+}
+
+type WishConnection = Connection<String, Wish, Counted>;
+
+#[Object]
+impl WishQuery {
+    async fn wish(&self, ctx: &Context<'_>, id: ID) -> Result<Wish> {
+        let actor = actor(ctx).await?;
+        domain(ctx).wish(actor, parse_id(&id, "wish")?).await.map(Wish).gql()
+    }
+
+    /// Wishes you may see, newest first. Members and volunteers see the
+    /// community's published wishes; residents their own.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn wishes(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<WishFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<WishConnection> {
+        let actor = actor(ctx).await?;
+        let f = filter.unwrap_or_default();
+        let filter = w::WishFilter {
+            community_id: f.community_id.as_ref().map(|c| parse_id(c, "community")).transpose()?,
+            status: f.status.map(Into::into),
+            mine: f.mine,
+            claimed_by_me: f.claimed_by_me,
+        };
+        let page = PageRequest::new(first, after.as_deref()).gql()?;
+        domain(ctx).wishes(actor, filter, page).await.map(|p| page_to_connection(p, |w| w.id, Wish)).gql()
+    }
+}
+
+#[Object]
+impl WishMutation {
+    /// A resident posts a small wish (or a grid worker posts it for them); the secretary reviews it.
+    async fn post_wish(&self, ctx: &Context<'_>, input: PostWishInput) -> Result<Wish> {
+        let actor = actor(ctx).await?;
+        let post = w::PostWish {
+            community_id: parse_id(&input.community_id, "community")?,
+            title: input.title,
+            story: input.story,
+            photo_urls: input.photo_urls,
+            on_behalf_of: input.on_behalf_of.as_ref().map(|u| parse_id(u, "user")).transpose()?,
+        };
+        domain(ctx).post_wish(actor, post, input.idempotency_key.as_deref()).await.map(Wish).gql()
+    }
+
+    /// The secretary publishes a wish to the community's members.
+    async fn publish_wish(&self, ctx: &Context<'_>, wish_id: ID) -> Result<Wish> {
+        let actor = actor(ctx).await?;
+        domain(ctx).publish_wish(actor, parse_id(&wish_id, "wish")?).await.map(Wish).gql()
+    }
+
+    async fn decline_wish(&self, ctx: &Context<'_>, wish_id: ID, reason: String) -> Result<Wish> {
+        let actor = actor(ctx).await?;
+        domain(ctx).decline_wish(actor, parse_id(&wish_id, "wish")?, &reason).await.map(Wish).gql()
+    }
+
+    /// One member claims a published wish; everyone else gets `ALREADY_CLAIMED`.
+    async fn claim_wish(&self, ctx: &Context<'_>, wish_id: ID) -> Result<Wish> {
+        let actor = actor(ctx).await?;
+        domain(ctx).claim_wish(actor, parse_id(&wish_id, "wish")?).await.map(Wish).gql()
+    }
+
+    /// The claimant gives the wish back to the published list.
+    async fn withdraw_wish_claim(&self, ctx: &Context<'_>, wish_id: ID) -> Result<Wish> {
+        let actor = actor(ctx).await?;
+        domain(ctx).withdraw_wish_claim(actor, parse_id(&wish_id, "wish")?).await.map(Wish).gql()
+    }
+
+    async fn fulfil_wish(
+        &self,
+        ctx: &Context<'_>,
+        wish_id: ID,
+        note: String,
+        photo_urls: Option<Vec<String>>,
+    ) -> Result<Wish> {
+        let actor = actor(ctx).await?;
+        let photos = photo_urls.unwrap_or_default();
+        domain(ctx).fulfil_wish(actor, parse_id(&wish_id, "wish")?, &note, &photos).await.map(Wish).gql()
+    }
+
+    /// The community party organisation approves the fulfilment; only then does it count.
+    async fn approve_wish(&self, ctx: &Context<'_>, wish_id: ID) -> Result<Wish> {
+        let actor = actor(ctx).await?;
+        domain(ctx).approve_wish(actor, parse_id(&wish_id, "wish")?).await.map(Wish).gql()
+    }
+
+    async fn reject_wish(&self, ctx: &Context<'_>, wish_id: ID, reason: String) -> Result<Wish> {
+        let actor = actor(ctx).await?;
+        domain(ctx).reject_wish(actor, parse_id(&wish_id, "wish")?, &reason).await.map(Wish).gql()
+    }
+
+    /// The resident thanks the member and rates the help, 1–5 stars.
+    async fn thank_wish(&self, ctx: &Context<'_>, wish_id: ID, stars: i32, thanks: Option<String>) -> Result<Wish> {
+        let actor = actor(ctx).await?;
+        domain(ctx).thank_wish(actor, parse_id(&wish_id, "wish")?, stars, thanks).await.map(Wish).gql()
+    }
+
+    async fn cancel_wish(&self, ctx: &Context<'_>, wish_id: ID, reason: Option<String>) -> Result<Wish> {
+        let actor = actor(ctx).await?;
+        domain(ctx).cancel_wish(actor, parse_id(&wish_id, "wish")?, reason).await.map(Wish).gql()
+    }
+}

@@ -1,0 +1,34 @@
+//! Background sweeps: claims past their deadline, and the monthly close of
+//! dedication points. Every sweep is a guarded, keyed change in the domain,
+//! so several nodes sweeping at once still act exactly once.
+
+use std::time::Duration;
+
+use domain::Domain;
+use domain::points::Month;
+
+pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut closed: Option<Month> = None;
+        loop {
+            ticker.tick().await;
+            match domain.expire_wish_claims().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(lapsed = n, "wish claims past their deadline returned to the list"),
+                Err(e) => tracing::warn!(error = %e, "wish claim sweep failed"),
+            }
+            let last_month = Month::of(domain.clock.now()).previous();
+            if closed != Some(last_month) {
+                match domain.close_dedication_months_everywhere(last_month).await {
+                    Ok(n) => {
+                        tracing::info!(month = %last_month, entries = n, "dedication month closed");
+                        closed = Some(last_month);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "dedication month close failed"),
+                }
+            }
+        }
+    })
+}
