@@ -148,6 +148,8 @@ const ENV_ALIASES: &[(&str, &str)] = &[
     ("LINLI_DEV_LOGIN", "dev_login"),
     ("LINLI_SEED_DEMO", "seed_demo"),
     ("LINLI_LOG_FORMAT", "log_format"),
+    ("LINLI_SWEEP_INTERVAL_SECONDS", "sweep_interval_seconds"),
+    ("LINLI_CHECKIN_CODE_SECONDS", "checkin_code_seconds"),
     ("LINLI_JWT_SECRET", "jwt.secret"),
     ("LINLI_WECHAT_API_BASE", "wechat.api_base"),
     ("LINLI_WECHAT_APPID", "wechat.appid"),
@@ -281,6 +283,8 @@ mod tests {
         assert_eq!(c.bind, "0.0.0.0:9000");
         assert_eq!(c.database_url(), "postgres://x/y");
         assert_eq!(c.limits.max_depth, 7);
+        let c = Config::load_from(env(&[("LINLI_SWEEP_INTERVAL_SECONDS", "0")])).unwrap();
+        assert_eq!(c.sweep_interval_seconds, 0);
     }
 
     #[test]
