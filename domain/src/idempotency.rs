@@ -1,6 +1,8 @@
 //! Safe retries: a (user, scope, key) remembers the request it first came
 //! with and the record it produced.
 
+use std::future::Future;
+
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -70,4 +72,39 @@ pub(crate) async fn remember<C: ConnectionTrait>(
     .insert(conn)
     .await?;
     Ok(())
+}
+
+/// Runs `create` once per (user, scope, key). A retry with the same request
+/// gets what the first one made (via `load`), also when the two race: the
+/// loser's unique-key `CONFLICT` is answered with the winner's record.
+/// `create` must `remember` the key in its own transaction.
+pub(crate) async fn once<T, C, CF, L, LF>(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    scope: &str,
+    key: Option<&str>,
+    hash: &str,
+    create: C,
+    load: L,
+) -> DomainResult<T>
+where
+    C: FnOnce() -> CF,
+    CF: Future<Output = DomainResult<T>>,
+    L: Fn(i64) -> LF,
+    LF: Future<Output = DomainResult<T>>,
+{
+    let Some(key) = key else {
+        return create().await;
+    };
+    check_key(key)?;
+    if let Some(id) = replayed(conn, user_id, scope, key, hash).await? {
+        return load(id).await;
+    }
+    match create().await {
+        Err(DomainError::Conflict(_)) => match replayed(conn, user_id, scope, key, hash).await? {
+            Some(id) => load(id).await,
+            None => Err(DomainError::Conflict("this request collided with another; try again".into())),
+        },
+        other => other,
+    }
 }

@@ -279,32 +279,19 @@ pub struct OrderFilter {
 const PLACE_ORDER_SCOPE: &str = "placeOrder";
 
 impl Domain {
-    pub async fn place_order(
-        &self,
-        actor: &Actor,
-        input: PlaceOrder,
-        idempotency_key: Option<&str>,
-    ) -> DomainResult<Order> {
+    pub async fn place_order(&self, actor: &Actor, input: PlaceOrder, idempotency_key: Option<&str>) -> DomainResult<Order> {
         actor.require_member(input.community_id)?;
-        if let Some(key) = idempotency_key {
-            idempotency::check_key(key)?;
-            let hash = idempotency::request_hash(&input)?;
-            if let Some(id) = idempotency::replayed(&self.db, actor.user_id, PLACE_ORDER_SCOPE, key, &hash).await? {
-                return self.load_order(id).await;
-            }
-            match self.insert_order(actor, input, Some((key, &hash))).await {
-                // A concurrent retry with the same key got there first.
-                Err(DomainError::Conflict(_)) => {
-                    let id = idempotency::replayed(&self.db, actor.user_id, PLACE_ORDER_SCOPE, key, &hash)
-                        .await?
-                        .ok_or_else(|| DomainError::Conflict("this order could not be placed; try again".into()))?;
-                    self.load_order(id).await
-                }
-                other => other,
-            }
-        } else {
-            self.insert_order(actor, input, None).await
-        }
+        let hash = idempotency::request_hash(&input)?;
+        idempotency::once(
+            &self.db,
+            actor.user_id,
+            PLACE_ORDER_SCOPE,
+            idempotency_key,
+            &hash,
+            || self.insert_order(actor, input, idempotency_key.map(|k| (k, hash.as_str()))),
+            |id| self.load_order(id),
+        )
+        .await
     }
 
     async fn insert_order(

@@ -179,11 +179,19 @@ impl Domain {
             specialties: Set(serde_json::to_string(&specialties).map_err(DomainError::internal)?),
             public_phone: Set(public_phone),
             status: Set(ReportInStatus::Pending.as_str().into()),
+            active_key: Set(Some(format!("{}:{}", actor.user_id, input.community_id))),
             created_at: Set(self.clock.now()),
             ..Default::default()
         }
         .insert(&self.db)
-        .await?
+        .await
+        .map_err(|e| match DomainError::from(e) {
+            // The same report-in sent twice at once: the unique active key lets one through.
+            DomainError::Conflict(_) => {
+                DomainError::Conflict("you have already reported in here; the secretary has not decided yet".into())
+            }
+            other => other,
+        })?
         .try_into()
     }
 
@@ -234,6 +242,7 @@ impl Domain {
         let reason = validate::required_text("reason", reason, 500)?;
         let decided = report_in::Entity::update_many()
             .col_expr(report_in::Column::Status, Expr::value(ReportInStatus::Declined.as_str()))
+            .col_expr(report_in::Column::ActiveKey, Expr::value(Option::<String>::None))
             .col_expr(report_in::Column::DeclineReason, Expr::value(reason))
             .col_expr(report_in::Column::DecidedBy, Expr::value(actor.user_id))
             .col_expr(report_in::Column::DecidedAt, Expr::value(self.clock.now()))
@@ -261,6 +270,7 @@ impl Domain {
             ReportInStatus::Pending => {
                 report_in::Entity::update_many()
                     .col_expr(report_in::Column::Status, Expr::value(ReportInStatus::Left.as_str()))
+                    .col_expr(report_in::Column::ActiveKey, Expr::value(Option::<String>::None))
                     .col_expr(report_in::Column::LeftAt, Expr::value(self.clock.now()))
                     .filter(report_in::Column::Id.eq(id))
                     .exec(&txn)
@@ -281,6 +291,7 @@ impl Domain {
     ) -> DomainResult<()> {
         report_in::Entity::update_many()
             .col_expr(report_in::Column::Status, Expr::value(ReportInStatus::Left.as_str()))
+            .col_expr(report_in::Column::ActiveKey, Expr::value(Option::<String>::None))
             .col_expr(report_in::Column::LeftAt, Expr::value(now))
             .filter(report_in::Column::Id.eq(row.id))
             .exec(conn)

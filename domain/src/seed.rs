@@ -122,6 +122,7 @@ impl Domain {
                 specialties: Set(serde_json::to_string(specialties).unwrap_or_else(|_| "[]".into())),
                 public_phone: Set(phone.map(Into::into)),
                 status: Set(ReportInStatus::Approved.as_str().into()),
+                active_key: Set(Some(format!("{}:{community_id}", member.id))),
                 decided_by: Set(Some(secretary)),
                 decided_at: Set(Some(now)),
                 created_at: Set(now),

@@ -163,12 +163,19 @@ impl Domain {
     pub async fn post_wish(&self, actor: &Actor, input: PostWish, idempotency_key: Option<&str>) -> DomainResult<Wish> {
         actor.require_member(input.community_id)?;
         let hash = idempotency::request_hash(&input)?;
-        if let Some(key) = idempotency_key {
-            idempotency::check_key(key)?;
-            if let Some(id) = idempotency::replayed(&self.db, actor.user_id, POST_WISH_SCOPE, key, &hash).await? {
-                return self.load_wish(id).await;
-            }
-        }
+        idempotency::once(
+            &self.db,
+            actor.user_id,
+            POST_WISH_SCOPE,
+            idempotency_key,
+            &hash,
+            || self.insert_wish(actor, input, idempotency_key.map(|k| (k, hash.as_str()))),
+            |id| self.load_wish(id),
+        )
+        .await
+    }
+
+    async fn insert_wish(&self, actor: &Actor, input: PostWish, idempotency: Option<(&str, &str)>) -> DomainResult<Wish> {
         let c = input.community_id;
         let title = validate::required_text("title", &input.title, 50)?;
         let story = validate::required_text("story", &input.story, 1000)?;
@@ -219,21 +226,11 @@ impl Domain {
             },
         )
         .await?;
-        if let Some(key) = idempotency_key {
-            idempotency::remember(&txn, actor.user_id, POST_WISH_SCOPE, key, &hash, row.id, now).await?;
+        if let Some((key, hash)) = idempotency {
+            idempotency::remember(&txn, actor.user_id, POST_WISH_SCOPE, key, hash, row.id, now).await?;
         }
-        match txn.commit().await.map_err(DomainError::from) {
-            Ok(()) => row.try_into(),
-            // A concurrent retry with the same key won.
-            Err(DomainError::Conflict(_)) if idempotency_key.is_some() => {
-                let key = idempotency_key.unwrap_or_default();
-                let id = idempotency::replayed(&self.db, actor.user_id, POST_WISH_SCOPE, key, &hash)
-                    .await?
-                    .ok_or_else(|| DomainError::Conflict("this wish could not be posted; try again".into()))?;
-                self.load_wish(id).await
-            }
-            Err(e) => Err(e),
-        }
+        txn.commit().await?;
+        row.try_into()
     }
 
     async fn load_wish(&self, id: i64) -> DomainResult<Wish> {

@@ -21,6 +21,10 @@ pub enum ReportIns {
     Specialties,
     PublicPhone,
     Status,
+    /// "<user>:<community>" while pending or approved, NULL after: unique,
+    /// so one member has one active report-in per community however many
+    /// requests race.
+    ActiveKey,
     DeclineReason,
     DecidedBy,
     DecidedAt,
@@ -231,6 +235,7 @@ impl MigrationTrait for Migration {
                 .col(text(ReportIns::Specialties))
                 .col(text_null(ReportIns::PublicPhone))
                 .col(text(ReportIns::Status))
+                .col(text_null(ReportIns::ActiveKey).unique_key().take())
                 .col(text_null(ReportIns::DeclineReason))
                 .col(fk_null(ReportIns::DecidedBy))
                 .col(time_null(ReportIns::DecidedAt))

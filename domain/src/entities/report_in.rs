@@ -12,6 +12,8 @@ pub struct Model {
     pub specialties: String,
     pub public_phone: Option<String>,
     pub status: String,
+    /// Set while pending or approved; unique.
+    pub active_key: Option<String>,
     pub decline_reason: Option<String>,
     pub decided_by: Option<i64>,
     pub decided_at: Option<DateTimeUtc>,
