@@ -826,6 +826,9 @@ impl Domain {
             .cloned()
             .ok_or_else(|| DomainError::bad_input("memberId", "only members who have reported in can be nominated"))?;
         let txn = sea_orm::TransactionTrait::begin(&self.db).await?;
+        // Nominations in a community are made one at a time, so the limit
+        // per branch holds when several are sent at once.
+        crate::entities::community::Entity::find_by_id(community_id).lock_exclusive().one(&txn).await?;
         let already = award_nomination::Entity::find()
             .filter(award_nomination::Column::CommunityId.eq(community_id))
             .filter(award_nomination::Column::Quarter.eq(quarter.to_string()))

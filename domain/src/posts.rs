@@ -13,7 +13,7 @@ use chrono_tz::Asia::Shanghai;
 use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionTrait,
 };
 use sha2::Sha256;
@@ -350,6 +350,8 @@ impl Domain {
         }
         let now = self.clock.now();
         let txn = self.db.begin().await?;
+        // One claim at a time per post: a member tapping twice gets one place.
+        post::Entity::find_by_id(id).lock_exclusive().one(&txn).await?;
         let holding = post_claim::Entity::find()
             .filter(post_claim::Column::PostId.eq(id))
             .filter(post_claim::Column::MemberId.eq(actor.user_id))
@@ -565,6 +567,7 @@ impl Domain {
             return Err(DomainError::invalid_state("this activity is over"));
         }
         let txn = self.db.begin().await?;
+        lock_activity(&txn, id).await?;
         let signup = self.take_place(&txn, &row, actor.user_id).await?;
         txn.commit().await?;
         Ok(signup)
@@ -617,6 +620,7 @@ impl Domain {
     pub async fn cancel_signup(&self, actor: &Actor, id: i64) -> DomainResult<Activity> {
         let row = self.visible_activity(actor, id).await?;
         let txn = self.db.begin().await?;
+        lock_activity(&txn, id).await?;
         let cancelled = activity_signup::Entity::update_many()
             .col_expr(activity_signup::Column::CancelledAt, Expr::value(self.clock.now()))
             .filter(activity_signup::Column::ActivityId.eq(id))
@@ -688,6 +692,7 @@ impl Domain {
             return Err(DomainError::invalid_state("this activity was cancelled"));
         }
         let txn = self.db.begin().await?;
+        lock_activity(&txn, id).await?;
         let signup = self.take_place(&txn, &row, actor.user_id).await?;
         if signup.checked_in_at.is_none() {
             activity_signup::Entity::update_many()
@@ -1046,6 +1051,13 @@ impl Domain {
             })
             .collect())
     }
+}
+
+/// Sign-ups and check-ins for one activity happen one at a time, so a
+/// phone that sends the same scan five times gets one place and one check-in.
+async fn lock_activity<C: ConnectionTrait>(conn: &C, id: i64) -> DomainResult<()> {
+    activity::Entity::find_by_id(id).lock_exclusive().one(conn).await?;
+    Ok(())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
