@@ -285,7 +285,7 @@ fn quarter_of(month: &str) -> String {
 
 fn defaults() -> Value {
     json!({
-        "orderOnTime": 5, "orderLate": -2, "orderOverdue": -5,
+        "orderOnTime": 5, "orderLate": 0, "orderOverdue": -5,
         "goodRating": 2, "goodRatingMinStars": 4, "lowRating": -3, "lowRatingMaxStars": 2,
         "wishFulfilled": 5, "wishClaimExpired": -3, "wishClaimDays": 7,
         "activityAttended": 2, "postClaimed": 2,
@@ -375,17 +375,32 @@ async fn an_order_approved_on_time_earns_the_claimant_five_points() {
 }
 
 #[tokio::test]
-async fn an_order_finished_after_its_deadline_costs_two_points() {
+async fn an_order_finished_after_its_deadline_costs_the_overdue_points_once() {
+    let w = World::new().await;
+    let member = w.id_of("demo-member-1").await;
+    let id = w.claimed_order().await;
+    w.app.clock.advance(Duration::hours(25));
+    // The deadline sweep charges the open claim; approval of the late work does not charge again.
+    assert_eq!(w.app.domain.penalise_overdue_claims().await.unwrap(), 1);
+    assert_eq!(w.app.domain.penalise_overdue_claims().await.unwrap(), 0, "charged once");
+    w.finish(&id).await;
+
+    let (balance, entries) = w.account(&member).await;
+    assert_eq!(balance, -5);
+    assert_eq!(sources(&entries), vec![("ORDER".to_owned(), -5)]);
+    assert_eq!(entries[0]["sourceId"], id.as_str());
+}
+
+#[tokio::test]
+async fn late_work_costs_the_same_whether_or_not_the_sweep_saw_it_first() {
     let w = World::new().await;
     let member = w.id_of("demo-member-1").await;
     let id = w.claimed_order().await;
     w.app.clock.advance(Duration::hours(25));
     w.finish(&id).await;
-
     let (balance, entries) = w.account(&member).await;
-    assert_eq!(balance, -2);
-    assert_eq!(sources(&entries), vec![("ORDER".to_owned(), -2)]);
-    assert_eq!(entries[0]["sourceId"], id.as_str());
+    assert_eq!(balance, -5);
+    assert_eq!(sources(&entries), vec![("ORDER".to_owned(), -5)]);
 }
 
 #[tokio::test]

@@ -14,6 +14,9 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
         let mut closed: Option<Month> = None;
         loop {
             ticker.tick().await;
+            if let Err(e) = domain.penalise_overdue_claims().await {
+                tracing::warn!(error = %e, "overdue order sweep failed");
+            }
             match domain.expire_wish_claims().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(lapsed = n, "wish claims past their deadline returned to the list"),

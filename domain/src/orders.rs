@@ -279,7 +279,12 @@ pub struct OrderFilter {
 const PLACE_ORDER_SCOPE: &str = "placeOrder";
 
 impl Domain {
-    pub async fn place_order(&self, actor: &Actor, input: PlaceOrder, idempotency_key: Option<&str>) -> DomainResult<Order> {
+    pub async fn place_order(
+        &self,
+        actor: &Actor,
+        input: PlaceOrder,
+        idempotency_key: Option<&str>,
+    ) -> DomainResult<Order> {
         actor.require_member(input.community_id)?;
         let hash = idempotency::request_hash(&input)?;
         idempotency::once(
@@ -572,49 +577,81 @@ impl Domain {
     ) -> DomainResult<()> {
         let Some(member) = order.claimant_id else { return Ok(()) };
         let rules = rules_for(txn, order.community_id).await?;
-        let (points, reason, kind, key) = match action {
-            OrderAction::Approve => {
-                let on_time = match (order.completed_at, order.complete_due_at) {
-                    (Some(done), Some(due)) => done <= due,
-                    _ => true,
-                };
-                if on_time {
-                    (
-                        rules.order_on_time,
-                        format!("order “{}” finished on time", order.title),
-                        SourceKind::Order,
-                        "approved",
-                    )
-                } else {
-                    (rules.order_late, format!("order “{}” finished late", order.title), SourceKind::Order, "approved")
-                }
-            }
-            OrderAction::Rate => match order.rating_stars {
-                Some(stars) if stars >= rules.good_rating_min_stars => {
-                    (rules.good_rating, format!("rated {stars}★ for “{}”", order.title), SourceKind::Rating, "rating")
-                }
-                Some(stars) if stars <= rules.low_rating_max_stars => {
-                    (rules.low_rating, format!("rated {stars}★ for “{}”", order.title), SourceKind::Rating, "rating")
-                }
-                _ => return Ok(()),
-            },
-            _ => return Ok(()),
+        let credit_once = |points: i32, reason: String, kind: SourceKind, what: &str| Credit {
+            community_id: order.community_id,
+            member_id: member,
+            points,
+            reason,
+            kind,
+            source_id: Some(order.id),
+            key: format!("order:{}:{member}:{what}", order.id),
+            created_by: None,
+            at: now,
         };
-        credit(
-            txn,
-            Credit {
-                community_id: order.community_id,
-                member_id: member,
-                points,
-                reason,
-                kind,
-                source_id: Some(order.id),
-                key: format!("order:{}:{member}:{key}", order.id),
-                created_by: None,
-                at: now,
-            },
-        )
-        .await
+        match action {
+            OrderAction::Approve => {
+                let late = matches!((order.completed_at, order.complete_due_at), (Some(done), Some(due)) if done > due);
+                if late {
+                    // The same entry the deadline sweep writes: whichever comes first, once.
+                    credit(
+                        txn,
+                        credit_once(rules.order_overdue, overdue_reason(&order.title), SourceKind::Order, "overdue"),
+                    )
+                    .await?;
+                    let reason = format!("order “{}” finished late", order.title);
+                    credit(txn, credit_once(rules.order_late, reason, SourceKind::Order, "approved")).await?;
+                } else {
+                    let reason = format!("order “{}” finished on time", order.title);
+                    credit(txn, credit_once(rules.order_on_time, reason, SourceKind::Order, "approved")).await?;
+                }
+                Ok(())
+            }
+            OrderAction::Rate => {
+                let points = match order.rating_stars {
+                    Some(stars) if stars >= rules.good_rating_min_stars => rules.good_rating,
+                    Some(stars) if stars <= rules.low_rating_max_stars => rules.low_rating,
+                    _ => return Ok(()),
+                };
+                let reason = format!("rated {}★ for “{}”", order.rating_stars.unwrap_or_default(), order.title);
+                credit(txn, credit_once(points, reason, SourceKind::Rating, "rating")).await?;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Claims still open past their completion deadline cost the claimant
+    /// `order_overdue`, once (the deadline sweep). Returns how many it newly charged.
+    pub async fn penalise_overdue_claims(&self) -> DomainResult<usize> {
+        let now = self.clock.now();
+        let overdue = order::Entity::find()
+            .filter(order::Column::Status.eq(OrderStatus::Claimed.as_str()))
+            .filter(order::Column::CompleteDueAt.lt(now))
+            .limit(500)
+            .all(&self.db)
+            .await?;
+        let mut charged = 0;
+        for o in overdue {
+            let Some(member) = o.claimant_id else { continue };
+            let rules = rules_for(&self.db, o.community_id).await?;
+            let written = credit(
+                &self.db,
+                Credit {
+                    community_id: o.community_id,
+                    member_id: member,
+                    points: rules.order_overdue,
+                    reason: overdue_reason(&o.title),
+                    kind: SourceKind::Order,
+                    source_id: Some(o.id),
+                    key: format!("order:{}:{member}:overdue", o.id),
+                    created_by: None,
+                    at: now,
+                },
+            )
+            .await?;
+            charged += usize::from(written);
+        }
+        Ok(charged)
     }
 
     /// Histories of many orders in one statement (for lists).
@@ -707,6 +744,10 @@ impl Domain {
     pub async fn community_exists(&self, id: i64) -> DomainResult<bool> {
         Ok(community::Entity::find_by_id(id).one(&self.db).await?.is_some())
     }
+}
+
+fn overdue_reason(title: &str) -> String {
+    format!("order “{title}” not finished by its deadline")
 }
 
 fn past_tense(action: OrderAction) -> &'static str {

@@ -26,9 +26,10 @@ use crate::pagination::{Page, PageRequest};
 pub struct DedicationRules {
     /// An approved order finished before its deadline.
     pub order_on_time: i32,
-    /// An approved order finished after its deadline.
+    /// An approved order finished after its deadline, on top of `order_overdue`.
     pub order_late: i32,
-    /// A claim left unfinished past its deadline (applied by the deadline sweep).
+    /// A claim not finished by its deadline: written by the deadline sweep
+    /// while it is still open, or at approval if it was finished late; once.
     pub order_overdue: i32,
     /// A rating of at least `good_rating_min_stars`.
     pub good_rating: i32,
@@ -62,7 +63,7 @@ impl Default for DedicationRules {
     fn default() -> Self {
         Self {
             order_on_time: 5,
-            order_late: -2,
+            order_late: 0,
             order_overdue: -5,
             good_rating: 2,
             good_rating_min_stars: 4,
@@ -308,10 +309,11 @@ pub(crate) struct Credit {
     pub at: DateTime<Utc>,
 }
 
-/// Writes the entry unless one with the same key exists. Zero-point rules write nothing.
-pub(crate) async fn credit<C: ConnectionTrait>(conn: &C, c: Credit) -> DomainResult<()> {
+/// Writes the entry unless one with the same key exists (then `false`).
+/// Zero-point rules write nothing.
+pub(crate) async fn credit<C: ConnectionTrait>(conn: &C, c: Credit) -> DomainResult<bool> {
     if c.points == 0 {
-        return Ok(());
+        return Ok(false);
     }
     let row = dedication_entry::ActiveModel {
         community_id: Set(c.community_id),
@@ -326,11 +328,11 @@ pub(crate) async fn credit<C: ConnectionTrait>(conn: &C, c: Credit) -> DomainRes
         created_at: Set(c.at),
         ..Default::default()
     };
-    dedication_entry::Entity::insert(row)
+    let written = dedication_entry::Entity::insert(row)
         .on_conflict(OnConflict::column(dedication_entry::Column::SourceKey).do_nothing().to_owned())
         .exec_without_returning(conn)
         .await?;
-    Ok(())
+    Ok(written == 1)
 }
 
 pub(crate) async fn rules_for<C: ConnectionTrait>(conn: &C, community_id: i64) -> DomainResult<DedicationRules> {

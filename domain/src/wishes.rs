@@ -175,7 +175,12 @@ impl Domain {
         .await
     }
 
-    async fn insert_wish(&self, actor: &Actor, input: PostWish, idempotency: Option<(&str, &str)>) -> DomainResult<Wish> {
+    async fn insert_wish(
+        &self,
+        actor: &Actor,
+        input: PostWish,
+        idempotency: Option<(&str, &str)>,
+    ) -> DomainResult<Wish> {
         let c = input.community_id;
         let title = validate::required_text("title", &input.title, 50)?;
         let story = validate::required_text("story", &input.story, 1000)?;

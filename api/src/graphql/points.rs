@@ -36,9 +36,9 @@ pub enum DedicationSource {
 pub struct DedicationRules {
     /// Approved order finished on time (+5).
     order_on_time: i32,
-    /// Approved order finished late (−2).
+    /// Approved order finished late, on top of `orderOverdue` (0).
     order_late: i32,
-    /// Claim left unfinished past its deadline (−5).
+    /// Claim not finished by its deadline (−5), once: by the deadline sweep, or at approval.
     order_overdue: i32,
     /// Rating of at least `goodRatingMinStars` (+2, 4★).
     good_rating: i32,
