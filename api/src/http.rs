@@ -71,7 +71,10 @@ pub(crate) fn domain_error_response(err: &DomainError) -> HttpResponse {
         DomainError::BadInput { .. } => StatusCode::BAD_REQUEST,
         DomainError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         DomainError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        DomainError::Conflict(_) | DomainError::AlreadyClaimed | DomainError::InvalidState(_) => StatusCode::CONFLICT,
+        DomainError::Conflict(_)
+        | DomainError::AlreadyClaimed
+        | DomainError::InvalidState(_)
+        | DomainError::InsufficientPoints => StatusCode::CONFLICT,
         DomainError::Internal(cause) => {
             tracing::error!(%cause, "internal error");
             StatusCode::INTERNAL_SERVER_ERROR

@@ -14,6 +14,11 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
         let mut closed: Option<Month> = None;
         loop {
             ticker.tick().await;
+            match domain.expire_redemptions().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(voided = n, "expired redemptions voided; points and goods released"),
+                Err(e) => tracing::warn!(error = %e, "redemption expiry sweep failed"),
+            }
             if let Err(e) = domain.penalise_overdue_claims().await {
                 tracing::warn!(error = %e, "overdue order sweep failed");
             }

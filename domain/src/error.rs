@@ -19,6 +19,8 @@ pub enum DomainError {
     InvalidState(String),
     #[error("someone else has already claimed this")]
     AlreadyClaimed,
+    #[error("not enough points for this")]
+    InsufficientPoints,
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -59,6 +61,7 @@ impl DomainError {
             Self::BadInput { .. } => "BAD_USER_INPUT",
             Self::InvalidState(_) => "INVALID_STATE",
             Self::AlreadyClaimed => "ALREADY_CLAIMED",
+            Self::InsufficientPoints => "INSUFFICIENT_POINTS",
             Self::Conflict(_) => "CONFLICT",
             Self::RateLimited(_) => "RATE_LIMITED",
             Self::Unavailable(_) => "UNAVAILABLE",

@@ -199,7 +199,11 @@ pub(crate) async fn civility_rules_for<C: ConnectionTrait>(conn: &C, community_i
     }
 }
 
-async fn account<C: ConnectionTrait>(conn: &C, r: &AccountRef, now: DateTime<Utc>) -> DomainResult<ledger_account::Model> {
+async fn account<C: ConnectionTrait>(
+    conn: &C,
+    r: &AccountRef,
+    now: DateTime<Utc>,
+) -> DomainResult<ledger_account::Model> {
     let find = || {
         ledger_account::Entity::find()
             .filter(ledger_account::Column::CommunityId.eq(r.community_id))
@@ -254,7 +258,12 @@ async fn apply_delta<C: ConnectionTrait>(conn: &C, account_id: i64, delta: i64) 
 }
 
 /// Writes the entries of a transfer (both sides of every movement).
-async fn write_entries<C: ConnectionTrait>(conn: &C, transfer_id: i64, movements: &[Movement], now: DateTime<Utc>) -> DomainResult<()> {
+async fn write_entries<C: ConnectionTrait>(
+    conn: &C,
+    transfer_id: i64,
+    movements: &[Movement],
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
     for m in movements {
         if m.amount <= 0 || m.from.currency != m.to.currency {
             return Err(DomainError::internal("a movement must be positive and in one currency"));
@@ -283,17 +292,27 @@ async fn write_entries<C: ConnectionTrait>(conn: &C, transfer_id: i64, movements
 /// matches; `CONFLICT` if the key was used for something else.
 pub(crate) async fn replayed<C: ConnectionTrait>(conn: &C, req: &TransferRequest) -> DomainResult<Option<Transfer>> {
     let hash = idempotency::request_hash(&(req.kind, &req.reason, &req.movements, req.reverses))?;
-    match ledger_transfer::Entity::find().filter(ledger_transfer::Column::IdempotencyKey.eq(req.key.clone())).one(conn).await? {
+    match ledger_transfer::Entity::find()
+        .filter(ledger_transfer::Column::IdempotencyKey.eq(req.key.clone()))
+        .one(conn)
+        .await?
+    {
         None => Ok(None),
         Some(row) if row.request_hash == hash => Ok(Some(row.try_into()?)),
-        Some(_) => Err(DomainError::Conflict("this idempotencyKey was already used for a different transfer; use a new key".into())),
+        Some(_) => Err(DomainError::Conflict(
+            "this idempotencyKey was already used for a different transfer; use a new key".into(),
+        )),
     }
 }
 
 /// Records a transfer inside the caller's transaction. Callers check
 /// [`replayed`] first; a concurrent duplicate surfaces as `CONFLICT` from the
 /// unique key and is re-checked by the caller after rollback.
-pub(crate) async fn post_in(txn: &DatabaseTransaction, req: &TransferRequest, now: DateTime<Utc>) -> DomainResult<Transfer> {
+pub(crate) async fn post_in(
+    txn: &DatabaseTransaction,
+    req: &TransferRequest,
+    now: DateTime<Utc>,
+) -> DomainResult<Transfer> {
     let hash = idempotency::request_hash(&(req.kind, &req.reason, &req.movements, req.reverses))?;
     let row = ledger_transfer::ActiveModel {
         community_id: Set(req.community_id),
@@ -328,18 +347,24 @@ impl Domain {
             Err(e) => Err(e),
         };
         match result {
-            Err(DomainError::Conflict(_)) => {
-                replayed(&self.db, &req).await?.ok_or_else(|| DomainError::Conflict("this transfer collided with another; try again".into()))
-            }
+            Err(DomainError::Conflict(_)) => replayed(&self.db, &req)
+                .await?
+                .ok_or_else(|| DomainError::Conflict("this transfer collided with another; try again".into())),
             other => other,
         }
     }
 
-    pub async fn civility_rules(&self, community_id: i64) -> DomainResult<CivilityRules> {
+    pub async fn civility_rules(&self, actor: &Actor, community_id: i64) -> DomainResult<CivilityRules> {
+        actor.require_member(community_id)?;
         civility_rules_for(&self.db, community_id).await
     }
 
-    pub async fn set_civility_rules(&self, actor: &Actor, community_id: i64, rules: CivilityRules) -> DomainResult<CivilityRules> {
+    pub async fn set_civility_rules(
+        &self,
+        actor: &Actor,
+        community_id: i64,
+        rules: CivilityRules,
+    ) -> DomainResult<CivilityRules> {
         actor.require_any(community_id, &[Role::Secretary], "set the civility point rules")?;
         if !(0..=100).contains(&rules.points_per_activity) {
             return Err(DomainError::bad_input("pointsPerActivity", "an activity earns 0 to 100 points"));
@@ -391,7 +416,7 @@ impl Domain {
         if !self.roles_of(&self.db, user_id, community_id).await?.contains(&Role::Resident) {
             return Err(DomainError::bad_input("userId", "civility points go to residents of the community"));
         }
-        let rules = self.civility_rules(community_id).await?;
+        let rules = civility_rules_for(&self.db, community_id).await?;
         let status = if points > rules.review_above { TransferStatus::PendingReview } else { TransferStatus::Posted };
         self.transfer(TransferRequest {
             community_id,
@@ -412,7 +437,12 @@ impl Domain {
 
     /// The moral-review committee (道德评议委员会) decides a large award. The
     /// secretary or a grid worker decides; never the person who made it.
-    pub async fn review_civility_award(&self, actor: &Actor, transfer_id: i64, approve: bool) -> DomainResult<Transfer> {
+    pub async fn review_civility_award(
+        &self,
+        actor: &Actor,
+        transfer_id: i64,
+        approve: bool,
+    ) -> DomainResult<Transfer> {
         let row = ledger_transfer::Entity::find_by_id(transfer_id)
             .one(&self.db)
             .await?
@@ -480,7 +510,11 @@ impl Domain {
             reason,
             created_by: Some(actor.user_id),
             reverses: Some(transfer_id),
-            movements: original.movements.iter().map(|m| Movement { from: m.to, to: m.from, amount: m.amount }).collect(),
+            movements: original
+                .movements
+                .iter()
+                .map(|m| Movement { from: m.to, to: m.from, amount: m.amount })
+                .collect(),
             status: TransferStatus::Posted,
         })
         .await
@@ -514,7 +548,8 @@ impl Domain {
         else {
             return Ok((0, Page { items: vec![], has_next_page: false, has_previous_page: false, total_count: 0 }));
         };
-        let total_count = ledger_entry::Entity::find().filter(ledger_entry::Column::AccountId.eq(acct.id)).count(&self.db).await?;
+        let total_count =
+            ledger_entry::Entity::find().filter(ledger_entry::Column::AccountId.eq(acct.id)).count(&self.db).await?;
         let mut query = ledger_entry::Entity::find().filter(ledger_entry::Column::AccountId.eq(acct.id));
         if let Some(after) = page.after {
             query = query.filter(ledger_entry::Column::Id.lt(after));
@@ -548,7 +583,9 @@ impl Domain {
             .into_iter()
             .map(|e| {
                 let t = transfers.get(&e.transfer_id).ok_or_else(|| DomainError::internal("entry without transfer"))?;
-                let other = counterparties.get(&e.counterparty_account_id).ok_or_else(|| DomainError::internal("entry without counterparty"))?;
+                let other = counterparties
+                    .get(&e.counterparty_account_id)
+                    .ok_or_else(|| DomainError::internal("entry without counterparty"))?;
                 Ok(StatementLine {
                     entry_id: e.id,
                     transfer_id: e.transfer_id,
@@ -576,7 +613,8 @@ impl Domain {
         }
         let accounts = accounts.all(&self.db).await?;
         let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
-        let entries = ledger_entry::Entity::find().filter(ledger_entry::Column::AccountId.is_in(ids)).all(&self.db).await?;
+        let entries =
+            ledger_entry::Entity::find().filter(ledger_entry::Column::AccountId.is_in(ids)).all(&self.db).await?;
         let mut by_account: HashMap<i64, i64> = HashMap::new();
         let mut by_transfer: HashMap<i64, i64> = HashMap::new();
         let mut entries_sum = 0i64;
@@ -592,9 +630,15 @@ impl Domain {
                 (sum != a.balance).then_some((a.id, a.balance, sum))
             })
             .collect();
-        let mut unbalanced_transfers: Vec<i64> = by_transfer.into_iter().filter(|(_, s)| *s != 0).map(|(t, _)| t).collect();
+        let mut unbalanced_transfers: Vec<i64> =
+            by_transfer.into_iter().filter(|(_, s)| *s != 0).map(|(t, _)| t).collect();
         unbalanced_transfers.sort();
-        Ok(Consistency { entries_sum, accounts_checked: accounts.len() as u64, mismatched_accounts, unbalanced_transfers })
+        Ok(Consistency {
+            entries_sum,
+            accounts_checked: accounts.len() as u64,
+            mismatched_accounts,
+            unbalanced_transfers,
+        })
     }
 
     /// The consistency check for a community's secretary.

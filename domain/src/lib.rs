@@ -4,10 +4,10 @@
 
 /// A status or kind stored as text: the enum, its text, and parsing.
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -42,6 +42,7 @@ pub mod clock;
 pub mod entities;
 pub mod error;
 mod idempotency;
+pub mod ledger;
 pub mod orders;
 pub mod org;
 pub mod pagination;
@@ -50,6 +51,7 @@ pub mod points;
 pub mod posts;
 pub mod privacy;
 pub mod seed;
+pub mod supermarket;
 pub mod uploads;
 pub mod validate;
 pub mod wishes;

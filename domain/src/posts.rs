@@ -23,6 +23,9 @@ use crate::entities::{
     suggestion,
 };
 use crate::error::{DomainError, DomainResult};
+use crate::ledger::{
+    self, AccountKind, AccountRef, Movement, TransferKind, TransferRequest, TransferStatus, civility_rules_for,
+};
 use crate::org::{Actor, Role};
 use crate::points::{Credit, SourceKind, credit, rules_for};
 use crate::{Domain, validate};
@@ -694,15 +697,19 @@ impl Domain {
         let txn = self.db.begin().await?;
         lock_activity(&txn, id).await?;
         let signup = self.take_place(&txn, &row, actor.user_id).await?;
-        if signup.checked_in_at.is_none() {
-            activity_signup::Entity::update_many()
+        let first_check_in = signup.checked_in_at.is_none()
+            && activity_signup::Entity::update_many()
                 .col_expr(activity_signup::Column::CheckedInAt, Expr::value(now))
                 .col_expr(activity_signup::Column::ServiceMinutes, Expr::value(row.service_minutes))
                 .filter(activity_signup::Column::ActivityId.eq(id))
                 .filter(activity_signup::Column::UserId.eq(actor.user_id))
                 .filter(activity_signup::Column::CheckedInAt.is_null())
                 .exec(&txn)
-                .await?;
+                .await?
+                .rows_affected
+                == 1;
+        if first_check_in {
+            self.civility_points_for_attending(&txn, &row, actor, now).await?;
             if actor.has(row.community_id, Role::PartyMember) {
                 let rules = rules_for(&txn, row.community_id).await?;
                 credit(
@@ -730,6 +737,48 @@ impl Domain {
             .ok_or_else(|| DomainError::internal("sign-up vanished"))?;
         txn.commit().await?;
         Ok(saved.into())
+    }
+
+    /// Residents earn civility points (乡风文明积分) for cultural activities
+    /// and environment clean-ups they attend: 1 by default.
+    async fn civility_points_for_attending(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        row: &activity::Model,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> DomainResult<()> {
+        let kind = ActivityKind::parse(&row.kind)?;
+        if !matches!(kind, ActivityKind::Cultural | ActivityKind::EnvironmentCleanup)
+            || !actor.has(row.community_id, Role::Resident)
+        {
+            return Ok(());
+        }
+        let rules = civility_rules_for(txn, row.community_id).await?;
+        if rules.points_per_activity == 0 {
+            return Ok(());
+        }
+        let c = row.community_id;
+        ledger::post_in(
+            txn,
+            &TransferRequest {
+                community_id: c,
+                kind: TransferKind::Award,
+                key: format!("activity:{}:{}", row.id, actor.user_id),
+                reason: format!("took part in “{}”", row.title),
+                created_by: None,
+                reverses: None,
+                movements: vec![Movement {
+                    from: AccountRef::community(c, AccountKind::Issuing),
+                    to: AccountRef::resident(c, actor.user_id),
+                    amount: rules.points_per_activity,
+                }],
+                status: TransferStatus::Posted,
+            },
+            now,
+        )
+        .await?;
+        Ok(())
     }
 
     /// Who signed up and who came (organiser and staff).

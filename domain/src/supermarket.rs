@@ -10,7 +10,9 @@
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
 
 use crate::entities::{redemption, supermarket_item};
 use crate::error::{DomainError, DomainResult};
@@ -184,7 +186,13 @@ impl Domain {
     }
 
     /// Reserves points and stock; the resident shows the pickup code at the counter.
-    pub async fn redeem_item(&self, actor: &Actor, item_id: i64, quantity: i32, idempotency_key: &str) -> DomainResult<Redemption> {
+    pub async fn redeem_item(
+        &self,
+        actor: &Actor,
+        item_id: i64,
+        quantity: i32,
+        idempotency_key: &str,
+    ) -> DomainResult<Redemption> {
         let item = self.visible_item(actor, item_id).await?;
         idempotency::check_key(idempotency_key)?;
         if !(1..=100).contains(&quantity) {
@@ -310,9 +318,11 @@ impl Domain {
         let now = self.clock.now();
         let c = row.community_id;
         let (kind, target, reason) = match to {
-            RedemptionStatus::Completed => {
-                (TransferKind::Settle, AccountRef::community(c, AccountKind::Supermarket), "picked up at the love supermarket")
-            }
+            RedemptionStatus::Completed => (
+                TransferKind::Settle,
+                AccountRef::community(c, AccountKind::Supermarket),
+                "picked up at the love supermarket",
+            ),
             _ => (TransferKind::Release, AccountRef::resident(c, row.user_id), "redemption voided; points returned"),
         };
         let txn = self.db.begin().await?;
@@ -336,7 +346,11 @@ impl Domain {
                 reason: reason.into(),
                 created_by: by,
                 reverses: None,
-                movements: vec![Movement { from: AccountRef::community(c, AccountKind::Holds), to: target, amount: row.points }],
+                movements: vec![Movement {
+                    from: AccountRef::community(c, AccountKind::Holds),
+                    to: target,
+                    amount: row.points,
+                }],
                 status: TransferStatus::Posted,
             },
             now,
@@ -344,7 +358,10 @@ impl Domain {
         .await?;
         let stock_change = if to == RedemptionStatus::Completed { row.quantity } else { 0 };
         supermarket_item::Entity::update_many()
-            .col_expr(supermarket_item::Column::Reserved, Expr::col(supermarket_item::Column::Reserved).sub(row.quantity))
+            .col_expr(
+                supermarket_item::Column::Reserved,
+                Expr::col(supermarket_item::Column::Reserved).sub(row.quantity),
+            )
             .col_expr(supermarket_item::Column::Stock, Expr::col(supermarket_item::Column::Stock).sub(stock_change))
             .filter(supermarket_item::Column::Id.eq(row.item_id))
             .exec(&txn)
@@ -355,7 +372,11 @@ impl Domain {
             .exec(&txn)
             .await?;
         txn.commit().await?;
-        redemption::Entity::find_by_id(row.id).one(&self.db).await?.ok_or(DomainError::NotFound("redemption"))?.try_into()
+        redemption::Entity::find_by_id(row.id)
+            .one(&self.db)
+            .await?
+            .ok_or(DomainError::NotFound("redemption"))?
+            .try_into()
     }
 
     /// Voids pending redemptions past their expiry (the sweeper). Returns how many.
@@ -378,7 +399,12 @@ impl Domain {
     }
 
     /// A resident's own redemptions, or (for operators) the community's.
-    pub async fn redemptions(&self, actor: &Actor, community_id: i64, status: Option<RedemptionStatus>) -> DomainResult<Vec<Redemption>> {
+    pub async fn redemptions(
+        &self,
+        actor: &Actor,
+        community_id: i64,
+        status: Option<RedemptionStatus>,
+    ) -> DomainResult<Vec<Redemption>> {
         actor.require_member(community_id)?;
         let mut query = redemption::Entity::find().filter(redemption::Column::CommunityId.eq(community_id));
         if !actor.has_any(community_id, &OPERATORS) {
@@ -387,6 +413,13 @@ impl Domain {
         if let Some(s) = status {
             query = query.filter(redemption::Column::Status.eq(s.as_str()));
         }
-        query.order_by_desc(redemption::Column::Id).limit(200).all(&self.db).await?.into_iter().map(Redemption::try_from).collect()
+        query
+            .order_by_desc(redemption::Column::Id)
+            .limit(200)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(Redemption::try_from)
+            .collect()
     }
 }

@@ -6,6 +6,7 @@ mod m20261123_000001_create_org;
 mod m20261123_000002_create_auth;
 mod m20261123_000003_create_orders;
 mod m20261123_000004_create_party_work;
+mod m20261123_000005_create_ledger;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_auth::Migration),
             Box::new(m20261123_000003_create_orders::Migration),
             Box::new(m20261123_000004_create_party_work::Migration),
+            Box::new(m20261123_000005_create_ledger::Migration),
         ]
     }
 }

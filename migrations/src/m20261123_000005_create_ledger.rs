@@ -180,7 +180,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("ix_ledger_entries_transfer").table(LedgerEntries::Table).col(LedgerEntries::TransferId).take(),
+            Index::create()
+                .name("ix_ledger_entries_transfer")
+                .table(LedgerEntries::Table)
+                .col(LedgerEntries::TransferId)
+                .take(),
         )
         .await?;
         m.create_table(

@@ -152,6 +152,13 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no community {name}: {me}"))
     }
 
+    /// The books balance: every entry sums to zero, every transfer sums to
+    /// zero, every cached balance equals its entries. Ledger tests end with it.
+    pub async fn assert_ledger_balanced(&self) {
+        let check = self.domain.ledger_consistency(None).await.expect("the consistency check should run");
+        assert!(check.ok(), "the ledger does not balance: {check:?}");
+    }
+
     /// How many SQL statements the server has sent so far (from /metrics).
     pub async fn sql_statements(&self) -> u64 {
         let text = self.client.get(format!("{}/metrics", self.address)).send().await.unwrap().text().await.unwrap();

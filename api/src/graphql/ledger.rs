@@ -112,13 +112,16 @@ pub struct Transfer {
     created_at: DateTime<Utc>,
 }
 
+/// The resident whose points a transfer moves, if any.
+fn resident_of(t: &l::Transfer) -> Option<i64> {
+    t.movements.iter().find_map(|m| {
+        [m.to, m.from].into_iter().find(|a| a.kind == l::AccountKind::ResidentPoints).and_then(|a| a.owner)
+    })
+}
+
 async fn transfers_out(ctx: &Context<'_>, list: Vec<l::Transfer>) -> Result<Vec<Transfer>> {
-    let resident_of = |t: &l::Transfer| {
-        t.movements.iter().find_map(|m| {
-            [m.to, m.from].into_iter().find(|a| a.kind == l::AccountKind::ResidentPoints).and_then(|a| a.owner)
-        })
-    };
-    let names = people(ctx, list.iter().flat_map(|t| [resident_of(t), t.created_by]).flatten()).await?;
+    let ids: Vec<i64> = list.iter().flat_map(|t| [resident_of(t), t.created_by]).flatten().collect();
+    let names = people(ctx, ids).await?;
     Ok(list
         .into_iter()
         .map(|t| Transfer {
@@ -257,9 +260,7 @@ impl LedgerQuery {
 
     async fn civility_rules(&self, ctx: &Context<'_>, community_id: ID) -> Result<CivilityRules> {
         let actor = actor(ctx).await?;
-        let c = parse_id(&community_id, "community")?;
-        actor.require_member(c).gql()?;
-        domain(ctx).civility_rules(c).await.map(rules_out).gql()
+        domain(ctx).civility_rules(actor, parse_id(&community_id, "community")?).await.map(rules_out).gql()
     }
 
     /// Large awards waiting for the moral-review committee.
@@ -289,10 +290,17 @@ impl LedgerQuery {
     }
 
     /// Your redemptions; the community's for its operators.
-    async fn redemptions(&self, ctx: &Context<'_>, community_id: ID, status: Option<RedemptionStatus>) -> Result<Vec<Redemption>> {
+    async fn redemptions(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        status: Option<RedemptionStatus>,
+    ) -> Result<Vec<Redemption>> {
         let actor = actor(ctx).await?;
-        let list =
-            domain(ctx).redemptions(actor, parse_id(&community_id, "community")?, status.map(Into::into)).await.gql()?;
+        let list = domain(ctx)
+            .redemptions(actor, parse_id(&community_id, "community")?, status.map(Into::into))
+            .await
+            .gql()?;
         Ok(list.into_iter().map(Into::into).collect())
     }
 }
@@ -339,10 +347,15 @@ impl LedgerMutation {
         transfer_out(ctx, t).await
     }
 
-    async fn set_civility_rules(&self, ctx: &Context<'_>, community_id: ID, rules: CivilityRulesInput) -> Result<CivilityRules> {
+    async fn set_civility_rules(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        rules: CivilityRulesInput,
+    ) -> Result<CivilityRules> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        let mut current = domain(ctx).civility_rules(c).await.gql()?;
+        let mut current = domain(ctx).civility_rules(actor, c).await.gql()?;
         if let Some(v) = rules.points_per_activity {
             current.points_per_activity = v;
         }
@@ -383,9 +396,19 @@ impl LedgerMutation {
 
     /// Reserves the points and the goods; show `pickupCode` at the counter.
     /// Not enough points: `INSUFFICIENT_POINTS`; not enough stock: `CONFLICT`.
-    async fn redeem_item(&self, ctx: &Context<'_>, item_id: ID, quantity: i32, idempotency_key: String) -> Result<Redemption> {
+    async fn redeem_item(
+        &self,
+        ctx: &Context<'_>,
+        item_id: ID,
+        quantity: i32,
+        idempotency_key: String,
+    ) -> Result<Redemption> {
         let actor = actor(ctx).await?;
-        domain(ctx).redeem_item(actor, parse_id(&item_id, "item")?, quantity, &idempotency_key).await.map(Into::into).gql()
+        domain(ctx)
+            .redeem_item(actor, parse_id(&item_id, "item")?, quantity, &idempotency_key)
+            .await
+            .map(Into::into)
+            .gql()
     }
 
     /// The operator hands the goods over.

@@ -2,6 +2,7 @@
 //! domain service, wrap the result. One module per area, merged here.
 
 mod auth;
+mod ledger;
 mod limits;
 mod loaders;
 mod orders;
@@ -34,6 +35,7 @@ pub struct Query(
     wishes::WishQuery,
     posts::PostQuery,
     points::PointsQuery,
+    ledger::LedgerQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -45,6 +47,7 @@ pub struct Mutation(
     wishes::WishMutation,
     posts::PostMutation,
     points::PointsMutation,
+    ledger::LedgerMutation,
 );
 
 pub type LinliSchema = Schema<Query, Mutation, EmptySubscription>;
