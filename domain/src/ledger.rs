@@ -34,8 +34,10 @@ crate::string_enum!(
         Holds = "HOLDS",
         /// What the love supermarket has taken in.
         Supermarket = "SUPERMARKET",
-        /// What the canteen has taken in.
+        /// What the canteen has taken in (points for coupons; fen for meals).
         Canteen = "CANTEEN",
+        /// Money paid in at the counter, cash or WeChat Pay: the outside world, so it may go negative.
+        CounterPayments = "COUNTER_PAYMENTS",
     }
 );
 
@@ -53,6 +55,10 @@ crate::string_enum!(
         Settle = "SETTLE",
         Release = "RELEASE",
         Reversal = "REVERSAL",
+        /// Points spent on a canteen discount coupon.
+        Coupon = "COUPON",
+        /// Money paid for meals at the counter.
+        Payment = "PAYMENT",
     }
 );
 
@@ -221,7 +227,7 @@ async fn account<C: ConnectionTrait>(
         owner_user_id: Set(r.owner),
         currency: Set(r.currency.as_str().into()),
         balance: Set(0),
-        allow_negative: Set(r.kind == AccountKind::Issuing),
+        allow_negative: Set(matches!(r.kind, AccountKind::Issuing | AccountKind::CounterPayments)),
         created_at: Set(now),
         ..Default::default()
     };

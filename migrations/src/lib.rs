@@ -7,6 +7,7 @@ mod m20261123_000002_create_auth;
 mod m20261123_000003_create_orders;
 mod m20261123_000004_create_party_work;
 mod m20261123_000005_create_ledger;
+mod m20261123_000006_create_canteen;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_orders::Migration),
             Box::new(m20261123_000004_create_party_work::Migration),
             Box::new(m20261123_000005_create_ledger::Migration),
+            Box::new(m20261123_000006_create_canteen::Migration),
         ]
     }
 }

@@ -25,6 +25,7 @@ pub enum AccountKind {
     Holds,
     Supermarket,
     Canteen,
+    CounterPayments,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,8 @@ pub enum TransferKind {
     Settle,
     Release,
     Reversal,
+    Coupon,
+    Payment,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! domain service, wrap the result. One module per area, merged here.
 
 mod auth;
+mod canteen;
 mod ledger;
 mod limits;
 mod loaders;
@@ -36,6 +37,7 @@ pub struct Query(
     posts::PostQuery,
     points::PointsQuery,
     ledger::LedgerQuery,
+    canteen::CanteenQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -48,6 +50,7 @@ pub struct Mutation(
     posts::PostMutation,
     points::PointsMutation,
     ledger::LedgerMutation,
+    canteen::CanteenMutation,
 );
 
 pub type LinliSchema = Schema<Query, Mutation, EmptySubscription>;
