@@ -19,6 +19,7 @@ use crate::entities::{canteen_settings, meal, meal_booking};
 use crate::error::{DomainError, DomainResult};
 use crate::ledger::{
     AccountKind, AccountRef, Currency, Movement, TransferKind, TransferRequest, TransferStatus, post_in,
+    transfer_amount,
 };
 use crate::org::{Actor, Role};
 use crate::{Domain, idempotency, validate};
@@ -408,7 +409,9 @@ impl Domain {
             .filter(meal::Column::Id.eq(b.meal_id))
             .exec(&txn)
             .await?;
-        if b.coupon_transfer_id.is_some() {
+        if let Some(coupon) = b.coupon_transfer_id {
+            // What the coupon cost then, whatever coupons cost now.
+            let paid_points = transfer_amount(&txn, coupon).await?;
             let c = b.community_id;
             post_in(
                 &txn,
@@ -422,7 +425,7 @@ impl Domain {
                     movements: vec![Movement {
                         from: AccountRef::community(c, AccountKind::Canteen),
                         to: AccountRef::resident(c, b.user_id),
-                        amount: settings.coupon_points,
+                        amount: paid_points,
                     }],
                     status: TransferStatus::Posted,
                 },

@@ -294,6 +294,12 @@ async fn write_entries<C: ConnectionTrait>(
     Ok(())
 }
 
+/// How much a transfer moved (e.g. what a coupon cost when it was bought).
+pub(crate) async fn transfer_amount<C: ConnectionTrait>(conn: &C, id: i64) -> DomainResult<i64> {
+    let row = ledger_transfer::Entity::find_by_id(id).one(conn).await?.ok_or(DomainError::NotFound("transfer"))?;
+    Ok(Transfer::try_from(row)?.movements.iter().map(|m| m.amount).sum())
+}
+
 /// The transfer an earlier request with this key made, if the content
 /// matches; `CONFLICT` if the key was used for something else.
 pub(crate) async fn replayed<C: ConnectionTrait>(conn: &C, req: &TransferRequest) -> DomainResult<Option<Transfer>> {
