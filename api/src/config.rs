@@ -45,6 +45,8 @@ pub struct Config {
     pub checkin_code_seconds: i64,
     /// How often deadlines and month closes are swept; 0 turns the sweeper off.
     pub sweep_interval_seconds: u64,
+    /// Log every SQL statement (at `sqlx::query=info`); for debugging.
+    pub log_sql: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -112,6 +114,7 @@ data_dir = "./data"
 log_format = "pretty"
 checkin_code_seconds = 120
 sweep_interval_seconds = 60
+log_sql = false
 
 [jwt]
 issuer = "linli"
@@ -150,6 +153,7 @@ const ENV_ALIASES: &[(&str, &str)] = &[
     ("LINLI_LOG_FORMAT", "log_format"),
     ("LINLI_SWEEP_INTERVAL_SECONDS", "sweep_interval_seconds"),
     ("LINLI_CHECKIN_CODE_SECONDS", "checkin_code_seconds"),
+    ("LINLI_LOG_SQL", "log_sql"),
     ("LINLI_JWT_SECRET", "jwt.secret"),
     ("LINLI_WECHAT_API_BASE", "wechat.api_base"),
     ("LINLI_WECHAT_APPID", "wechat.appid"),

@@ -49,7 +49,7 @@ impl Application {
         tokio::fs::create_dir_all(&config.data_dir)
             .await
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-        let db = connect_database(&config.database_url(), &metrics).await?;
+        let db = connect_database(&config.database_url(), &metrics, config.log_sql).await?;
         migrations::Migrator::up(&db, None).await.context("applying migrations")?;
 
         let store: Arc<dyn SessionStore> = match &config.redis_url {
@@ -129,9 +129,9 @@ fn derived_key(secret: &[u8], purpose: &str) -> Vec<u8> {
     Sha256::new().chain_update(purpose.as_bytes()).chain_update(b":").chain_update(secret).finalize().to_vec()
 }
 
-async fn connect_database(url: &str, metrics: &Metrics) -> anyhow::Result<DatabaseConnection> {
+async fn connect_database(url: &str, metrics: &Metrics, log_sql: bool) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
-    options.sqlx_logging(false).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(10));
+    options.sqlx_logging(log_sql).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
         // SQLite has one writer: one connection serialises writes instead of
         // failing them with "database is locked".

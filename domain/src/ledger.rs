@@ -263,33 +263,44 @@ async fn apply_delta<C: ConnectionTrait>(conn: &C, account_id: i64, delta: i64) 
     if updated.rows_affected == 1 { Ok(()) } else { Err(DomainError::InsufficientPoints) }
 }
 
-/// Writes the entries of a transfer (both sides of every movement).
+/// Writes the entries of a transfer (both sides of every movement). Balances
+/// change in account-id order, so two transfers touching the same accounts
+/// in opposite directions never wait on each other (no deadlock).
 async fn write_entries<C: ConnectionTrait>(
     conn: &C,
     transfer_id: i64,
     movements: &[Movement],
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
+    let mut deltas: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    let mut lines = Vec::with_capacity(movements.len() * 2);
     for m in movements {
         if m.amount <= 0 || m.from.currency != m.to.currency {
             return Err(DomainError::internal("a movement must be positive and in one currency"));
         }
         let from = account(conn, &m.from, now).await?;
         let to = account(conn, &m.to, now).await?;
-        apply_delta(conn, from.id, -m.amount).await?;
-        apply_delta(conn, to.id, m.amount).await?;
-        for (account_id, counterparty, amount) in [(from.id, to.id, -m.amount), (to.id, from.id, m.amount)] {
-            ledger_entry::ActiveModel {
-                transfer_id: Set(transfer_id),
-                account_id: Set(account_id),
-                counterparty_account_id: Set(counterparty),
-                amount: Set(amount),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(conn)
-            .await?;
+        *deltas.entry(from.id).or_default() -= m.amount;
+        *deltas.entry(to.id).or_default() += m.amount;
+        lines.push((from.id, to.id, -m.amount));
+        lines.push((to.id, from.id, m.amount));
+    }
+    for (account_id, delta) in deltas {
+        if delta != 0 {
+            apply_delta(conn, account_id, delta).await?;
         }
+    }
+    for (account_id, counterparty, amount) in lines {
+        ledger_entry::ActiveModel {
+            transfer_id: Set(transfer_id),
+            account_id: Set(account_id),
+            counterparty_account_id: Set(counterparty),
+            amount: Set(amount),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
     }
     Ok(())
 }
@@ -354,15 +365,20 @@ impl Domain {
             return Ok(done);
         }
         let txn = self.db.begin().await?;
-        let result = match post_in(&txn, &req, self.clock.now()).await {
-            Ok(t) => txn.commit().await.map(|_| t).map_err(DomainError::from),
+        match post_in(&txn, &req, self.clock.now()).await {
+            Ok(t) => {
+                txn.commit().await?;
+                Ok(t)
+            }
+            Err(DomainError::Conflict(_)) => {
+                // A concurrent retry with the same key won. Release our
+                // connection before looking (SQLite has only one).
+                txn.rollback().await?;
+                replayed(&self.db, &req)
+                    .await?
+                    .ok_or_else(|| DomainError::Conflict("this transfer collided with another; try again".into()))
+            }
             Err(e) => Err(e),
-        };
-        match result {
-            Err(DomainError::Conflict(_)) => replayed(&self.db, &req)
-                .await?
-                .ok_or_else(|| DomainError::Conflict("this transfer collided with another; try again".into())),
-            other => other,
         }
     }
 
@@ -515,9 +531,11 @@ impl Domain {
             return Err(DomainError::invalid_state("a reversal cannot itself be reversed; make a new transfer"));
         }
         let reason = validate::required_text("reason", reason, 200)?;
-        self.transfer(TransferRequest {
+        let already_reversed = || DomainError::Conflict("this transfer has already been reversed".into());
+        let request = TransferRequest {
             community_id: original.community_id,
             kind: TransferKind::Reversal,
+            // Unique: a transfer is reversed once, whoever asks and however often.
             key: format!("reversal:{transfer_id}"),
             reason,
             created_by: Some(actor.user_id),
@@ -528,12 +546,26 @@ impl Domain {
                 .map(|m| Movement { from: m.to, to: m.from, amount: m.amount })
                 .collect(),
             status: TransferStatus::Posted,
-        })
-        .await
-        .map_err(|e| match e {
-            DomainError::Conflict(_) => DomainError::Conflict("this transfer has already been reversed".into()),
-            other => other,
-        })
+        };
+        let exists = ledger_transfer::Entity::find()
+            .filter(ledger_transfer::Column::IdempotencyKey.eq(request.key.clone()))
+            .one(&self.db)
+            .await?;
+        if exists.is_some() {
+            return Err(already_reversed());
+        }
+        let txn = self.db.begin().await?;
+        match post_in(&txn, &request, self.clock.now()).await {
+            Ok(t) => {
+                txn.commit().await?;
+                Ok(t)
+            }
+            Err(DomainError::Conflict(_)) => {
+                txn.rollback().await?;
+                Err(already_reversed())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// A resident's points (their own; staff may look at anyone's), newest first.

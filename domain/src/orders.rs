@@ -314,20 +314,8 @@ impl Domain {
             input.contact_phone.as_deref().map(|p| validate::phone("contactPhone", p)).transpose()?;
         let mut address = validate::optional_text("address", input.address.clone(), 200)?;
 
-        let beneficiary = match input.on_behalf_of {
-            Some(resident) if resident != actor.user_id => {
-                if !actor.has_any(c, &Role::STAFF) {
-                    return Err(DomainError::forbidden(
-                        "only grid workers and secretaries may place orders on a resident's behalf",
-                    ));
-                }
-                if !self.roles_of(&self.db, resident, c).await?.contains(&Role::Resident) {
-                    return Err(DomainError::bad_input("onBehalfOf", "this person is not a resident of the community"));
-                }
-                resident
-            }
-            _ => actor.user_id,
-        };
+        let beneficiary =
+            self.on_behalf_of(actor, c, input.on_behalf_of, "place orders").await?.unwrap_or(actor.user_id);
         // Contact details default to the resident's own.
         if (contact_phone.is_none() || address.is_none())
             && let Some(person) = user::Entity::find_by_id(beneficiary).one(&self.db).await?

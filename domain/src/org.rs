@@ -292,6 +292,29 @@ impl Domain {
         Ok(rows.iter().filter_map(|r| Role::parse(&r.role)).collect())
     }
 
+    /// For 代点单: the resident a grid worker or secretary acts for, or `None`
+    /// when the actor acts for themself. `doing` names the act in the error.
+    pub(crate) async fn on_behalf_of(
+        &self,
+        actor: &Actor,
+        community_id: i64,
+        requested: Option<i64>,
+        doing: &str,
+    ) -> DomainResult<Option<i64>> {
+        let Some(resident) = requested.filter(|r| *r != actor.user_id) else {
+            return Ok(None);
+        };
+        if !actor.has_any(community_id, &Role::STAFF) {
+            return Err(DomainError::forbidden(format!(
+                "only grid workers and secretaries may {doing} on a resident's behalf"
+            )));
+        }
+        if !self.roles_of(&self.db, resident, community_id).await?.contains(&Role::Resident) {
+            return Err(DomainError::bad_input("onBehalfOf", "this person is not a resident of the community"));
+        }
+        Ok(Some(resident))
+    }
+
     /// A secretary gives a user a role in their community.
     pub async fn grant_role(
         &self,

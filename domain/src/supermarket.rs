@@ -337,6 +337,18 @@ impl Domain {
         if moved.rows_affected == 0 {
             return Err(DomainError::invalid_state("this redemption is no longer pending"));
         }
+        // The item row before the accounts, in the same order as redeeming
+        // takes them, so a redemption and a pickup never deadlock.
+        let stock_change = if to == RedemptionStatus::Completed { row.quantity } else { 0 };
+        supermarket_item::Entity::update_many()
+            .col_expr(
+                supermarket_item::Column::Reserved,
+                Expr::col(supermarket_item::Column::Reserved).sub(row.quantity),
+            )
+            .col_expr(supermarket_item::Column::Stock, Expr::col(supermarket_item::Column::Stock).sub(stock_change))
+            .filter(supermarket_item::Column::Id.eq(row.item_id))
+            .exec(&txn)
+            .await?;
         let transfer = post_in(
             &txn,
             &TransferRequest {
@@ -356,16 +368,6 @@ impl Domain {
             now,
         )
         .await?;
-        let stock_change = if to == RedemptionStatus::Completed { row.quantity } else { 0 };
-        supermarket_item::Entity::update_many()
-            .col_expr(
-                supermarket_item::Column::Reserved,
-                Expr::col(supermarket_item::Column::Reserved).sub(row.quantity),
-            )
-            .col_expr(supermarket_item::Column::Stock, Expr::col(supermarket_item::Column::Stock).sub(stock_change))
-            .filter(supermarket_item::Column::Id.eq(row.item_id))
-            .exec(&txn)
-            .await?;
         redemption::Entity::update_many()
             .col_expr(redemption::Column::SettleTransferId, Expr::value(transfer.id))
             .filter(redemption::Column::Id.eq(row.id))

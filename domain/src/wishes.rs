@@ -186,20 +186,7 @@ impl Domain {
         let story = validate::required_text("story", &input.story, 1000)?;
         let (photos, upload_ids) =
             validate::photo_urls("photoUrls", &input.photo_urls, &self.settings.upload_url_prefix)?;
-        let beneficiary = match input.on_behalf_of {
-            Some(resident) if resident != actor.user_id => {
-                if !actor.has_any(c, &Role::STAFF) {
-                    return Err(DomainError::forbidden(
-                        "only grid workers and secretaries may post wishes on a resident's behalf",
-                    ));
-                }
-                if !self.roles_of(&self.db, resident, c).await?.contains(&Role::Resident) {
-                    return Err(DomainError::bad_input("onBehalfOf", "this person is not a resident of the community"));
-                }
-                Some(resident)
-            }
-            _ => None,
-        };
+        let beneficiary = self.on_behalf_of(actor, c, input.on_behalf_of, "post wishes").await?;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
         self.require_uploads(&txn, "photoUrls", &upload_ids).await?;

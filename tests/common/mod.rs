@@ -72,6 +72,11 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         config.redis_prefix = format!("linli-test-{}", uuid::Uuid::new_v4().simple());
     }
     customise(&mut config);
+    // `LINLI_TEST_LOG=1` shows the server's logs (with `RUST_LOG`, and `LINLI_LOG_SQL=1` for statements).
+    if std::env::var_os("LINLI_TEST_LOG").is_some() {
+        config.log_sql = std::env::var_os("LINLI_LOG_SQL").is_some();
+        api::telemetry::init(&config);
+    }
     let clock = ManualClock::new(Utc::now());
     let app =
         Application::build_with_clock(config.clone(), Arc::new(clock.clone())).await.expect("the server should start");
