@@ -959,3 +959,25 @@ async fn the_consistency_check_is_for_the_secretary_and_holds_after_every_kind_o
     assert_eq!(payload(&theirs)["ok"], true);
     w.app.assert_ledger_balanced().await;
 }
+
+#[tokio::test]
+async fn only_awards_are_reversed_and_a_redemption_is_undone_by_cancelling_it() {
+    let w = World::new().await;
+    w.award("demo-resident-1", 10, "清扫楼道", "hold-award-0001").await;
+    let item = w.gql("demo-secretary", CREATE_ITEM, json!({ "c": w.chengnan, "n": "毛巾", "p": 4, "s": 5 })).await;
+    let item = id(payload(&item));
+    let redeemed = w.gql("demo-resident-1", REDEEM, json!({ "i": item, "q": 1, "k": "hold-redeem-0001" })).await;
+    assert_eq!(payload(&redeemed)["status"], "PENDING");
+    let account = w.account_of("demo-resident-1").await;
+    let hold = lines(&account).into_iter().find(|l| l["kind"] == "HOLD").expect("the hold is on the statement");
+    let hold_transfer = hold["transferId"].as_str().unwrap().to_owned();
+
+    let resp = w.reverse("demo-secretary", &hold_transfer, "误操作").await;
+    assert_eq!(outcome(&resp), "INVALID_STATE", "{resp}");
+    assert_eq!(w.account_of("demo-resident-1").await, account, "nothing changed");
+
+    let cancelled = w.gql("demo-resident-1", CANCEL, json!({ "id": id(payload(&redeemed)) })).await;
+    assert_eq!(payload(&cancelled)["status"], "VOIDED");
+    assert_eq!(w.balance("demo-resident-1").await, 10);
+    w.app.assert_ledger_balanced().await;
+}

@@ -530,6 +530,14 @@ impl Domain {
         if original.kind == TransferKind::Reversal {
             return Err(DomainError::invalid_state("a reversal cannot itself be reversed; make a new transfer"));
         }
+        if original.kind != TransferKind::Award {
+            // Holds, pickups, coupons and payments are undone by their own
+            // workflow (cancel the redemption or the booking), which keeps
+            // the goods and the bookings in step with the points.
+            return Err(DomainError::invalid_state(
+                "only awards are reversed here; cancel the redemption or the booking instead",
+            ));
+        }
         let reason = validate::required_text("reason", reason, 200)?;
         let already_reversed = || DomainError::Conflict("this transfer has already been reversed".into());
         let request = TransferRequest {
