@@ -647,15 +647,8 @@ impl Domain {
             ] {
                 for (start, reached) in runs {
                     let key = format!("{}:{community_id}:{member}:{start}", kind.as_str().to_lowercase());
-                    let exists = dedication_entry::Entity::find()
-                        .filter(dedication_entry::Column::SourceKey.eq(key.clone()))
-                        .one(&self.db)
-                        .await?
-                        .is_some();
-                    if exists || points == 0 {
-                        continue;
-                    }
-                    credit(
+                    // Keyed by the run's first month: a run already awarded writes nothing.
+                    let wrote = credit(
                         &self.db,
                         Credit {
                             community_id,
@@ -670,6 +663,9 @@ impl Domain {
                         },
                     )
                     .await?;
+                    if !wrote {
+                        continue;
+                    }
                     if let Some(row) = dedication_entry::Entity::find()
                         .filter(dedication_entry::Column::SourceKey.eq(key))
                         .one(&self.db)

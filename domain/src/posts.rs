@@ -407,14 +407,13 @@ impl Domain {
     }
 
     pub async fn leave_post(&self, actor: &Actor, id: i64) -> DomainResult<Post> {
-        let row = self.visible_post(actor, id).await?;
+        self.visible_post(actor, id).await?;
         let txn = self.db.begin().await?;
         let left = self.leave_post_in(&txn, id, actor.user_id, self.clock.now()).await?;
         if !left {
             return Err(DomainError::invalid_state("you do not hold this post"));
         }
         txn.commit().await?;
-        let _ = row;
         self.visible_post(actor, id).await?.try_into()
     }
 
@@ -621,7 +620,7 @@ impl Domain {
     }
 
     pub async fn cancel_signup(&self, actor: &Actor, id: i64) -> DomainResult<Activity> {
-        let row = self.visible_activity(actor, id).await?;
+        self.visible_activity(actor, id).await?;
         let txn = self.db.begin().await?;
         lock_activity(&txn, id).await?;
         let cancelled = activity_signup::Entity::update_many()
@@ -641,7 +640,6 @@ impl Domain {
             .exec(&txn)
             .await?;
         txn.commit().await?;
-        let _ = row;
         self.activity(actor, id).await
     }
 
