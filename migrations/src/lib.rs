@@ -8,6 +8,9 @@ mod m20261123_000003_create_orders;
 mod m20261123_000004_create_party_work;
 mod m20261123_000005_create_ledger;
 mod m20261123_000006_create_canteen;
+mod m20261123_000007_create_lunchboxes;
+mod m20261123_000008_create_banquets;
+mod m20261123_000009_create_care;
 
 pub struct Migrator;
 
@@ -21,6 +24,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_party_work::Migration),
             Box::new(m20261123_000005_create_ledger::Migration),
             Box::new(m20261123_000006_create_canteen::Migration),
+            Box::new(m20261123_000007_create_lunchboxes::Migration),
+            Box::new(m20261123_000008_create_banquets::Migration),
+            Box::new(m20261123_000009_create_care::Migration),
         ]
     }
 }

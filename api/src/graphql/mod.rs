@@ -2,10 +2,13 @@
 //! domain service, wrap the result. One module per area, merged here.
 
 mod auth;
+mod banquets;
 mod canteen;
+mod care;
 mod ledger;
 mod limits;
 mod loaders;
+mod lunchbox;
 mod orders;
 mod org;
 mod party;
@@ -30,6 +33,7 @@ pub use loaders::with_request_loaders;
 #[derive(MergedObject, Default)]
 pub struct Query(
     auth::AuthQuery,
+    // banquets::BanquetQuery,
     org::OrgQuery,
     orders::OrderQuery,
     party::PartyQuery,
@@ -37,12 +41,15 @@ pub struct Query(
     posts::PostQuery,
     points::PointsQuery,
     ledger::LedgerQuery,
+    // lunchbox::LunchboxQuery,
     canteen::CanteenQuery,
+    // care::CareQuery,
 );
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     auth::AuthMutation,
+    // banquets::BanquetMutation,
     org::OrgMutation,
     orders::OrderMutation,
     party::PartyMutation,
@@ -50,7 +57,9 @@ pub struct Mutation(
     posts::PostMutation,
     points::PointsMutation,
     ledger::LedgerMutation,
+    // lunchbox::LunchboxMutation,
     canteen::CanteenMutation,
+    // care::CareMutation,
 );
 
 pub type LinliSchema = Schema<Query, Mutation, EmptySubscription>;

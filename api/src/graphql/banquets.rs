@@ -1,0 +1,1 @@
+//! Banquets (红白喜事) in the canteen's venue.

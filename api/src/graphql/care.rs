@@ -1,0 +1,1 @@
+//! Elderly care: profiles, consent, the access log, visits and data rights.

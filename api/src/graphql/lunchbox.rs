@@ -1,0 +1,1 @@
+//! Love lunchboxes (爱心盒饭): the roster, delivery tasks, and notices.
