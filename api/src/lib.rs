@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod config;
+mod exports;
 pub mod graphql;
 mod http;
 pub mod metrics;

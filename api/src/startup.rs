@@ -21,7 +21,7 @@ use crate::graphql::{LinliSchema, build_schema};
 use crate::metrics::Metrics;
 use crate::store::{MemoryStore, RedisStore, SessionStore};
 use crate::wechat::WechatClient;
-use crate::{http, uploads};
+use crate::{exports, http, uploads};
 
 pub struct AppState {
     pub schema: LinliSchema,
@@ -100,6 +100,7 @@ impl Application {
                 .route("/readyz", web::get().to(http::readyz))
                 .route("/metrics", web::get().to(http::metrics))
                 .route("/uploads", web::post().to(uploads::upload))
+                .route("/exports/{kind}", web::get().to(exports::export))
                 .route("/uploads/{name}", web::get().to(uploads::serve))
         })
         .listen(listener)?

@@ -190,12 +190,61 @@ pub struct CivilityRules {
     pub review_above: i64,
     /// Hours a redemption holds points and stock before it lapses.
     pub redemption_hold_hours: i64,
+    /// The community's scoring rules for mutual help: what a deed earns.
+    pub mutual_help: Vec<MutualHelpRule>,
+}
+
+/// One mutual-help deed and the points it earns (互助积分).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MutualHelpRule {
+    /// A short stable code, e.g. `CARE_FOR_ELDER`.
+    pub code: String,
+    pub name: String,
+    pub points: i64,
 }
 
 impl Default for CivilityRules {
     fn default() -> Self {
-        Self { points_per_activity: 1, review_above: 20, redemption_hold_hours: 48 }
+        let rule = |code: &str, name: &str, points| MutualHelpRule { code: code.into(), name: name.into(), points };
+        Self {
+            points_per_activity: 1,
+            review_above: 20,
+            redemption_hold_hours: 48,
+            mutual_help: vec![
+                rule("NEIGHBOUR_HELP", "邻里互助", 1),
+                rule("CARE_FOR_ELDER", "照料孤寡老人", 2),
+                rule("CHILD_CARE", "看护留守儿童", 2),
+                rule("MEDIATION", "调解邻里纠纷", 3),
+                rule("GOOD_DEED", "好人好事", 5),
+            ],
+        }
     }
+}
+
+fn check_mutual_help(rules: &[MutualHelpRule]) -> DomainResult<()> {
+    let field = "mutualHelp";
+    if rules.len() > 50 {
+        return Err(DomainError::bad_input(field, "a community keeps at most 50 mutual-help rules"));
+    }
+    let code = regex::Regex::new("^[A-Z][A-Z0-9_]{1,31}$").map_err(DomainError::internal)?;
+    let mut seen = std::collections::HashSet::new();
+    for r in rules {
+        if !code.is_match(&r.code) {
+            return Err(DomainError::bad_input(
+                field,
+                format!("the code `{}` should be 2 to 32 capital letters, digits or _, e.g. CARE_FOR_ELDER", r.code),
+            ));
+        }
+        if !seen.insert(r.code.as_str()) {
+            return Err(DomainError::bad_input(field, format!("the code {} is used twice", r.code)));
+        }
+        validate::required_text(field, &r.name, 40)?;
+        if !(1..=100).contains(&r.points) {
+            return Err(DomainError::bad_input(field, format!("{} should earn 1 to 100 points", r.name)));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) async fn civility_rules_for<C: ConnectionTrait>(conn: &C, community_id: i64) -> DomainResult<CivilityRules> {
@@ -403,6 +452,7 @@ impl Domain {
         if !(1..=24 * 14).contains(&rules.redemption_hold_hours) {
             return Err(DomainError::bad_input("redemptionHoldHours", "a redemption is held 1 hour to 14 days"));
         }
+        check_mutual_help(&rules.mutual_help)?;
         let row = civility_rules::ActiveModel {
             community_id: Set(community_id),
             rules: Set(serde_json::to_string(&rules).map_err(DomainError::internal)?),
@@ -457,6 +507,54 @@ impl Domain {
                 from: AccountRef::community(community_id, AccountKind::Issuing),
                 to: AccountRef::resident(community_id, user_id),
                 amount: points,
+            }],
+            status,
+        })
+        .await
+    }
+
+    /// A grid worker or the secretary records a mutual-help deed under one of
+    /// the community's rules; the rule sets the points. Like a manual award,
+    /// one above the review size waits for the committee.
+    pub async fn record_mutual_help(
+        &self,
+        actor: &Actor,
+        community_id: i64,
+        user_id: i64,
+        rule_code: &str,
+        note: &str,
+        idempotency_key: &str,
+    ) -> DomainResult<Transfer> {
+        actor.require_any(community_id, &[Role::Secretary, Role::GridWorker], "record mutual help")?;
+        idempotency::check_key(idempotency_key)?;
+        let note = validate::required_text("note", note, 200)?;
+        let rules = civility_rules_for(&self.db, community_id).await?;
+        let Some(rule) = rules.mutual_help.iter().find(|r| r.code == rule_code) else {
+            let known: Vec<&str> = rules.mutual_help.iter().map(|r| r.code.as_str()).collect();
+            return Err(DomainError::bad_input(
+                "ruleCode",
+                format!("the community has no mutual-help rule {rule_code}; choose one of {}", known.join(", ")),
+            ));
+        };
+        if user_id == actor.user_id {
+            return Err(DomainError::bad_input("userId", "someone else records your own good deeds"));
+        }
+        if !self.roles_of(&self.db, user_id, community_id).await?.contains(&Role::Resident) {
+            return Err(DomainError::bad_input("userId", "civility points go to residents of the community"));
+        }
+        let status =
+            if rule.points > rules.review_above { TransferStatus::PendingReview } else { TransferStatus::Posted };
+        self.transfer(TransferRequest {
+            community_id,
+            kind: TransferKind::Award,
+            key: format!("help:{community_id}:{}:{idempotency_key}", actor.user_id),
+            reason: format!("{}：{note}", rule.name),
+            created_by: Some(actor.user_id),
+            reverses: None,
+            movements: vec![Movement {
+                from: AccountRef::community(community_id, AccountKind::Issuing),
+                to: AccountRef::resident(community_id, user_id),
+                amount: rule.points,
             }],
             status,
         })

@@ -42,6 +42,7 @@ pub mod canteen;
 pub mod clock;
 pub mod entities;
 pub mod error;
+pub mod exports;
 mod idempotency;
 pub mod ledger;
 pub mod orders;

@@ -162,6 +162,18 @@ pub struct CivilityRules {
     points_per_activity: i64,
     review_above: i64,
     redemption_hold_hours: i64,
+    /// What each kind of mutual help earns (互助积分).
+    mutual_help: Vec<MutualHelpRule>,
+}
+
+/// One mutual-help deed and its points.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "MutualHelpRuleInput")]
+pub struct MutualHelpRule {
+    /// A short stable code, e.g. `CARE_FOR_ELDER`.
+    code: String,
+    name: String,
+    points: i64,
 }
 
 #[derive(InputObject)]
@@ -169,6 +181,8 @@ pub struct CivilityRulesInput {
     points_per_activity: Option<i64>,
     review_above: Option<i64>,
     redemption_hold_hours: Option<i64>,
+    /// Replaces the whole list when given.
+    mutual_help: Option<Vec<MutualHelpRule>>,
 }
 
 #[derive(SimpleObject)]
@@ -234,6 +248,11 @@ fn rules_out(r: l::CivilityRules) -> CivilityRules {
         points_per_activity: r.points_per_activity,
         review_above: r.review_above,
         redemption_hold_hours: r.redemption_hold_hours,
+        mutual_help: r
+            .mutual_help
+            .into_iter()
+            .map(|m| MutualHelpRule { code: m.code, name: m.name, points: m.points })
+            .collect(),
     }
 }
 
@@ -336,6 +355,32 @@ impl LedgerMutation {
         transfer_out(ctx, t).await
     }
 
+    /// A grid worker or the secretary records a resident's mutual help under
+    /// one of the community's rules (`civilityRules.mutualHelp`), which sets the points.
+    async fn record_mutual_help(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        user_id: ID,
+        rule_code: String,
+        note: String,
+        idempotency_key: String,
+    ) -> Result<Transfer> {
+        let actor = actor(ctx).await?;
+        let t = domain(ctx)
+            .record_mutual_help(
+                actor,
+                parse_id(&community_id, "community")?,
+                parse_id(&user_id, "user")?,
+                &rule_code,
+                &note,
+                &idempotency_key,
+            )
+            .await
+            .gql()?;
+        transfer_out(ctx, t).await
+    }
+
     /// The moral-review committee approves or rejects a large award.
     async fn review_civility_award(&self, ctx: &Context<'_>, transfer_id: ID, approve: bool) -> Result<Transfer> {
         let actor = actor(ctx).await?;
@@ -367,6 +412,10 @@ impl LedgerMutation {
         }
         if let Some(v) = rules.redemption_hold_hours {
             current.redemption_hold_hours = v;
+        }
+        if let Some(list) = rules.mutual_help {
+            current.mutual_help =
+                list.into_iter().map(|m| l::MutualHelpRule { code: m.code, name: m.name, points: m.points }).collect();
         }
         domain(ctx).set_civility_rules(actor, c, current).await.map(rules_out).gql()
     }
