@@ -37,6 +37,7 @@ pub struct Config {
     pub jwt: JwtConfig,
     pub wechat: WechatConfig,
     pub limits: Limits,
+    pub care: CareConfig,
     /// Per-category overrides, e.g. `[orders.REPAIR] claim_minutes = 20`.
     #[serde(default)]
     pub orders: HashMap<String, CategoryDeadline>,
@@ -80,6 +81,19 @@ pub struct WechatConfig {
     pub appid: String,
     pub secret: SecretString,
     pub timeout_seconds: u64,
+}
+
+/// Elderly care: wristband alarms and urgent requests.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CareConfig {
+    /// Shared with the wristband platform; signs `POST /webhooks/wristband`. Unset: the webhook answers 503.
+    pub wristband_secret: Option<SecretString>,
+    /// A signed timestamp further than this from now is refused.
+    pub webhook_tolerance_seconds: i64,
+    /// An urgent request (or alarm) nobody claims in this time goes to the secretary.
+    pub urgent_claim_minutes: i64,
+    /// Alarms from one device within this window join its open request.
+    pub alarm_merge_minutes: i64,
 }
 
 /// What one request may cost. Checked before execution.
@@ -129,6 +143,11 @@ appid = ""
 secret = ""
 timeout_seconds = 5
 
+[care]
+webhook_tolerance_seconds = 300
+urgent_claim_minutes = 5
+alarm_merge_minutes = 10
+
 [limits]
 max_depth = 10
 max_complexity = 5000
@@ -158,6 +177,7 @@ const ENV_ALIASES: &[(&str, &str)] = &[
     ("LINLI_WECHAT_API_BASE", "wechat.api_base"),
     ("LINLI_WECHAT_APPID", "wechat.appid"),
     ("LINLI_WECHAT_SECRET", "wechat.secret"),
+    ("LINLI_WRISTBAND_SECRET", "care.wristband_secret"),
 ];
 
 impl Config {
@@ -200,6 +220,15 @@ impl Config {
         }
         if self.jwt.refresh_ttl_days < 1 {
             return Err(ConfigError::Invalid("jwt.refresh_ttl_days must be at least 1".into()));
+        }
+        let care = &self.care;
+        if !(1..=60).contains(&care.urgent_claim_minutes) || !(1..=120).contains(&care.alarm_merge_minutes) {
+            return Err(ConfigError::Invalid(
+                "care.urgent_claim_minutes must be 1 to 60 and care.alarm_merge_minutes 1 to 120".into(),
+            ));
+        }
+        if !(30..=3600).contains(&care.webhook_tolerance_seconds) {
+            return Err(ConfigError::Invalid("care.webhook_tolerance_seconds must be 30 to 3600".into()));
         }
         if self.is_production() {
             let secret_len = self.jwt.secret.as_ref().map_or(0, |s| s.expose_secret().len());

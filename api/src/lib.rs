@@ -11,6 +11,7 @@ pub mod startup;
 pub mod store;
 pub mod telemetry;
 mod uploads;
+mod webhooks;
 pub mod wechat;
 pub mod workers;
 

@@ -21,7 +21,7 @@ use crate::graphql::{LinliSchema, build_schema};
 use crate::metrics::Metrics;
 use crate::store::{MemoryStore, RedisStore, SessionStore};
 use crate::wechat::WechatClient;
-use crate::{exports, http, uploads};
+use crate::{exports, http, uploads, webhooks};
 
 pub struct AppState {
     pub schema: LinliSchema,
@@ -67,6 +67,10 @@ impl Application {
             order_deadlines: config.order_deadlines()?,
             checkin_key: derived_key(&jwt_secret, "activity-check-in"),
             checkin_code_seconds: config.checkin_code_seconds,
+            care: domain::care_requests::CareSettings {
+                urgent_claim_minutes: config.care.urgent_claim_minutes,
+                alarm_merge_minutes: config.care.alarm_merge_minutes,
+            },
         };
         let domain = Domain::new(db, clock, settings);
         if config.seed_demo_enabled() && domain.seed_demo().await.context("seeding demo data")? {
@@ -101,6 +105,7 @@ impl Application {
                 .route("/metrics", web::get().to(http::metrics))
                 .route("/uploads", web::post().to(uploads::upload))
                 .route("/exports/{kind}", web::get().to(exports::export))
+                .route("/webhooks/wristband", web::post().to(webhooks::wristband))
                 .route("/uploads/{name}", web::get().to(uploads::serve))
         })
         .listen(listener)?

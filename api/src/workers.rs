@@ -27,6 +27,11 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
                 Ok(n) => tracing::info!(lapsed = n, "wish claims past their deadline returned to the list"),
                 Err(e) => tracing::warn!(error = %e, "wish claim sweep failed"),
             }
+            match domain.escalate_unclaimed_care().await {
+                Ok(ids) if ids.is_empty() => {}
+                Ok(ids) => tracing::warn!(requests = ?ids, "urgent care requests unclaimed in time: secretary alerted"),
+                Err(e) => tracing::warn!(error = %e, "urgent care sweep failed"),
+            }
             let last_month = Month::of(domain.clock.now()).previous();
             if closed != Some(last_month) {
                 match domain.close_dedication_months_everywhere(last_month).await {

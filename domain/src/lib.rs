@@ -39,6 +39,7 @@ pub(crate) use string_enum;
 
 pub mod auth;
 pub mod canteen;
+pub mod care_requests;
 pub mod clock;
 pub mod entities;
 pub mod error;
@@ -77,6 +78,8 @@ pub struct Settings {
     pub checkin_key: Vec<u8>,
     /// How long a check-in code stays valid.
     pub checkin_code_seconds: i64,
+    /// Urgent care and wristband alarm timings.
+    pub care: care_requests::CareSettings,
 }
 
 impl Default for Settings {
@@ -86,6 +89,7 @@ impl Default for Settings {
             order_deadlines: orders::Deadlines::default(),
             checkin_key: b"linli-development-check-in-key".to_vec(),
             checkin_code_seconds: 120,
+            care: care_requests::CareSettings::default(),
         }
     }
 }

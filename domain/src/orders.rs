@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::IntoCondition;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -53,6 +53,13 @@ crate::string_enum!(
         Escalated = "ESCALATED",
     }
 );
+
+impl OrderStatus {
+    /// Nothing more will happen to it.
+    pub fn is_finished(self) -> bool {
+        matches!(self, OrderStatus::Approved | OrderStatus::Closed | OrderStatus::Cancelled | OrderStatus::Escalated)
+    }
+}
 
 /// What someone does to an order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -266,6 +273,20 @@ pub struct PlaceOrder {
     pub on_behalf_of: Option<i64>,
 }
 
+/// An order checked and ready to write.
+pub(crate) struct NewOrder {
+    pub community_id: i64,
+    pub category: OrderCategory,
+    pub title: String,
+    pub description: String,
+    pub address: Option<String>,
+    pub contact_phone: Option<String>,
+    pub photo_urls: Vec<String>,
+    upload_ids: Vec<String>,
+    /// The resident it is for.
+    pub beneficiary: i64,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct OrderFilter {
     pub community_id: Option<i64>,
@@ -305,59 +326,14 @@ impl Domain {
         input: PlaceOrder,
         idempotency: Option<(&str, &str)>,
     ) -> DomainResult<Order> {
-        let c = input.community_id;
-        let title = validate::required_text("title", &input.title, 100)?;
-        let description = validate::required_text("description", &input.description, 2000)?;
-        let (photo_urls, upload_ids) =
-            validate::photo_urls("photoUrls", &input.photo_urls, &self.settings.upload_url_prefix)?;
-        let mut contact_phone =
-            input.contact_phone.as_deref().map(|p| validate::phone("contactPhone", p)).transpose()?;
-        let mut address = validate::optional_text("address", input.address.clone(), 200)?;
-
-        let beneficiary =
-            self.on_behalf_of(actor, c, input.on_behalf_of, "place orders").await?.unwrap_or(actor.user_id);
-        // Contact details default to the resident's own.
-        if (contact_phone.is_none() || address.is_none())
-            && let Some(person) = user::Entity::find_by_id(beneficiary).one(&self.db).await?
-        {
-            contact_phone = contact_phone.or(person.phone);
-            address = address.or(person.address);
-        }
-
+        let beneficiary = self
+            .on_behalf_of(actor, input.community_id, input.on_behalf_of, "place orders")
+            .await?
+            .unwrap_or(actor.user_id);
+        let new = self.prepare_order(&input, beneficiary).await?;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
-        self.require_uploads(&txn, "photoUrls", &upload_ids).await?;
-        let model = order::ActiveModel {
-            community_id: Set(c),
-            category: Set(input.category.as_str().into()),
-            title: Set(title),
-            description: Set(description),
-            address: Set(address),
-            contact_phone: Set(contact_phone),
-            photo_urls: Set(urls_to_json(&photo_urls)?),
-            placed_by: Set(actor.user_id),
-            on_behalf_of: Set((beneficiary != actor.user_id).then_some(beneficiary)),
-            status: Set(OrderStatus::Submitted.as_str().into()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        workflow::record(
-            &txn,
-            Transition {
-                subject: Subject::Order,
-                subject_id: model.id,
-                community_id: c,
-                actor_id: Some(actor.user_id),
-                from: None,
-                to: OrderStatus::Submitted,
-                note: None,
-                at: now,
-            },
-        )
-        .await?;
+        let model = self.insert_order_row(&txn, actor.user_id, new, now).await?;
         if let Some((key, hash)) = idempotency {
             idempotency::remember(&txn, actor.user_id, PLACE_ORDER_SCOPE, key, hash, model.id, now).await?;
         }
@@ -365,8 +341,105 @@ impl Domain {
         model.try_into()
     }
 
-    async fn load_order(&self, id: i64) -> DomainResult<Order> {
+    /// Checks what was asked for; contact details default to the resident's own.
+    pub(crate) async fn prepare_order(&self, input: &PlaceOrder, beneficiary: i64) -> DomainResult<NewOrder> {
+        let title = validate::required_text("title", &input.title, 100)?;
+        let description = validate::required_text("description", &input.description, 2000)?;
+        let (photo_urls, upload_ids) =
+            validate::photo_urls("photoUrls", &input.photo_urls, &self.settings.upload_url_prefix)?;
+        let mut contact_phone =
+            input.contact_phone.as_deref().map(|p| validate::phone("contactPhone", p)).transpose()?;
+        let mut address = validate::optional_text("address", input.address.clone(), 200)?;
+        if (contact_phone.is_none() || address.is_none())
+            && let Some(person) = user::Entity::find_by_id(beneficiary).one(&self.db).await?
+        {
+            contact_phone = contact_phone.or(person.phone);
+            address = address.or(person.address);
+        }
+        Ok(NewOrder {
+            community_id: input.community_id,
+            category: input.category,
+            title,
+            description,
+            address,
+            contact_phone,
+            photo_urls,
+            upload_ids,
+            beneficiary,
+        })
+    }
+
+    /// Writes a prepared order and its first event in the caller's transaction.
+    pub(crate) async fn insert_order_row<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        placed_by: i64,
+        new: NewOrder,
+        now: DateTime<Utc>,
+    ) -> DomainResult<order::Model> {
+        self.require_uploads(conn, "photoUrls", &new.upload_ids).await?;
+        let model = order::ActiveModel {
+            community_id: Set(new.community_id),
+            category: Set(new.category.as_str().into()),
+            title: Set(new.title),
+            description: Set(new.description),
+            address: Set(new.address),
+            contact_phone: Set(new.contact_phone),
+            photo_urls: Set(urls_to_json(&new.photo_urls)?),
+            placed_by: Set(placed_by),
+            on_behalf_of: Set((new.beneficiary != placed_by).then_some(new.beneficiary)),
+            status: Set(OrderStatus::Submitted.as_str().into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        workflow::record(
+            conn,
+            Transition {
+                subject: Subject::Order,
+                subject_id: model.id,
+                community_id: model.community_id,
+                actor_id: Some(placed_by),
+                from: None,
+                to: OrderStatus::Submitted,
+                note: None,
+                at: now,
+            },
+        )
+        .await?;
+        Ok(model)
+    }
+
+    pub(crate) async fn load_order(&self, id: i64) -> DomainResult<Order> {
         order::Entity::find_by_id(id).one(&self.db).await?.ok_or(DomainError::NotFound("order"))?.try_into()
+    }
+
+    pub(crate) async fn orders_by_id(&self, ids: &[i64]) -> DomainResult<HashMap<i64, Order>> {
+        order::Entity::find()
+            .filter(order::Column::Id.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| Ok((m.id, Order::try_from(m)?)))
+            .collect()
+    }
+
+    pub(crate) async fn load_order_status<C: ConnectionTrait>(&self, conn: &C, id: i64) -> DomainResult<OrderStatus> {
+        let row = order::Entity::find_by_id(id).one(conn).await?.ok_or(DomainError::NotFound("order"))?;
+        OrderStatus::parse(&row.status)
+    }
+
+    /// How long to claim and to finish: a care request's own windows, else the category's.
+    async fn windows(&self, order: &Order) -> DomainResult<(Duration, Duration)> {
+        Ok(match self.care_windows(order.id).await? {
+            Some(w) => w,
+            None => {
+                let d = &self.settings.order_deadlines;
+                (d.claim_window(order.category), d.complete_window(order.category))
+            }
+        })
     }
 
     /// The order if the actor may see it; `NOT_FOUND` otherwise.
@@ -396,7 +469,7 @@ impl Domain {
             }
         }
         let action = if assignee.is_some() { OrderAction::Assign } else { OrderAction::Publish };
-        let claim_due = self.clock.now() + self.settings.order_deadlines.claim_window(order.category);
+        let claim_due = self.clock.now() + self.windows(&order).await?.0;
         self.apply(actor, order, action, None, move |m| {
             m.assignee_id = Set(assignee);
             m.claim_due_at = Set(Some(claim_due));
@@ -418,7 +491,7 @@ impl Domain {
         if order.status == OrderStatus::Assigned && order.assignee_id != Some(actor.user_id) {
             return Err(DomainError::forbidden("this order is assigned to someone else"));
         }
-        let complete_due = self.clock.now() + self.settings.order_deadlines.complete_window(order.category);
+        let complete_due = self.clock.now() + self.windows(&order).await?.1;
         let user_id = actor.user_id;
         self.apply(actor, order, OrderAction::Claim, None, move |m| {
             m.claimant_id = Set(Some(user_id));
@@ -439,6 +512,7 @@ impl Domain {
             return Err(DomainError::forbidden("only the member who claimed this order can report it done"));
         }
         let note = validate::required_text("note", note, 1000)?;
+        self.check_care_completion(order.id).await?;
         let (photos, upload_ids) = validate::photo_urls("photoUrls", photo_urls, &self.settings.upload_url_prefix)?;
         self.require_uploads(&self.db, "photoUrls", &upload_ids).await?;
         let photos = urls_to_json(&photos)?;

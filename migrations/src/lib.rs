@@ -11,6 +11,7 @@ mod m20261123_000006_create_canteen;
 mod m20261123_000007_create_lunchboxes;
 mod m20261123_000008_create_banquets;
 mod m20261123_000009_create_care;
+mod m20261123_000010_create_care_requests;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_create_lunchboxes::Migration),
             Box::new(m20261123_000008_create_banquets::Migration),
             Box::new(m20261123_000009_create_care::Migration),
+            Box::new(m20261123_000010_create_care_requests::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ mod auth;
 mod banquets;
 mod canteen;
 mod care;
+mod care_requests;
 mod ledger;
 mod limits;
 mod loaders;
@@ -44,6 +45,7 @@ pub struct Query(
     // lunchbox::LunchboxQuery,
     canteen::CanteenQuery,
     // care::CareQuery,
+    care_requests::CareRequestQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -60,6 +62,7 @@ pub struct Mutation(
     // lunchbox::LunchboxMutation,
     canteen::CanteenMutation,
     // care::CareMutation,
+    care_requests::CareRequestMutation,
 );
 
 pub type LinliSchema = Schema<Query, Mutation, EmptySubscription>;

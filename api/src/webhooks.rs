@@ -1,0 +1,99 @@
+//! `POST /webhooks/wristband`: alarms from the wristband platform.
+//!
+//! The platform signs each delivery: `X-Linli-Timestamp: <unix seconds>` and
+//! `X-Linli-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`
+//! with the secret shared as `LINLI_WRISTBAND_SECRET`. A bad signature is 401,
+//! a timestamp too far from now is 401, the same delivery again is 409. The
+//! body: `{"deviceId": "...", "kind": "SOS" | "FALL" | "HEART_RATE",
+//! "at": "<RFC 3339>", "location": {"lat": 26.4, "lng": 108.1, "address": "..."}}`
+//! (location optional). An accepted alarm is 202 with the care request's id.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use domain::DomainError;
+use domain::care_requests::{AlarmKind, WristbandAlarm};
+
+use crate::http::{domain_error_response, error_response};
+use crate::startup::AppState;
+
+const JSON: &str = "application/json; charset=utf-8";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AlarmBody {
+    device_id: String,
+    kind: String,
+    at: DateTime<Utc>,
+    location: Option<Location>,
+}
+
+#[derive(Deserialize)]
+struct Location {
+    lat: f64,
+    lng: f64,
+    address: Option<String>,
+}
+
+fn refuse(message: &str) -> HttpResponse {
+    error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message, JSON)
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+}
+
+pub async fn wristband(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+    let Some(secret) = state.config.care.wristband_secret.as_ref() else {
+        return domain_error_response(&DomainError::Unavailable("wristband alarms are not configured here".into()));
+    };
+    let (Some(timestamp), Some(signature)) = (header(&req, "X-Linli-Timestamp"), header(&req, "X-Linli-Signature"))
+    else {
+        return refuse("sign the delivery: X-Linli-Timestamp and X-Linli-Signature are required");
+    };
+    let Ok(ts) = timestamp.parse::<i64>() else {
+        return refuse("X-Linli-Timestamp must be unix seconds");
+    };
+    let Some(given) = signature.strip_prefix("sha256=").and_then(|h| hex::decode(h).ok()) else {
+        return refuse("X-Linli-Signature must be sha256=<hex>");
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes()) else {
+        return domain_error_response(&DomainError::internal("the wristband secret cannot key an HMAC"));
+    };
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(&body);
+    if mac.verify_slice(&given).is_err() {
+        return refuse("the signature does not match");
+    }
+    let now = state.domain.clock.now().timestamp();
+    if (now - ts).abs() > state.config.care.webhook_tolerance_seconds {
+        return refuse("the timestamp is too far from now; send the alarm with the current time");
+    }
+    let alarm: AlarmBody = match serde_json::from_slice(&body) {
+        Ok(a) => a,
+        Err(e) => {
+            return domain_error_response(&DomainError::bad_input("body", format!("the alarm is not valid: {e}")));
+        }
+    };
+    let Ok(kind) = AlarmKind::parse(&alarm.kind) else {
+        return domain_error_response(&DomainError::bad_input("kind", "kind is one of SOS, FALL, HEART_RATE"));
+    };
+    let location = alarm.location.map(|l| match l.address {
+        Some(a) => format!("{a} ({:.5}, {:.5})", l.lat, l.lng),
+        None => format!("{:.5}, {:.5}", l.lat, l.lng),
+    });
+    let digest = hex::encode(Sha256::digest(signature.as_bytes()));
+    let alarm = WristbandAlarm { device_id: alarm.device_id, kind, at: alarm.at, location };
+    match state.domain.wristband_alarm(alarm, &digest).await {
+        Ok(outcome) => HttpResponse::Accepted()
+            .json(json!({ "requestId": outcome.request_id.to_string(), "joined": outcome.joined })),
+        Err(e) => domain_error_response(&e),
+    }
+}

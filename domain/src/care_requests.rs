@@ -1,0 +1,803 @@
+//! Elderly-care requests: meal delivery, help drawing cash (the proxy bank
+//! counter), medical escort, home repair, companionship, health checks, and
+//! wristband alarms. A care request is an order with a care record beside it,
+//! so it is claimed, completed, approved and rated through the order spine
+//! (`claimOrder`, `completeOrder`, …) with the same one-winner claims, events,
+//! deadlines, dedication points and privacy; this module adds who may file for
+//! an elder, care-specific deadlines, urgent handling, the two-person cash
+//! hand-over, and wristband alarms.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use serde::Serialize;
+
+use crate::entities::{care_request, order, webhook_receipt, wristband};
+use crate::error::{DomainError, DomainResult};
+use crate::orders::{Order, OrderCategory, OrderStatus, PlaceOrder};
+use crate::org::{Actor, Role};
+use crate::workflow::{self, Subject, Transition, guarded_update};
+use crate::{Domain, idempotency, validate};
+
+crate::string_enum!(
+    CareKind {
+        MealDelivery = "MEAL_DELIVERY",
+        /// Help drawing cash at the proxy bank counter.
+        CashHelp = "CASH_HELP",
+        MedicalEscort = "MEDICAL_ESCORT",
+        HomeRepair = "HOME_REPAIR",
+        Companionship = "COMPANIONSHIP",
+        HealthCheck = "HEALTH_CHECK",
+        /// Raised by a wristband.
+        Alarm = "ALARM",
+        Other = "OTHER",
+    }
+);
+
+crate::string_enum!(
+    /// Who filed a request.
+    FiledAs {
+        Elder = "ELDER",
+        Family = "FAMILY",
+        GridWorker = "GRID_WORKER",
+        HouseholdLead = "HOUSEHOLD_LEAD",
+        Secretary = "SECRETARY",
+        Wristband = "WRISTBAND",
+    }
+);
+
+crate::string_enum!(
+    AlarmKind {
+        Sos = "SOS",
+        Fall = "FALL",
+        HeartRate = "HEART_RATE",
+    }
+);
+
+impl CareKind {
+    fn category(self) -> OrderCategory {
+        match self {
+            CareKind::HomeRepair => OrderCategory::Repair,
+            CareKind::HealthCheck | CareKind::MedicalEscort => OrderCategory::Health,
+            _ => OrderCategory::ElderlyCare,
+        }
+    }
+
+    /// How long helpers have to claim, then to finish.
+    fn windows(self, urgent: bool, s: &CareSettings) -> (Duration, Duration) {
+        let claim = if urgent { Duration::minutes(s.urgent_claim_minutes) } else { Duration::minutes(30) };
+        let finish = match self {
+            CareKind::Alarm => Duration::hours(1),
+            CareKind::MealDelivery => Duration::hours(2),
+            CareKind::CashHelp | CareKind::MedicalEscort => Duration::hours(24),
+            CareKind::HomeRepair => Duration::hours(48),
+            CareKind::Companionship | CareKind::HealthCheck | CareKind::Other => Duration::hours(72),
+        };
+        (claim, if urgent { std::cmp::min(finish, Duration::hours(4)) } else { finish })
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            CareKind::MealDelivery => "送餐",
+            CareKind::CashHelp => "代取现金",
+            CareKind::MedicalEscort => "陪同就医",
+            CareKind::HomeRepair => "上门维修",
+            CareKind::Companionship => "陪伴聊天",
+            CareKind::HealthCheck => "健康检查",
+            CareKind::Alarm => "手环报警",
+            CareKind::Other => "其他照护",
+        }
+    }
+}
+
+impl AlarmKind {
+    fn label(self) -> &'static str {
+        match self {
+            AlarmKind::Sos => "SOS求助",
+            AlarmKind::Fall => "跌倒",
+            AlarmKind::HeartRate => "心率异常",
+        }
+    }
+}
+
+/// Timings for urgent requests and alarms.
+#[derive(Clone, Debug)]
+pub struct CareSettings {
+    /// An urgent request nobody claimed in this time goes to the secretary.
+    pub urgent_claim_minutes: i64,
+    /// Alarms from one device within this window join the open request.
+    pub alarm_merge_minutes: i64,
+}
+
+impl Default for CareSettings {
+    fn default() -> Self {
+        Self { urgent_claim_minutes: 5, alarm_merge_minutes: 10 }
+    }
+}
+
+/// The two-person record of cash handed to an elder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CashHandover {
+    pub amount_fen: i64,
+    pub handed_by: Option<i64>,
+    pub handed_at: Option<DateTime<Utc>>,
+    pub receipt_url: Option<String>,
+    pub confirmed_by: Option<i64>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CareRequest {
+    pub order: Order,
+    pub elder_id: i64,
+    pub kind: CareKind,
+    pub urgent: bool,
+    pub filed_as: FiledAs,
+    pub cash: Option<CashHandover>,
+    pub device_id: Option<String>,
+    pub alarm_count: i32,
+    pub last_alarm_at: Option<DateTime<Utc>>,
+    pub escalated_at: Option<DateTime<Utc>>,
+}
+
+fn care(m: care_request::Model, order: Order) -> DomainResult<CareRequest> {
+    Ok(CareRequest {
+        order,
+        elder_id: m.elder_id,
+        kind: CareKind::parse(&m.kind)?,
+        urgent: m.urgent,
+        filed_as: FiledAs::parse(&m.filed_as)?,
+        cash: m.cash_amount_fen.map(|amount_fen| CashHandover {
+            amount_fen,
+            handed_by: m.cash_handed_by,
+            handed_at: m.cash_handed_at,
+            receipt_url: m.cash_receipt_url,
+            confirmed_by: m.cash_confirmed_by,
+            confirmed_at: m.cash_confirmed_at,
+        }),
+        device_id: m.device_id,
+        alarm_count: m.alarm_count,
+        last_alarm_at: m.last_alarm_at,
+        escalated_at: m.escalated_at,
+    })
+}
+
+/// What the elder, their family or their grid worker asks for.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileCareRequest {
+    pub community_id: i64,
+    /// The elder; `None` files for oneself.
+    pub elder_id: Option<i64>,
+    pub kind: CareKind,
+    pub title: String,
+    pub description: String,
+    pub urgent: bool,
+    /// Help drawing cash: how much, in fen.
+    pub cash_amount_fen: Option<i64>,
+    pub address: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+/// A wristband alarm as the device platform reports it.
+#[derive(Clone, Debug)]
+pub struct WristbandAlarm {
+    pub device_id: String,
+    pub kind: AlarmKind,
+    pub at: DateTime<Utc>,
+    pub location: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AlarmOutcome {
+    pub request_id: i64,
+    /// The alarm joined a request already open for this device.
+    pub joined: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Wristband {
+    pub device_id: String,
+    pub community_id: i64,
+    pub resident_id: i64,
+    pub registered_by: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<wristband::Model> for Wristband {
+    fn from(m: wristband::Model) -> Self {
+        Self {
+            device_id: m.device_id,
+            community_id: m.community_id,
+            resident_id: m.resident_id,
+            registered_by: m.registered_by,
+            created_at: m.created_at,
+        }
+    }
+}
+
+const FILE_SCOPE: &str = "fileCareRequest";
+/// The most cash one proxy withdrawal may be: 5,000 yuan.
+const MAX_CASH_FEN: i64 = 500_000;
+
+/// Card numbers and PINs never belong in linli: refuse long digit runs in cash requests.
+fn no_card_details(field: &'static str, text: &str) -> DomainResult<()> {
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        if run >= 6 {
+            return Err(DomainError::bad_input(
+                field,
+                "do not write bank card numbers or PINs here; the helper never needs them",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_device_id(device_id: &str) -> DomainResult<String> {
+    let d = device_id.trim();
+    let ok = (4..=64).contains(&d.len()) && d.chars().all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c));
+    if ok {
+        Ok(d.to_owned())
+    } else {
+        Err(DomainError::bad_input("deviceId", "a device id is 4 to 64 letters, digits or -_:."))
+    }
+}
+
+impl Domain {
+    /// Files a care request for oneself (an elder), or for an elder as their
+    /// grid worker or the secretary. Urgent requests skip triage: they open at
+    /// once with a short claim deadline.
+    pub async fn file_care_request(
+        &self,
+        actor: &Actor,
+        input: FileCareRequest,
+        idempotency_key: Option<&str>,
+    ) -> DomainResult<CareRequest> {
+        actor.require_member(input.community_id)?;
+        let hash = idempotency::request_hash(&input)?;
+        let key = idempotency_key.map(|k| (k, hash.as_str()));
+        idempotency::once(
+            &self.db,
+            actor.user_id,
+            FILE_SCOPE,
+            idempotency_key,
+            &hash,
+            || self.insert_care_request(actor, input.clone(), key),
+            |id| self.load_care_request(id),
+        )
+        .await
+    }
+
+    async fn filed_as(&self, actor: &Actor, community_id: i64, elder: i64) -> DomainResult<FiledAs> {
+        if elder == actor.user_id {
+            return if actor.has(community_id, Role::Resident) {
+                Ok(FiledAs::Elder)
+            } else {
+                Err(DomainError::forbidden("care requests are for residents of the community"))
+            };
+        }
+        if !self.roles_of(&self.db, elder, community_id).await?.contains(&Role::Resident) {
+            return Err(DomainError::bad_input("elderId", "this person is not a resident of the community"));
+        }
+        if actor.has(community_id, Role::Secretary) {
+            return Ok(FiledAs::Secretary);
+        }
+        if actor.has(community_id, Role::GridWorker) {
+            return Ok(FiledAs::GridWorker);
+        }
+        Err(DomainError::forbidden(
+            "only the elder, their grid worker or the secretary can file care requests for them",
+        ))
+    }
+
+    async fn insert_care_request(
+        &self,
+        actor: &Actor,
+        input: FileCareRequest,
+        idempotency: Option<(&str, &str)>,
+    ) -> DomainResult<CareRequest> {
+        let c = input.community_id;
+        let elder = input.elder_id.unwrap_or(actor.user_id);
+        let filed_as = self.filed_as(actor, c, elder).await?;
+        if input.kind == CareKind::Alarm {
+            return Err(DomainError::bad_input("kind", "alarms come from wristbands; choose another kind of help"));
+        }
+        let cash = match (input.kind, input.cash_amount_fen) {
+            (CareKind::CashHelp, Some(fen)) if (100..=MAX_CASH_FEN).contains(&fen) => Some(fen),
+            (CareKind::CashHelp, _) => {
+                return Err(DomainError::bad_input(
+                    "cashAmountFen",
+                    "say how much cash to draw: 1 to 5000 yuan, in fen",
+                ));
+            }
+            (_, Some(_)) => {
+                return Err(DomainError::bad_input("cashAmountFen", "an amount is only for help drawing cash"));
+            }
+            (_, None) => None,
+        };
+        if cash.is_some() {
+            no_card_details("title", &input.title)?;
+            no_card_details("description", &input.description)?;
+        }
+        let place = PlaceOrder {
+            community_id: c,
+            category: input.kind.category(),
+            title: input.title.clone(),
+            description: input.description.clone(),
+            address: input.address.clone(),
+            contact_phone: input.contact_phone.clone(),
+            photo_urls: vec![],
+            on_behalf_of: Some(elder),
+        };
+        let new = self.prepare_order(&place, elder).await?;
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let model = self.insert_order_row(&txn, actor.user_id, new, now).await?;
+        care_request::ActiveModel {
+            order_id: Set(model.id),
+            community_id: Set(c),
+            elder_id: Set(elder),
+            kind: Set(input.kind.as_str().into()),
+            urgent: Set(input.urgent),
+            filed_as: Set(filed_as.as_str().into()),
+            cash_amount_fen: Set(cash),
+            alarm_count: Set(0),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        if input.urgent {
+            self.open_urgent(&txn, model.id, c, Some(actor.user_id), input.kind, now).await?;
+        }
+        if let Some((key, hash)) = idempotency {
+            idempotency::remember(&txn, actor.user_id, FILE_SCOPE, key, hash, model.id, now).await?;
+        }
+        txn.commit().await?;
+        self.load_care_request(model.id).await
+    }
+
+    /// Straight to the pool with the urgent claim deadline, skipping triage.
+    async fn open_urgent<C: sea_orm::ConnectionTrait>(
+        &self,
+        conn: &C,
+        order_id: i64,
+        community_id: i64,
+        actor_id: Option<i64>,
+        kind: CareKind,
+        now: DateTime<Utc>,
+    ) -> DomainResult<()> {
+        let (claim, _) = kind.windows(true, &self.settings.care);
+        let changes = order::ActiveModel {
+            status: Set(OrderStatus::Open.as_str().into()),
+            claim_due_at: Set(Some(now + claim)),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        let guard = Condition::all()
+            .add(order::Column::Id.eq(order_id))
+            .add(order::Column::Status.eq(OrderStatus::Submitted.as_str()));
+        if !guarded_update(conn, changes, guard).await? {
+            return Err(DomainError::internal("a new care request changed before it opened"));
+        }
+        workflow::record(
+            conn,
+            Transition {
+                subject: Subject::Order,
+                subject_id: order_id,
+                community_id,
+                actor_id,
+                from: Some(OrderStatus::Submitted),
+                to: OrderStatus::Open,
+                note: Some("urgent: opened to helpers at once"),
+                at: now,
+            },
+        )
+        .await
+    }
+
+    async fn load_care_request(&self, id: i64) -> DomainResult<CareRequest> {
+        let row =
+            care_request::Entity::find_by_id(id).one(&self.db).await?.ok_or(DomainError::NotFound("care request"))?;
+        let order = self.load_order(id).await?;
+        care(row, order)
+    }
+
+    /// A care request the actor may see (the same rule as its order).
+    pub async fn care_request(&self, actor: &Actor, id: i64) -> DomainResult<CareRequest> {
+        let order = self.order(actor, id).await.map_err(|_| DomainError::NotFound("care request"))?;
+        let row =
+            care_request::Entity::find_by_id(id).one(&self.db).await?.ok_or(DomainError::NotFound("care request"))?;
+        care(row, order)
+    }
+
+    /// A community's care requests for its helpers and staff, urgent and newest first.
+    pub async fn care_requests(
+        &self,
+        actor: &Actor,
+        community_id: i64,
+        open_only: bool,
+    ) -> DomainResult<Vec<CareRequest>> {
+        actor.require_any(
+            community_id,
+            &[Role::PartyMember, Role::Volunteer, Role::GridWorker, Role::Secretary],
+            "see the community's care requests",
+        )?;
+        let rows = care_request::Entity::find()
+            .filter(care_request::Column::CommunityId.eq(community_id))
+            .order_by_desc(care_request::Column::Urgent)
+            .order_by_desc(care_request::Column::OrderId)
+            .all(&self.db)
+            .await?;
+        self.with_orders(rows, |o| !open_only || !o.status.is_finished()).await
+    }
+
+    /// Requests for me as the elder, or that I filed.
+    pub async fn my_care_requests(&self, actor: &Actor) -> DomainResult<Vec<CareRequest>> {
+        let filed: Vec<i64> = order::Entity::find()
+            .filter(order::Column::PlacedBy.eq(actor.user_id))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        let rows = care_request::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(care_request::Column::ElderId.eq(actor.user_id))
+                    .add(care_request::Column::OrderId.is_in(filed)),
+            )
+            .order_by_desc(care_request::Column::OrderId)
+            .all(&self.db)
+            .await?;
+        self.with_orders(rows, |_| true).await
+    }
+
+    async fn with_orders(
+        &self,
+        rows: Vec<care_request::Model>,
+        keep: impl Fn(&Order) -> bool,
+    ) -> DomainResult<Vec<CareRequest>> {
+        let mut orders = self.orders_by_id(&rows.iter().map(|r| r.order_id).collect::<Vec<_>>()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let Some(order) = orders.remove(&row.order_id) else { continue };
+            if keep(&order) {
+                out.push(care(row, order)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The helper who claimed a cash request records handing the cash over, with the receipt.
+    pub async fn record_cash_handover(&self, actor: &Actor, id: i64, receipt_url: &str) -> DomainResult<CareRequest> {
+        let req = self.care_request(actor, id).await?;
+        let Some(cash) = &req.cash else {
+            return Err(DomainError::bad_input("requestId", "this request is not help drawing cash"));
+        };
+        if req.order.claimant_id != Some(actor.user_id) || req.order.status != OrderStatus::Claimed {
+            return Err(DomainError::forbidden("only the helper who claimed this request records the hand-over"));
+        }
+        if cash.handed_at.is_some() {
+            return Err(DomainError::invalid_state("the hand-over is already recorded"));
+        }
+        let (urls, uploads) =
+            validate::photo_urls("receiptUrl", &[receipt_url.to_owned()], &self.settings.upload_url_prefix)?;
+        self.require_uploads(&self.db, "receiptUrl", &uploads).await?;
+        let receipt =
+            urls.into_iter().next().ok_or_else(|| DomainError::bad_input("receiptUrl", "add the receipt photo"))?;
+        let now = self.clock.now();
+        let changes = care_request::ActiveModel {
+            cash_handed_by: Set(Some(actor.user_id)),
+            cash_handed_at: Set(Some(now)),
+            cash_receipt_url: Set(Some(receipt)),
+            ..Default::default()
+        };
+        let guard = Condition::all()
+            .add(care_request::Column::OrderId.eq(id))
+            .add(care_request::Column::CashHandedAt.is_null());
+        self.cash_step(req, changes, guard, actor.user_id, "cash handed over with receipt", now).await
+    }
+
+    /// The elder, or a witness who is not the helper (their grid worker, the
+    /// secretary), confirms the cash was received.
+    pub async fn confirm_cash_received(&self, actor: &Actor, id: i64) -> DomainResult<CareRequest> {
+        let req = self.care_request(actor, id).await?;
+        let Some(cash) = &req.cash else {
+            return Err(DomainError::bad_input("requestId", "this request is not help drawing cash"));
+        };
+        if cash.handed_by == Some(actor.user_id) || req.order.claimant_id == Some(actor.user_id) {
+            return Err(DomainError::forbidden(
+                "the helper cannot confirm their own hand-over; the elder or a witness does",
+            ));
+        }
+        let witness = req.elder_id == actor.user_id || actor.has_any(req.order.community_id, &Role::STAFF);
+        if !witness {
+            return Err(DomainError::forbidden("only the elder or a grid worker or secretary as witness confirms"));
+        }
+        if cash.handed_at.is_none() {
+            return Err(DomainError::invalid_state("the helper has not recorded handing the cash over yet"));
+        }
+        if cash.confirmed_at.is_some() {
+            return Err(DomainError::invalid_state("the hand-over is already confirmed"));
+        }
+        let now = self.clock.now();
+        let changes = care_request::ActiveModel {
+            cash_confirmed_by: Set(Some(actor.user_id)),
+            cash_confirmed_at: Set(Some(now)),
+            ..Default::default()
+        };
+        let guard = Condition::all()
+            .add(care_request::Column::OrderId.eq(id))
+            .add(care_request::Column::CashConfirmedAt.is_null());
+        self.cash_step(req, changes, guard, actor.user_id, "cash received, confirmed", now).await
+    }
+
+    async fn cash_step(
+        &self,
+        req: CareRequest,
+        changes: care_request::ActiveModel,
+        guard: Condition,
+        actor_id: i64,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> DomainResult<CareRequest> {
+        let txn = self.db.begin().await?;
+        if !guarded_update(&txn, changes, guard).await? {
+            txn.rollback().await?;
+            return Err(DomainError::invalid_state("this step was already recorded"));
+        }
+        workflow::record(
+            &txn,
+            Transition {
+                subject: Subject::Order,
+                subject_id: req.order.id,
+                community_id: req.order.community_id,
+                actor_id: Some(actor_id),
+                from: Some(req.order.status),
+                to: req.order.status,
+                note: Some(note),
+                at: now,
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.load_care_request(req.order.id).await
+    }
+
+    /// Care deadlines for an order that is a care request (`None` for other orders).
+    pub(crate) async fn care_windows(&self, order_id: i64) -> DomainResult<Option<(Duration, Duration)>> {
+        let Some(row) = care_request::Entity::find_by_id(order_id).one(&self.db).await? else {
+            return Ok(None);
+        };
+        Ok(Some(CareKind::parse(&row.kind)?.windows(row.urgent, &self.settings.care)))
+    }
+
+    /// Cash help is done only when the hand-over is recorded by the helper and confirmed by another person.
+    pub(crate) async fn check_care_completion(&self, order_id: i64) -> DomainResult<()> {
+        let Some(row) = care_request::Entity::find_by_id(order_id).one(&self.db).await? else {
+            return Ok(());
+        };
+        if row.cash_amount_fen.is_some() && (row.cash_handed_at.is_none() || row.cash_confirmed_at.is_none()) {
+            return Err(DomainError::invalid_state(
+                "record the cash hand-over with its receipt, and have the elder or a witness confirm it, before completing",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A secretary or grid worker binds a wristband to a resident of their community.
+    pub async fn register_wristband(
+        &self,
+        actor: &Actor,
+        resident_id: i64,
+        device_id: &str,
+    ) -> DomainResult<Wristband> {
+        let device_id = check_device_id(device_id)?;
+        let mut community = None;
+        for c in actor.communities_with(&Role::STAFF) {
+            if self.roles_of(&self.db, resident_id, c).await?.contains(&Role::Resident) {
+                community = Some(c);
+                break;
+            }
+        }
+        let Some(community_id) = community else {
+            return Err(DomainError::bad_input(
+                "residentId",
+                "wristbands are bound by a grid worker or secretary to a resident of their community",
+            ));
+        };
+        if let Some(existing) =
+            wristband::Entity::find().filter(wristband::Column::DeviceId.eq(&device_id)).one(&self.db).await?
+        {
+            return if existing.resident_id == resident_id {
+                Ok(existing.into())
+            } else {
+                Err(DomainError::Conflict("this wristband is bound to someone else; unbind it first".into()))
+            };
+        }
+        let row = wristband::ActiveModel {
+            device_id: Set(device_id),
+            community_id: Set(community_id),
+            resident_id: Set(resident_id),
+            registered_by: Set(actor.user_id),
+            created_at: Set(self.clock.now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(row.into())
+    }
+
+    /// Unbinds a wristband (a lost or returned device).
+    pub async fn unregister_wristband(&self, actor: &Actor, device_id: &str) -> DomainResult<bool> {
+        let Some(row) =
+            wristband::Entity::find().filter(wristband::Column::DeviceId.eq(device_id.trim())).one(&self.db).await?
+        else {
+            return Err(DomainError::NotFound("wristband"));
+        };
+        actor.require_any(row.community_id, &Role::STAFF, "unbind wristbands")?;
+        wristband::Entity::delete_by_id(row.id).exec(&self.db).await?;
+        Ok(true)
+    }
+
+    /// An alarm from the device platform, already authenticated by its
+    /// signature. `digest` identifies the delivery: the same one twice is a
+    /// `CONFLICT`. Alarms from one device close together join its open request.
+    pub async fn wristband_alarm(&self, alarm: WristbandAlarm, digest: &str) -> DomainResult<AlarmOutcome> {
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let receipt = webhook_receipt::ActiveModel {
+            source: Set("wristband".into()),
+            digest: Set(digest.into()),
+            received_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await;
+        if let Err(e) = receipt {
+            txn.rollback().await?;
+            return Err(match DomainError::from(e) {
+                DomainError::Conflict(_) => DomainError::Conflict("this alarm was already delivered".into()),
+                other => other,
+            });
+        }
+        let Some(band) =
+            wristband::Entity::find().filter(wristband::Column::DeviceId.eq(&alarm.device_id)).one(&txn).await?
+        else {
+            txn.rollback().await?;
+            return Err(DomainError::NotFound("wristband"));
+        };
+        let since = alarm.at - Duration::minutes(self.settings.care.alarm_merge_minutes);
+        let open = care_request::Entity::find()
+            .filter(care_request::Column::DeviceId.eq(&alarm.device_id))
+            .filter(care_request::Column::LastAlarmAt.gte(since))
+            .order_by_desc(care_request::Column::OrderId)
+            .one(&txn)
+            .await?;
+        let where_ = alarm.location.as_deref().map(|l| format!("，位置：{l}")).unwrap_or_default();
+        let note = format!("{}{where_}", alarm.kind.label());
+        if let Some(open) = open {
+            let still_open = order::Entity::find_by_id(open.order_id)
+                .one(&txn)
+                .await?
+                .map(|o| OrderStatus::parse(&o.status))
+                .transpose()?
+                .is_some_and(|s| !s.is_finished());
+            if still_open {
+                care_request::Entity::update_many()
+                    .col_expr(care_request::Column::AlarmCount, Expr::col(care_request::Column::AlarmCount).add(1))
+                    .col_expr(care_request::Column::LastAlarmAt, Expr::value(alarm.at))
+                    .filter(care_request::Column::OrderId.eq(open.order_id))
+                    .exec(&txn)
+                    .await?;
+                let status = self.load_order_status(&txn, open.order_id).await?;
+                workflow::record(
+                    &txn,
+                    Transition {
+                        subject: Subject::Order,
+                        subject_id: open.order_id,
+                        community_id: open.community_id,
+                        actor_id: None,
+                        from: Some(status),
+                        to: status,
+                        note: Some(&format!("another alarm: {note}")),
+                        at: now,
+                    },
+                )
+                .await?;
+                txn.commit().await?;
+                return Ok(AlarmOutcome { request_id: open.order_id, joined: true });
+            }
+        }
+        let place = PlaceOrder {
+            community_id: band.community_id,
+            category: OrderCategory::ElderlyCare,
+            title: format!("{}：{}", CareKind::Alarm.label(), alarm.kind.label()),
+            description: format!(
+                "手环 {} 于 {} 报警：{note}",
+                alarm.device_id,
+                alarm.at.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            address: None,
+            contact_phone: None,
+            photo_urls: vec![],
+            on_behalf_of: None,
+        };
+        let new = self.prepare_order(&place, band.resident_id).await?;
+        let model = self.insert_order_row(&txn, band.resident_id, new, now).await?;
+        care_request::ActiveModel {
+            order_id: Set(model.id),
+            community_id: Set(band.community_id),
+            elder_id: Set(band.resident_id),
+            kind: Set(CareKind::Alarm.as_str().into()),
+            urgent: Set(true),
+            filed_as: Set(FiledAs::Wristband.as_str().into()),
+            device_id: Set(Some(alarm.device_id.clone())),
+            alarm_count: Set(1),
+            last_alarm_at: Set(Some(alarm.at)),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        self.open_urgent(&txn, model.id, band.community_id, None, CareKind::Alarm, now).await?;
+        txn.commit().await?;
+        Ok(AlarmOutcome { request_id: model.id, joined: false })
+    }
+
+    /// Urgent requests nobody claimed by their deadline go to the secretary,
+    /// once each (a guarded stamp), whichever node sweeps. Returns the ids.
+    pub async fn escalate_unclaimed_care(&self) -> DomainResult<Vec<i64>> {
+        let now = self.clock.now();
+        let due: Vec<i64> = order::Entity::find()
+            .filter(order::Column::Status.is_in([OrderStatus::Open.as_str(), OrderStatus::Assigned.as_str()]))
+            .filter(order::Column::ClaimDueAt.lt(now))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        let candidates = care_request::Entity::find()
+            .filter(care_request::Column::OrderId.is_in(due))
+            .filter(care_request::Column::Urgent.eq(true))
+            .filter(care_request::Column::EscalatedAt.is_null())
+            .all(&self.db)
+            .await?;
+        let mut escalated = Vec::new();
+        for c in candidates {
+            let txn = self.db.begin().await?;
+            let stamped = guarded_update(
+                &txn,
+                care_request::ActiveModel { escalated_at: Set(Some(now)), ..Default::default() },
+                Condition::all()
+                    .add(care_request::Column::OrderId.eq(c.order_id))
+                    .add(care_request::Column::EscalatedAt.is_null()),
+            )
+            .await?;
+            if !stamped {
+                txn.rollback().await?;
+                continue;
+            }
+            let status = self.load_order_status(&txn, c.order_id).await?;
+            workflow::record(
+                &txn,
+                Transition {
+                    subject: Subject::Order,
+                    subject_id: c.order_id,
+                    community_id: c.community_id,
+                    actor_id: None,
+                    from: Some(status),
+                    to: status,
+                    note: Some("nobody claimed this urgent request in time: escalated to the secretary"),
+                    at: now,
+                },
+            )
+            .await?;
+            txn.commit().await?;
+            escalated.push(c.order_id);
+        }
+        Ok(escalated)
+    }
+}
