@@ -463,12 +463,7 @@ impl Domain {
     /// A resident books a venue for a day. A retry with the same key returns
     /// the same booking; the same key with another request is `CONFLICT`; a
     /// venue-day already taken is `CONFLICT`.
-    pub async fn book_banquet(
-        &self,
-        actor: &Actor,
-        input: NewBooking,
-        idempotency_key: &str,
-    ) -> DomainResult<Booking> {
+    pub async fn book_banquet(&self, actor: &Actor, input: NewBooking, idempotency_key: &str) -> DomainResult<Booking> {
         let venue: Venue = self.visible_venue(actor, input.venue_id).await?.into();
         let c = venue.community_id;
         actor.require_any(c, &[Role::Resident], "book a banquet")?;
@@ -522,14 +517,7 @@ impl Domain {
             ))
         };
         let active_key = format!("{}:{}", venue.id, input.date);
-        if banquet_booking::Entity::find()
-            .filter(banquet_booking::Column::ActiveKey.eq(active_key.as_str()))
-            .one(&self.db)
-            .await?
-            .is_some()
-        {
-            return Err(taken());
-        }
+        // No look first: the unique active key is the one guard, also for racing families.
         let txn = self.db.begin().await?;
         let inserted = banquet_booking::ActiveModel {
             community_id: Set(c),
@@ -669,8 +657,7 @@ impl Domain {
             decline_reason: Set(Some(reason.clone())),
             ..Default::default()
         };
-        self.move_booking(actor, &row, &[BanquetStatus::Pending], BanquetStatus::Declined, Some(&reason), changes)
-            .await
+        self.move_booking(actor, &row, &[BanquetStatus::Pending], BanquetStatus::Declined, Some(&reason), changes).await
     }
 
     fn require_decider(&self, actor: &Actor, row: &banquet_booking::Model) -> DomainResult<()> {
@@ -746,8 +733,11 @@ impl Domain {
             )));
         }
         let now = self.clock.now();
-        let changes =
-            banquet_booking::ActiveModel { held_by: Set(Some(actor.user_id)), held_at: Set(Some(now)), ..Default::default() };
+        let changes = banquet_booking::ActiveModel {
+            held_by: Set(Some(actor.user_id)),
+            held_at: Set(Some(now)),
+            ..Default::default()
+        };
         self.move_booking(actor, &row, &[BanquetStatus::Approved], BanquetStatus::Held, None, changes).await
     }
 
@@ -966,10 +956,8 @@ impl Domain {
 /// Demo data for one community: the canteen's hall (合约食堂大厅, 30 tables)
 /// and two banquet menus. Does nothing when the community has a venue already.
 pub async fn seed_banquets<C: ConnectionTrait>(db: &C, community_id: i64) -> DomainResult<()> {
-    let existing = banquet_venue::Entity::find()
-        .filter(banquet_venue::Column::CommunityId.eq(community_id))
-        .count(db)
-        .await?;
+    let existing =
+        banquet_venue::Entity::find().filter(banquet_venue::Column::CommunityId.eq(community_id)).count(db).await?;
     if existing > 0 {
         return Ok(());
     }
