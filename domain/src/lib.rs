@@ -38,6 +38,7 @@ macro_rules! string_enum {
 pub(crate) use string_enum;
 
 pub mod auth;
+pub mod banquets;
 pub mod canteen;
 pub mod care_requests;
 pub mod clock;

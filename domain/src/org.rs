@@ -23,18 +23,22 @@ pub enum Role {
     GridWorker,
     Secretary,
     CanteenOperator,
+    /// A member of the red-and-white affairs council (红白理事会); only ever a
+    /// party member of the same community.
+    BanquetCouncil,
     /// Held on a street; it reaches every community of that street.
     StreetReviewer,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Resident,
         Role::PartyMember,
         Role::Volunteer,
         Role::GridWorker,
         Role::Secretary,
         Role::CanteenOperator,
+        Role::BanquetCouncil,
         Role::StreetReviewer,
     ];
 
@@ -46,6 +50,7 @@ impl Role {
             Role::GridWorker => "GRID_WORKER",
             Role::Secretary => "SECRETARY",
             Role::CanteenOperator => "CANTEEN_OPERATOR",
+            Role::BanquetCouncil => "BANQUET_COUNCIL",
             Role::StreetReviewer => "STREET_REVIEWER",
         }
     }
@@ -335,6 +340,13 @@ impl Domain {
             return Err(DomainError::NotFound("user"));
         }
         let existing = self.roles_of(&self.db, user_id, community_id).await?;
+        if role == Role::BanquetCouncil && !existing.contains(&Role::PartyMember) {
+            return Err(DomainError::bad_input(
+                "role",
+                "the red-and-white affairs council (BANQUET_COUNCIL) is made of party members; this person is not a \
+                 PARTY_MEMBER of this community",
+            ));
+        }
         if !existing.contains(&role) {
             let inserted = community_role::ActiveModel {
                 user_id: Set(user_id),

@@ -34,7 +34,7 @@ pub use loaders::with_request_loaders;
 #[derive(MergedObject, Default)]
 pub struct Query(
     auth::AuthQuery,
-    // banquets::BanquetQuery,
+    banquets::BanquetQuery,
     org::OrgQuery,
     orders::OrderQuery,
     party::PartyQuery,
@@ -51,7 +51,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     auth::AuthMutation,
-    // banquets::BanquetMutation,
+    banquets::BanquetMutation,
     org::OrgMutation,
     orders::OrderMutation,
     party::PartyMutation,

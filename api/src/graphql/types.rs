@@ -20,6 +20,8 @@ pub enum Role {
     GridWorker,
     Secretary,
     CanteenOperator,
+    /// A member of the red-and-white affairs council (红白理事会); granted only to party members.
+    BanquetCouncil,
     StreetReviewer,
 }
 

@@ -4,6 +4,10 @@
 pub mod activity;
 pub mod activity_signup;
 pub mod award_nomination;
+pub mod banquet_booking;
+pub mod banquet_limits;
+pub mod banquet_menu;
+pub mod banquet_venue;
 pub mod building;
 pub mod canteen_settings;
 pub mod care_request;
