@@ -39,7 +39,9 @@ pub(crate) use string_enum;
 
 pub mod auth;
 pub mod canteen;
+pub mod care;
 pub mod clock;
+pub mod data_rights;
 pub mod entities;
 pub mod error;
 mod idempotency;
@@ -55,6 +57,7 @@ pub mod seed;
 pub mod supermarket;
 pub mod uploads;
 pub mod validate;
+pub mod visits;
 pub mod wishes;
 pub mod workflow;
 
