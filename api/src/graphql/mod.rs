@@ -43,7 +43,7 @@ pub struct Query(
     ledger::LedgerQuery,
     // lunchbox::LunchboxQuery,
     canteen::CanteenQuery,
-    // care::CareQuery,
+    care::CareQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -59,7 +59,7 @@ pub struct Mutation(
     ledger::LedgerMutation,
     // lunchbox::LunchboxMutation,
     canteen::CanteenMutation,
-    // care::CareMutation,
+    care::CareMutation,
 );
 
 pub type LinliSchema = Schema<Query, Mutation, EmptySubscription>;
