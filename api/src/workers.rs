@@ -1,6 +1,7 @@
 //! Background sweeps: claims past their deadline, the monthly close of
-//! dedication points, and the erasure of health notes after consent is withdrawn. Every sweep is a guarded, keyed change in the domain,
-//! so several nodes sweeping at once still act exactly once.
+//! dedication points, and the erasure of health notes after consent is
+//! withdrawn. Every sweep is a guarded, keyed change in the domain, so
+//! several nodes sweeping at once still act exactly once.
 
 use std::time::Duration;
 

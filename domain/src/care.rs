@@ -29,7 +29,9 @@ use sea_orm::{
     QuerySelect, Set, TransactionTrait,
 };
 
-use crate::entities::{care_consent, care_contact, care_health_note, care_profile, community_role, sensitive_access, user};
+use crate::entities::{
+    care_consent, care_contact, care_health_note, care_profile, community_role, sensitive_access, user,
+};
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
@@ -367,8 +369,7 @@ impl Domain {
         conn: &C,
         elder_id: i64,
     ) -> DomainResult<Option<CareProfile>> {
-        let Some(p) =
-            care_profile::Entity::find().filter(care_profile::Column::ElderId.eq(elder_id)).one(conn).await?
+        let Some(p) = care_profile::Entity::find().filter(care_profile::Column::ElderId.eq(elder_id)).one(conn).await?
         else {
             return Ok(None);
         };
@@ -482,12 +483,17 @@ impl Domain {
                 return Err(DomainError::bad_input("householdLeadId", "the elder cannot be their own household lead"));
             }
             if self.roles_of(&self.db, h, c).await?.is_empty() {
-                return Err(DomainError::bad_input("householdLeadId", "the household lead must belong to the community"));
+                return Err(DomainError::bad_input(
+                    "householdLeadId",
+                    "the household lead must belong to the community",
+                ));
             }
         }
-        let interval = input
-            .visit_interval_days
-            .unwrap_or(if input.lives_alone { DEFAULT_INTERVAL_ALONE } else { DEFAULT_INTERVAL_OTHERS });
+        let interval = input.visit_interval_days.unwrap_or(if input.lives_alone {
+            DEFAULT_INTERVAL_ALONE
+        } else {
+            DEFAULT_INTERVAL_OTHERS
+        });
         if !(1..=365).contains(&interval) {
             return Err(DomainError::bad_input(
                 "visitIntervalDays",
@@ -722,11 +728,8 @@ impl Domain {
         let (guardian_name, guardian_relation) = match input.given_by {
             ConsentGiver::Elder => (None, None),
             ConsentGiver::Guardian => {
-                let name = validate::required_text(
-                    "guardianName",
-                    input.guardian_name.as_deref().unwrap_or_default(),
-                    30,
-                )?;
+                let name =
+                    validate::required_text("guardianName", input.guardian_name.as_deref().unwrap_or_default(), 30)?;
                 let relation = validate::required_text(
                     "guardianRelation",
                     input.guardian_relation.as_deref().unwrap_or_default(),
@@ -805,10 +808,8 @@ impl Domain {
             .filter(care_health_note::Column::HiddenAt.is_null())
             .exec(&txn)
             .await?;
-        let row = care_consent::Entity::find_by_id(standing.id)
-            .one(&txn)
-            .await?
-            .ok_or(DomainError::NotFound("consent"))?;
+        let row =
+            care_consent::Entity::find_by_id(standing.id).one(&txn).await?.ok_or(DomainError::NotFound("consent"))?;
         txn.commit().await?;
         row.try_into()
     }

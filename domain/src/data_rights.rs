@@ -33,11 +33,12 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+use crate::Domain;
 use crate::canteen::BookingStatus;
 use crate::entities::{
     activity_signup, care_consent, care_contact, care_health_note, care_profile, care_visit, community_role,
-    data_deletion, dedication_entry, join_request, ledger_account, ledger_entry, ledger_transfer, meal_booking,
-    order, post_claim, redemption, report_in, sensitive_access, session, street_role, suggestion, user, wish,
+    data_deletion, dedication_entry, join_request, ledger_account, ledger_entry, ledger_transfer, meal_booking, order,
+    post_claim, redemption, report_in, sensitive_access, session, street_role, suggestion, user, wish,
 };
 use crate::error::{DomainError, DomainResult};
 use crate::orders::OrderStatus;
@@ -45,7 +46,6 @@ use crate::org::{Actor, Role};
 use crate::party::ReportInStatus;
 use crate::supermarket::RedemptionStatus;
 use crate::wishes::WishStatus;
-use crate::Domain;
 
 /// The word the mini-program asks a person to type before deleting.
 pub const DELETE_CONFIRMATION: &str = "注销";
@@ -499,7 +499,9 @@ impl Domain {
             .col_expr(report_in::Column::ActiveKey, Expr::value(Option::<String>::None))
             .col_expr(report_in::Column::LeftAt, Expr::value(now))
             .filter(report_in::Column::UserId.eq(target))
-            .filter(report_in::Column::Status.is_in([ReportInStatus::Pending.as_str(), ReportInStatus::Approved.as_str()]))
+            .filter(
+                report_in::Column::Status.is_in([ReportInStatus::Pending.as_str(), ReportInStatus::Approved.as_str()]),
+            )
             .exec(&txn)
             .await?;
         report_in::Entity::update_many()
@@ -521,8 +523,7 @@ impl Domain {
             .exec(&txn)
             .await?;
         // Their own care profile, with everything under it.
-        if let Some(p) =
-            care_profile::Entity::find().filter(care_profile::Column::ElderId.eq(target)).one(&txn).await?
+        if let Some(p) = care_profile::Entity::find().filter(care_profile::Column::ElderId.eq(target)).one(&txn).await?
         {
             care_health_note::Entity::delete_many()
                 .filter(care_health_note::Column::ProfileId.eq(p.id))
@@ -574,7 +575,12 @@ impl Domain {
     }
 
     /// What must be settled before a person's data can be deleted, in words.
-    async fn open_items<C: ConnectionTrait>(&self, conn: &C, who: i64, now: DateTime<Utc>) -> DomainResult<Vec<String>> {
+    async fn open_items<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        who: i64,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Vec<String>> {
         let mut open = Vec::new();
         let placed: Vec<i64> = order::Entity::find()
             .filter(Condition::any().add(order::Column::PlacedBy.eq(who)).add(order::Column::OnBehalfOf.eq(who)))
@@ -635,7 +641,10 @@ impl Domain {
             .map(|r| r.id)
             .collect();
         if !pending.is_empty() {
-            open.push(format!("supermarket redemptions waiting for pickup ({}): collect or cancel them", ids(&pending)));
+            open.push(format!(
+                "supermarket redemptions waiting for pickup ({}): collect or cancel them",
+                ids(&pending)
+            ));
         }
         let today = now.with_timezone(&Shanghai).date_naive();
         let bookings: Vec<i64> = meal_booking::Entity::find()

@@ -79,7 +79,12 @@ const LOG_VISIT_SCOPE: &str = "logVisit";
 impl Domain {
     /// The assigned grid worker or household lead, or any grid worker or
     /// secretary of the community, logs a visit.
-    pub async fn log_visit(&self, actor: &Actor, input: LogVisit, idempotency_key: Option<&str>) -> DomainResult<Visit> {
+    pub async fn log_visit(
+        &self,
+        actor: &Actor,
+        input: LogVisit,
+        idempotency_key: Option<&str>,
+    ) -> DomainResult<Visit> {
         let hash = idempotency::request_hash(&input)?;
         idempotency::once(
             &self.db,
@@ -207,4 +212,3 @@ impl Domain {
         Ok(overdue)
     }
 }
-

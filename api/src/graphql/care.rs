@@ -400,7 +400,11 @@ impl CareQuery {
     /// An elder's care profile; NOT_FOUND for those who may not see it.
     async fn care_profile(&self, ctx: &Context<'_>, elder_id: ID) -> Result<CareProfile> {
         let actor = actor(ctx).await?;
-        domain(ctx).care_profile(actor, parse_id(&elder_id, "care profile")?).await.map(|p| CareProfile(Arc::new(p))).gql()
+        domain(ctx)
+            .care_profile(actor, parse_id(&elder_id, "care profile")?)
+            .await
+            .map(|p| CareProfile(Arc::new(p)))
+            .gql()
     }
 
     /// The community's care profiles, for its grid workers and secretaries.
@@ -434,8 +438,10 @@ impl CareQuery {
         let actor = actor(ctx).await?;
         let page = PageRequest::new(first, after.as_deref()).gql()?;
         let subject = subject_id.as_ref().map(|s| parse_id(s, "user")).transpose()?;
-        let page =
-            domain(ctx).sensitive_access_log(actor, parse_id(&community_id, "community")?, subject, page).await.gql()?;
+        let page = domain(ctx)
+            .sensitive_access_log(actor, parse_id(&community_id, "community")?, subject, page)
+            .await
+            .gql()?;
         access_log_connection(ctx, page).await
     }
 
