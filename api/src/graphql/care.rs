@@ -371,8 +371,8 @@ async fn access_log_connection(
     let names = people(ctx, ids).await?;
     let mut communities = std::collections::HashMap::new();
     for e in &page.items {
-        if !communities.contains_key(&e.community_id) {
-            communities.insert(e.community_id, community(ctx, e.community_id).await?);
+        if let std::collections::hash_map::Entry::Vacant(slot) = communities.entry(e.community_id) {
+            slot.insert(community(ctx, e.community_id).await?);
         }
     }
     Ok(page_to_connection(
