@@ -1,6 +1,7 @@
-//! Background sweeps: claims past their deadline, and the monthly close of
-//! dedication points. Every sweep is a guarded, keyed change in the domain,
-//! so several nodes sweeping at once still act exactly once.
+//! Background sweeps: claims past their deadline, the monthly close of
+//! dedication points, and the erasure of health notes after consent is
+//! withdrawn. Every sweep is a guarded, keyed change in the domain, so
+//! several nodes sweeping at once still act exactly once.
 
 use std::time::Duration;
 
@@ -31,6 +32,11 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
                 Ok(ids) if ids.is_empty() => {}
                 Ok(ids) => tracing::warn!(requests = ?ids, "urgent care requests unclaimed in time: secretary alerted"),
                 Err(e) => tracing::warn!(error = %e, "urgent care sweep failed"),
+            }
+            match domain.erase_withdrawn_health_notes().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(erased = n, "health notes erased after consent was withdrawn"),
+                Err(e) => tracing::warn!(error = %e, "health note erasure sweep failed"),
             }
             let last_month = Month::of(domain.clock.now()).previous();
             if closed != Some(last_month) {

@@ -40,8 +40,10 @@ pub(crate) use string_enum;
 pub mod auth;
 pub mod banquets;
 pub mod canteen;
+pub mod care;
 pub mod care_requests;
 pub mod clock;
+pub mod data_rights;
 pub mod entities;
 pub mod error;
 pub mod exports;
@@ -58,6 +60,7 @@ pub mod seed;
 pub mod supermarket;
 pub mod uploads;
 pub mod validate;
+pub mod visits;
 pub mod wishes;
 pub mod workflow;
 

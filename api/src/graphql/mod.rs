@@ -44,7 +44,7 @@ pub struct Query(
     ledger::LedgerQuery,
     // lunchbox::LunchboxQuery,
     canteen::CanteenQuery,
-    // care::CareQuery,
+    care::CareQuery,
     care_requests::CareRequestQuery,
 );
 
@@ -61,7 +61,7 @@ pub struct Mutation(
     ledger::LedgerMutation,
     // lunchbox::LunchboxMutation,
     canteen::CanteenMutation,
-    // care::CareMutation,
+    care::CareMutation,
     care_requests::CareRequestMutation,
 );
 

@@ -1,0 +1,683 @@
+//! The residents' data rights (PIPL arts. 45 and 47): an export of everything
+//! linli holds about a person, and deletion.
+//!
+//! Deletion erases or anonymises personal data and keeps the records others
+//! rely on: the user row stays (so ledger entries, orders, wishes and
+//! workflow events keep pointing at it) with the name replaced by
+//! [`ANONYMISED_NAME`], phone, address, birth year and unionid nulled, and the
+//! openid replaced, so the same WeChat account signs up afresh. Sessions are
+//! revoked, roles (community and street) revoked, report-ins ended and posts
+//! left, the contact copies on orders for the person nulled, the care profile
+//! with its contacts, consents and health notes deleted, the notes of visits
+//! about them blanked, and they are unlinked from other elders' profiles
+//! (as grid worker, household lead or emergency contact). Civility points
+//! stay in their account: the books do not change.
+//!
+//! Open things are not settled silently: deletion is refused with a
+//! `BAD_USER_INPUT` (`openItems`) that lists what to settle first — open
+//! orders and wishes by or for them, orders and wishes they hold, pending
+//! supermarket redemptions, meal bookings from today on, and being a
+//! community's only secretary. Each can be settled with the existing
+//! operations (cancel, give back, cancel the redemption or booking, grant
+//! the role), so every rule those carry (points released, events written)
+//! still applies.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Asia::Shanghai;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Set, TransactionTrait,
+};
+use serde_json::{Value, json};
+
+use crate::Domain;
+use crate::canteen::BookingStatus;
+use crate::entities::{
+    activity_signup, care_consent, care_contact, care_health_note, care_profile, care_visit, community_role,
+    data_deletion, dedication_entry, join_request, ledger_account, ledger_entry, ledger_transfer, meal_booking, order,
+    post_claim, redemption, report_in, sensitive_access, session, street_role, suggestion, user, wish,
+};
+use crate::error::{DomainError, DomainResult};
+use crate::orders::OrderStatus;
+use crate::org::{Actor, Role};
+use crate::party::ReportInStatus;
+use crate::supermarket::RedemptionStatus;
+use crate::wishes::WishStatus;
+
+/// The word the mini-program asks a person to type before deleting.
+pub const DELETE_CONFIRMATION: &str = "注销";
+/// The name an anonymised person is shown with.
+pub const ANONYMISED_NAME: &str = "已注销居民";
+
+/// What a deletion did.
+#[derive(Clone, Debug)]
+pub struct Deletion {
+    pub user_id: i64,
+    pub carried_out_by: i64,
+    pub at: DateTime<Utc>,
+    /// Sessions revoked in the record; the caller also ends them in the fast session store.
+    pub ended_sessions: Vec<String>,
+}
+
+const OPEN_ORDER: [OrderStatus; 6] = [
+    OrderStatus::Submitted,
+    OrderStatus::Open,
+    OrderStatus::Assigned,
+    OrderStatus::Claimed,
+    OrderStatus::AwaitingApproval,
+    OrderStatus::Escalated,
+];
+const HELD_ORDER: [OrderStatus; 3] = [OrderStatus::Assigned, OrderStatus::Claimed, OrderStatus::AwaitingApproval];
+const OPEN_WISH: [WishStatus; 4] =
+    [WishStatus::Submitted, WishStatus::Published, WishStatus::Claimed, WishStatus::AwaitingApproval];
+const HELD_WISH: [WishStatus; 2] = [WishStatus::Claimed, WishStatus::AwaitingApproval];
+
+fn texts<S: crate::workflow::Status>(all: &[S]) -> Vec<&'static str> {
+    all.iter().map(|s| s.as_str()).collect()
+}
+
+fn ids(list: &[i64]) -> String {
+    list.iter().map(|i| format!("#{i}")).collect::<Vec<_>>().join(", ")
+}
+
+impl Domain {
+    /// Everything linli holds about the caller, as JSON. Other people appear
+    /// by name only (no phones, no addresses).
+    pub async fn export_my_data(&self, actor: &Actor) -> DomainResult<Value> {
+        let me = actor.user_id;
+        let db = &self.db;
+        let u = user::Entity::find_by_id(me).one(db).await?.ok_or(DomainError::NotFound("user"))?;
+        let mut people: HashSet<i64> = HashSet::new();
+
+        let orders = order::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(order::Column::PlacedBy.eq(me))
+                    .add(order::Column::OnBehalfOf.eq(me))
+                    .add(order::Column::ClaimantId.eq(me))
+                    .add(order::Column::AssigneeId.eq(me)),
+            )
+            .order_by_asc(order::Column::Id)
+            .all(db)
+            .await?;
+        let wishes = wish::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(wish::Column::PlacedBy.eq(me))
+                    .add(wish::Column::OnBehalfOf.eq(me))
+                    .add(wish::Column::ClaimantId.eq(me)),
+            )
+            .order_by_asc(wish::Column::Id)
+            .all(db)
+            .await?;
+        for o in &orders {
+            people.extend([Some(o.placed_by), o.on_behalf_of, o.claimant_id, o.assignee_id].into_iter().flatten());
+        }
+        for w in &wishes {
+            people.extend([Some(w.placed_by), w.on_behalf_of, w.claimant_id].into_iter().flatten());
+        }
+        let profile = self.load_care_profile(db, me).await?;
+        let (consents, notes) = match &profile {
+            Some(p) => (
+                care_consent::Entity::find()
+                    .filter(care_consent::Column::ProfileId.eq(p.id))
+                    .order_by_asc(care_consent::Column::Id)
+                    .all(db)
+                    .await?,
+                care_health_note::Entity::find()
+                    .filter(care_health_note::Column::ProfileId.eq(p.id))
+                    .filter(care_health_note::Column::HiddenAt.is_null())
+                    .filter(care_health_note::Column::Body.is_not_null())
+                    .order_by_asc(care_health_note::Column::Id)
+                    .all(db)
+                    .await?,
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        let visits = care_visit::Entity::find()
+            .filter(care_visit::Column::ElderId.eq(me))
+            .order_by_asc(care_visit::Column::Id)
+            .all(db)
+            .await?;
+        let access_log = sensitive_access::Entity::find()
+            .filter(sensitive_access::Column::SubjectId.eq(me))
+            .order_by_asc(sensitive_access::Column::Id)
+            .all(db)
+            .await?;
+        if let Some(p) = &profile {
+            people.extend([p.grid_worker_id, p.household_lead_id].into_iter().flatten());
+            people.extend(p.emergency_contacts.iter().filter_map(|c| c.linked_user_id));
+        }
+        people.extend(consents.iter().map(|c| c.recorded_by));
+        people.extend(notes.iter().map(|n| n.written_by));
+        people.extend(visits.iter().map(|v| v.visitor_id));
+        people.extend(access_log.iter().map(|a| a.accessor_id));
+        let ids_vec: Vec<i64> = people.into_iter().collect();
+        let names: HashMap<i64, String> =
+            self.user_summaries(&ids_vec).await?.into_iter().map(|(id, s)| (id, s.display_name)).collect();
+        let name = |id: Option<i64>| -> Value {
+            match id {
+                Some(id) => json!({ "id": id, "displayName": names.get(&id).cloned().unwrap_or_default() }),
+                None => Value::Null,
+            }
+        };
+
+        let orders_json: Vec<Value> = orders
+            .iter()
+            .map(|o| {
+                let mine = o.on_behalf_of.unwrap_or(o.placed_by) == me;
+                json!({
+                    "id": o.id,
+                    "communityId": o.community_id,
+                    "category": o.category,
+                    "title": o.title,
+                    "description": o.description,
+                    "status": o.status,
+                    "yourPart": if o.claimant_id == Some(me) || o.assignee_id == Some(me) { "HELPER" } else { "RESIDENT" },
+                    // The contact copied onto the order is yours only when the order is for you.
+                    "address": if mine { o.address.clone() } else { None },
+                    "contactPhone": if mine { o.contact_phone.clone() } else { None },
+                    "placedBy": name(Some(o.placed_by)),
+                    "onBehalfOf": name(o.on_behalf_of),
+                    "claimant": name(o.claimant_id),
+                    "completionNote": o.completion_note,
+                    "ratingStars": o.rating_stars,
+                    "ratingComment": o.rating_comment,
+                    "createdAt": o.created_at,
+                    "updatedAt": o.updated_at,
+                })
+            })
+            .collect();
+        let wishes_json: Vec<Value> = wishes
+            .iter()
+            .map(|w| {
+                json!({
+                    "id": w.id,
+                    "communityId": w.community_id,
+                    "title": w.title,
+                    "story": w.story,
+                    "status": w.status,
+                    "placedBy": name(Some(w.placed_by)),
+                    "onBehalfOf": name(w.on_behalf_of),
+                    "claimant": name(w.claimant_id),
+                    "fulfilNote": w.fulfil_note,
+                    "ratingStars": w.rating_stars,
+                    "thanks": w.thanks,
+                    "createdAt": w.created_at,
+                })
+            })
+            .collect();
+        let bookings: Vec<Value> = meal_booking::Entity::find()
+            .filter(meal_booking::Column::UserId.eq(me))
+            .order_by_asc(meal_booking::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|b| {
+                json!({
+                    "id": b.id, "communityId": b.community_id, "mealId": b.meal_id, "servedOn": b.served_on,
+                    "quantity": b.quantity, "status": b.status, "discountFen": b.discount_fen, "paidFen": b.paid_fen,
+                    "paymentMethod": b.payment_method, "paidAt": b.paid_at, "collectedAt": b.collected_at,
+                    "cancelledAt": b.cancelled_at, "createdAt": b.created_at,
+                })
+            })
+            .collect();
+        let redemptions: Vec<Value> = redemption::Entity::find()
+            .filter(redemption::Column::UserId.eq(me))
+            .order_by_asc(redemption::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| {
+                json!({
+                    "id": r.id, "communityId": r.community_id, "itemId": r.item_id, "quantity": r.quantity,
+                    "points": r.points, "status": r.status, "expiresAt": r.expires_at, "settledAt": r.settled_at,
+                    "createdAt": r.created_at,
+                })
+            })
+            .collect();
+        let accounts =
+            ledger_account::Entity::find().filter(ledger_account::Column::OwnerUserId.eq(me)).all(db).await?;
+        let entries = ledger_entry::Entity::find()
+            .filter(ledger_entry::Column::AccountId.is_in(accounts.iter().map(|a| a.id)))
+            .order_by_asc(ledger_entry::Column::Id)
+            .all(db)
+            .await?;
+        let transfers: HashMap<i64, ledger_transfer::Model> = ledger_transfer::Entity::find()
+            .filter(ledger_transfer::Column::Id.is_in(entries.iter().map(|e| e.transfer_id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect();
+        let statement: Vec<Value> = accounts
+            .iter()
+            .map(|a| {
+                let lines: Vec<Value> = entries
+                    .iter()
+                    .filter(|e| e.account_id == a.id)
+                    .map(|e| {
+                        let t = transfers.get(&e.transfer_id);
+                        json!({
+                            "amount": e.amount,
+                            "kind": t.map(|t| t.kind.clone()),
+                            "reason": t.map(|t| t.reason.clone()),
+                            "at": e.created_at,
+                        })
+                    })
+                    .collect();
+                json!({
+                    "communityId": a.community_id, "kind": a.kind, "currency": a.currency,
+                    "balance": a.balance, "entries": lines,
+                })
+            })
+            .collect();
+        let dedication: Vec<Value> = dedication_entry::Entity::find()
+            .filter(dedication_entry::Column::MemberId.eq(me))
+            .order_by_asc(dedication_entry::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|d| {
+                json!({
+                    "communityId": d.community_id, "points": d.points, "reason": d.reason,
+                    "source": d.source_kind, "sourceId": d.source_id, "month": d.month, "at": d.created_at,
+                })
+            })
+            .collect();
+        let report_ins: Vec<Value> = report_in::Entity::find()
+            .filter(report_in::Column::UserId.eq(me))
+            .order_by_asc(report_in::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| {
+                json!({
+                    "communityId": r.community_id, "workUnit": r.work_unit, "partyBranch": r.party_branch,
+                    "specialties": serde_json::from_str::<Value>(&r.specialties).unwrap_or(Value::Null),
+                    "publicPhone": r.public_phone, "status": r.status, "createdAt": r.created_at, "leftAt": r.left_at,
+                })
+            })
+            .collect();
+        let post_claims: Vec<Value> = post_claim::Entity::find()
+            .filter(post_claim::Column::MemberId.eq(me))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| json!({ "postId": p.post_id, "communityId": p.community_id, "claimedAt": p.claimed_at, "leftAt": p.left_at }))
+            .collect();
+        let signups: Vec<Value> = activity_signup::Entity::find()
+            .filter(activity_signup::Column::UserId.eq(me))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| {
+                json!({
+                    "activityId": s.activity_id, "communityId": s.community_id, "signedUpAt": s.signed_up_at,
+                    "cancelledAt": s.cancelled_at, "checkedInAt": s.checked_in_at, "serviceMinutes": s.service_minutes,
+                })
+            })
+            .collect();
+        let suggestions: Vec<Value> = suggestion::Entity::find()
+            .filter(suggestion::Column::MemberId.eq(me))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| json!({ "communityId": s.community_id, "text": s.text, "answer": s.answer, "createdAt": s.created_at }))
+            .collect();
+        let memberships: Vec<Value> = actor
+            .memberships()
+            .map(|m| {
+                json!({
+                    "communityId": m.community_id,
+                    "community": m.community_name,
+                    "roles": m.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let care = profile.as_ref().map(|p| {
+            json!({
+                "communityId": p.community_id,
+                "needs": p.needs.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+                "livesAlone": p.lives_alone,
+                "visitIntervalDays": p.visit_interval_days,
+                "address": p.address_for_export(),
+                "gridWorker": name(p.grid_worker_id),
+                "householdLead": name(p.household_lead_id),
+                // Your contacts' phones are their personal data: masked here.
+                "emergencyContacts": p.emergency_contacts.iter().map(|c| json!({
+                    "name": c.name,
+                    "relation": c.relation,
+                    "phone": crate::privacy::mask_phone(c.phone_for_export()),
+                    "linkedUser": name(c.linked_user_id),
+                })).collect::<Vec<_>>(),
+                "createdAt": p.created_at,
+                "updatedAt": p.updated_at,
+                "consents": consents.iter().map(|c| json!({
+                    "givenBy": c.given_by, "guardianName": c.guardian_name, "guardianRelation": c.guardian_relation,
+                    "givenAt": c.given_at, "wordingVersion": c.wording_version, "recordedBy": name(Some(c.recorded_by)),
+                    "recordedAt": c.recorded_at, "withdrawnAt": c.withdrawn_at,
+                })).collect::<Vec<_>>(),
+                "healthNotes": notes.iter().map(|n| json!({
+                    "body": n.body, "writtenBy": name(Some(n.written_by)), "writtenAt": n.written_at,
+                })).collect::<Vec<_>>(),
+            })
+        });
+        let visits_json: Vec<Value> = visits
+            .iter()
+            .map(|v| {
+                json!({
+                    "visitedAt": v.visited_at, "visitor": name(Some(v.visitor_id)), "notes": v.notes,
+                    "followUpNeeded": v.follow_up_needed, "followUp": v.follow_up,
+                })
+            })
+            .collect();
+        let log_json: Vec<Value> = access_log
+            .iter()
+            .map(|a| {
+                json!({
+                    "accessor": name(Some(a.accessor_id)), "field": a.field, "purpose": a.purpose,
+                    "careRequestId": a.care_request_id, "communityId": a.community_id, "at": a.at,
+                })
+            })
+            .collect();
+        Ok(json!({
+            "exportedAt": self.clock.now(),
+            "profile": {
+                "id": u.id,
+                "displayName": u.display_name,
+                "phone": u.phone,
+                "phoneVerifiedAt": u.phone_verified_at,
+                "address": u.address,
+                "birthYear": u.birth_year,
+                "createdAt": u.created_at,
+            },
+            "memberships": memberships,
+            "orders": orders_json,
+            "wishes": wishes_json,
+            "mealBookings": bookings,
+            "redemptions": redemptions,
+            "civilityPoints": statement,
+            "dedicationEntries": dedication,
+            "reportIns": report_ins,
+            "postClaims": post_claims,
+            "activitySignups": signups,
+            "suggestions": suggestions,
+            "careProfile": care,
+            "visitsAboutYou": visits_json,
+            "sensitiveAccessLog": log_json,
+        }))
+    }
+
+    /// Erases or anonymises the caller's personal data (or, for a secretary,
+    /// a resident's of their community who cannot use a phone).
+    pub async fn delete_my_data(&self, actor: &Actor, user_id: Option<i64>, confirm: &str) -> DomainResult<Deletion> {
+        if confirm.trim() != DELETE_CONFIRMATION {
+            return Err(DomainError::bad_input(
+                "confirm",
+                format!("type {DELETE_CONFIRMATION} to confirm that your data should be deleted"),
+            ));
+        }
+        let target = user_id.unwrap_or(actor.user_id);
+        if target != actor.user_id {
+            let mut allowed = false;
+            for c in actor.communities_with(&[Role::Secretary]) {
+                if self.roles_of(&self.db, target, c).await?.contains(&Role::Resident) {
+                    allowed = true;
+                    break;
+                }
+            }
+            if !allowed {
+                return Err(DomainError::forbidden(
+                    "only a secretary of the resident's community may delete a resident's data for them",
+                ));
+            }
+        }
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        if user::Entity::find_by_id(target).one(&txn).await?.is_none() {
+            return Err(DomainError::NotFound("user"));
+        }
+        if data_deletion::Entity::find().filter(data_deletion::Column::UserId.eq(target)).one(&txn).await?.is_some() {
+            return Err(DomainError::invalid_state("this person's data has already been deleted"));
+        }
+        let open = self.open_items(&txn, target, now).await?;
+        if !open.is_empty() {
+            return Err(DomainError::bad_input("openItems", format!("settle these first: {}", open.join("; "))));
+        }
+        let roles = community_role::Entity::find().filter(community_role::Column::UserId.eq(target)).all(&txn).await?;
+        let communities: HashSet<i64> = roles.iter().map(|r| r.community_id).collect();
+
+        user::ActiveModel {
+            id: Set(target),
+            openid: Set(format!("deleted:{target}:{}", uuid::Uuid::new_v4().simple())),
+            unionid: Set(None),
+            display_name: Set(ANONYMISED_NAME.into()),
+            phone: Set(None),
+            phone_verified_at: Set(None),
+            address: Set(None),
+            household_id: Set(None),
+            birth_year: Set(None),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+        let ended_sessions: Vec<String> = session::Entity::find()
+            .filter(session::Column::UserId.eq(target))
+            .filter(session::Column::RevokedAt.is_null())
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(now))
+            .col_expr(session::Column::RevokeReason, Expr::value("personal data deleted"))
+            .filter(session::Column::UserId.eq(target))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        community_role::Entity::delete_many().filter(community_role::Column::UserId.eq(target)).exec(&txn).await?;
+        street_role::Entity::delete_many().filter(street_role::Column::UserId.eq(target)).exec(&txn).await?;
+        join_request::Entity::update_many()
+            .col_expr(join_request::Column::Note, Expr::value(Option::<String>::None))
+            .filter(join_request::Column::UserId.eq(target))
+            .exec(&txn)
+            .await?;
+        join_request::Entity::update_many()
+            .col_expr(join_request::Column::Status, Expr::value("DECLINED"))
+            .col_expr(join_request::Column::DecidedAt, Expr::value(now))
+            .filter(join_request::Column::UserId.eq(target))
+            .filter(join_request::Column::Status.eq("PENDING"))
+            .exec(&txn)
+            .await?;
+        report_in::Entity::update_many()
+            .col_expr(report_in::Column::Status, Expr::value(ReportInStatus::Left.as_str()))
+            .col_expr(report_in::Column::ActiveKey, Expr::value(Option::<String>::None))
+            .col_expr(report_in::Column::LeftAt, Expr::value(now))
+            .filter(report_in::Column::UserId.eq(target))
+            .filter(
+                report_in::Column::Status.is_in([ReportInStatus::Pending.as_str(), ReportInStatus::Approved.as_str()]),
+            )
+            .exec(&txn)
+            .await?;
+        report_in::Entity::update_many()
+            .col_expr(report_in::Column::PublicPhone, Expr::value(Option::<String>::None))
+            .filter(report_in::Column::UserId.eq(target))
+            .exec(&txn)
+            .await?;
+        for c in &communities {
+            self.leave_all_posts(&txn, target, *c, now).await?;
+        }
+        order::Entity::update_many()
+            .col_expr(order::Column::Address, Expr::value(Option::<String>::None))
+            .col_expr(order::Column::ContactPhone, Expr::value(Option::<String>::None))
+            .filter(
+                Condition::any().add(order::Column::OnBehalfOf.eq(target)).add(
+                    Condition::all().add(order::Column::PlacedBy.eq(target)).add(order::Column::OnBehalfOf.is_null()),
+                ),
+            )
+            .exec(&txn)
+            .await?;
+        // Their own care profile, with everything under it.
+        if let Some(p) = care_profile::Entity::find().filter(care_profile::Column::ElderId.eq(target)).one(&txn).await?
+        {
+            care_health_note::Entity::delete_many()
+                .filter(care_health_note::Column::ProfileId.eq(p.id))
+                .exec(&txn)
+                .await?;
+            care_consent::Entity::delete_many().filter(care_consent::Column::ProfileId.eq(p.id)).exec(&txn).await?;
+            care_contact::Entity::delete_many().filter(care_contact::Column::ProfileId.eq(p.id)).exec(&txn).await?;
+            care_profile::Entity::delete_by_id(p.id).exec(&txn).await?;
+        }
+        care_visit::Entity::update_many()
+            .col_expr(care_visit::Column::Notes, Expr::value(""))
+            .col_expr(care_visit::Column::FollowUp, Expr::value(Option::<String>::None))
+            .filter(care_visit::Column::ElderId.eq(target))
+            .exec(&txn)
+            .await?;
+        // Their part in other elders' care.
+        care_profile::Entity::update_many()
+            .col_expr(care_profile::Column::GridWorkerId, Expr::value(Option::<i64>::None))
+            .filter(care_profile::Column::GridWorkerId.eq(target))
+            .exec(&txn)
+            .await?;
+        care_profile::Entity::update_many()
+            .col_expr(care_profile::Column::HouseholdLeadId, Expr::value(Option::<i64>::None))
+            .filter(care_profile::Column::HouseholdLeadId.eq(target))
+            .exec(&txn)
+            .await?;
+        care_contact::Entity::update_many()
+            .col_expr(care_contact::Column::LinkedUserId, Expr::value(Option::<i64>::None))
+            .filter(care_contact::Column::LinkedUserId.eq(target))
+            .exec(&txn)
+            .await?;
+        let summary = json!({
+            "anonymisedName": ANONYMISED_NAME,
+            "sessionsEnded": ended_sessions.len(),
+            "rolesRevoked": roles.iter().map(|r| json!({ "communityId": r.community_id, "role": r.role })).collect::<Vec<_>>(),
+            "carriedOutBy": if actor.user_id == target { "SELF" } else { "SECRETARY" },
+        });
+        data_deletion::ActiveModel {
+            user_id: Set(target),
+            carried_out_by: Set(actor.user_id),
+            summary: Set(summary.to_string()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(Deletion { user_id: target, carried_out_by: actor.user_id, at: now, ended_sessions })
+    }
+
+    /// What must be settled before a person's data can be deleted, in words.
+    async fn open_items<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        who: i64,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Vec<String>> {
+        let mut open = Vec::new();
+        let placed: Vec<i64> = order::Entity::find()
+            .filter(Condition::any().add(order::Column::PlacedBy.eq(who)).add(order::Column::OnBehalfOf.eq(who)))
+            .filter(order::Column::Status.is_in(texts(&OPEN_ORDER)))
+            .order_by_asc(order::Column::Id)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        if !placed.is_empty() {
+            open.push(format!("open orders by or for you ({}): cancel them or let them finish", ids(&placed)));
+        }
+        let held: Vec<i64> = order::Entity::find()
+            .filter(Condition::any().add(order::Column::ClaimantId.eq(who)).add(order::Column::AssigneeId.eq(who)))
+            .filter(order::Column::Status.is_in(texts(&HELD_ORDER)))
+            .order_by_asc(order::Column::Id)
+            .all(conn)
+            .await?
+            .into_iter()
+            .filter(|o| o.claimant_id == Some(who) || o.status == OrderStatus::Assigned.as_str())
+            .map(|o| o.id)
+            .collect();
+        if !held.is_empty() {
+            open.push(format!("orders in your hands ({}): finish them or ask the secretary to reassign", ids(&held)));
+        }
+        let wishes: Vec<i64> = wish::Entity::find()
+            .filter(Condition::any().add(wish::Column::PlacedBy.eq(who)).add(wish::Column::OnBehalfOf.eq(who)))
+            .filter(wish::Column::Status.is_in(texts(&OPEN_WISH)))
+            .order_by_asc(wish::Column::Id)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|w| w.id)
+            .collect();
+        if !wishes.is_empty() {
+            open.push(format!("open wishes by or for you ({}): cancel them or let them finish", ids(&wishes)));
+        }
+        let claimed: Vec<i64> = wish::Entity::find()
+            .filter(wish::Column::ClaimantId.eq(who))
+            .filter(wish::Column::Status.is_in(texts(&HELD_WISH)))
+            .order_by_asc(wish::Column::Id)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|w| w.id)
+            .collect();
+        if !claimed.is_empty() {
+            open.push(format!("wishes you claimed ({}): fulfil them or give them back", ids(&claimed)));
+        }
+        let pending: Vec<i64> = redemption::Entity::find()
+            .filter(redemption::Column::UserId.eq(who))
+            .filter(redemption::Column::Status.eq(RedemptionStatus::Pending.as_str()))
+            .order_by_asc(redemption::Column::Id)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        if !pending.is_empty() {
+            open.push(format!(
+                "supermarket redemptions waiting for pickup ({}): collect or cancel them",
+                ids(&pending)
+            ));
+        }
+        let today = now.with_timezone(&Shanghai).date_naive();
+        let bookings: Vec<i64> = meal_booking::Entity::find()
+            .filter(meal_booking::Column::UserId.eq(who))
+            .filter(meal_booking::Column::Status.eq(BookingStatus::Booked.as_str()))
+            .filter(meal_booking::Column::ServedOn.gte(today))
+            .order_by_asc(meal_booking::Column::Id)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|b| b.id)
+            .collect();
+        if !bookings.is_empty() {
+            open.push(format!("meal bookings from today on ({}): collect or cancel them", ids(&bookings)));
+        }
+        let secretary_of = community_role::Entity::find()
+            .filter(community_role::Column::UserId.eq(who))
+            .filter(community_role::Column::Role.eq(Role::Secretary.as_str()))
+            .all(conn)
+            .await?;
+        for grant in secretary_of {
+            let secretaries = community_role::Entity::find()
+                .filter(community_role::Column::CommunityId.eq(grant.community_id))
+                .filter(community_role::Column::Role.eq(Role::Secretary.as_str()))
+                .count(conn)
+                .await?;
+            if secretaries <= 1 {
+                open.push(format!(
+                    "you are the only secretary of community #{}: grant the role to someone else first",
+                    grant.community_id
+                ));
+            }
+        }
+        Ok(open)
+    }
+}
