@@ -1,5 +1,5 @@
-//! Background sweeps: claims past their deadline, and the monthly close of
-//! dedication points. Every sweep is a guarded, keyed change in the domain,
+//! Background sweeps: claims past their deadline, late love lunchboxes, and
+//! the monthly close of dedication points. Every sweep is a guarded, keyed change in the domain,
 //! so several nodes sweeping at once still act exactly once.
 
 use std::time::Duration;
@@ -26,6 +26,11 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
                 Ok(0) => {}
                 Ok(n) => tracing::info!(lapsed = n, "wish claims past their deadline returned to the list"),
                 Err(e) => tracing::warn!(error = %e, "wish claim sweep failed"),
+            }
+            match domain.alert_undelivered_lunchboxes(domain.clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(alerted = n, "late love lunchboxes reported to grid workers and secretaries"),
+                Err(e) => tracing::warn!(error = %e, "lunchbox alert sweep failed"),
             }
             let last_month = Month::of(domain.clock.now()).previous();
             if closed != Some(last_month) {

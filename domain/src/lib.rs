@@ -44,6 +44,8 @@ pub mod entities;
 pub mod error;
 mod idempotency;
 pub mod ledger;
+pub mod lunchbox;
+pub mod notifications;
 pub mod orders;
 pub mod org;
 pub mod pagination;

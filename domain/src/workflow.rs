@@ -20,6 +20,7 @@ use crate::error::{DomainError, DomainResult};
 pub enum Subject {
     Order,
     Wish,
+    LunchboxDelivery,
 }
 
 impl Subject {
@@ -27,6 +28,7 @@ impl Subject {
         match self {
             Subject::Order => "ORDER",
             Subject::Wish => "WISH",
+            Subject::LunchboxDelivery => "LUNCHBOX_DELIVERY",
         }
     }
 }

@@ -41,7 +41,7 @@ pub struct Query(
     posts::PostQuery,
     points::PointsQuery,
     ledger::LedgerQuery,
-    // lunchbox::LunchboxQuery,
+    lunchbox::LunchboxQuery,
     canteen::CanteenQuery,
     // care::CareQuery,
 );
@@ -57,7 +57,7 @@ pub struct Mutation(
     posts::PostMutation,
     points::PointsMutation,
     ledger::LedgerMutation,
-    // lunchbox::LunchboxMutation,
+    lunchbox::LunchboxMutation,
     canteen::CanteenMutation,
     // care::CareMutation,
 );
