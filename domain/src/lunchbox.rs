@@ -1147,11 +1147,14 @@ impl Domain {
                 continue;
             }
             let recipient = self.recipient_row(d.recipient_id).await?;
-            if !secretaries.contains_key(&d.community_id) {
-                let ids = people_with_roles(&self.db, d.community_id, &[Role::Secretary]).await?;
-                secretaries.insert(d.community_id, ids);
-            }
-            let mut to: Vec<i64> = secretaries.get(&d.community_id).cloned().unwrap_or_default();
+            let mut to = match secretaries.get(&d.community_id) {
+                Some(ids) => ids.clone(),
+                None => {
+                    let ids = people_with_roles(&self.db, d.community_id, &[Role::Secretary]).await?;
+                    secretaries.insert(d.community_id, ids.clone());
+                    ids
+                }
+            };
             to.push(recipient.grid_worker_id);
             to.sort_unstable();
             to.dedup();
