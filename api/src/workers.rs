@@ -1,7 +1,8 @@
-//! Background sweeps: claims past their deadline, the monthly close of
-//! dedication points, and the erasure of health notes after consent is
-//! withdrawn. Every sweep is a guarded, keyed change in the domain, so
-//! several nodes sweeping at once still act exactly once.
+//! Background sweeps: claims past their deadline, late love lunchboxes,
+//! unclaimed urgent care, the erasure of health notes after consent is
+//! withdrawn, and the monthly close of dedication points. Every sweep is a
+//! guarded, keyed change in the domain, so several nodes sweeping at once
+//! still act exactly once.
 
 use std::time::Duration;
 
@@ -37,6 +38,11 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
                 Ok(0) => {}
                 Ok(n) => tracing::info!(erased = n, "health notes erased after consent was withdrawn"),
                 Err(e) => tracing::warn!(error = %e, "health note erasure sweep failed"),
+            }
+            match domain.alert_undelivered_lunchboxes(domain.clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(alerted = n, "late love lunchboxes reported to grid workers and secretaries"),
+                Err(e) => tracing::warn!(error = %e, "lunchbox alert sweep failed"),
             }
             let last_month = Month::of(domain.clock.now()).previous();
             if closed != Some(last_month) {

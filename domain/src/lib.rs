@@ -49,6 +49,8 @@ pub mod error;
 pub mod exports;
 mod idempotency;
 pub mod ledger;
+pub mod lunchbox;
+pub mod notifications;
 pub mod orders;
 pub mod org;
 pub mod pagination;

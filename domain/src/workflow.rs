@@ -21,6 +21,7 @@ pub enum Subject {
     Order,
     Wish,
     Banquet,
+    LunchboxDelivery,
 }
 
 impl Subject {
@@ -29,6 +30,7 @@ impl Subject {
             Subject::Order => "ORDER",
             Subject::Wish => "WISH",
             Subject::Banquet => "BANQUET",
+            Subject::LunchboxDelivery => "LUNCHBOX_DELIVERY",
         }
     }
 }
