@@ -330,3 +330,53 @@ async fn canteen_sales_are_for_the_operator_and_the_secretary_over_a_sensible_ra
     assert_eq!(code, "BAD_USER_INPUT");
     assert!(message.contains("YYYY-MM-DD"), "{message}");
 }
+
+#[tokio::test]
+async fn the_office_downloads_the_lunchbox_deliveries_with_who_took_them_and_what_was_paid() {
+    let w = World::new().await;
+    let day = w.app.clock.now().with_timezone(&shanghai()).date_naive() + Duration::days(1);
+    let grid = w.app.login("demo-grid").await.user_id;
+    let items = json!([{ "kind": "WORKER_SET", "name": "6元工作餐", "priceFen": 600, "quantity": 10 }]);
+    ok(&w.gql("demo-canteen", PUBLISH, json!({ "c": w.chengnan, "d": day.to_string(), "items": items })).await);
+    let add =
+        "mutation($c: ID!, $i: LunchboxRecipientInput!) { addLunchboxRecipient(communityId: $c, input: $i) { id } }";
+    for (name, price) in [("杨秀明", 0), ("王小妹", 300)] {
+        let input = json!({ "name": name, "category": "EMPTY_NEST_ELDERLY", "address": "1栋1单元101",
+            "phone": "13800001111", "priceFen": price, "mealKind": "WORKER_SET", "gridWorkerId": grid });
+        ok(&w.gql("demo-secretary", add, json!({ "c": w.chengnan, "i": input })).await);
+    }
+    let generate = "mutation($c: ID!, $d: NaiveDate!) { generateLunchboxDeliveries(communityId: $c, date: $d) { \
+         created { id recipientName } } }";
+    let made = w.gql("demo-secretary", generate, json!({ "c": w.chengnan, "d": day.to_string() })).await;
+    let tasks = ok(&made)["created"].as_array().unwrap().clone();
+    assert_eq!(tasks.len(), 2);
+    let paid = tasks.iter().find(|t| t["recipientName"] == "王小妹").unwrap()["id"].clone();
+    ok(&w
+        .gql("demo-volunteer", "mutation($id: ID!) { claimLunchboxDelivery(id: $id) { id } }", json!({ "id": paid }))
+        .await);
+    let confirm = "mutation($id: ID!, $p: [String!]!, $cash: Int) { confirmLunchboxDelivered(id: $id, photoUrls: $p, \
+         cashFen: $cash) { status } }";
+    let done =
+        w.gql("demo-volunteer", confirm, json!({ "id": paid, "p": ["https://img.example/a.jpg"], "cash": 300 })).await;
+    assert_eq!(ok(&done)["status"], "DELIVERED");
+
+    let path = format!("/exports/lunchbox-deliveries?communityId={}&from={day}&to={day}", w.chengnan);
+    let file = w.get(Some("demo-grid"), &path).await;
+    let rows = file.rows("爱心盒饭配送");
+    assert_eq!(rows.len(), 2);
+    let row = rows.iter().find(|r| text(&r[1]) == "王小妹").unwrap();
+    assert_eq!(text(&row[5]), "已送达");
+    assert_eq!(text(&row[6]), "潘志愿者");
+    assert_eq!(num(&row[11]), 3.0);
+    assert_eq!(text(&row[9]), "是");
+    let other = rows.iter().find(|r| text(&r[1]) == "杨秀明").unwrap();
+    assert_eq!(text(&other[5]), "待领取");
+    assert!(
+        !file.header("爱心盒饭配送").iter().any(|h| h.contains("电话") || h.contains("地址")),
+        "no phones or addresses"
+    );
+
+    let (status, code, _) = w.get(Some("demo-volunteer"), &path).await.refusal();
+    assert_eq!((status, code.as_str()), (403, "FORBIDDEN"));
+    w.app.assert_ledger_balanced().await;
+}

@@ -5,6 +5,7 @@
 //! - `points-statement?communityId=&userId=` — a resident's civility points (own, or any for staff)
 //! - `ledger?communityId=&month=YYYY-MM` — the month's ledger (secretary)
 //! - `canteen-sales?communityId=&from=YYYY-MM-DD&to=YYYY-MM-DD` — sales per day and meal
+//! - `lunchbox-deliveries?communityId=&from=&to=` — love-lunchbox deliveries (staff)
 
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -59,6 +60,9 @@ async fn gather(state: &AppState, req: &HttpRequest, kind: &str, p: &ExportParam
             d.ledger_month_export(&actor, community, month).await
         }
         "canteen-sales" => d.canteen_sales_export(&actor, community, day(&p.from, "from")?, day(&p.to, "to")?).await,
+        "lunchbox-deliveries" => {
+            d.lunchbox_deliveries_export(&actor, community, day(&p.from, "from")?, day(&p.to, "to")?).await
+        }
         _ => Err(DomainError::NotFound("export")),
     }
 }

@@ -14,10 +14,11 @@ use serde::Serialize;
 
 use crate::entities::{care_request, order, webhook_receipt, wristband};
 use crate::error::{DomainError, DomainResult};
+use crate::notifications::{self, NewNotice};
 use crate::orders::{Order, OrderCategory, OrderStatus, PlaceOrder};
 use crate::org::{Actor, Role};
 use crate::workflow::{self, Subject, Transition, guarded_update};
-use crate::{Domain, idempotency, validate};
+use crate::{Domain, care, idempotency, validate};
 
 crate::string_enum!(
     CareKind {
@@ -254,7 +255,7 @@ impl Domain {
         input: FileCareRequest,
         idempotency_key: Option<&str>,
     ) -> DomainResult<CareRequest> {
-        actor.require_member(input.community_id)?;
+        // Membership is checked in `filed_as`: family linked in the care profile may live elsewhere.
         let hash = idempotency::request_hash(&input)?;
         let key = idempotency_key.map(|k| (k, hash.as_str()));
         idempotency::once(
@@ -286,8 +287,18 @@ impl Domain {
         if actor.has(community_id, Role::GridWorker) {
             return Ok(FiledAs::GridWorker);
         }
+        if let Some(a) = care::elder_assignment(&self.db, elder).await?
+            && a.community_id == community_id
+            && a.household_lead_id == Some(actor.user_id)
+        {
+            return Ok(FiledAs::HouseholdLead);
+        }
+        if care::emergency_contact_users(&self.db, elder).await?.contains(&actor.user_id) {
+            return Ok(FiledAs::Family);
+        }
         Err(DomainError::forbidden(
-            "only the elder, their grid worker or the secretary can file care requests for them",
+            "only the elder, family linked in their care profile, their household lead, grid worker or the secretary \
+             can file care requests for them",
         ))
     }
 
@@ -350,6 +361,8 @@ impl Domain {
         .await?;
         if input.urgent {
             self.open_urgent(&txn, model.id, c, Some(actor.user_id), input.kind, now).await?;
+            let text = format!("{}：{}", input.kind.label(), model.title);
+            self.tell_carers(&txn, c, elder, model.id, "CARE_URGENT", &text, false, now).await?;
         }
         if let Some((key, hash)) = idempotency {
             idempotency::remember(&txn, actor.user_id, FILE_SCOPE, key, hash, model.id, now).await?;
@@ -743,8 +756,56 @@ impl Domain {
         .insert(&txn)
         .await?;
         self.open_urgent(&txn, model.id, band.community_id, None, CareKind::Alarm, now).await?;
+        self.tell_carers(&txn, band.community_id, band.resident_id, model.id, "CARE_ALARM", &model.title, true, now)
+            .await?;
         txn.commit().await?;
         Ok(AlarmOutcome { request_id: model.id, joined: false })
+    }
+
+    /// Tells the people looking after an elder about an urgent request: their
+    /// grid worker and household lead (or, without a care profile, the
+    /// community's grid workers), and for alarms their linked family too.
+    #[allow(clippy::too_many_arguments)]
+    async fn tell_carers<C: sea_orm::ConnectionTrait>(
+        &self,
+        conn: &C,
+        community_id: i64,
+        elder: i64,
+        request_id: i64,
+        kind: &'static str,
+        text: &str,
+        family_too: bool,
+        now: DateTime<Utc>,
+    ) -> DomainResult<()> {
+        let mut people = match care::elder_assignment(conn, elder).await? {
+            Some(a) if a.grid_worker_id.is_some() || a.household_lead_id.is_some() => {
+                a.grid_worker_id.into_iter().chain(a.household_lead_id).collect()
+            }
+            _ => notifications::people_with_roles(conn, community_id, &[Role::GridWorker]).await?,
+        };
+        if family_too {
+            people.extend(care::emergency_contact_users(conn, elder).await?);
+        }
+        people.sort_unstable();
+        people.dedup();
+        for person in people.into_iter().filter(|p| *p != elder) {
+            notifications::notify(
+                conn,
+                NewNotice {
+                    community_id,
+                    recipient_id: person,
+                    kind,
+                    subject_kind: Some(Subject::Order.as_str()),
+                    subject_id: Some(request_id),
+                    title: if family_too { "紧急报警".into() } else { "紧急照护请求".into() },
+                    body: format!("{text}（请求 #{request_id}），请尽快处理。"),
+                    dedup_key: format!("{kind}:{request_id}:{person}"),
+                    at: now,
+                },
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Urgent requests nobody claimed by their deadline go to the secretary,
@@ -779,6 +840,23 @@ impl Domain {
             if !stamped {
                 txn.rollback().await?;
                 continue;
+            }
+            for secretary in notifications::people_with_roles(&txn, c.community_id, &[Role::Secretary]).await? {
+                notifications::notify(
+                    &txn,
+                    NewNotice {
+                        community_id: c.community_id,
+                        recipient_id: secretary,
+                        kind: "CARE_ESCALATED",
+                        subject_kind: Some(Subject::Order.as_str()),
+                        subject_id: Some(c.order_id),
+                        title: "紧急照护无人接单".into(),
+                        body: format!("紧急照护请求 #{} 超时无人接单，请立即安排。", c.order_id),
+                        dedup_key: format!("care-escalated:{}:{secretary}", c.order_id),
+                        at: now,
+                    },
+                )
+                .await?;
             }
             let status = self.load_order_status(&txn, c.order_id).await?;
             workflow::record(

@@ -17,6 +17,7 @@ use crate::canteen::{BookingStatus, MealKind};
 use crate::entities::{ledger_account, ledger_entry, ledger_transfer, meal, meal_booking};
 use crate::error::{DomainError, DomainResult};
 use crate::ledger::{AccountKind, Currency, TransferKind, TransferStatus};
+use crate::lunchbox::{DeliveryStatus, RecipientCategory};
 use crate::org::{Actor, Role};
 use crate::pagination::PageRequest;
 use crate::points::Month;
@@ -504,6 +505,75 @@ impl Domain {
                     rows: summary_rows,
                 },
             ],
+        })
+    }
+
+    /// Love-lunchbox deliveries between two days, for the office: who got
+    /// what, who took it, when it arrived, and what was taken at the door.
+    pub async fn lunchbox_deliveries_export(
+        &self,
+        actor: &Actor,
+        community_id: i64,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> DomainResult<Export> {
+        date_range(from, to)?;
+        let rows = self.lunchbox_delivery_report(actor, community_id, from, to).await?;
+        let category = |c: RecipientCategory| match c {
+            RecipientCategory::EmptyNestElderly => "空巢老人",
+            RecipientCategory::LeftBehindChild => "留守儿童",
+            RecipientCategory::Disabled => "残疾人",
+        };
+        let status = |s: DeliveryStatus| match s {
+            DeliveryStatus::Open => "待领取",
+            DeliveryStatus::Claimed => "配送中",
+            DeliveryStatus::Delivered => "已送达",
+            DeliveryStatus::Cancelled => "已取消",
+            DeliveryStatus::Undelivered => "未送达",
+        };
+        let rows = rows
+            .into_iter()
+            .map(|r| {
+                vec![
+                    Cell::Date(r.served_on),
+                    r.recipient_name.into(),
+                    category(r.category).into(),
+                    r.meal_name.into(),
+                    Cell::Fen(r.price_fen),
+                    status(r.status).into(),
+                    r.claimant_name.into(),
+                    r.claimed_at.map_or(Cell::Empty, Cell::Time),
+                    r.delivered_at.map_or(Cell::Empty, Cell::Time),
+                    if r.photo_confirmed_at.is_some() { "是" } else { "" }.into(),
+                    if r.recipient_confirmed_at.is_some() { "是" } else { "" }.into(),
+                    r.cash_fen.map_or(Cell::Empty, Cell::Fen),
+                    r.undelivered_reason.into(),
+                    if r.alerted_at.is_some() { "是" } else { "" }.into(),
+                ]
+            })
+            .collect();
+        Ok(Export {
+            file_name: format!("lunchbox-deliveries-{community_id}-{from}-{to}.xlsx"),
+            sheets: vec![Sheet {
+                name: "爱心盒饭配送".into(),
+                headers: vec![
+                    "日期",
+                    "受助人",
+                    "类别",
+                    "餐品",
+                    "应收(元)",
+                    "状态",
+                    "配送人",
+                    "领取时间",
+                    "送达时间",
+                    "拍照确认",
+                    "本人确认",
+                    "实收(元)",
+                    "未送达原因",
+                    "已提醒网格员",
+                ],
+                rows,
+            }],
         })
     }
 }

@@ -16,7 +16,8 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::entities::{community, order, user};
+use crate::care::{self, SensitiveAccess, SensitiveField};
+use crate::entities::{care_request, community, order, user};
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
@@ -440,6 +441,40 @@ impl Domain {
                 (d.claim_window(order.category), d.complete_window(order.category))
             }
         })
+    }
+
+    /// The order's phone or address as this viewer may see it. A full value
+    /// shown to anyone but the resident it belongs to is written to the
+    /// sensitive-access log, with the order as the purpose.
+    pub async fn order_contact(
+        &self,
+        actor: &Actor,
+        order: &Order,
+        field: SensitiveField,
+    ) -> DomainResult<Option<String>> {
+        let contact = order.contact_for(actor);
+        let value = match field {
+            SensitiveField::Phone => contact.phone,
+            SensitiveField::Address => contact.address,
+            _ => return Err(DomainError::internal("orders hold only a phone and an address")),
+        };
+        if value.is_some() && !contact.masked && actor.user_id != order.beneficiary() {
+            let is_care = care_request::Entity::find_by_id(order.id).one(&self.db).await?.is_some();
+            care::log_sensitive_access(
+                &self.db,
+                SensitiveAccess {
+                    community_id: order.community_id,
+                    accessor_id: actor.user_id,
+                    subject_id: order.beneficiary(),
+                    field,
+                    purpose: if is_care { "CARE_REQUEST" } else { "ORDER" },
+                    care_request_id: Some(order.id),
+                    at: self.clock.now(),
+                },
+            )
+            .await?;
+        }
+        Ok(value)
     }
 
     /// The order if the actor may see it; `NOT_FOUND` otherwise.

@@ -81,6 +81,7 @@ impl Domain {
             }
         }
         self.seed_party_work(&txn, chengnan).await?;
+        crate::banquets::seed_banquets(&txn, chengnan).await?;
         let reviewer = user::ActiveModel {
             openid: Set("demo-street".into()),
             display_name: Set("龙头街道审单员".into()),

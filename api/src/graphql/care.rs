@@ -246,7 +246,7 @@ pub struct SensitiveAccessEntry {
     accessor: Option<Person>,
     subject: Option<Person>,
     field: SensitiveField,
-    /// Why: `CARE_PROFILE_VIEW`, or the care request it served.
+    /// Why: `CARE_PROFILE_VIEW`, `ORDER` or `CARE_REQUEST` (then `careRequestId` is the order or request it served).
     purpose: String,
     care_request_id: Option<ID>,
     community: Community,

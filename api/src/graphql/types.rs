@@ -5,11 +5,12 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use domain::care::SensitiveField;
 use domain::orders as d;
 use domain::org as o;
 
 use super::loaders::{CommunityLoader, OrderHistoryLoader, PersonLoader};
-use super::{actor, gql_error};
+use super::{OrGql, actor, domain, gql_error};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::org::Role")]
@@ -232,12 +233,14 @@ impl Order {
     /// theirs, and the community's grid workers and secretaries; cut to the
     /// building for everyone else.
     async fn address(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        Ok(self.0.contact_for(actor(ctx).await?).address)
+        let actor = actor(ctx).await?;
+        domain(ctx).order_contact(actor, &self.0, SensitiveField::Address).await.gql()
     }
 
     /// In full for the same people as `address`; `138****5678` for everyone else.
     async fn contact_phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        Ok(self.0.contact_for(actor(ctx).await?).phone)
+        let actor = actor(ctx).await?;
+        domain(ctx).order_contact(actor, &self.0, SensitiveField::Phone).await.gql()
     }
 
     /// Whether `address` and `contactPhone` are masked for you.
