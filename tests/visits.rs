@@ -80,8 +80,19 @@ async fn visits_are_logged_by_the_people_assigned_or_the_staff() {
     assert_eq!(by_lead["visitor"]["id"], w.lead.user_id.as_str());
     assert_eq!(by_lead["followUpNeeded"], true);
     assert_eq!(by_lead["followUp"], "水龙头漏水，需要维修");
-    assert!(by_lead["careRequestId"].is_null());
-    data(&w.log(&w.grid, json!({})).await, "logVisit");
+    // The follow-up became a care request for the elder, waiting for the secretary to dispatch it.
+    let request = by_lead["careRequestId"].as_str().expect("a follow-up files a care request").to_owned();
+    let q =
+        "query($id: ID!) { careRequest(id: $id) { kind urgent filedAs elder { id } order { status description } } }";
+    let seen = w.app.gql(Some(&w.secretary.access_token), q, json!({ "id": request })).await;
+    let seen = data(&seen, "careRequest");
+    assert_eq!(seen["filedAs"], "HOUSEHOLD_LEAD");
+    assert_eq!(seen["elder"]["id"], w.elder.user_id.as_str());
+    assert_eq!(seen["order"]["status"], "SUBMITTED");
+    assert_eq!(seen["order"]["description"], "水龙头漏水，需要维修");
+    assert_eq!(seen["urgent"], false);
+    let plain = w.log(&w.grid, json!({})).await;
+    assert!(data(&plain, "logVisit")["careRequestId"].is_null(), "no follow-up, no request");
     data(&w.log(&w.secretary, json!({})).await, "logVisit");
 
     // Neither a party member nor an unassigned resident.

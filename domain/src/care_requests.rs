@@ -341,7 +341,7 @@ impl Domain {
             photo_urls: vec![],
             on_behalf_of: Some(elder),
         };
-        let new = self.prepare_order(&place, elder).await?;
+        let new = self.prepare_order(&self.db, &place, elder).await?;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
         let model = self.insert_order_row(&txn, actor.user_id, new, now).await?;
@@ -369,6 +369,52 @@ impl Domain {
         }
         txn.commit().await?;
         self.load_care_request(model.id).await
+    }
+
+    /// A home visit's follow-up becomes a care request for the secretary to
+    /// dispatch, written in the visit's transaction. Returns its id.
+    pub(crate) async fn follow_up_request<C: sea_orm::ConnectionTrait>(
+        &self,
+        conn: &C,
+        visitor: &Actor,
+        community_id: i64,
+        elder: i64,
+        follow_up: &str,
+        now: DateTime<Utc>,
+    ) -> DomainResult<i64> {
+        let filed_as = if visitor.has(community_id, Role::GridWorker) {
+            FiledAs::GridWorker
+        } else if visitor.has(community_id, Role::Secretary) {
+            FiledAs::Secretary
+        } else {
+            FiledAs::HouseholdLead
+        };
+        let place = PlaceOrder {
+            community_id,
+            category: OrderCategory::ElderlyCare,
+            title: "走访跟进".into(),
+            description: follow_up.to_owned(),
+            address: None,
+            contact_phone: None,
+            photo_urls: vec![],
+            on_behalf_of: Some(elder),
+        };
+        let new = self.prepare_order(conn, &place, elder).await?;
+        let model = self.insert_order_row(conn, visitor.user_id, new, now).await?;
+        care_request::ActiveModel {
+            order_id: Set(model.id),
+            community_id: Set(community_id),
+            elder_id: Set(elder),
+            kind: Set(CareKind::Other.as_str().into()),
+            urgent: Set(false),
+            filed_as: Set(filed_as.as_str().into()),
+            alarm_count: Set(0),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        Ok(model.id)
     }
 
     /// Straight to the pool with the urgent claim deadline, skipping triage.
@@ -738,7 +784,7 @@ impl Domain {
             photo_urls: vec![],
             on_behalf_of: None,
         };
-        let new = self.prepare_order(&place, band.resident_id).await?;
+        let new = self.prepare_order(&txn, &place, band.resident_id).await?;
         let model = self.insert_order_row(&txn, band.resident_id, new, now).await?;
         care_request::ActiveModel {
             order_id: Set(model.id),

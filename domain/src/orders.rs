@@ -331,7 +331,7 @@ impl Domain {
             .on_behalf_of(actor, input.community_id, input.on_behalf_of, "place orders")
             .await?
             .unwrap_or(actor.user_id);
-        let new = self.prepare_order(&input, beneficiary).await?;
+        let new = self.prepare_order(&self.db, &input, beneficiary).await?;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
         let model = self.insert_order_row(&txn, actor.user_id, new, now).await?;
@@ -343,7 +343,12 @@ impl Domain {
     }
 
     /// Checks what was asked for; contact details default to the resident's own.
-    pub(crate) async fn prepare_order(&self, input: &PlaceOrder, beneficiary: i64) -> DomainResult<NewOrder> {
+    pub(crate) async fn prepare_order<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        input: &PlaceOrder,
+        beneficiary: i64,
+    ) -> DomainResult<NewOrder> {
         let title = validate::required_text("title", &input.title, 100)?;
         let description = validate::required_text("description", &input.description, 2000)?;
         let (photo_urls, upload_ids) =
@@ -352,7 +357,7 @@ impl Domain {
             input.contact_phone.as_deref().map(|p| validate::phone("contactPhone", p)).transpose()?;
         let mut address = validate::optional_text("address", input.address.clone(), 200)?;
         if (contact_phone.is_none() || address.is_none())
-            && let Some(person) = user::Entity::find_by_id(beneficiary).one(&self.db).await?
+            && let Some(person) = user::Entity::find_by_id(beneficiary).one(conn).await?
         {
             contact_phone = contact_phone.or(person.phone);
             address = address.or(person.address);

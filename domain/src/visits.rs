@@ -131,6 +131,12 @@ impl Domain {
             _ => {}
         }
         let txn = self.db.begin().await?;
+        let care_request_id = match (input.follow_up_needed, &follow_up) {
+            (true, Some(text)) => {
+                Some(self.follow_up_request(&txn, actor, profile.community_id, profile.elder_id, text, now).await?)
+            }
+            _ => None,
+        };
         let row = care_visit::ActiveModel {
             community_id: Set(profile.community_id),
             elder_id: Set(profile.elder_id),
@@ -139,7 +145,7 @@ impl Domain {
             notes: Set(notes),
             follow_up_needed: Set(input.follow_up_needed),
             follow_up: Set(follow_up),
-            care_request_id: Set(None),
+            care_request_id: Set(care_request_id),
             created_at: Set(now),
             ..Default::default()
         }
