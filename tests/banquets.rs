@@ -167,7 +167,7 @@ struct Booking {
 }
 
 impl World {
-    /// The canteen's hall (30 tables) and two menus (300 and 450 yuan a table), set up by the operator.
+    /// The canteen's hall (30 tables) and two menus (300 and 450 yuan a table), as the demo seed sets them up.
     async fn new() -> Self {
         let app = spawn_app_with(roomy).await;
         let chengnan = app.community_id(CHENGNAN).await;
@@ -179,9 +179,13 @@ impl World {
             home_menu: String::new(),
             grand_menu: String::new(),
         };
-        w.hall = w.venue("合约食堂大厅", 30).await;
-        w.home_menu = w.menu("家常八菜一汤", 30_000).await;
-        w.grand_menu = w.menu("十菜一汤", 45_000).await;
+        let venues = payload(&w.gql("demo-canteen", &venues_query(), json!({ "c": w.chengnan })).await).clone();
+        assert_eq!(venues.as_array().unwrap().len(), 1, "the demo seed adds one hall: {venues}");
+        w.hall = id(&venues[0]);
+        let menus = w.menus("demo-canteen", false).await;
+        let named = |name: &str| id(menus.iter().find(|m| m["name"] == name).unwrap_or_else(|| panic!("no {name}")));
+        w.home_menu = named("家常八菜一汤");
+        w.grand_menu = named("十菜一汤");
         w
     }
 

@@ -9,7 +9,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
 use serde::Serialize;
 
 use crate::entities::{care_request, order, webhook_receipt, wristband};
@@ -654,8 +656,12 @@ impl Domain {
         device_id: &str,
     ) -> DomainResult<Wristband> {
         let device_id = check_device_id(device_id)?;
+        let staff_of = actor.communities_with(&Role::STAFF);
+        if staff_of.is_empty() {
+            return Err(DomainError::forbidden("only grid workers and secretaries bind wristbands"));
+        }
         let mut community = None;
-        for c in actor.communities_with(&Role::STAFF) {
+        for c in staff_of {
             if self.roles_of(&self.db, resident_id, c).await?.contains(&Role::Resident) {
                 community = Some(c);
                 break;
@@ -722,8 +728,12 @@ impl Domain {
                 other => other,
             });
         }
-        let Some(band) =
-            wristband::Entity::find().filter(wristband::Column::DeviceId.eq(&alarm.device_id)).one(&txn).await?
+        // The device's row lock serialises its alarms, so simultaneous ones join one request.
+        let Some(band) = wristband::Entity::find()
+            .filter(wristband::Column::DeviceId.eq(&alarm.device_id))
+            .lock_exclusive()
+            .one(&txn)
+            .await?
         else {
             txn.rollback().await?;
             return Err(DomainError::NotFound("wristband"));
@@ -731,6 +741,7 @@ impl Domain {
         let since = alarm.at - Duration::minutes(self.settings.care.alarm_merge_minutes);
         let open = care_request::Entity::find()
             .filter(care_request::Column::DeviceId.eq(&alarm.device_id))
+            .filter(care_request::Column::ElderId.eq(band.resident_id))
             .filter(care_request::Column::LastAlarmAt.gte(since))
             .order_by_desc(care_request::Column::OrderId)
             .one(&txn)
