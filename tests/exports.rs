@@ -380,3 +380,32 @@ async fn the_office_downloads_the_lunchbox_deliveries_with_who_took_them_and_wha
     assert_eq!((status, code.as_str()), (403, "FORBIDDEN"));
     w.app.assert_ledger_balanced().await;
 }
+
+#[tokio::test]
+async fn a_resident_downloads_everything_linli_holds_about_them_as_a_workbook() {
+    let w = World::new().await;
+    let resident = w.app.login("demo-resident-1").await.user_id;
+    w.award(&resident, 4, "环境整治").await;
+    let place = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }";
+    let input =
+        json!({ "communityId": w.chengnan, "category": "REPAIR", "title": "灯坏了", "description": "楼道灯坏了" });
+    ok(&w.gql("demo-resident-1", place, json!({ "input": input })).await);
+
+    let file = w.get(Some("demo-resident-1"), "/exports/my-data").await;
+    let (_, names) = file.sheets();
+    for sheet in ["概要", "profile", "orders", "civilityPoints"] {
+        assert!(names.iter().any(|n| n == sheet), "no {sheet} sheet in {names:?}");
+    }
+    let profile = file.rows("profile");
+    let field = |k: &str| profile.iter().find(|r| text(&r[0]) == k).map(|r| text(&r[1])).unwrap();
+    assert_eq!(field("displayName"), "龙阿姨");
+    assert_eq!(field("phone"), "13812345678");
+    let orders = file.rows("orders");
+    assert_eq!(orders.len(), 1);
+    let title_col = file.header("orders").iter().position(|h| h == "title").unwrap();
+    assert_eq!(text(&orders[0][title_col]), "灯坏了");
+    assert_eq!(file.rows("civilityPoints").len(), 1);
+
+    let (status, code, _) = w.get(None, "/exports/my-data").await.refusal();
+    assert_eq!((status, code.as_str()), (401, "UNAUTHENTICATED"));
+}

@@ -939,3 +939,23 @@ async fn the_report_lists_a_date_range_s_deliveries_for_staff_only() {
     let err = w.app.domain.lunchbox_delivery_report(&volunteer, community, from, to).await.unwrap_err();
     assert_eq!(err.code(), "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn the_canteen_s_daily_sheet_counts_the_portions_going_out_as_lunchboxes() {
+    let w = World::new().await;
+    let task = w.elder_task(0).await;
+    let (task, meal) = (id(&task), task["mealId"].as_str().unwrap().to_owned());
+    let sheet = "query($c: ID!, $d: NaiveDate!) { canteenDailySheet(communityId: $c, date: $d) { meal { id } booked \
+         lunchboxes } }";
+    let lunchboxes = |resp: &Value| {
+        let lines = payload(resp).as_array().unwrap().clone();
+        let line = lines.into_iter().find(|l| l["meal"]["id"] == meal.as_str()).unwrap();
+        (line["booked"].as_i64().unwrap(), line["lunchboxes"].as_i64().unwrap())
+    };
+    let day = w.tomorrow().to_string();
+    let before = w.gql("demo-canteen", sheet, json!({ "c": w.chengnan, "d": day })).await;
+    assert_eq!(lunchboxes(&before), (0, 1), "no diners, one lunchbox");
+    w.gql("demo-grid", &cancel_query(), json!({ "id": task, "r": "住院了" })).await;
+    let after = w.gql("demo-canteen", sheet, json!({ "c": w.chengnan, "d": day })).await;
+    assert_eq!(lunchboxes(&after), (0, 0), "a cancelled lunchbox no longer counts");
+}

@@ -6,6 +6,7 @@
 //! - `ledger?communityId=&month=YYYY-MM` — the month's ledger (secretary)
 //! - `canteen-sales?communityId=&from=YYYY-MM-DD&to=YYYY-MM-DD` — sales per day and meal
 //! - `lunchbox-deliveries?communityId=&from=&to=` — love-lunchbox deliveries (staff)
+//! - `my-data` — everything linli holds about the caller (as `exportMyData`)
 
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -49,6 +50,9 @@ async fn gather(state: &AppState, req: &HttpRequest, kind: &str, p: &ExportParam
     })?;
     let actor = state.domain.actor(who.user_id).await?;
     let d = &state.domain;
+    if kind == "my-data" {
+        return d.my_data_export(&actor).await;
+    }
     let community = id(&p.community_id, "communityId")?;
     match kind {
         "points-statement" => {

@@ -15,12 +15,13 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::entities::{canteen_settings, meal, meal_booking};
+use crate::entities::{canteen_settings, lunchbox_delivery, meal, meal_booking};
 use crate::error::{DomainError, DomainResult};
 use crate::ledger::{
     AccountKind, AccountRef, Currency, Movement, TransferKind, TransferRequest, TransferStatus, post_in,
     transfer_amount,
 };
+use crate::lunchbox::DeliveryStatus;
 use crate::org::{Actor, Role};
 use crate::{Domain, idempotency, validate};
 
@@ -135,6 +136,8 @@ pub struct SheetLine {
     pub collected: i32,
     pub paid: i32,
     pub takings_fen: i64,
+    /// Portions going out as love lunchboxes (爱心盒饭), not cancelled.
+    pub lunchboxes: i32,
     pub bookings: Vec<Booking>,
 }
 
@@ -621,6 +624,11 @@ impl Domain {
             .order_by_asc(meal_booking::Column::Id)
             .all(&self.db)
             .await?;
+        let lunchboxes = lunchbox_delivery::Entity::find()
+            .filter(lunchbox_delivery::Column::MealId.is_in(meals.iter().map(|m| m.id)))
+            .filter(lunchbox_delivery::Column::Status.ne(DeliveryStatus::Cancelled.as_str()))
+            .all(&self.db)
+            .await?;
         meals
             .iter()
             .map(|m| {
@@ -639,6 +647,8 @@ impl Domain {
                         .sum(),
                     paid: bookings.iter().filter(|b| b.paid_fen.is_some()).map(|b| b.quantity).sum(),
                     takings_fen: bookings.iter().filter_map(|b| b.paid_fen).sum(),
+                    lunchboxes: i32::try_from(lunchboxes.iter().filter(|l| l.meal_id == m.id).count())
+                        .unwrap_or(i32::MAX),
                     bookings,
                 })
             })

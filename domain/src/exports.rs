@@ -69,7 +69,7 @@ impl<T: Into<Cell>> From<Option<T>> for Cell {
 #[derive(Clone, Debug)]
 pub struct Sheet {
     pub name: String,
-    pub headers: Vec<&'static str>,
+    pub headers: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
 }
 
@@ -93,7 +93,7 @@ impl Export {
             let ws = book.add_worksheet_with_constant_memory().map_err(xlsx)?;
             ws.set_name(&sheet.name).map_err(xlsx)?;
             for (c, h) in sheet.headers.iter().enumerate() {
-                ws.write_string_with_format(0, col(c), *h, &bold).map_err(xlsx)?;
+                ws.write_string_with_format(0, col(c), h, &bold).map_err(xlsx)?;
                 ws.set_column_width(col(c), 16).map_err(xlsx)?;
             }
             for (r, row) in sheet.rows.iter().enumerate() {
@@ -125,6 +125,62 @@ impl Export {
         }
         book.save_to_writer(out).map_err(xlsx)
     }
+}
+
+fn headers(names: &[&str]) -> Vec<String> {
+    names.iter().map(|h| (*h).to_owned()).collect()
+}
+
+fn json_cell(v: &serde_json::Value) -> Cell {
+    use serde_json::Value as J;
+    match v {
+        J::Null => Cell::Empty,
+        J::Bool(b) => Cell::Text(if *b { "是" } else { "否" }.into()),
+        J::Number(n) => n.as_i64().map_or_else(|| Cell::Text(n.to_string()), Cell::Int),
+        J::String(t) => Cell::Text(t.clone()),
+        other => Cell::Text(other.to_string()),
+    }
+}
+
+/// A JSON document as sheets: each list of records a sheet with a column per
+/// field, each record a sheet of field and value, and loose values on a summary sheet.
+pub fn json_sheets(doc: &serde_json::Value) -> Vec<Sheet> {
+    use serde_json::Value as J;
+    let mut summary = Vec::new();
+    let mut sheets = Vec::new();
+    let J::Object(top) = doc else {
+        return vec![Sheet { name: "数据".into(), headers: headers(&["值"]), rows: vec![vec![json_cell(doc)]] }];
+    };
+    for (key, value) in top {
+        let name: String = key.chars().take(31).collect();
+        match value {
+            J::Array(items) if items.iter().all(J::is_object) => {
+                let mut cols: Vec<String> = Vec::new();
+                for item in items.iter().filter_map(J::as_object) {
+                    for k in item.keys() {
+                        if !cols.contains(k) {
+                            cols.push(k.clone());
+                        }
+                    }
+                }
+                let rows = items
+                    .iter()
+                    .filter_map(J::as_object)
+                    .map(|item| cols.iter().map(|c| item.get(c).map_or(Cell::Empty, json_cell)).collect())
+                    .collect();
+                sheets.push(Sheet { name, headers: cols, rows });
+            }
+            J::Object(fields) => {
+                let rows = fields.iter().map(|(k, v)| vec![Cell::Text(k.clone()), json_cell(v)]).collect();
+                sheets.push(Sheet { name, headers: headers(&["字段", "值"]), rows });
+            }
+            other => summary.push(vec![Cell::Text(key.clone()), json_cell(other)]),
+        }
+    }
+    if !summary.is_empty() {
+        sheets.insert(0, Sheet { name: "概要".into(), headers: headers(&["字段", "值"]), rows: summary });
+    }
+    sheets
 }
 
 fn col(i: usize) -> u16 {
@@ -236,7 +292,17 @@ impl Domain {
             file_name: format!("points-statement-{community_id}-{user_id}.xlsx"),
             sheets: vec![Sheet {
                 name: format!("{name}的积分明细").chars().take(31).collect(),
-                headers: vec!["时间", "类型", "事由", "对方账户", "积分", "余额", "转账编号", "冲正原单", "被冲正于"],
+                headers: headers(&[
+                    "时间",
+                    "类型",
+                    "事由",
+                    "对方账户",
+                    "积分",
+                    "余额",
+                    "转账编号",
+                    "冲正原单",
+                    "被冲正于",
+                ]),
                 rows,
             }],
         })
@@ -348,17 +414,17 @@ impl Domain {
             sheets: vec![
                 Sheet {
                     name: "转账".into(),
-                    headers: vec!["转账编号", "时间", "类型", "状态", "事由", "经办人", "冲正原单"],
+                    headers: headers(&["转账编号", "时间", "类型", "状态", "事由", "经办人", "冲正原单"]),
                     rows: transfer_rows,
                 },
                 Sheet {
                     name: "分录".into(),
-                    headers: vec!["分录编号", "转账编号", "时间", "账户", "对方账户", "单位", "金额"],
+                    headers: headers(&["分录编号", "转账编号", "时间", "账户", "对方账户", "单位", "金额"]),
                     rows: entry_rows,
                 },
                 Sheet {
                     name: "本月汇总".into(),
-                    headers: vec!["账户", "单位", "转入", "转出", "净额"],
+                    headers: headers(&["账户", "单位", "转入", "转出", "净额"]),
                     rows: total_rows,
                 },
             ],
@@ -474,7 +540,7 @@ impl Domain {
             sheets: vec![
                 Sheet {
                     name: "按日按餐".into(),
-                    headers: vec![
+                    headers: headers(&[
                         "日期",
                         "餐品",
                         "类别",
@@ -486,12 +552,12 @@ impl Domain {
                         "已付款份数",
                         "积分券抵扣(元)",
                         "实收(元)",
-                    ],
+                    ]),
                     rows: day_rows,
                 },
                 Sheet {
                     name: "按餐汇总".into(),
-                    headers: vec![
+                    headers: headers(&[
                         "餐品",
                         "类别",
                         "单价(元)",
@@ -501,11 +567,18 @@ impl Domain {
                         "已付款份数",
                         "积分券抵扣(元)",
                         "实收(元)",
-                    ],
+                    ]),
                     rows: summary_rows,
                 },
             ],
         })
+    }
+
+    /// Everything linli holds about the caller (as `exportMyData`), as a
+    /// workbook the resident can hand to the office.
+    pub async fn my_data_export(&self, actor: &Actor) -> DomainResult<Export> {
+        let doc = self.export_my_data(actor).await?;
+        Ok(Export { file_name: format!("my-data-{}.xlsx", actor.user_id), sheets: json_sheets(&doc) })
     }
 
     /// Love-lunchbox deliveries between two days, for the office: who got
@@ -556,7 +629,7 @@ impl Domain {
             file_name: format!("lunchbox-deliveries-{community_id}-{from}-{to}.xlsx"),
             sheets: vec![Sheet {
                 name: "爱心盒饭配送".into(),
-                headers: vec![
+                headers: headers(&[
                     "日期",
                     "受助人",
                     "类别",
@@ -571,7 +644,7 @@ impl Domain {
                     "实收(元)",
                     "未送达原因",
                     "已提醒网格员",
-                ],
+                ]),
                 rows,
             }],
         })

@@ -119,6 +119,8 @@ pub struct SheetLine {
     collected: i32,
     paid: i32,
     takings_fen: i64,
+    /// Portions going out as love lunchboxes (not cancelled).
+    lunchboxes: i32,
     bookings: Vec<MealBooking>,
 }
 
@@ -183,6 +185,7 @@ impl CanteenQuery {
                 collected: l.collected,
                 paid: l.paid,
                 takings_fen: l.takings_fen,
+                lunchboxes: l.lunchboxes,
                 bookings: bookings_out(ctx, l.bookings).await?,
             });
         }
