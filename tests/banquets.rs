@@ -11,8 +11,7 @@ mod common;
 // who is not the booker approves (re-checking the limits) or declines; the
 // family or the staff cancel before the day; the canteen marks it held.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use common::*;
@@ -151,7 +150,6 @@ fn assert_refused(resp: &Value) {
 struct World {
     app: TestApp,
     chengnan: String,
-    sessions: Mutex<HashMap<String, Session>>,
     hall: String,
     home_menu: String,
     grand_menu: String,
@@ -171,14 +169,7 @@ impl World {
     async fn new() -> Self {
         let app = spawn_app_with(roomy).await;
         let chengnan = app.community_id(CHENGNAN).await;
-        let mut w = Self {
-            app,
-            chengnan,
-            sessions: Mutex::new(HashMap::new()),
-            hall: String::new(),
-            home_menu: String::new(),
-            grand_menu: String::new(),
-        };
+        let mut w = Self { app, chengnan, hall: String::new(), home_menu: String::new(), grand_menu: String::new() };
         let venues = payload(&w.gql("demo-canteen", &venues_query(), json!({ "c": w.chengnan })).await).clone();
         assert_eq!(venues.as_array().unwrap().len(), 1, "the demo seed adds one hall: {venues}");
         w.hall = id(&venues[0]);
@@ -190,12 +181,7 @@ impl World {
     }
 
     async fn session(&self, who: &str) -> Session {
-        if let Some(s) = self.sessions.lock().unwrap().get(who) {
-            return s.clone();
-        }
-        let s = self.app.login(who).await;
-        self.sessions.lock().unwrap().insert(who.to_owned(), s.clone());
-        s
+        self.app.session(who).await
     }
 
     async fn id_of(&self, who: &str) -> String {
@@ -203,8 +189,7 @@ impl World {
     }
 
     async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        let s = self.session(who).await;
-        self.app.gql(Some(&s.access_token), query, variables).await
+        self.app.gql_as(who, query, variables).await
     }
 
     async fn grant(&self, granter: &str, who: &str, role: &str) -> Value {

@@ -10,8 +10,7 @@ mod common;
 // (cash or WeChat Pay) and collections, and the daily sheet counts it all.
 // Money never mixes with points, and the books balance after every test.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use common::*;
@@ -95,23 +94,17 @@ fn key(label: &str) -> String {
 struct World {
     app: TestApp,
     chengnan: String,
-    sessions: Mutex<HashMap<String, Session>>,
 }
 
 impl World {
     async fn new() -> Self {
         let app = spawn_app_with(roomy).await;
         let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan, sessions: Mutex::new(HashMap::new()) }
+        Self { app, chengnan }
     }
 
     async fn session(&self, who: &str) -> Session {
-        if let Some(s) = self.sessions.lock().unwrap().get(who) {
-            return s.clone();
-        }
-        let s = self.app.login(who).await;
-        self.sessions.lock().unwrap().insert(who.to_owned(), s.clone());
-        s
+        self.app.session(who).await
     }
 
     async fn id_of(&self, who: &str) -> String {
@@ -119,8 +112,7 @@ impl World {
     }
 
     async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        let s = self.session(who).await;
-        self.app.gql(Some(&s.access_token), query, variables).await
+        self.app.gql_as(who, query, variables).await
     }
 
     /// A new user the secretary makes a resident of 城南社区.

@@ -8,7 +8,6 @@ mod common;
 // masking, and the escalation of urgent requests nobody claims.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 use common::*;
@@ -81,23 +80,17 @@ fn roomy(config: &mut api::Config) {
 struct World {
     app: TestApp,
     c: String,
-    sessions: Mutex<HashMap<String, Session>>,
 }
 
 impl World {
     async fn new() -> Self {
         let app = spawn_app_with(roomy).await;
         let c = app.community_id(CHENGNAN).await;
-        Self { app, c, sessions: Mutex::new(HashMap::new()) }
+        Self { app, c }
     }
 
     async fn session(&self, who: &str) -> Session {
-        if let Some(s) = self.sessions.lock().unwrap().get(who) {
-            return s.clone();
-        }
-        let s = self.app.login(who).await;
-        self.sessions.lock().unwrap().insert(who.to_owned(), s.clone());
-        s
+        self.app.session(who).await
     }
 
     async fn id_of(&self, who: &str) -> String {

@@ -78,7 +78,6 @@ fn roomy(config: &mut api::Config) {
 struct World {
     app: TestApp,
     chengnan: String,
-    sessions: Mutex<HashMap<String, Session>>,
     keys: Mutex<u32>,
 }
 
@@ -86,16 +85,11 @@ impl World {
     async fn new() -> Self {
         let app = spawn_app_with(roomy).await;
         let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan, sessions: Mutex::new(HashMap::new()), keys: Mutex::new(0) }
+        Self { app, chengnan, keys: Mutex::new(0) }
     }
 
     async fn session(&self, who: &str) -> Session {
-        if let Some(s) = self.sessions.lock().unwrap().get(who) {
-            return s.clone();
-        }
-        let s = self.app.login(who).await;
-        self.sessions.lock().unwrap().insert(who.to_owned(), s.clone());
-        s
+        self.app.session(who).await
     }
 
     async fn id_of(&self, who: &str) -> String {
@@ -103,8 +97,7 @@ impl World {
     }
 
     async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        let s = self.session(who).await;
-        self.app.gql(Some(&s.access_token), query, variables).await
+        self.app.gql_as(who, query, variables).await
     }
 
     /// A new user who reports in to 城南社区 under `branch`; approved unless `approve` is false.

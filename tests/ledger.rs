@@ -9,7 +9,6 @@ mod common;
 // consistency check. Every test ends with the books balancing.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
 
 use chrono::Duration;
 use common::*;
@@ -72,23 +71,17 @@ fn roomy(config: &mut api::Config) {
 struct World {
     app: TestApp,
     chengnan: String,
-    sessions: Mutex<HashMap<String, Session>>,
 }
 
 impl World {
     async fn new() -> Self {
         let app = spawn_app_with(roomy).await;
         let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan, sessions: Mutex::new(HashMap::new()) }
+        Self { app, chengnan }
     }
 
     async fn session(&self, who: &str) -> Session {
-        if let Some(s) = self.sessions.lock().unwrap().get(who) {
-            return s.clone();
-        }
-        let s = self.app.login(who).await;
-        self.sessions.lock().unwrap().insert(who.to_owned(), s.clone());
-        s
+        self.app.session(who).await
     }
 
     async fn id_of(&self, who: &str) -> String {
@@ -96,8 +89,7 @@ impl World {
     }
 
     async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        let s = self.session(who).await;
-        self.app.gql(Some(&s.access_token), query, variables).await
+        self.app.gql_as(who, query, variables).await
     }
 
     /// `awardCivilityPoints` in 城南社区 as `by`, to `to`.

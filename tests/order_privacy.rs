@@ -4,9 +4,6 @@ mod common;
 // Who may see an order at all (community scoping, residents, the street),
 // and who sees its contact details in full (masking).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use common::*;
 use serde_json::{Value, json};
 
@@ -25,23 +22,17 @@ fn q(template: &str) -> String {
 struct World {
     app: TestApp,
     chengnan: String,
-    sessions: Mutex<HashMap<String, Session>>,
 }
 
 impl World {
     async fn new() -> Self {
         let app = spawn_app().await;
         let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan, sessions: Mutex::new(HashMap::new()) }
+        Self { app, chengnan }
     }
 
     async fn session(&self, who: &str) -> Session {
-        if let Some(s) = self.sessions.lock().unwrap().get(who) {
-            return s.clone();
-        }
-        let s = self.app.login(who).await;
-        self.sessions.lock().unwrap().insert(who.to_owned(), s.clone());
-        s
+        self.app.session(who).await
     }
 
     async fn id_of(&self, who: &str) -> String {
@@ -49,8 +40,7 @@ impl World {
     }
 
     async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        let s = self.session(who).await;
-        self.app.gql(Some(&s.access_token), query, variables).await
+        self.app.gql_as(who, query, variables).await
     }
 
     /// A repair order in `community`, with the placer's contact details on file unless `extra` says otherwise.

@@ -7,7 +7,6 @@ mod common;
 // (亮身份、亮职务、亮电话) that shows who has reported in.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
 
 use common::*;
 use futures_util::future::join_all;
@@ -63,7 +62,6 @@ struct World {
     app: TestApp,
     chengnan: String,
     chengbei: String,
-    sessions: Mutex<HashMap<String, Session>>,
 }
 
 impl World {
@@ -71,16 +69,11 @@ impl World {
         let app = spawn_app_with(roomy).await;
         let chengnan = app.community_id(CHENGNAN).await;
         let chengbei = app.community_id(CHENGBEI).await;
-        Self { app, chengnan, chengbei, sessions: Mutex::new(HashMap::new()) }
+        Self { app, chengnan, chengbei }
     }
 
     async fn session(&self, who: &str) -> Session {
-        if let Some(s) = self.sessions.lock().unwrap().get(who) {
-            return s.clone();
-        }
-        let s = self.app.login(who).await;
-        self.sessions.lock().unwrap().insert(who.to_owned(), s.clone());
-        s
+        self.app.session(who).await
     }
 
     async fn id_of(&self, who: &str) -> String {
@@ -88,8 +81,7 @@ impl World {
     }
 
     async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        let s = self.session(who).await;
-        self.app.gql(Some(&s.access_token), query, variables).await
+        self.app.gql_as(who, query, variables).await
     }
 
     /// `reportIn` to `community` with a plausible unit and branch, overridden by `extra`.

@@ -9,7 +9,6 @@ mod common;
 // the lists.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use common::*;
@@ -83,7 +82,6 @@ struct World {
     app: TestApp,
     chengnan: String,
     chengbei: String,
-    sessions: Mutex<HashMap<String, Session>>,
 }
 
 impl World {
@@ -91,16 +89,11 @@ impl World {
         let app = spawn_app_with(roomy).await;
         let chengnan = app.community_id(CHENGNAN).await;
         let chengbei = app.community_id(CHENGBEI).await;
-        Self { app, chengnan, chengbei, sessions: Mutex::new(HashMap::new()) }
+        Self { app, chengnan, chengbei }
     }
 
     async fn session(&self, who: &str) -> Session {
-        if let Some(s) = self.sessions.lock().unwrap().get(who) {
-            return s.clone();
-        }
-        let s = self.app.login(who).await;
-        self.sessions.lock().unwrap().insert(who.to_owned(), s.clone());
-        s
+        self.app.session(who).await
     }
 
     async fn id_of(&self, who: &str) -> String {
@@ -108,8 +101,7 @@ impl World {
     }
 
     async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        let s = self.session(who).await;
-        self.app.gql(Some(&s.access_token), query, variables).await
+        self.app.gql_as(who, query, variables).await
     }
 
     /// `postWish` in 城南 with a school bag, overridden by `extra`.

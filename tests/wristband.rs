@@ -8,9 +8,6 @@ mod common;
 // nobody claims it in five minutes. Signatures are checked: good, bad,
 // missing, stale, replayed.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use chrono::{DateTime, Duration, Utc};
 use common::*;
 use domain::Clock;
@@ -89,7 +86,6 @@ fn code(body: &Value) -> String {
 struct World {
     app: TestApp,
     c: String,
-    sessions: Mutex<HashMap<String, Session>>,
 }
 
 impl World {
@@ -100,16 +96,11 @@ impl World {
     async fn with(customise: impl FnOnce(&mut api::Config)) -> Self {
         let app = spawn_app_with(customise).await;
         let c = app.community_id(CHENGNAN).await;
-        Self { app, c, sessions: Mutex::new(HashMap::new()) }
+        Self { app, c }
     }
 
     async fn session(&self, who: &str) -> Session {
-        if let Some(s) = self.sessions.lock().unwrap().get(who) {
-            return s.clone();
-        }
-        let s = self.app.login(who).await;
-        self.sessions.lock().unwrap().insert(who.to_owned(), s.clone());
-        s
+        self.app.session(who).await
     }
 
     async fn id_of(&self, who: &str) -> String {

@@ -34,6 +34,8 @@ pub struct TestApp {
     /// The HS256 secret the server signs with (for forging tokens in tests).
     pub jwt_secret: String,
     pub database_url: String,
+    /// One sign-in per user per test, reused by [`TestApp::session`].
+    sessions: std::sync::Mutex<std::collections::HashMap<String, Session>>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -93,6 +95,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         domain,
         jwt_secret,
         database_url,
+        sessions: Default::default(),
         _data_dir: data_dir,
     }
 }
@@ -141,6 +144,22 @@ impl TestApp {
             refresh_token: payload["refreshToken"].as_str().unwrap().to_owned(),
             user_id: payload["user"]["id"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// `openid`'s session, signed in on first use and then reused.
+    pub async fn session(&self, openid: &str) -> Session {
+        if let Some(s) = self.sessions.lock().unwrap().get(openid) {
+            return s.clone();
+        }
+        let s = self.login(openid).await;
+        self.sessions.lock().unwrap().insert(openid.to_owned(), s.clone());
+        s
+    }
+
+    /// One GraphQL request as `openid` (signed in once per test).
+    pub async fn gql_as(&self, openid: &str, query: &str, variables: Value) -> Value {
+        let s = self.session(openid).await;
+        self.gql(Some(&s.access_token), query, variables).await
     }
 
     /// The id of a demo community, by name.
