@@ -665,3 +665,15 @@ async fn without_a_configured_secret_the_webhook_is_unavailable() {
     assert!(resp["errors"][0]["extensions"]["code"].is_string(), "{resp}");
     assert_eq!(w.request_count().await, 0);
 }
+
+#[tokio::test]
+async fn a_wearer_who_deletes_their_data_leaves_no_wristband_bound_to_them() {
+    let w = World::new().await;
+    w.register("demo-grid", "demo-resident-2", "WB-0077").await;
+    let deleted = w.gql("demo-resident-2", "mutation { deleteMyData(confirm: \"注销\") { userId } }", json!({})).await;
+    ok(&deleted);
+    let (status, body) = w.alarm("WB-0077", "SOS").await;
+    assert_eq!(status, 404, "the device is unbound with the person: {body}");
+    let rebound = w.register("demo-grid", "demo-resident-1", "WB-0077").await;
+    assert!(rebound.get("errors").is_none(), "and free for the next wearer: {rebound}");
+}

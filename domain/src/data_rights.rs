@@ -38,7 +38,7 @@ use crate::canteen::BookingStatus;
 use crate::entities::{
     activity_signup, care_consent, care_contact, care_health_note, care_profile, care_visit, community_role,
     data_deletion, dedication_entry, join_request, ledger_account, ledger_entry, ledger_transfer, meal_booking, order,
-    post_claim, redemption, report_in, sensitive_access, session, street_role, suggestion, user, wish,
+    post_claim, redemption, report_in, sensitive_access, session, street_role, suggestion, user, wish, wristband,
 };
 use crate::error::{DomainError, DomainResult};
 use crate::orders::OrderStatus;
@@ -533,6 +533,8 @@ impl Domain {
             care_contact::Entity::delete_many().filter(care_contact::Column::ProfileId.eq(p.id)).exec(&txn).await?;
             care_profile::Entity::delete_by_id(p.id).exec(&txn).await?;
         }
+        // A wristband worn by them no longer raises alarms for anyone.
+        wristband::Entity::delete_many().filter(wristband::Column::ResidentId.eq(target)).exec(&txn).await?;
         care_visit::Entity::update_many()
             .col_expr(care_visit::Column::Notes, Expr::value(""))
             .col_expr(care_visit::Column::FollowUp, Expr::value(Option::<String>::None))
