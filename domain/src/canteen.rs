@@ -18,8 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::entities::{canteen_settings, lunchbox_delivery, meal, meal_booking};
 use crate::error::{DomainError, DomainResult};
 use crate::ledger::{
-    AccountKind, AccountRef, Currency, Movement, TransferKind, TransferRequest, TransferStatus, post_in,
-    transfer_amount,
+    AccountKind, AccountRef, Movement, TransferKind, TransferRequest, TransferStatus, post_in, transfer_amount,
 };
 use crate::lunchbox::DeliveryStatus;
 use crate::org::{Actor, Role};
@@ -519,30 +518,13 @@ impl Domain {
         if due > 0 {
             let transfer = post_in(
                 &txn,
-                &TransferRequest {
-                    community_id: c,
-                    kind: TransferKind::Payment,
-                    key: format!("meal-booking:{id}:payment"),
-                    reason: format!("{} × {} paid by {}", b.quantity, m.name, method.as_str().to_lowercase()),
-                    created_by: Some(actor.user_id),
-                    reverses: None,
-                    movements: vec![Movement {
-                        from: AccountRef {
-                            community_id: c,
-                            kind: AccountKind::CounterPayments,
-                            owner: None,
-                            currency: Currency::Fen,
-                        },
-                        to: AccountRef {
-                            community_id: c,
-                            kind: AccountKind::Canteen,
-                            owner: None,
-                            currency: Currency::Fen,
-                        },
-                        amount: due,
-                    }],
-                    status: TransferStatus::Posted,
-                },
+                &TransferRequest::counter_payment(
+                    c,
+                    format!("meal-booking:{id}:payment"),
+                    format!("{} × {} paid by {}", b.quantity, m.name, method.as_str().to_lowercase()),
+                    actor.user_id,
+                    due,
+                ),
                 now,
             )
             .await?;

@@ -8,7 +8,7 @@
 //! hand-over, and wristband alarms.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
@@ -869,16 +869,14 @@ impl Domain {
     /// once each (a guarded stamp), whichever node sweeps. Returns the ids.
     pub async fn escalate_unclaimed_care(&self) -> DomainResult<Vec<i64>> {
         let now = self.clock.now();
-        let due: Vec<i64> = order::Entity::find()
-            .filter(order::Column::Status.is_in([OrderStatus::Open.as_str(), OrderStatus::Assigned.as_str()]))
-            .filter(order::Column::ClaimDueAt.lt(now))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|o| o.id)
-            .collect();
+        let unclaimed_past_due = Query::select()
+            .column(order::Column::Id)
+            .from(order::Entity)
+            .and_where(order::Column::Status.is_in([OrderStatus::Open.as_str(), OrderStatus::Assigned.as_str()]))
+            .and_where(order::Column::ClaimDueAt.lt(now))
+            .to_owned();
         let candidates = care_request::Entity::find()
-            .filter(care_request::Column::OrderId.is_in(due))
+            .filter(care_request::Column::OrderId.in_subquery(unclaimed_past_due))
             .filter(care_request::Column::Urgent.eq(true))
             .filter(care_request::Column::EscalatedAt.is_null())
             .all(&self.db)

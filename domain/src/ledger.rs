@@ -97,6 +97,28 @@ impl AccountRef {
     }
 }
 
+impl TransferRequest {
+    /// Meal money paid in (at the counter, or at the door for a lunchbox):
+    /// fen from the outside world's counter-payments account into the canteen's.
+    pub(crate) fn counter_payment(community_id: i64, key: String, reason: String, taken_by: i64, fen: i64) -> Self {
+        let account = |kind| AccountRef { community_id, kind, owner: None, currency: Currency::Fen };
+        Self {
+            community_id,
+            kind: TransferKind::Payment,
+            key,
+            reason,
+            created_by: Some(taken_by),
+            reverses: None,
+            movements: vec![Movement {
+                from: account(AccountKind::CounterPayments),
+                to: account(AccountKind::Canteen),
+                amount: fen,
+            }],
+            status: TransferStatus::Posted,
+        }
+    }
+}
+
 /// One movement of value inside a transfer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Movement {

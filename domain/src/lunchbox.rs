@@ -25,9 +25,7 @@ use sea_orm::{
 use crate::canteen::MealKind;
 use crate::entities::{lunchbox_delivery, lunchbox_recipient, lunchbox_settings, meal};
 use crate::error::{DomainError, DomainResult};
-use crate::ledger::{
-    AccountKind, AccountRef, Currency, Movement, TransferKind, TransferRequest, TransferStatus, post_in,
-};
+use crate::ledger::{TransferRequest, post_in};
 use crate::notifications::{NewNotice, notify, people_with_roles};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
@@ -1292,20 +1290,11 @@ impl Domain {
 /// Cash taken at the door, booked like the canteen's counter payments:
 /// fen from the counter-payments account into the canteen's.
 fn door_payment(row: &lunchbox_delivery::Model, taken_by: i64, cash_fen: i64) -> TransferRequest {
-    let c = row.community_id;
-    let fen = |kind| AccountRef { community_id: c, kind, owner: None, currency: Currency::Fen };
-    TransferRequest {
-        community_id: c,
-        kind: TransferKind::Payment,
-        key: format!("lunchbox-delivery:{}:payment", row.id),
-        reason: format!("love lunchbox of {} paid in cash at the door", row.served_on),
-        created_by: Some(taken_by),
-        reverses: None,
-        movements: vec![Movement {
-            from: fen(AccountKind::CounterPayments),
-            to: fen(AccountKind::Canteen),
-            amount: cash_fen,
-        }],
-        status: TransferStatus::Posted,
-    }
+    TransferRequest::counter_payment(
+        row.community_id,
+        format!("lunchbox-delivery:{}:payment", row.id),
+        format!("love lunchbox of {} paid in cash at the door", row.served_on),
+        taken_by,
+        cash_fen,
+    )
 }
