@@ -12,6 +12,9 @@ mod m20261123_000007_create_lunchboxes;
 mod m20261123_000008_create_banquets;
 mod m20261123_000009_create_care;
 mod m20261123_000010_create_care_requests;
+mod m20261130_000011_create_event_relay;
+mod m20261130_000012_create_wechat_push;
+mod m20261130_000013_create_deadline_policy;
 
 pub struct Migrator;
 
@@ -29,6 +32,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_create_banquets::Migration),
             Box::new(m20261123_000009_create_care::Migration),
             Box::new(m20261123_000010_create_care_requests::Migration),
+            Box::new(m20261130_000011_create_event_relay::Migration),
+            Box::new(m20261130_000012_create_wechat_push::Migration),
+            Box::new(m20261130_000013_create_deadline_policy::Migration),
         ]
     }
 }
