@@ -38,6 +38,7 @@ pub struct Config {
     pub wechat: WechatConfig,
     pub limits: Limits,
     pub care: CareConfig,
+    pub events: EventsConfig,
     /// Per-category overrides, e.g. `[orders.REPAIR] claim_minutes = 20`.
     #[serde(default)]
     pub orders: HashMap<String, CategoryDeadline>,
@@ -96,6 +97,27 @@ pub struct CareConfig {
     pub alarm_merge_minutes: i64,
 }
 
+/// The real-time side: the relay from the outbox to the bus, and the live sockets.
+#[derive(Clone, Debug, Deserialize)]
+pub struct EventsConfig {
+    /// The Redis that carries event streams, if not `redis_url` (e.g. a dedicated instance).
+    pub redis_url: Option<String>,
+    /// How often the relay looks for committed events when nothing pokes it.
+    pub relay_interval_ms: u64,
+    /// Events per relay pass.
+    pub relay_batch: u64,
+    /// A stream entry a consumer read but did not acknowledge for this long is handed to another consumer.
+    pub reclaim_idle_ms: u64,
+    /// Entries kept per community stream (approximately).
+    pub stream_max_len: usize,
+    /// How often a live socket re-checks that its session has not been revoked.
+    pub session_check_seconds: u64,
+    /// A socket must send `connection_init` within this time.
+    pub init_timeout_seconds: u64,
+    /// Whether this node is a member of the notifier consumer group (every node, by default).
+    pub notifier: bool,
+}
+
 /// What one request may cost. Checked before execution.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Limits {
@@ -148,6 +170,15 @@ webhook_tolerance_seconds = 300
 urgent_claim_minutes = 5
 alarm_merge_minutes = 10
 
+[events]
+relay_interval_ms = 100
+relay_batch = 500
+reclaim_idle_ms = 30000
+stream_max_len = 100000
+session_check_seconds = 30
+init_timeout_seconds = 10
+notifier = true
+
 [limits]
 max_depth = 10
 max_complexity = 5000
@@ -178,6 +209,7 @@ const ENV_ALIASES: &[(&str, &str)] = &[
     ("LINLI_WECHAT_APPID", "wechat.appid"),
     ("LINLI_WECHAT_SECRET", "wechat.secret"),
     ("LINLI_WRISTBAND_SECRET", "care.wristband_secret"),
+    ("LINLI_EVENTS_REDIS_URL", "events.redis_url"),
 ];
 
 impl Config {
@@ -230,6 +262,12 @@ impl Config {
         if !(30..=3600).contains(&care.webhook_tolerance_seconds) {
             return Err(ConfigError::Invalid("care.webhook_tolerance_seconds must be 30 to 3600".into()));
         }
+        let events = &self.events;
+        if events.relay_interval_ms == 0 || events.relay_batch == 0 || events.session_check_seconds == 0 {
+            return Err(ConfigError::Invalid(
+                "events.relay_interval_ms, events.relay_batch and events.session_check_seconds must be positive".into(),
+            ));
+        }
         if self.is_production() {
             let secret_len = self.jwt.secret.as_ref().map_or(0, |s| s.expose_secret().len());
             if secret_len < 32 {
@@ -262,6 +300,11 @@ impl Config {
 
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}/linli.db?mode=rwc", self.data_dir.display()))
+    }
+
+    /// The Redis that carries events: `events.redis_url`, else `redis_url`, else none (in process).
+    pub fn events_redis_url(&self) -> Option<&str> {
+        self.events.redis_url.as_deref().or(self.redis_url.as_deref()).filter(|u| !u.is_empty())
     }
 
     pub fn order_deadlines(&self) -> Result<domain::orders::Deadlines, ConfigError> {

@@ -218,6 +218,10 @@ async fn execute(state: &AppState, req: &HttpRequest, request: async_graphql::Re
             async_graphql::Response::from_errors(vec![err])
         }
     };
+    if meta.started() {
+        // Whatever it changed is in the outbox now: relay it without waiting for the next tick.
+        state.events.poke();
+    }
     let operation = meta.operation.lock().ok().and_then(|op| op.clone());
     state.metrics.observe_request(operation.as_deref(), started.elapsed(), response.is_ok());
     let status = if media == Media::GraphqlResponse && response.is_err() && !meta.started() {

@@ -1,8 +1,10 @@
-//! linli's server: HTTP and GraphQL over the domain, sessions in Redis (or in
-//! process), and the WeChat client.
+//! linli's server: HTTP and GraphQL (and its subscriptions over WebSocket)
+//! over the domain, sessions and the event bus in Redis (or in process), and
+//! the WeChat client.
 
 pub mod auth;
 pub mod config;
+pub mod events;
 mod exports;
 pub mod graphql;
 mod http;
@@ -14,6 +16,7 @@ mod uploads;
 mod webhooks;
 pub mod wechat;
 pub mod workers;
+mod ws;
 
 pub use config::Config;
 pub use startup::Application;

@@ -1,12 +1,23 @@
 //! Prometheus metrics, one registry per server instance: GraphQL requests
 //! and latency per operation name, and SQL statements (so a test or a
-//! benchmark can count statements per request).
+//! benchmark can count statements per request). Statements of background
+//! work (the relay, consumers, sweeps) are counted apart, so they never
+//! blur what a request costs.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder};
+
+tokio::task_local! {
+    static BACKGROUND: ();
+}
+
+/// Runs background work so that its SQL statements are counted as background.
+pub async fn background<F: std::future::Future>(work: F) -> F::Output {
+    BACKGROUND.scope((), work).await
+}
 
 /// Client-chosen operation names are labels; cap how many distinct ones we keep.
 const MAX_OPERATION_LABELS: usize = 500;
@@ -17,6 +28,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     sql_statements: IntCounter,
+    background_sql_statements: IntCounter,
     seen_operations: Arc<Mutex<HashSet<String>>>,
 }
 
@@ -32,11 +44,24 @@ impl Metrics {
                 .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),
             &["operation"],
         )?;
-        let sql_statements = IntCounter::new("linli_sql_statements_total", "SQL statements sent to the database")?;
+        let sql_statements =
+            IntCounter::new("linli_sql_statements_total", "SQL statements sent to the database for requests")?;
+        let background_sql_statements = IntCounter::new(
+            "linli_background_sql_statements_total",
+            "SQL statements sent by background work (relay, consumers, sweeps)",
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(sql_statements.clone()))?;
-        Ok(Self { registry, requests, latency, sql_statements, seen_operations: Arc::default() })
+        registry.register(Box::new(background_sql_statements.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            sql_statements,
+            background_sql_statements,
+            seen_operations: Arc::default(),
+        })
     }
 
     fn label(&self, operation: Option<&str>) -> String {
@@ -61,7 +86,11 @@ impl Metrics {
     }
 
     pub fn sql_statement(&self) {
-        self.sql_statements.inc();
+        if BACKGROUND.try_with(|_| ()).is_ok() {
+            self.background_sql_statements.inc();
+        } else {
+            self.sql_statements.inc();
+        }
     }
 
     pub fn render(&self) -> String {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpServer, guard, web};
 use anyhow::Context as _;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
@@ -17,11 +17,12 @@ use domain::{Clock, Domain, Settings, SystemClock};
 
 use crate::auth::{AuthService, Tokens, secret_bytes};
 use crate::config::Config;
+use crate::events::Events;
 use crate::graphql::{LinliSchema, build_schema};
 use crate::metrics::Metrics;
 use crate::store::{MemoryStore, RedisStore, SessionStore};
 use crate::wechat::WechatClient;
-use crate::{exports, http, uploads, webhooks};
+use crate::{exports, http, uploads, webhooks, ws};
 
 pub struct AppState {
     pub schema: LinliSchema,
@@ -30,6 +31,7 @@ pub struct AppState {
     pub config: Config,
     pub metrics: Metrics,
     pub upload_dir: PathBuf,
+    pub events: Events,
 }
 
 pub struct Application {
@@ -80,14 +82,16 @@ impl Application {
         let wechat = WechatClient::new(&config.wechat, store.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let tokens = Tokens::new(&config, &jwt_secret);
         let auth = Arc::new(AuthService::new(&config, tokens, store, wechat));
-        let schema = build_schema(&config, domain.clone(), auth.clone());
+        let events = Events::start(&config, &domain).await.context("starting the event relay")?;
+        let schema = build_schema(&config, domain.clone(), auth.clone(), events.hub.clone());
         let upload_dir = config.data_dir.join("uploads");
         tokio::fs::create_dir_all(&upload_dir).await.context("creating the uploads directory")?;
 
         if config.sweep_interval_seconds > 0 {
             crate::workers::spawn_sweeper(domain.clone(), Duration::from_secs(config.sweep_interval_seconds));
         }
-        let state = web::Data::new(AppState { schema, domain, auth, config: config.clone(), metrics, upload_dir });
+        let state =
+            web::Data::new(AppState { schema, domain, auth, config: config.clone(), metrics, upload_dir, events });
         let app_state = state.clone();
         let body_limit = config.limits.max_body_bytes;
         let server = HttpServer::new(move || {
@@ -97,6 +101,7 @@ impl Application {
                 .service(
                     web::resource("/graphql")
                         .route(web::post().to(http::graphql_post))
+                        .route(web::get().guard(guard::Header("upgrade", "websocket")).to(ws::graphql_ws))
                         .route(web::get().to(http::graphql_get))
                         .default_service(web::to(http::method_not_allowed)),
                 )

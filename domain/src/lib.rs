@@ -46,6 +46,7 @@ pub mod clock;
 pub mod data_rights;
 pub mod entities;
 pub mod error;
+pub mod events;
 pub mod exports;
 mod idempotency;
 pub mod ledger;

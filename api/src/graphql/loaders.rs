@@ -65,3 +65,14 @@ pub fn with_request_loaders(request: async_graphql::Request, domain: &Domain) ->
         .data(DataLoader::new(OrderHistoryLoader(domain.clone()), tokio::spawn))
         .data(DataLoader::new(WishHistoryLoader(domain.clone()), tokio::spawn))
 }
+
+/// The same loaders for a WebSocket connection (they do not cache, so a
+/// long-lived connection never shows stale names).
+pub fn connection_loaders(domain: &Domain) -> async_graphql::Data {
+    let mut data = async_graphql::Data::default();
+    data.insert(DataLoader::new(PersonLoader(domain.clone()), tokio::spawn));
+    data.insert(DataLoader::new(CommunityLoader(domain.clone()), tokio::spawn));
+    data.insert(DataLoader::new(OrderHistoryLoader(domain.clone()), tokio::spawn));
+    data.insert(DataLoader::new(WishHistoryLoader(domain.clone()), tokio::spawn));
+    data
+}

@@ -15,13 +15,14 @@ mod org;
 mod party;
 mod points;
 mod posts;
+mod subscriptions;
 mod types;
 mod wishes;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{Context, ErrorExtensions, MergedObject, Schema, SchemaBuilder};
 
 use domain::{Actor, Domain, DomainError, DomainResult};
 
@@ -29,7 +30,8 @@ use crate::auth::{AuthService, Authenticated};
 use crate::config::Config;
 
 pub use limits::LimitsExtension;
-pub use loaders::with_request_loaders;
+pub use loaders::{connection_loaders, with_request_loaders};
+pub use subscriptions::Subscription;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -65,20 +67,26 @@ pub struct Mutation(
     care_requests::CareRequestMutation,
 );
 
-pub type LinliSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type LinliSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema without its runtime data: enough to print the SDL.
-pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription)
 }
 
 pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-pub fn build_schema(config: &Config, domain: Domain, auth: Arc<AuthService>) -> LinliSchema {
+pub fn build_schema(
+    config: &Config,
+    domain: Domain,
+    auth: Arc<AuthService>,
+    hub: Arc<crate::events::EventHub>,
+) -> LinliSchema {
     let mut builder = schema_builder()
         .data(domain)
+        .data(hub)
         .data(auth)
         .limit_depth(config.limits.max_depth)
         .limit_complexity(config.limits.max_complexity)

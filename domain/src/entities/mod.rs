@@ -22,6 +22,7 @@ pub mod community_role;
 pub mod data_deletion;
 pub mod dedication_entry;
 pub mod dedication_rules;
+pub mod event_inbox;
 pub mod grid;
 pub mod household;
 pub mod household_assignment;

@@ -15,6 +15,10 @@ pub struct Model {
     pub to_status: String,
     pub note: Option<String>,
     pub at: DateTimeUtc,
+    /// The event's place in the published order (the clients' cursor); None until the relay reaches it.
+    pub relay_seq: Option<i64>,
+    /// When the bus accepted it; None while it waits (e.g. Redis is down).
+    pub published_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,224 @@
+//! Live updates. Every subscription takes an optional `after` cursor: a
+//! phone that lost its connection passes the `cursor` of the last event it
+//! saw and first receives what it missed (read back from the database),
+//! then live events. Events are shown as the subscriber may see them (the
+//! order is read with their own view, masked as anywhere else).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, Result, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use domain::events::{EventScope, RelayedEvent};
+use domain::{Domain, DomainError, Role};
+
+use super::types::Order;
+use super::wishes::Wish;
+use super::{actor, domain, gql_error, parse_id};
+use crate::events::EventHub;
+
+/// What happened to an order in the pool.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum PoolEventKind {
+    /// New in the pool (published, or back after a claim lapsed).
+    Opened,
+    Claimed,
+    Cancelled,
+    /// Passed to the street (nobody claimed it in time).
+    Escalated,
+}
+
+impl PoolEventKind {
+    fn of(to_status: &str) -> Option<Self> {
+        match to_status {
+            "OPEN" => Some(Self::Opened),
+            "CLAIMED" => Some(Self::Claimed),
+            "CANCELLED" => Some(Self::Cancelled),
+            "ESCALATED" => Some(Self::Escalated),
+            _ => None,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct OrderPoolEvent {
+    pub kind: PoolEventKind,
+    /// Pass as `after` when reconnecting to receive what came after this event.
+    pub cursor: String,
+    pub at: DateTime<Utc>,
+    pub order: Order,
+}
+
+#[derive(SimpleObject)]
+pub struct OrderUpdate {
+    pub cursor: String,
+    pub at: DateTime<Utc>,
+    pub order: Order,
+}
+
+#[derive(SimpleObject)]
+pub struct WishUpdate {
+    pub cursor: String,
+    pub at: DateTime<Utc>,
+    pub wish: Wish,
+}
+
+#[derive(Default)]
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// The community's live order pool, as members' phones show it. For
+    /// party members, volunteers, grid workers and secretaries of the community.
+    async fn order_pool_events<'ctx>(
+        &self,
+        ctx: &Context<'ctx>,
+        community_id: ID,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = OrderPoolEvent> + 'ctx> {
+        let actor = actor(ctx).await?.clone();
+        let community = parse_id(&community_id, "community")?;
+        let helpers = actor.communities_with(&[Role::PartyMember, Role::Volunteer, Role::GridWorker, Role::Secretary]);
+        if !helpers.contains(&community) {
+            return Err(gql_error(DomainError::forbidden(
+                "only the community's party members, volunteers, grid workers and secretaries see its order pool",
+            )));
+        }
+        let feed = Feed::start(ctx, EventScope::Community(community), after).await?;
+        let domain = domain(ctx).clone();
+        Ok(feed.map_events(move |event| {
+            let (domain, actor) = (domain.clone(), actor.clone());
+            async move {
+                let kind = PoolEventKind::of(&event.to_status).filter(|_| event.subject == "ORDER")?;
+                let order = domain.order(&actor, event.subject_id).await.ok()?;
+                Some(OrderPoolEvent { kind, cursor: event.seq.to_string(), at: event.at, order: Order(order) })
+            }
+        }))
+    }
+
+    /// Every change to orders I placed, that were placed for me, or that I
+    /// was assigned or claimed (care requests included).
+    async fn my_order_updates<'ctx>(
+        &self,
+        ctx: &Context<'ctx>,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = OrderUpdate> + 'ctx> {
+        let actor = actor(ctx).await?.clone();
+        let feed = Feed::start(ctx, EventScope::Person(actor.user_id), after).await?;
+        let domain = domain(ctx).clone();
+        Ok(feed.map_events(move |event| {
+            let (domain, actor) = (domain.clone(), actor.clone());
+            async move {
+                if event.subject != "ORDER" {
+                    return None;
+                }
+                let order = domain.order(&actor, event.subject_id).await.ok()?;
+                Some(OrderUpdate { cursor: event.seq.to_string(), at: event.at, order: Order(order) })
+            }
+        }))
+    }
+
+    /// Every change to wishes I made, that were made for me, or that I claimed.
+    async fn my_wish_updates<'ctx>(
+        &self,
+        ctx: &Context<'ctx>,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = WishUpdate> + 'ctx> {
+        let actor = actor(ctx).await?.clone();
+        let feed = Feed::start(ctx, EventScope::Person(actor.user_id), after).await?;
+        let domain = domain(ctx).clone();
+        Ok(feed.map_events(move |event| {
+            let (domain, actor) = (domain.clone(), actor.clone());
+            async move {
+                if event.subject != "WISH" {
+                    return None;
+                }
+                let wish = domain.wish(&actor, event.subject_id).await.ok()?;
+                Some(WishUpdate { cursor: event.seq.to_string(), at: event.at, wish: Wish(wish) })
+            }
+        }))
+    }
+}
+
+/// One subscriber's events in cursor order, each once: first what it missed
+/// (from the database), then live ones from the node's hub. A subscriber
+/// that falls behind the hub reads the gap back from the database.
+struct Feed {
+    domain: Domain,
+    scope: EventScope,
+    live: broadcast::Receiver<Arc<RelayedEvent>>,
+    backlog: VecDeque<RelayedEvent>,
+    /// Whether the database may hold more than the backlog (reading back in pages).
+    catching_up: bool,
+    last: i64,
+}
+
+const PAGE: u64 = 200;
+
+impl Feed {
+    async fn start(ctx: &Context<'_>, scope: EventScope, after: Option<String>) -> Result<Self> {
+        let hub = ctx.data_unchecked::<Arc<EventHub>>();
+        let live = hub.subscribe();
+        let last = match after {
+            Some(cursor) => cursor.trim().parse::<i64>().map_err(|_| {
+                gql_error(DomainError::bad_input("after", "pass the `cursor` of the last event you received"))
+            })?,
+            None => hub.last_seq(),
+        };
+        let catching_up = last < hub.last_seq();
+        Ok(Self { domain: domain(ctx).clone(), scope, live, backlog: VecDeque::new(), catching_up, last })
+    }
+
+    async fn next(&mut self) -> Option<RelayedEvent> {
+        loop {
+            if let Some(event) = self.backlog.pop_front() {
+                if event.seq > self.last {
+                    self.last = event.seq;
+                    return Some(event);
+                }
+                continue;
+            }
+            if self.catching_up {
+                match self.domain.events_since(self.last, self.scope, PAGE).await {
+                    Ok(events) => {
+                        self.catching_up = events.len() as u64 == PAGE;
+                        self.backlog.extend(events);
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a subscription could not read missed events");
+                        return None;
+                    }
+                }
+            }
+            match self.live.recv().await {
+                Ok(event) if event.seq > self.last && event.concerns(self.scope) => {
+                    self.last = event.seq;
+                    return Some((*event).clone());
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => self.catching_up = true,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// The feed as a stream of `show(event)`, skipping events it shows as nothing.
+    fn map_events<T, F, Fut>(self, show: F) -> impl Stream<Item = T>
+    where
+        F: Fn(RelayedEvent) -> Fut,
+        Fut: Future<Output = Option<T>>,
+    {
+        futures_util::stream::unfold((self, show), |(mut feed, show)| async move {
+            loop {
+                let event = feed.next().await?;
+                if let Some(item) = show(event).await {
+                    return Some((item, (feed, show)));
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,350 @@
+//! The outbox side of real time. Every transition's `workflow_events` row is
+//! written in the transaction of the change (see [`crate::workflow`]); the
+//! relay here gives committed rows their place in the published order
+//! (`relay_seq`, the cursor a reconnecting phone resumes from), hands them to
+//! a bus, and marks them published only once the bus has them. A bus that is
+//! down leaves the rows waiting; a relay that dies between publishing and
+//! marking publishes them again, so consumers see every event at least once
+//! and dedupe by event id ([`Domain::consume_event`]).
+//!
+//! Several nodes may relay: on PostgreSQL a pass holds a transaction-scoped
+//! advisory lock, so one node relays at a time and the published order is
+//! the `relay_seq` order. SQLite is one node with one relay task.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Display;
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    Statement, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::Domain;
+use crate::entities::{community, event_inbox, order, wish, workflow_event};
+use crate::error::{DomainError, DomainResult};
+
+/// An order's id, placer, the resident it was placed for, assignee and claimant.
+type OrderPeople = (i64, i64, Option<i64>, Option<i64>, Option<i64>);
+
+/// The advisory lock every relaying node competes for (PostgreSQL).
+const RELAY_LOCK: i64 = 0x6c69_6e6c_6901;
+
+/// An event as the bus carries it: enough to route it (community, audience)
+/// without reading the database again. What the subject looks like now is
+/// read by whoever shows it, with their own view of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayedEvent {
+    /// The cursor: increasing in published order.
+    pub seq: i64,
+    pub event_id: i64,
+    pub community_id: i64,
+    /// `ORDER`, `WISH`, `LUNCHBOX_DELIVERY`, `BANQUET`.
+    pub subject: String,
+    pub subject_id: i64,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    /// None when the system acted (a deadline).
+    pub actor_id: Option<i64>,
+    /// Who the change is about: the placer, the resident it was placed for,
+    /// the assignee and claimant, and whoever acted.
+    pub audience: Vec<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// Whose events a reader wants.
+#[derive(Clone, Copy, Debug)]
+pub enum EventScope {
+    /// Everything (a node catching up).
+    All,
+    /// Everything in one community.
+    Community(i64),
+    /// Everything about one person's orders and wishes.
+    Person(i64),
+}
+
+impl RelayedEvent {
+    pub fn concerns(&self, scope: EventScope) -> bool {
+        match scope {
+            EventScope::All => true,
+            EventScope::Community(c) => self.community_id == c,
+            EventScope::Person(p) => self.audience.contains(&p),
+        }
+    }
+}
+
+impl Domain {
+    /// One pass of the relay: up to `limit` events, oldest first, handed to
+    /// `publish` and marked published when it succeeds. Returns how many were
+    /// published (0 when another node holds the relay, or nothing waits).
+    pub async fn relay_events<F, Fut, E>(&self, limit: u64, publish: F) -> DomainResult<usize>
+    where
+        F: FnOnce(Vec<RelayedEvent>) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: Display,
+    {
+        let backend = self.db.get_database_backend();
+        let lock = if backend == DatabaseBackend::Postgres {
+            let txn = self.db.begin().await?;
+            let row = txn
+                .query_one_raw(Statement::from_sql_and_values(
+                    backend,
+                    "SELECT pg_try_advisory_xact_lock($1) AS held",
+                    [RELAY_LOCK.into()],
+                ))
+                .await?
+                .ok_or_else(|| DomainError::internal("advisory lock answered nothing"))?;
+            if !row.try_get::<bool>("", "held")? {
+                txn.rollback().await?;
+                return Ok(0);
+            }
+            Some(txn)
+        } else {
+            None
+        };
+
+        // What an earlier pass placed but could not publish goes first.
+        let mut rows = workflow_event::Entity::find()
+            .filter(workflow_event::Column::RelaySeq.is_not_null())
+            .filter(workflow_event::Column::PublishedAt.is_null())
+            .order_by_asc(workflow_event::Column::RelaySeq)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        if (rows.len() as u64) < limit {
+            rows.extend(self.place_new_events(limit - rows.len() as u64).await?);
+        }
+        if rows.is_empty() {
+            if let Some(txn) = lock {
+                txn.rollback().await?;
+            }
+            return Ok(0);
+        }
+        let events = self.with_audience(rows).await?;
+        let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+        if let Err(e) = publish(events).await {
+            if let Some(txn) = lock {
+                txn.rollback().await?;
+            }
+            return Err(DomainError::Unavailable(format!("the event bus refused {} events: {e}", seqs.len())));
+        }
+        workflow_event::Entity::update_many()
+            .col_expr(workflow_event::Column::PublishedAt, Expr::value(self.clock.now()))
+            .filter(workflow_event::Column::RelaySeq.is_in(seqs.iter().copied()))
+            .exec(&self.db)
+            .await?;
+        if let Some(txn) = lock {
+            txn.commit().await?;
+        }
+        Ok(seqs.len())
+    }
+
+    /// Gives committed events without a place one after everything placed so
+    /// far, in id order, in one statement. Places may leave gaps; they only
+    /// ever increase.
+    async fn place_new_events(&self, limit: u64) -> DomainResult<Vec<workflow_event::Model>> {
+        let txn = self.db.begin().await?;
+        let ids: Vec<i64> = workflow_event::Entity::find()
+            .select_only()
+            .column(workflow_event::Column::Id)
+            .filter(workflow_event::Column::RelaySeq.is_null())
+            .order_by_asc(workflow_event::Column::Id)
+            .limit(limit)
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let Some(&first) = ids.first() else {
+            txn.rollback().await?;
+            return Ok(Vec::new());
+        };
+        let placed: Option<Option<i64>> = workflow_event::Entity::find()
+            .select_only()
+            .column_as(workflow_event::Column::RelaySeq.max(), "max")
+            .into_tuple()
+            .one(&txn)
+            .await?;
+        let last = placed.flatten().unwrap_or(0);
+        let offset = std::cmp::max(last - first + 1, 0);
+        workflow_event::Entity::update_many()
+            .col_expr(workflow_event::Column::RelaySeq, Expr::col(workflow_event::Column::Id).add(offset))
+            .filter(workflow_event::Column::Id.is_in(ids.iter().copied()))
+            .exec(&txn)
+            .await?;
+        let rows = workflow_event::Entity::find()
+            .filter(workflow_event::Column::Id.is_in(ids))
+            .order_by_asc(workflow_event::Column::RelaySeq)
+            .all(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(rows)
+    }
+
+    /// Events placed after `after` (a cursor) that `scope` wants, oldest first:
+    /// what a phone missed while it was away.
+    pub async fn events_since(&self, after: i64, scope: EventScope, limit: u64) -> DomainResult<Vec<RelayedEvent>> {
+        let mut query = workflow_event::Entity::find()
+            .filter(workflow_event::Column::RelaySeq.gt(after))
+            .order_by_asc(workflow_event::Column::RelaySeq)
+            .limit(limit);
+        query = match scope {
+            EventScope::All => query,
+            EventScope::Community(c) => query.filter(workflow_event::Column::CommunityId.eq(c)),
+            EventScope::Person(p) => {
+                let involving =
+                    |columns: Vec<Expr>| columns.into_iter().fold(Condition::any(), |c, col| c.add(col.eq(p)));
+                let orders = sea_orm::sea_query::Query::select()
+                    .column(order::Column::Id)
+                    .from(order::Entity)
+                    .cond_where(involving(vec![
+                        Expr::col(order::Column::PlacedBy),
+                        Expr::col(order::Column::OnBehalfOf),
+                        Expr::col(order::Column::ClaimantId),
+                        Expr::col(order::Column::AssigneeId),
+                    ]))
+                    .to_owned();
+                let wishes = sea_orm::sea_query::Query::select()
+                    .column(wish::Column::Id)
+                    .from(wish::Entity)
+                    .cond_where(involving(vec![
+                        Expr::col(wish::Column::PlacedBy),
+                        Expr::col(wish::Column::OnBehalfOf),
+                        Expr::col(wish::Column::ClaimantId),
+                    ]))
+                    .to_owned();
+                query.filter(
+                    Condition::any()
+                        .add(workflow_event::Column::ActorId.eq(p))
+                        .add(
+                            Condition::all()
+                                .add(workflow_event::Column::SubjectKind.eq("ORDER"))
+                                .add(workflow_event::Column::SubjectId.in_subquery(orders)),
+                        )
+                        .add(
+                            Condition::all()
+                                .add(workflow_event::Column::SubjectKind.eq("WISH"))
+                                .add(workflow_event::Column::SubjectId.in_subquery(wishes)),
+                        ),
+                )
+            }
+        };
+        let rows = query.all(&self.db).await?;
+        let events = self.with_audience(rows).await?;
+        Ok(events.into_iter().filter(|e| e.concerns(scope)).collect())
+    }
+
+    /// The newest cursor: a subscriber that starts now resumes from here.
+    pub async fn latest_event_seq(&self) -> DomainResult<i64> {
+        let placed: Option<Option<i64>> = workflow_event::Entity::find()
+            .select_only()
+            .column_as(workflow_event::Column::RelaySeq.max(), "max")
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        Ok(placed.flatten().unwrap_or(0))
+    }
+
+    /// Every community's id (the streams a consumer reads).
+    pub async fn community_ids(&self) -> DomainResult<Vec<i64>> {
+        Ok(community::Entity::find()
+            .select_only()
+            .column(community::Column::Id)
+            .order_by_asc(community::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Handles one delivered event for `consumer`, once however often it is
+    /// delivered: the inbox row and the event's effects commit together.
+    /// `false` when it was handled before.
+    pub async fn consume_event(&self, consumer: &str, event: &RelayedEvent) -> DomainResult<bool> {
+        let txn = self.db.begin().await?;
+        let inserted = event_inbox::Entity::insert(event_inbox::ActiveModel {
+            consumer: Set(consumer.to_owned()),
+            event_id: Set(event.event_id),
+            handled_at: Set(self.clock.now()),
+        })
+        .on_conflict(
+            OnConflict::columns([event_inbox::Column::Consumer, event_inbox::Column::EventId]).do_nothing().to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+        if inserted == 0 {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// Turns event rows into bus events, reading the people they concern in
+    /// one statement per kind of subject.
+    async fn with_audience(&self, rows: Vec<workflow_event::Model>) -> DomainResult<Vec<RelayedEvent>> {
+        let ids_of = |kind: &str| -> HashSet<i64> {
+            rows.iter().filter(|r| r.subject_kind == kind).map(|r| r.subject_id).collect()
+        };
+        let mut people: HashMap<(&'static str, i64), Vec<i64>> = HashMap::new();
+        let order_ids = ids_of("ORDER");
+        if !order_ids.is_empty() {
+            let found: Vec<OrderPeople> = order::Entity::find()
+                .select_only()
+                .columns([order::Column::Id, order::Column::PlacedBy])
+                .columns([order::Column::OnBehalfOf, order::Column::AssigneeId, order::Column::ClaimantId])
+                .filter(order::Column::Id.is_in(order_ids))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            for (id, placed_by, on_behalf_of, assignee, claimant) in found {
+                let who = [Some(placed_by), on_behalf_of, assignee, claimant].into_iter().flatten().collect();
+                people.insert(("ORDER", id), who);
+            }
+        }
+        let wish_ids = ids_of("WISH");
+        if !wish_ids.is_empty() {
+            let found: Vec<(i64, i64, Option<i64>, Option<i64>)> = wish::Entity::find()
+                .select_only()
+                .columns([wish::Column::Id, wish::Column::PlacedBy, wish::Column::OnBehalfOf])
+                .column(wish::Column::ClaimantId)
+                .filter(wish::Column::Id.is_in(wish_ids))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            for (id, placed_by, on_behalf_of, claimant) in found {
+                people.insert(("WISH", id), [Some(placed_by), on_behalf_of, claimant].into_iter().flatten().collect());
+            }
+        }
+        rows.into_iter()
+            .map(|r| {
+                let seq = r.relay_seq.ok_or_else(|| DomainError::internal("an unplaced event reached the relay"))?;
+                let key = match r.subject_kind.as_str() {
+                    "ORDER" => Some(("ORDER", r.subject_id)),
+                    "WISH" => Some(("WISH", r.subject_id)),
+                    _ => None,
+                };
+                let mut audience = key.and_then(|k| people.get(&k).cloned()).unwrap_or_default();
+                if let Some(actor) = r.actor_id
+                    && !audience.contains(&actor)
+                {
+                    audience.push(actor);
+                }
+                audience.sort_unstable();
+                audience.dedup();
+                Ok(RelayedEvent {
+                    seq,
+                    event_id: r.id,
+                    community_id: r.community_id,
+                    subject: r.subject_kind,
+                    subject_id: r.subject_id,
+                    from_status: r.from_status,
+                    to_status: r.to_status,
+                    actor_id: r.actor_id,
+                    audience,
+                    at: r.at,
+                })
+            })
+            .collect()
+    }
+}
