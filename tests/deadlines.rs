@@ -230,6 +230,41 @@ async fn an_urgent_care_request_is_left_to_the_care_sweep_and_stays_claimable() 
     assert_eq!(w.claim_order("demo-member-1", &id).await["status"], "CLAIMED");
 }
 
+#[tokio::test]
+async fn a_claimed_urgent_care_request_past_its_finish_deadline_follows_the_overdue_policy_with_care_windows() {
+    let w = World::new().await;
+    let member = w.id_of("demo-member-1").await;
+    let input = json!({ "communityId": w.chengnan, "elderId": w.id_of("demo-elder").await, "kind": "MEAL_DELIVERY",
+        "title": "送午饭", "description": "腿脚不便，下不了楼", "urgent": true });
+    let filed = w
+        .ok(
+            "demo-grid",
+            "mutation($i: FileCareRequestInput!) { fileCareRequest(input: $i) { id } }",
+            json!({ "i": input }),
+        )
+        .await;
+    let id = filed["id"].as_str().unwrap().to_owned();
+    assert_eq!(w.claim_order("demo-member-1", &id).await["status"], "CLAIMED");
+
+    // A meal delivery is due in two hours.
+    w.app.clock.advance(Duration::minutes(119));
+    assert_eq!(w.app.domain.sweep_overdue_orders().await.unwrap().total(), 0);
+    w.app.clock.advance(Duration::minutes(2));
+    let swept_at = w.app.clock.now();
+    assert_eq!(w.app.domain.sweep_overdue_orders().await.unwrap().returned_to_pool, 1);
+    let order = w.order(&id).await;
+    assert_eq!(order["status"], "OPEN");
+    assert_same_instant(&order["claimDueAt"], swept_at + Duration::minutes(5), "the urgent claim window again");
+    assert_eq!(w.entries(&member, "ORDER", &id).await, vec![-5]);
+    assert_eq!(w.notices("demo-member-1", "ORDER_OVERDUE", &id).await.len(), 1);
+
+    // Unclaimed again: the care sweep alerts the secretaries; the order sweep leaves it open.
+    w.app.clock.advance(Duration::minutes(6));
+    assert_eq!(w.app.domain.escalate_unclaimed_orders().await.unwrap(), 0);
+    assert_eq!(w.app.domain.escalate_unclaimed_care().await.unwrap(), [id.parse::<i64>().unwrap()]);
+    assert_eq!(w.order(&id).await["status"], "OPEN");
+}
+
 // ---------------------------------------------------------------------------
 // Claims past their completion deadline
 // ---------------------------------------------------------------------------
