@@ -368,15 +368,14 @@ async fn an_order_approved_on_time_earns_the_claimant_five_points() {
 }
 
 #[tokio::test]
-async fn an_order_finished_after_its_deadline_costs_the_overdue_points_once() {
+async fn an_order_left_unfinished_past_its_deadline_costs_the_overdue_points_once() {
     let w = World::new().await;
     let member = w.id_of("demo-member-1").await;
     let id = w.claimed_order().await;
     w.app.clock.advance(Duration::hours(25));
-    // The deadline sweep charges the open claim; approval of the late work does not charge again.
-    assert_eq!(w.app.domain.penalise_overdue_claims().await.unwrap(), 1);
-    assert_eq!(w.app.domain.penalise_overdue_claims().await.unwrap(), 0, "charged once");
-    w.finish(&id).await;
+    // The deadline sweep charges the open claim (and, by default, returns the order to the pool).
+    assert_eq!(w.app.domain.sweep_overdue_orders().await.unwrap().total(), 1);
+    assert_eq!(w.app.domain.sweep_overdue_orders().await.unwrap().total(), 0, "charged once");
 
     let (balance, entries) = w.account(&member).await;
     assert_eq!(balance, -5);

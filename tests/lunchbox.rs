@@ -829,7 +829,7 @@ async fn only_the_secretary_sets_the_deliver_by_time_and_it_is_validated() {
 }
 
 #[tokio::test]
-async fn late_lunchboxes_alert_the_grid_worker_and_the_secretary_exactly_once_after_the_deliver_by_time() {
+async fn late_lunchboxes_alert_the_grid_worker_the_secretary_and_the_holder_exactly_once_after_the_deliver_by_time() {
     let w = World::new().await;
     let day = w.tomorrow();
     w.menu(day, &[("WORKER_SET", "8元工作餐", 10)]).await;
@@ -875,11 +875,21 @@ async fn late_lunchboxes_alert_the_grid_worker_and_the_secretary_exactly_once_af
             assert!(n["body"].as_str().unwrap().contains("12:30"), "{n}");
         }
     }
-    for who in ["demo-volunteer", "demo-member-1", "demo-elder", "demo-canteen"] {
+    for who in ["demo-volunteer", "demo-elder", "demo-canteen"] {
         assert_eq!(w.inbox(who).await["totalCount"], 0, "{who} is not alerted");
     }
+    // Whoever still holds a late lunchbox is reminded, once.
+    let holder = w.inbox("demo-member-1").await;
+    assert_eq!(holder["totalCount"], 1, "{holder}");
+    assert_eq!(nodes(&holder)[0]["kind"], "LUNCHBOX_OVERDUE");
+    assert_eq!(nodes(&holder)[0]["subjectId"], claimed.as_str());
     let t = payload(&w.one("demo-secretary", &open).await).clone();
     assert!(t["alertedAt"].is_string());
+    // The overdue mark is an event by the system, so phones hear of it; the status stays.
+    let marks: Vec<&Value> = t["history"].as_array().unwrap().iter().filter(|e| e["actor"].is_null()).collect();
+    assert_eq!(marks.len(), 1, "{t}");
+    assert_eq!((marks[0]["fromStatus"].as_str(), marks[0]["toStatus"].as_str()), (Some("OPEN"), Some("OPEN")));
+    assert!(marks[0]["note"].as_str().unwrap().contains("12:30"), "{t}");
     let t = payload(&w.one("demo-secretary", &delivered).await).clone();
     assert_eq!(t["alertedAt"], Value::Null);
 }

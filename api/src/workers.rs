@@ -1,5 +1,6 @@
-//! Background sweeps: claims past their deadline, late love lunchboxes,
-//! unclaimed urgent care, the erasure of health notes after consent is
+//! Background sweeps: orders nobody claimed in time, claims past their
+//! deadline (orders and wishes, per the community's overdue policy), late
+//! love lunchboxes, unclaimed urgent care, the erasure of health notes after consent is
 //! withdrawn, and the monthly close of dedication points. Every sweep is a
 //! guarded, keyed change in the domain, so several nodes sweeping at once
 //! still act exactly once.
@@ -21,12 +22,23 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
                 Ok(n) => tracing::info!(voided = n, "expired redemptions voided; points and goods released"),
                 Err(e) => tracing::warn!(error = %e, "redemption expiry sweep failed"),
             }
-            if let Err(e) = domain.penalise_overdue_claims().await {
-                tracing::warn!(error = %e, "overdue order sweep failed");
+            match domain.escalate_unclaimed_orders().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(escalated = n, "orders unclaimed past their claim deadline escalated"),
+                Err(e) => tracing::warn!(error = %e, "unclaimed order sweep failed"),
+            }
+            match domain.sweep_overdue_orders().await {
+                Ok(s) if s.total() == 0 => {}
+                Ok(s) => tracing::info!(
+                    returned_to_pool = s.returned_to_pool,
+                    escalated = s.escalated,
+                    "claimed orders past their completion deadline marked overdue"
+                ),
+                Err(e) => tracing::warn!(error = %e, "overdue order sweep failed"),
             }
             match domain.expire_wish_claims().await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(lapsed = n, "wish claims past their deadline returned to the list"),
+                Ok(n) => tracing::info!(lapsed = n, "wish claims past their deadline lapsed (per the overdue policy)"),
                 Err(e) => tracing::warn!(error = %e, "wish claim sweep failed"),
             }
             match domain.escalate_unclaimed_care().await {

@@ -866,7 +866,11 @@ impl Domain {
     }
 
     /// Urgent requests nobody claimed by their deadline go to the secretary,
-    /// once each (a guarded stamp), whichever node sweeps. Returns the ids.
+    /// once each (a guarded stamp), whichever node sweeps; they stay open for
+    /// helpers. Returns the ids. This is the only deadline path for unclaimed
+    /// urgent requests ([`Domain::escalate_unclaimed_orders`] skips them);
+    /// non-urgent requests, and claimed ones past their finish deadline,
+    /// follow the order sweeps and the community's overdue policy.
     pub async fn escalate_unclaimed_care(&self) -> DomainResult<Vec<i64>> {
         let now = self.clock.now();
         let unclaimed_past_due = Query::select()

@@ -44,6 +44,7 @@ pub mod care;
 pub mod care_requests;
 pub mod clock;
 pub mod data_rights;
+pub mod deadlines;
 pub mod entities;
 pub mod error;
 pub mod events;

@@ -10,7 +10,9 @@
 //! hand-over with a photo, and/or the recipient confirms receipt on their
 //! own phone; cash taken at the door is booked in fen like the canteen's
 //! counter payments. Lunchboxes still not delivered after the community's
-//! deliver-by time alert the grid worker and the secretaries, once.
+//! deliver-by time are marked (`alerted_at`, with a workflow event by the
+//! system) and alert the grid worker, the secretaries and whoever holds the
+//! task, once. No dedication rule covers lunchboxes, so nothing is deducted.
 
 use std::collections::{HashMap, HashSet};
 
@@ -1113,9 +1115,11 @@ impl Domain {
 
     /// Alerts the recipient's grid worker and the community's secretaries,
     /// once per task, about lunchboxes still not delivered after the
-    /// community's deliver-by time on their day. Safe to run on several
-    /// nodes at once (a guarded `alerted_at` and keyed notices). Returns how
-    /// many tasks were alerted.
+    /// community's deliver-by time on their day; a volunteer still holding
+    /// the task is reminded too. The overdue mark is `alerted_at`, recorded
+    /// as a workflow event by the system (the status does not change). Safe
+    /// to run on several nodes at once (a guarded `alerted_at` and keyed
+    /// notices). Returns how many tasks were alerted.
     pub async fn alert_undelivered_lunchboxes(&self, now: DateTime<Utc>) -> DomainResult<usize> {
         let today = shanghai_day(now);
         let not_delivered = || NOT_DELIVERED.iter().map(|s| s.as_str());
@@ -1161,11 +1165,13 @@ impl Domain {
                 .col_expr(lunchbox_delivery::Column::AlertedAt, Expr::value(now))
                 .filter(lunchbox_delivery::Column::Id.eq(d.id))
                 .filter(lunchbox_delivery::Column::AlertedAt.is_null())
-                .filter(lunchbox_delivery::Column::Status.is_in(not_delivered()))
+                // As read: the event and the notices below describe this state.
+                .filter(lunchbox_delivery::Column::Status.eq(d.status.clone()))
+                .filter(guard_claimant(d.claimant_id))
                 .exec(&txn)
                 .await?;
             if marked.rows_affected == 0 {
-                // Another node alerted it, or it was delivered in the meantime.
+                // Another node alerted it, or it moved in the meantime (the next sweep looks again).
                 txn.rollback().await?;
                 continue;
             }
@@ -1183,6 +1189,43 @@ impl Domain {
                 minute % 60,
                 state
             );
+            let status = DeliveryStatus::parse(&d.status)?;
+            workflow::record(
+                &txn,
+                Transition {
+                    subject: Subject::LunchboxDelivery,
+                    subject_id: d.id,
+                    community_id: d.community_id,
+                    actor_id: None,
+                    from: Some(status),
+                    to: status,
+                    note: Some(&format!("not delivered by {:02}:{:02}: staff alerted", minute / 60, minute % 60)),
+                    at: now,
+                },
+            )
+            .await?;
+            if let (DeliveryStatus::Claimed, Some(holder)) = (status, d.claimant_id) {
+                notify(
+                    &txn,
+                    NewNotice {
+                        community_id: d.community_id,
+                        recipient_id: holder,
+                        kind: "LUNCHBOX_OVERDUE",
+                        subject_kind: Some(Subject::LunchboxDelivery.as_str()),
+                        subject_id: Some(d.id),
+                        title: "您认领的爱心盒饭已超时".into(),
+                        body: format!(
+                            "您认领的 {} 的爱心盒饭应在 {:02}:{:02} 前送达，请尽快送到；送不到请报告原因。",
+                            recipient.name,
+                            minute / 60,
+                            minute % 60
+                        ),
+                        dedup_key: format!("lunchbox-overdue:{}:{holder}", d.id),
+                        at: now,
+                    },
+                )
+                .await?;
+            }
             for user in to {
                 notify(
                     &txn,

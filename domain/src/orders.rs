@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::IntoCondition;
+use sea_orm::sea_query::{IntoCondition, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -17,8 +17,10 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::care::{self, SensitiveAccess, SensitiveField};
+use crate::deadlines::{self, OverduePolicy, SecretaryNotice};
 use crate::entities::{care_request, community, order, user};
 use crate::error::{DomainError, DomainResult};
+use crate::notifications::{NewNotice, notify};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
 use crate::points::{Credit, SourceKind, credit, rules_for};
@@ -76,6 +78,11 @@ pub enum OrderAction {
     Rate,
     Cancel,
     Escalate,
+    /// The system, at a missed completion deadline under RETURN_TO_POOL: the
+    /// claim lapses and the order goes back to the pool.
+    Lapse,
+    /// The system, at a missed completion deadline under ESCALATE.
+    EscalateOverdue,
 }
 
 /// The state machine: where an action takes an order, or `None` when the
@@ -94,6 +101,8 @@ pub fn next_status(from: OrderStatus, action: OrderAction) -> Option<OrderStatus
         A::Rate if from == S::Approved => Some(S::Closed),
         A::Cancel if before_claim => Some(S::Cancelled),
         A::Escalate if before_claim => Some(S::Escalated),
+        A::Lapse if from == S::Claimed => Some(S::Open),
+        A::EscalateOverdue if from == S::Claimed => Some(S::Escalated),
         _ => None,
     }
 }
@@ -162,8 +171,24 @@ pub struct Order {
     pub completion_note: Option<String>,
     pub completion_photo_urls: Vec<String>,
     pub rating: Option<Rating>,
+    /// When the deadline sweep last found a claim of it past its completion deadline.
+    pub overdue_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What one overdue sweep did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OverdueSweep {
+    /// Claims that lapsed: the orders are back in the pool.
+    pub returned_to_pool: usize,
+    pub escalated: usize,
+}
+
+impl OverdueSweep {
+    pub fn total(&self) -> usize {
+        self.returned_to_pool + self.escalated
+    }
 }
 
 /// Contact details as one viewer may see them.
@@ -253,6 +278,7 @@ impl TryFrom<order::Model> for Order {
             completion_note: m.completion_note,
             completion_photo_urls: urls_from_json(m.completion_photo_urls.as_deref())?,
             rating: m.rating_stars.map(|stars| Rating { stars, comment: m.rating_comment }),
+            overdue_at: m.overdue_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
         })
@@ -722,38 +748,244 @@ impl Domain {
         }
     }
 
-    /// Claims still open past their completion deadline cost the claimant
-    /// `order_overdue`, once (the deadline sweep). Returns how many it newly charged.
-    pub async fn penalise_overdue_claims(&self) -> DomainResult<usize> {
+    /// Orders dispatched (to the pool or a named member) that nobody claimed
+    /// by `claim_due_at` are escalated to the street and the community's
+    /// secretaries told, once each however many nodes sweep. Urgent care
+    /// requests are left to [`Domain::escalate_unclaimed_care`]: they stay
+    /// claimable while the secretary is alerted. Returns how many escalated.
+    pub async fn escalate_unclaimed_orders(&self) -> DomainResult<usize> {
+        let now = self.clock.now();
+        let urgent_care = Query::select()
+            .column(care_request::Column::OrderId)
+            .from(care_request::Entity)
+            .and_where(care_request::Column::Urgent.eq(true))
+            .to_owned();
+        let due = order::Entity::find()
+            .filter(order::Column::Status.is_in([OrderStatus::Open.as_str(), OrderStatus::Assigned.as_str()]))
+            .filter(order::Column::ClaimDueAt.lt(now))
+            .filter(order::Column::Id.not_in_subquery(urgent_care))
+            .order_by_asc(order::Column::ClaimDueAt)
+            .limit(500)
+            .all(&self.db)
+            .await?;
+        let mut escalated = 0;
+        for row in due {
+            escalated += usize::from(self.escalate_unclaimed_order(Order::try_from(row)?, now).await?);
+        }
+        Ok(escalated)
+    }
+
+    async fn escalate_unclaimed_order(&self, order: Order, now: DateTime<Utc>) -> DomainResult<bool> {
+        let Some(due) = order.claim_due_at else { return Ok(false) };
+        let note = format!("nobody claimed it by {}: escalated to the street", deadlines::local_time(due));
+        let txn = self.db.begin().await?;
+        let still_due = Condition::all().add(order::Column::ClaimDueAt.lt(now));
+        if !self.system_step(&txn, &order, OrderAction::Escalate, &note, now, still_due, |_| {}).await? {
+            // Claimed, cancelled or escalated in the meantime (another node).
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        let body = format!(
+            "服务单“{}”（#{}）超过接单时限 {} 仍无人接单，已上报街道，请跟进。",
+            order.title,
+            order.id,
+            deadlines::local_time(due)
+        );
+        deadlines::tell_secretaries(
+            &txn,
+            SecretaryNotice {
+                community_id: order.community_id,
+                kind: "ORDER_UNCLAIMED",
+                subject: Subject::Order,
+                subject_id: order.id,
+                title: "服务单超时无人接单",
+                body: &body,
+                key: &format!("order-unclaimed:{}:{}", order.id, due.timestamp()),
+                at: now,
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// Claims not finished by `complete_due_at`: the order is marked overdue,
+    /// the claimant loses `order_overdue` (keyed, so once per order and
+    /// member, the same entry a late approval writes) and is told; then, per
+    /// the community's overdue policy, the order goes back to the pool with a
+    /// fresh claim deadline, or is escalated and the secretaries told. One
+    /// transaction per order behind a guarded update, so several nodes
+    /// sweeping at once act once.
+    pub async fn sweep_overdue_orders(&self) -> DomainResult<OverdueSweep> {
         let now = self.clock.now();
         let overdue = order::Entity::find()
             .filter(order::Column::Status.eq(OrderStatus::Claimed.as_str()))
             .filter(order::Column::CompleteDueAt.lt(now))
+            .order_by_asc(order::Column::CompleteDueAt)
             .limit(500)
             .all(&self.db)
             .await?;
-        let mut charged = 0;
-        for o in overdue {
-            let Some(member) = o.claimant_id else { continue };
-            let rules = rules_for(&self.db, o.community_id).await?;
-            let written = credit(
-                &self.db,
-                Credit {
-                    community_id: o.community_id,
-                    member_id: member,
-                    points: rules.order_overdue,
-                    reason: overdue_reason(&o.title),
-                    kind: SourceKind::Order,
-                    source_id: Some(o.id),
-                    key: format!("order:{}:{member}:overdue", o.id),
-                    created_by: None,
+        let mut swept = OverdueSweep::default();
+        for row in overdue {
+            let order = Order::try_from(row)?;
+            // Read before the transaction: `windows` uses the pool.
+            let claim_window = self.windows(&order).await?.0;
+            match self.lapse_overdue_order(order, claim_window, now).await? {
+                Some(OverduePolicy::ReturnToPool) => swept.returned_to_pool += 1,
+                Some(OverduePolicy::Escalate) => swept.escalated += 1,
+                None => {}
+            }
+        }
+        Ok(swept)
+    }
+
+    async fn lapse_overdue_order(
+        &self,
+        order: Order,
+        claim_window: Duration,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Option<OverduePolicy>> {
+        let (Some(member), Some(due)) = (order.claimant_id, order.complete_due_at) else { return Ok(None) };
+        let txn = self.db.begin().await?;
+        let policy = deadlines::policy_of(&txn, order.community_id).await?;
+        let still_due = Condition::all().add(order::Column::CompleteDueAt.lt(now));
+        let missed = format!("not finished by {}", deadlines::local_time(due));
+        let moved = match policy {
+            OverduePolicy::ReturnToPool => {
+                let note = format!("{missed}: the claim lapsed and the order is back in the pool");
+                self.system_step(&txn, &order, OrderAction::Lapse, &note, now, still_due, |m| {
+                    m.overdue_at = Set(Some(now));
+                    m.claimant_id = Set(None);
+                    m.assignee_id = Set(None);
+                    m.complete_due_at = Set(None);
+                    m.claim_due_at = Set(Some(now + claim_window));
+                })
+                .await?
+            }
+            OverduePolicy::Escalate => {
+                let note = format!("{missed}: escalated to the street");
+                self.system_step(&txn, &order, OrderAction::EscalateOverdue, &note, now, still_due, |m| {
+                    m.overdue_at = Set(Some(now));
+                })
+                .await?
+            }
+        };
+        if !moved {
+            // Completed, or swept by another node, in the meantime.
+            txn.rollback().await?;
+            return Ok(None);
+        }
+        let rules = rules_for(&txn, order.community_id).await?;
+        credit(
+            &txn,
+            Credit {
+                community_id: order.community_id,
+                member_id: member,
+                points: rules.order_overdue,
+                reason: overdue_reason(&order.title),
+                kind: SourceKind::Order,
+                source_id: Some(order.id),
+                key: format!("order:{}:{member}:overdue", order.id),
+                created_by: None,
+                at: now,
+            },
+        )
+        .await?;
+        let what_next = match policy {
+            OverduePolicy::ReturnToPool => "已退回待接单池",
+            OverduePolicy::Escalate => "已上报街道",
+        };
+        notify(
+            &txn,
+            NewNotice {
+                community_id: order.community_id,
+                recipient_id: member,
+                kind: "ORDER_OVERDUE",
+                subject_kind: Some(Subject::Order.as_str()),
+                subject_id: Some(order.id),
+                title: "服务单超时未办结".into(),
+                body: format!(
+                    "您认领的服务单“{}”（#{}）未在 {} 前办结，{what_next}，并按规则扣减奉献积分。",
+                    order.title,
+                    order.id,
+                    deadlines::local_time(due)
+                ),
+                dedup_key: format!("order-overdue:{}:{member}:{}", order.id, due.timestamp()),
+                at: now,
+            },
+        )
+        .await?;
+        if policy == OverduePolicy::Escalate {
+            let body = format!(
+                "服务单“{}”（#{}）认领后未在 {} 前办结，已上报街道，请跟进。",
+                order.title,
+                order.id,
+                deadlines::local_time(due)
+            );
+            deadlines::tell_secretaries(
+                &txn,
+                SecretaryNotice {
+                    community_id: order.community_id,
+                    kind: "ORDER_ESCALATED",
+                    subject: Subject::Order,
+                    subject_id: order.id,
+                    title: "服务单超时已上报",
+                    body: &body,
+                    key: &format!("order-escalated:{}:{}", order.id, due.timestamp()),
                     at: now,
                 },
             )
             .await?;
-            charged += usize::from(written);
         }
-        Ok(charged)
+        txn.commit().await?;
+        Ok(Some(policy))
+    }
+
+    /// A change the system makes (a missed deadline) through the state
+    /// machine: a conditional update on the status and claimant the order was
+    /// read in (and `extra`), and the event with no actor, in the caller's
+    /// transaction. `false` when someone changed the order first.
+    #[allow(clippy::too_many_arguments)]
+    async fn system_step(
+        &self,
+        txn: &DatabaseTransaction,
+        order: &Order,
+        action: OrderAction,
+        note: &str,
+        now: DateTime<Utc>,
+        extra: Condition,
+        change: impl FnOnce(&mut order::ActiveModel),
+    ) -> DomainResult<bool> {
+        let Some(to) = next_status(order.status, action) else { return Ok(false) };
+        let mut changes =
+            order::ActiveModel { status: Set(to.as_str().into()), updated_at: Set(now), ..Default::default() };
+        change(&mut changes);
+        let guard = Condition::all()
+            .add(order::Column::Id.eq(order.id))
+            .add(order::Column::Status.eq(order.status.as_str()))
+            .add(match order.claimant_id {
+                Some(c) => order::Column::ClaimantId.eq(c).into_condition(),
+                None => order::Column::ClaimantId.is_null().into_condition(),
+            })
+            .add(extra);
+        if !guarded_update(txn, changes, guard).await? {
+            return Ok(false);
+        }
+        workflow::record(
+            txn,
+            Transition {
+                subject: Subject::Order,
+                subject_id: order.id,
+                community_id: order.community_id,
+                actor_id: None,
+                from: Some(order.status),
+                to,
+                note: Some(note),
+                at: now,
+            },
+        )
+        .await?;
+        Ok(true)
     }
 
     /// Histories of many orders in one statement (for lists).
@@ -863,6 +1095,8 @@ fn past_tense(action: OrderAction) -> &'static str {
         OrderAction::Rate => "rated",
         OrderAction::Cancel => "cancelled",
         OrderAction::Escalate => "escalated",
+        OrderAction::Lapse => "returned to the pool at its deadline",
+        OrderAction::EscalateOverdue => "escalated at its deadline",
     }
 }
 
@@ -892,9 +1126,19 @@ mod tests {
     #[test]
     fn finished_orders_accept_no_action() {
         for from in [S::Closed, S::Cancelled, S::Escalated] {
-            for action in
-                [A::Publish, A::Assign, A::Claim, A::Complete, A::Approve, A::Reject, A::Rate, A::Cancel, A::Escalate]
-            {
+            for action in [
+                A::Publish,
+                A::Assign,
+                A::Claim,
+                A::Complete,
+                A::Approve,
+                A::Reject,
+                A::Rate,
+                A::Cancel,
+                A::Escalate,
+                A::Lapse,
+                A::EscalateOverdue,
+            ] {
                 assert_eq!(next_status(from, action), None, "{from:?} {action:?}");
             }
         }
@@ -906,6 +1150,15 @@ mod tests {
             let before = matches!(from, S::Submitted | S::Open | S::Assigned);
             assert_eq!(next_status(*from, A::Cancel).is_some(), before, "{from:?}");
             assert_eq!(next_status(*from, A::Escalate).is_some(), before, "{from:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_claimed_order_can_lapse_back_to_the_pool_or_escalate_at_its_deadline() {
+        for from in S::ALL {
+            let claimed = *from == S::Claimed;
+            assert_eq!(next_status(*from, A::Lapse), claimed.then_some(S::Open), "{from:?}");
+            assert_eq!(next_status(*from, A::EscalateOverdue), claimed.then_some(S::Escalated), "{from:?}");
         }
     }
 

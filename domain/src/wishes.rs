@@ -2,21 +2,24 @@
 //! small wish; the secretary reviews and publishes it to the community's
 //! members; one member claims it and fulfils it by a deadline; the community
 //! party organisation approves it online; the resident thanks and rates.
-//! A claim that misses its deadline returns the wish to the published list
-//! and costs the member dedication points.
+//! A claim that misses its deadline costs the member dedication points and,
+//! per the community's overdue policy, returns the wish to the published
+//! list or escalates it to the secretary, who can publish it again.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::IntoCondition;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 
+use crate::deadlines::{self, OverduePolicy, SecretaryNotice};
 use crate::entities::wish;
 use crate::error::{DomainError, DomainResult};
+use crate::notifications::{NewNotice, notify};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
 use crate::points::{Credit, SourceKind, credit, rules_for};
@@ -33,6 +36,9 @@ crate::string_enum!(
         Closed = "CLOSED",
         Declined = "DECLINED",
         Cancelled = "CANCELLED",
+        /// A claim missed its deadline under the ESCALATE policy: the
+        /// secretary publishes it again or cancels it.
+        Escalated = "ESCALATED",
     }
 );
 
@@ -48,6 +54,8 @@ pub enum WishAction {
     Reject,
     Thank,
     Cancel,
+    /// The system, at a missed deadline under the ESCALATE policy.
+    Escalate,
 }
 
 /// The state machine.
@@ -55,7 +63,7 @@ pub fn next_wish_status(from: WishStatus, action: WishAction) -> Option<WishStat
     use WishAction as A;
     use WishStatus as S;
     match (from, action) {
-        (S::Submitted, A::Publish) => Some(S::Published),
+        (S::Submitted | S::Escalated, A::Publish) => Some(S::Published),
         (S::Submitted, A::Decline) => Some(S::Declined),
         (S::Published, A::Claim) => Some(S::Claimed),
         (S::Claimed, A::Release) => Some(S::Published),
@@ -63,7 +71,8 @@ pub fn next_wish_status(from: WishStatus, action: WishAction) -> Option<WishStat
         (S::AwaitingApproval, A::Approve) => Some(S::Approved),
         (S::AwaitingApproval, A::Reject) => Some(S::Claimed),
         (S::Approved, A::Thank) => Some(S::Closed),
-        (S::Submitted | S::Published, A::Cancel) => Some(S::Cancelled),
+        (S::Claimed, A::Escalate) => Some(S::Escalated),
+        (S::Submitted | S::Published | S::Escalated, A::Cancel) => Some(S::Cancelled),
         _ => None,
     }
 }
@@ -84,6 +93,8 @@ pub struct Wish {
     pub fulfil_photo_urls: Vec<String>,
     pub rating_stars: Option<i32>,
     pub thanks: Option<String>,
+    /// When the deadline sweep last found a claim of it past its deadline.
+    pub overdue_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -131,6 +142,7 @@ impl TryFrom<wish::Model> for Wish {
             fulfil_photo_urls: urls(m.fulfil_photo_urls.as_deref())?,
             rating_stars: m.rating_stars,
             thanks: m.thanks,
+            overdue_at: m.overdue_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
         })
@@ -237,7 +249,12 @@ impl Domain {
     pub async fn publish_wish(&self, actor: &Actor, id: i64) -> DomainResult<Wish> {
         let wish = self.wish(actor, id).await?;
         actor.require_any(wish.community_id, &[Role::Secretary], "publish wishes")?;
-        self.move_wish(Some(actor.user_id), wish, WishAction::Publish, None, |_| {}).await
+        // An escalated wish goes back to the list without its lapsed claim.
+        self.move_wish(Some(actor.user_id), wish, WishAction::Publish, None, |m| {
+            m.claimant_id = Set(None);
+            m.claim_due_at = Set(None);
+        })
+        .await
     }
 
     pub async fn decline_wish(&self, actor: &Actor, id: i64, reason: &str) -> DomainResult<Wish> {
@@ -255,7 +272,8 @@ impl Domain {
         if wish.is_party(actor.user_id) {
             return Err(DomainError::forbidden("you cannot claim a wish posted by you or for you"));
         }
-        if wish.claimant_id.is_some_and(|c| c != actor.user_id) {
+        // An escalated wish keeps the lapsed claimant on record; it is not "taken".
+        if wish.status != WishStatus::Escalated && wish.claimant_id.is_some_and(|c| c != actor.user_id) {
             return Err(DomainError::AlreadyClaimed);
         }
         let rules = rules_for(&self.db, wish.community_id).await?;
@@ -339,8 +357,11 @@ impl Domain {
         self.move_wish(Some(actor.user_id), wish, WishAction::Cancel, reason, |_| {}).await
     }
 
-    /// Claims past their deadline go back to the published list, once each,
-    /// however many nodes sweep at the same time. Returns how many lapsed.
+    /// Claims past their deadline are marked overdue, cost the member
+    /// `wish_claim_expired` and tell them; then, per the community's overdue
+    /// policy, the wish goes back to the published list or is escalated to
+    /// the secretaries. Once each, however many nodes sweep at the same time.
+    /// Returns how many lapsed.
     pub async fn expire_wish_claims(&self) -> DomainResult<usize> {
         let now = self.clock.now();
         let overdue = wish::Entity::find()
@@ -352,27 +373,84 @@ impl Domain {
             .await?;
         let mut lapsed = 0;
         for row in overdue {
-            let wish = Wish::try_from(row)?;
-            let result = self
-                .move_wish(
-                    None,
-                    wish,
-                    WishAction::Release,
-                    Some("the claim lapsed: not fulfilled by its deadline".into()),
-                    |m| {
-                        m.claimant_id = Set(None);
-                        m.claim_due_at = Set(None);
-                    },
-                )
-                .await;
-            match result {
-                Ok(_) => lapsed += 1,
-                // Another node (or the member) got there first.
-                Err(DomainError::InvalidState(_) | DomainError::AlreadyClaimed) => {}
-                Err(e) => return Err(e),
-            }
+            lapsed += usize::from(self.lapse_wish_claim(Wish::try_from(row)?, now).await?);
         }
         Ok(lapsed)
+    }
+
+    async fn lapse_wish_claim(&self, wish: Wish, now: DateTime<Utc>) -> DomainResult<bool> {
+        let (Some(member), Some(due)) = (wish.claimant_id, wish.claim_due_at) else { return Ok(false) };
+        let txn = self.db.begin().await?;
+        let policy = deadlines::policy_of(&txn, wish.community_id).await?;
+        let still_due = Some(wish::Column::ClaimDueAt.lt(now).into_condition());
+        let missed = format!("not fulfilled by {}", deadlines::local_time(due));
+        let (action, note) = match policy {
+            OverduePolicy::ReturnToPool => {
+                (WishAction::Release, format!("{missed}: the claim lapsed and the wish is back in the list"))
+            }
+            OverduePolicy::Escalate => (WishAction::Escalate, format!("{missed}: escalated to the secretary")),
+        };
+        let moved = self
+            .wish_step(&txn, None, &wish, action, Some(&note), still_due, now, |m| {
+                m.overdue_at = Set(Some(now));
+                if action == WishAction::Release {
+                    m.claimant_id = Set(None);
+                    m.claim_due_at = Set(None);
+                }
+            })
+            .await?;
+        if !moved {
+            // Fulfilled, given back, or swept by another node in the meantime.
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        let what_next = match policy {
+            OverduePolicy::ReturnToPool => "已退回心愿清单",
+            OverduePolicy::Escalate => "已转社区书记处理",
+        };
+        notify(
+            &txn,
+            NewNotice {
+                community_id: wish.community_id,
+                recipient_id: member,
+                kind: "WISH_OVERDUE",
+                subject_kind: Some(Subject::Wish.as_str()),
+                subject_id: Some(wish.id),
+                title: "认领的心愿已超时".into(),
+                body: format!(
+                    "您认领的微心愿“{}”未在 {} 前完成，{what_next}，并按规则扣减奉献积分。",
+                    wish.title,
+                    deadlines::local_time(due)
+                ),
+                dedup_key: format!("wish-overdue:{}:{member}:{}", wish.id, due.timestamp()),
+                at: now,
+            },
+        )
+        .await?;
+        if policy == OverduePolicy::Escalate {
+            let body = format!(
+                "微心愿“{}”（#{}）认领后未在 {} 前完成，请重新发布或另行安排。",
+                wish.title,
+                wish.id,
+                deadlines::local_time(due)
+            );
+            deadlines::tell_secretaries(
+                &txn,
+                SecretaryNotice {
+                    community_id: wish.community_id,
+                    kind: "WISH_ESCALATED",
+                    subject: Subject::Wish,
+                    subject_id: wish.id,
+                    title: "微心愿超时未完成",
+                    body: &body,
+                    key: &format!("wish-escalated:{}:{}", wish.id, due.timestamp()),
+                    at: now,
+                },
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(true)
     }
 
     /// Moves a wish along the state machine: a conditional update on the
@@ -386,21 +464,16 @@ impl Domain {
         note: Option<String>,
         change: impl FnOnce(&mut wish::ActiveModel),
     ) -> DomainResult<Wish> {
-        let to = next_wish_status(wish.status, action).ok_or_else(|| {
-            DomainError::invalid_state(format!("a {} wish cannot be {}", wish.status.as_str(), wish_verb(action)))
-        })?;
+        if next_wish_status(wish.status, action).is_none() {
+            return Err(DomainError::invalid_state(format!(
+                "a {} wish cannot be {}",
+                wish.status.as_str(),
+                wish_verb(action)
+            )));
+        }
         let now = self.clock.now();
-        let mut changes =
-            wish::ActiveModel { status: Set(to.as_str().into()), updated_at: Set(now), ..Default::default() };
-        change(&mut changes);
-        let mut guard =
-            Condition::all().add(wish::Column::Id.eq(wish.id)).add(wish::Column::Status.eq(wish.status.as_str()));
-        guard = guard.add(match wish.claimant_id {
-            Some(c) => wish::Column::ClaimantId.eq(c).into_condition(),
-            None => wish::Column::ClaimantId.is_null().into_condition(),
-        });
         let txn = self.db.begin().await?;
-        if !guarded_update(&txn, changes, guard).await? {
+        if !self.wish_step(&txn, actor_id, &wish, action, note.as_deref(), None, now, change).await? {
             txn.rollback().await?;
             let now_is = self.load_wish(wish.id).await?;
             return Err(match (action, now_is.claimant_id) {
@@ -411,8 +484,43 @@ impl Domain {
                 )),
             });
         }
+        let row = wish::Entity::find_by_id(wish.id).one(&txn).await?.ok_or(DomainError::NotFound("wish"))?;
+        txn.commit().await?;
+        row.try_into()
+    }
+
+    /// One step in the caller's transaction: the guarded update (status and
+    /// claimant as read, and `extra` if any), the event, and the step's points.
+    /// `false` when someone changed the wish first (or the step is not allowed).
+    #[allow(clippy::too_many_arguments)]
+    async fn wish_step(
+        &self,
+        txn: &DatabaseTransaction,
+        actor_id: Option<i64>,
+        wish: &Wish,
+        action: WishAction,
+        note: Option<&str>,
+        extra: Option<Condition>,
+        now: DateTime<Utc>,
+        change: impl FnOnce(&mut wish::ActiveModel),
+    ) -> DomainResult<bool> {
+        let Some(to) = next_wish_status(wish.status, action) else { return Ok(false) };
+        let mut changes =
+            wish::ActiveModel { status: Set(to.as_str().into()), updated_at: Set(now), ..Default::default() };
+        change(&mut changes);
+        let guard = Condition::all()
+            .add(wish::Column::Id.eq(wish.id))
+            .add(wish::Column::Status.eq(wish.status.as_str()))
+            .add(match wish.claimant_id {
+                Some(c) => wish::Column::ClaimantId.eq(c).into_condition(),
+                None => wish::Column::ClaimantId.is_null().into_condition(),
+            })
+            .add_option(extra);
+        if !guarded_update(txn, changes, guard).await? {
+            return Ok(false);
+        }
         workflow::record(
-            &txn,
+            txn,
             Transition {
                 subject: Subject::Wish,
                 subject_id: wish.id,
@@ -420,18 +528,18 @@ impl Domain {
                 actor_id,
                 from: Some(wish.status),
                 to,
-                note: note.as_deref(),
+                note,
                 at: now,
             },
         )
         .await?;
         if let Some(member) = wish.claimant_id {
-            let rules = rules_for(&txn, wish.community_id).await?;
+            let rules = rules_for(txn, wish.community_id).await?;
             let effect = match (action, actor_id) {
                 (WishAction::Approve, _) => {
                     Some((rules.wish_fulfilled, format!("fulfilled wish “{}”", wish.title), "approved"))
                 }
-                (WishAction::Release, None) => Some((
+                (WishAction::Release | WishAction::Escalate, None) => Some((
                     rules.wish_claim_expired,
                     format!("claimed wish “{}” not fulfilled in time", wish.title),
                     "lapsed",
@@ -441,7 +549,7 @@ impl Domain {
             if let Some((points, reason, what)) = effect {
                 let due = wish.claim_due_at.map(|d| d.timestamp()).unwrap_or_default();
                 credit(
-                    &txn,
+                    txn,
                     Credit {
                         community_id: wish.community_id,
                         member_id: member,
@@ -457,9 +565,7 @@ impl Domain {
                 .await?;
             }
         }
-        let row = wish::Entity::find_by_id(wish.id).one(&txn).await?.ok_or(DomainError::NotFound("wish"))?;
-        txn.commit().await?;
-        row.try_into()
+        Ok(true)
     }
 
     pub async fn wish_histories(&self, ids: &[i64]) -> DomainResult<HashMap<i64, Vec<WishEvent>>> {
@@ -529,6 +635,7 @@ fn wish_verb(action: WishAction) -> &'static str {
         WishAction::Reject => "rejected",
         WishAction::Thank => "thanked",
         WishAction::Cancel => "cancelled",
+        WishAction::Escalate => "escalated",
     }
 }
 
@@ -558,6 +665,16 @@ mod tests {
     }
 
     #[test]
+    fn only_a_claimed_wish_escalates_and_the_secretary_can_publish_or_cancel_it_again() {
+        for from in S::ALL {
+            assert_eq!(next_wish_status(*from, A::Escalate).is_some(), *from == S::Claimed, "{from:?}");
+        }
+        assert_eq!(next_wish_status(S::Escalated, A::Publish), Some(S::Published));
+        assert_eq!(next_wish_status(S::Escalated, A::Cancel), Some(S::Cancelled));
+        assert_eq!(next_wish_status(S::Escalated, A::Claim), None);
+    }
+
+    #[test]
     fn claims_come_only_from_the_published_list() {
         for from in S::ALL {
             assert_eq!(next_wish_status(*from, A::Claim).is_some(), *from == S::Published, "{from:?}");
@@ -567,9 +684,18 @@ mod tests {
     #[test]
     fn finished_wishes_accept_nothing() {
         for from in [S::Closed, S::Declined, S::Cancelled] {
-            for a in
-                [A::Publish, A::Decline, A::Claim, A::Release, A::Fulfil, A::Approve, A::Reject, A::Thank, A::Cancel]
-            {
+            for a in [
+                A::Publish,
+                A::Decline,
+                A::Claim,
+                A::Release,
+                A::Fulfil,
+                A::Approve,
+                A::Reject,
+                A::Thank,
+                A::Cancel,
+                A::Escalate,
+            ] {
                 assert_eq!(next_wish_status(from, a), None);
             }
         }

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::types::{JoinRequest, Membership, Person, Role};
+use super::types::{Community, JoinRequest, Membership, OverduePolicy, Person, Role, community};
 use super::{OrGql, actor, authenticated, domain, parse_id};
 
 #[derive(Default)]
@@ -43,6 +43,20 @@ impl OrgMutation {
         let actor = actor(ctx).await?;
         let (c, u) = (parse_id(&community_id, "community")?, parse_id(&user_id, "user")?);
         domain(ctx).revoke_role(actor, c, u, role.into()).await.map(Membership).gql()
+    }
+
+    /// The community's secretary chooses what happens to claimed orders and
+    /// wishes not finished by their deadline: back to the pool, or escalated.
+    async fn set_overdue_policy(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        policy: OverduePolicy,
+    ) -> Result<Community> {
+        let actor = actor(ctx).await?;
+        let c = parse_id(&community_id, "community")?;
+        domain(ctx).set_overdue_policy(actor, c, policy.into()).await.gql()?;
+        community(ctx, c).await
     }
 
     /// Asks to join a community as a resident, with the invite code its grid

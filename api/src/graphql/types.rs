@@ -118,6 +118,13 @@ impl Community {
     async fn name(&self) -> &str {
         &self.0.name
     }
+
+    /// What happens to claimed orders and wishes not finished by their
+    /// deadline (the claimant loses the overdue points either way). Set by
+    /// the community's secretary with `setOverduePolicy`.
+    async fn overdue_policy(&self, ctx: &Context<'_>) -> Result<OverduePolicy> {
+        domain(ctx).overdue_policy(self.0.id).await.map(Into::into).gql()
+    }
 }
 
 /// Another person, as much as others may see: a name.
@@ -190,6 +197,18 @@ pub enum WishStatus {
     Closed,
     Declined,
     Cancelled,
+    /// A claim missed its deadline under the ESCALATE policy; the secretary publishes it again or cancels it.
+    Escalated,
+}
+
+/// What happens to claimed work (orders, wishes) not finished by its deadline.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::deadlines::OverduePolicy")]
+pub enum OverduePolicy {
+    /// The claim lapses and the work goes back to the pool (or the wish list) with a fresh claim deadline.
+    ReturnToPool,
+    /// The work is escalated and the secretaries are told.
+    Escalate,
 }
 
 pub struct Order(pub d::Order);
@@ -289,6 +308,12 @@ impl Order {
     /// Set when the order is claimed: finish by then.
     async fn complete_due_at(&self) -> Option<DateTime<Utc>> {
         self.0.complete_due_at
+    }
+
+    /// When the deadline sweep last found a claim of this order unfinished
+    /// past `completeDueAt` (the claim then lapsed or the order escalated).
+    async fn overdue_at(&self) -> Option<DateTime<Utc>> {
+        self.0.overdue_at
     }
 
     async fn completion_note(&self) -> Option<&str> {

@@ -59,9 +59,15 @@ impl Wish {
         person(ctx, self.0.claimant_id).await
     }
 
-    /// While claimed: fulfil it by then, or it returns to the published list.
+    /// While claimed: fulfil it by then, or it returns to the published list
+    /// (or is escalated, per the community's overdue policy).
     async fn claim_due_at(&self) -> Option<DateTime<Utc>> {
         self.0.claim_due_at
+    }
+
+    /// When the deadline sweep last found a claim of this wish unfulfilled past its deadline.
+    async fn overdue_at(&self) -> Option<DateTime<Utc>> {
+        self.0.overdue_at
     }
 
     async fn fulfil_note(&self) -> Option<&str> {

@@ -9,6 +9,8 @@ pub struct Model {
     pub name: String,
     pub invite_code: String,
     pub created_at: DateTimeUtc,
+    /// What happens to claimed work past its deadline: `RETURN_TO_POOL` or `ESCALATE`.
+    pub overdue_policy: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

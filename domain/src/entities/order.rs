@@ -28,6 +28,8 @@ pub struct Model {
     pub rating_comment: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Set once when the deadline sweep found the claim past its deadline.
+    pub overdue_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

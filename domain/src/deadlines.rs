@@ -1,0 +1,101 @@
+//! Missed deadlines, the shared part: each community's overdue policy (what
+//! happens to claimed work past its deadline) and the notices the deadline
+//! sweeps send. The sweeps themselves live with their work
+//! ([`Domain::escalate_unclaimed_orders`], [`Domain::sweep_overdue_orders`],
+//! [`Domain::expire_wish_claims`], [`Domain::escalate_unclaimed_care`],
+//! [`Domain::alert_undelivered_lunchboxes`]): each acts on one item in one
+//! transaction behind a guarded update, records the change as a workflow
+//! event by the system, and sends keyed notices, so several nodes sweeping
+//! at once act exactly once.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::Domain;
+use crate::entities::community;
+use crate::error::{DomainError, DomainResult};
+use crate::notifications::{NewNotice, notify, people_with_roles};
+use crate::org::{Actor, Role};
+use crate::workflow::Subject;
+
+crate::string_enum!(
+    /// What happens to claimed work (orders, wishes) not finished by its deadline.
+    #[derive(Default)]
+    OverduePolicy {
+        /// Back to the pool (or the published list) for someone else to claim.
+        #[default]
+        ReturnToPool = "RETURN_TO_POOL",
+        /// Taken out of the pool: escalated, and the secretary is told.
+        Escalate = "ESCALATE",
+    }
+);
+
+/// The community's policy, read through the caller's connection (a sweep's transaction).
+pub(crate) async fn policy_of<C: ConnectionTrait>(conn: &C, community_id: i64) -> DomainResult<OverduePolicy> {
+    let row = community::Entity::find_by_id(community_id).one(conn).await?.ok_or(DomainError::NotFound("community"))?;
+    OverduePolicy::parse(&row.overdue_policy)
+}
+
+/// A notice from a deadline sweep to each secretary of the community, once
+/// per `key` and secretary.
+pub(crate) struct SecretaryNotice<'a> {
+    pub community_id: i64,
+    pub kind: &'static str,
+    pub subject: Subject,
+    pub subject_id: i64,
+    pub title: &'a str,
+    pub body: &'a str,
+    /// Names the occasion; the secretary's id is appended.
+    pub key: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+pub(crate) async fn tell_secretaries<C: ConnectionTrait>(conn: &C, n: SecretaryNotice<'_>) -> DomainResult<()> {
+    for secretary in people_with_roles(conn, n.community_id, &[Role::Secretary]).await? {
+        notify(
+            conn,
+            NewNotice {
+                community_id: n.community_id,
+                recipient_id: secretary,
+                kind: n.kind,
+                subject_kind: Some(n.subject.as_str()),
+                subject_id: Some(n.subject_id),
+                title: n.title.into(),
+                body: n.body.into(),
+                dedup_key: format!("{}:{secretary}", n.key),
+                at: n.at,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A deadline as the notices show it: Asia/Shanghai, to the minute.
+pub(crate) fn local_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Asia::Shanghai).format("%m-%d %H:%M").to_string()
+}
+
+impl Domain {
+    /// A community's overdue policy (not sensitive: any viewer of the community may read it).
+    pub async fn overdue_policy(&self, community_id: i64) -> DomainResult<OverduePolicy> {
+        policy_of(&self.db, community_id).await
+    }
+
+    /// The community's secretary chooses what happens to claimed work past its deadline.
+    pub async fn set_overdue_policy(
+        &self,
+        actor: &Actor,
+        community_id: i64,
+        policy: OverduePolicy,
+    ) -> DomainResult<OverduePolicy> {
+        actor.require_any(community_id, &[Role::Secretary], "set the community's overdue policy")?;
+        community::Entity::update_many()
+            .col_expr(community::Column::OverduePolicy, Expr::value(policy.as_str()))
+            .filter(community::Column::Id.eq(community_id))
+            .exec(&self.db)
+            .await?;
+        Ok(policy)
+    }
+}
