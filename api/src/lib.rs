@@ -3,10 +3,12 @@
 
 pub mod auth;
 pub mod config;
+mod content;
 mod exports;
 pub mod graphql;
 mod http;
 pub mod metrics;
+pub mod push;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
