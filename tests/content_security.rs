@@ -278,6 +278,21 @@ async fn a_risky_photo_verdict_withdraws_the_photo_from_the_order_and_from_uploa
 }
 
 #[tokio::test]
+async fn a_retried_order_does_not_submit_its_photos_again() {
+    let app = spawn_checked().await;
+    text_checks(&app).await;
+    media_check(&app, "trace-once", 1).await;
+    let photo = uploaded_photo(&app).await;
+    let c = app.community_id(CHENGNAN).await;
+    let input = json!({ "communityId": c, "category": "REPAIR", "title": "修水管", "description": "厨房水龙头一直滴水",
+        "photoUrls": [photo], "idempotencyKey": "retry-place-1" });
+    let first = app.gql_as("demo-resident-1", PLACE, json!({ "input": input })).await;
+    let again = app.gql_as("demo-resident-1", PLACE, json!({ "input": input })).await;
+    assert_eq!(data(&first, "placeOrder")["id"], data(&again, "placeOrder")["id"]);
+    assert_eq!(bodies(&app, MEDIA_CHECK).await.len(), 1);
+}
+
+#[tokio::test]
 async fn a_passing_photo_verdict_keeps_the_photo_on_the_wish() {
     let app = spawn_checked().await;
     text_checks(&app).await;

@@ -71,6 +71,14 @@ impl ContentSecurity {
         if !self.enabled || urls.is_empty() {
             return;
         }
+        let urls = match domain.unchecked_photos(subject, subject_id, urls).await {
+            Ok(u) if u.is_empty() => return,
+            Ok(u) => u,
+            Err(e) => {
+                tracing::warn!(error = %e, "photo check skipped");
+                return;
+            }
+        };
         let openid = match domain.openid_of(user_id).await {
             Ok(Some(o)) => o,
             Ok(None) => return,
@@ -79,7 +87,7 @@ impl ContentSecurity {
                 return;
             }
         };
-        for url in urls {
+        for url in &urls {
             let submitted = match self.wechat.submit_media_check(&openid, url, ContentScene::Forum).await {
                 Ok(trace_id) => {
                     let check =

@@ -84,6 +84,9 @@ impl Application {
         let upload_dir = config.data_dir.join("uploads");
         tokio::fs::create_dir_all(&upload_dir).await.context("creating the uploads directory")?;
 
+        if config.content_security_enabled() && config.wechat.push_token.is_none() {
+            tracing::warn!("content security is on but wechat.push_token is unset: photo verdicts cannot arrive");
+        }
         if config.push.interval_seconds > 0 {
             let sender = crate::push::PushSender::new(&config, domain.clone(), auth.wechat.clone());
             crate::push::spawn_push_sender(sender, Duration::from_secs(config.push.interval_seconds));

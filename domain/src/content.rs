@@ -174,6 +174,28 @@ impl Domain {
         Ok(())
     }
 
+    /// Those of `urls` not yet submitted for this order or wish (a retried
+    /// request that returns the same order does not submit its photos again).
+    pub async fn unchecked_photos(
+        &self,
+        subject: Subject,
+        subject_id: i64,
+        urls: &[String],
+    ) -> DomainResult<Vec<String>> {
+        if urls.is_empty() {
+            return Ok(Vec::new());
+        }
+        let known: Vec<String> = media_check::Entity::find()
+            .filter(media_check::Column::SubjectKind.eq(subject.as_str()))
+            .filter(media_check::Column::SubjectId.eq(subject_id))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|c| c.media_url)
+            .collect();
+        Ok(urls.iter().filter(|u| !known.contains(u)).cloned().collect())
+    }
+
     /// Whether WeChat judged this upload risky: it is then no longer served.
     pub async fn upload_withdrawn(&self, upload_id: &str) -> DomainResult<bool> {
         let risky = media_check::Entity::find()

@@ -14,7 +14,8 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Asia::Shanghai;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 
 use crate::Domain;
@@ -50,7 +51,7 @@ crate::string_enum!(
         Failed = "FAILED",
         /// 43101: the user has not subscribed (any more).
         Refused = "REFUSED",
-        /// No grant was left for this kind when it was queued; nothing is sent.
+        /// The last grant went to a concurrent message while this one was queued; nothing is sent.
         Skipped = "SKIPPED",
     }
 );
@@ -76,7 +77,7 @@ pub struct PushRequest {
 pub enum Enqueued {
     /// Queued; one grant spent.
     Queued,
-    /// No grant left: recorded as SKIPPED, nothing will be sent.
+    /// No grant left: nothing will be sent.
     NoGrant,
     /// This dedup key was queued before; nothing changed.
     Duplicate,
@@ -123,11 +124,23 @@ pub fn template_time(at: DateTime<Utc>) -> String {
 
 /// Queues a subscription message inside the caller's transaction.
 ///
-/// The row is written under `dedup_key` first (a second call with the same
-/// key changes nothing); only a newly written row spends one of the user's
-/// grants for the kind. Without a grant the row is kept as SKIPPED, so a
-/// retry of the same event still does nothing.
+/// Without a grant left for the kind nothing is written (most people never
+/// subscribe; their notices should not double the writes). Otherwise the row
+/// is written under `dedup_key` (a second call with the same key changes
+/// nothing) and only a newly written row spends one grant. Should the grant
+/// be spent by a concurrent message between the look and the write, the row
+/// is kept as SKIPPED, so a retry of the same event still does nothing.
 pub async fn enqueue_push<C: ConnectionTrait>(conn: &C, req: PushRequest) -> DomainResult<Enqueued> {
+    let has_grant = wechat_push_grant::Entity::find()
+        .filter(wechat_push_grant::Column::UserId.eq(req.user_id))
+        .filter(wechat_push_grant::Column::Kind.eq(req.kind.as_str()))
+        .filter(wechat_push_grant::Column::Remaining.gt(0))
+        .count(conn)
+        .await?
+        > 0;
+    if !has_grant {
+        return Ok(Enqueued::NoGrant);
+    }
     let data: BTreeMap<String, String> =
         req.fields.iter().map(|(k, v)| (k.clone(), fit_template_value(k, v))).collect();
     let row = wechat_push::ActiveModel {
@@ -314,7 +327,7 @@ impl Domain {
     ///
     /// Only order events send messages:
     /// - `OPEN` (published to the pool) → `POOL_NEW_ORDER` to every party
-    ///   member and volunteer of the community (but not the placer);
+    ///   member and volunteer of the community who subscribed (not the placer);
     /// - `CLAIMED` → `ORDER_CLAIMED` to the placer and the resident it is for;
     /// - `AWAITING_APPROVAL` → `ORDER_COMPLETED` to them;
     /// - `APPROVED` → `ORDER_RATE` to them.
@@ -349,6 +362,17 @@ impl Domain {
                 let mut members =
                     people_with_roles(&txn, order.community_id, &[Role::PartyMember, Role::Volunteer]).await?;
                 members.retain(|m| *m != order.placed_by && Some(*m) != order.on_behalf_of);
+                // Only those who subscribed: one look instead of one per member.
+                let subscribed: Vec<i64> = wechat_push_grant::Entity::find()
+                    .filter(wechat_push_grant::Column::Kind.eq(PushKind::PoolNewOrder.as_str()))
+                    .filter(wechat_push_grant::Column::Remaining.gt(0))
+                    .filter(wechat_push_grant::Column::UserId.is_in(members.iter().copied()))
+                    .all(&txn)
+                    .await?
+                    .into_iter()
+                    .map(|g| g.user_id)
+                    .collect();
+                members.retain(|m| subscribed.contains(m));
                 let fields = vec![("thing1", title), ("thing2", "社区新订单，可在线接单".into()), ("time3", when)];
                 (PushKind::PoolNewOrder, members, fields)
             }

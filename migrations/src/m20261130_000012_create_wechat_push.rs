@@ -32,7 +32,7 @@ pub enum WechatPushes {
     Page,
     /// Unique: the same message is queued once.
     DedupKey,
-    /// PENDING, SENT, FAILED, REFUSED or SKIPPED (no subscription left).
+    /// PENDING, SENT, FAILED, REFUSED or SKIPPED (the last subscription went to a concurrent message).
     Status,
     Attempts,
     NextAttemptAt,
@@ -142,6 +142,15 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_index(
             Index::create().name("ix_media_checks_upload").table(MediaChecks::Table).col(MediaChecks::UploadId).take(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_media_checks_subject")
+                .table(MediaChecks::Table)
+                .col(MediaChecks::SubjectKind)
+                .col(MediaChecks::SubjectId)
+                .take(),
         )
         .await
     }
