@@ -163,6 +163,54 @@ async fn a_claimed_order_pushes_one_message_to_the_placer() {
 }
 
 #[tokio::test]
+async fn an_order_placed_for_a_resident_tells_both_at_each_step_until_it_is_rated() {
+    let app = spawn().await;
+    stable_token(&app, "T").await;
+    subscribe_send(&app, 0, 6).await;
+    for who in ["demo-grid", "demo-resident-1"] {
+        accept(&app, who, &["ORDER_CLAIMED", "ORDER_COMPLETED", "ORDER_RATE"]).await;
+    }
+    let c = app.community_id(CHENGNAN).await;
+    let resident = app.session("demo-resident-1").await.user_id;
+    let input = json!({ "communityId": c, "category": "REPAIR", "title": "修水管", "description": "厨房水龙头一直滴水",
+        "onBehalfOf": resident });
+    let placed = app.gql_as("demo-grid", PLACE, json!({ "input": input })).await;
+    let id = data(&placed, "placeOrder")["id"].as_str().unwrap().to_owned();
+    let order: i64 = id.parse().unwrap();
+    data(&app.gql_as("demo-secretary", DISPATCH, json!({ "id": id })).await, "dispatchOrder");
+    data(&app.gql_as("demo-member-1", CLAIM, json!({ "id": id })).await, "claimOrder");
+    let complete = "mutation($id: ID!) { completeOrder(orderId: $id, note: \"换了新龙头\") { status } }";
+    data(&app.gql_as("demo-member-1", complete, json!({ "id": id })).await, "completeOrder");
+    let approve = "mutation($id: ID!) { approveOrder(orderId: $id) { status } }";
+    data(&app.gql_as("demo-secretary", approve, json!({ "id": id })).await, "approveOrder");
+    for status in ["OPEN", "CLAIMED", "AWAITING_APPROVAL", "APPROVED"] {
+        app.domain.pushes_for_workflow_event(event_id(&app, order, status).await).await.unwrap();
+    }
+    assert_eq!(sender(&app).send_due_pushes(app.clock.now()).await.unwrap().sent, 6);
+    let mut sent: Vec<(String, String, String)> = sends(&app)
+        .await
+        .iter()
+        .map(|b| {
+            let s = |v: &Value| v.as_str().unwrap().to_owned();
+            (s(&b["touser"]), s(&b["template_id"]), s(&b["data"]["thing2"]["value"]))
+        })
+        .collect();
+    sent.sort();
+    let expected: Vec<(String, String, String)> = ["demo-grid", "demo-resident-1"]
+        .iter()
+        .flat_map(|who| {
+            [
+                ("TEMPLATE_ORDER_CLAIMED", "李党员已接单"),
+                ("TEMPLATE_ORDER_COMPLETED", "已办结，请查看"),
+                ("TEMPLATE_ORDER_RATE", "已审定，请评价"),
+            ]
+            .map(|(t, v)| (who.to_string(), t.to_string(), v.to_string()))
+        })
+        .collect();
+    assert_eq!(sent, expected);
+}
+
+#[tokio::test]
 async fn without_a_grant_nothing_is_sent() {
     let app = spawn().await;
     stable_token(&app, "T").await;
