@@ -278,6 +278,24 @@ async fn two_senders_at_once_send_a_message_once() {
 }
 
 #[tokio::test]
+async fn a_message_held_by_a_sender_that_died_is_sent_after_its_lease_runs_out() {
+    let app = spawn().await;
+    stable_token(&app, "T").await;
+    subscribe_send(&app, 0, 1).await;
+    accept(&app, "demo-resident-1", &["ORDER_CLAIMED"]).await;
+    let order = claimed_order(&app, "修水管").await;
+    app.domain.pushes_for_workflow_event(event_id(&app, order, "CLAIMED").await).await.unwrap();
+    let lease = Duration::seconds(app.config.push.lease_seconds);
+    // A sender takes the message and dies before sending it.
+    let held = app.domain.claim_due_pushes(app.clock.now(), lease, 10).await.unwrap();
+    assert_eq!(held.len(), 1);
+    let s = sender(&app);
+    assert_eq!(s.send_due_pushes(app.clock.now()).await.unwrap().taken(), 0, "held by the first sender");
+    app.clock.advance(lease);
+    assert_eq!(s.send_due_pushes(app.clock.now()).await.unwrap().sent, 1, "due again once the lease ran out");
+}
+
+#[tokio::test]
 async fn an_open_order_reaches_the_members_and_volunteers_who_subscribed() {
     let app = spawn().await;
     stable_token(&app, "T").await;
