@@ -223,6 +223,8 @@ async fn risky_wishes_and_ratings_are_refused_too() {
     let resp = app.gql_as("demo-resident-1", rate, json!({ "id": "1", "c": RISKY })).await;
     assert_eq!(error_code(&resp), "BAD_USER_INPUT", "checked before anything else: {resp}");
     assert_eq!(resp["errors"][0]["extensions"]["field"], "comment");
+    let scenes: Vec<Value> = bodies(&app, MSG_SEC_CHECK).await.iter().map(|b| b["scene"].clone()).collect();
+    assert_eq!(scenes, [json!(3), json!(3), json!(2)], "posts are forum text (3), ratings comments (2)");
 }
 
 #[tokio::test]

@@ -31,7 +31,13 @@ impl ContentSecurity {
     /// When WeChat cannot be reached (or refuses the call) the text is
     /// accepted: a resident on a poor connection must not be blocked by an
     /// outage at WeChat. The failure is logged so the office can look.
-    pub async fn check_text(&self, domain: &Domain, user_id: i64, texts: &[(&'static str, &str)]) -> DomainResult<()> {
+    pub async fn check_text(
+        &self,
+        domain: &Domain,
+        user_id: i64,
+        scene: ContentScene,
+        texts: &[(&'static str, &str)],
+    ) -> DomainResult<()> {
         if !self.enabled {
             return Ok(());
         }
@@ -43,7 +49,7 @@ impl ContentSecurity {
             return Ok(());
         };
         for (field, text) in texts {
-            match self.wechat.check_text(&openid, text, ContentScene::Forum).await {
+            match self.wechat.check_text(&openid, text, scene).await {
                 Ok(TextVerdict::Pass) => {}
                 Ok(TextVerdict::Review) => {
                     tracing::warn!(user_id, field, "WeChat suggests a person review this text; accepted");

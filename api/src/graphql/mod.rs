@@ -29,6 +29,7 @@ use domain::{Actor, Domain, DomainError, DomainResult};
 use crate::auth::{AuthService, Authenticated};
 use crate::config::Config;
 use crate::content::ContentSecurity;
+pub(crate) use crate::wechat::ContentScene;
 
 pub use limits::LimitsExtension;
 pub use loaders::with_request_loaders;
@@ -158,15 +159,16 @@ pub(crate) fn domain<'a>(ctx: &Context<'a>) -> &'a Domain {
 /// Content security for resolvers: one call before the domain, one after.
 pub(crate) trait ContentChecks {
     /// `BAD_USER_INPUT` on the first field WeChat judges risky (see [`ContentSecurity::check_text`]).
-    async fn check_text(&self, texts: &[(&'static str, &str)]) -> async_graphql::Result<()>;
+    async fn check_text(&self, scene: ContentScene, texts: &[(&'static str, &str)]) -> async_graphql::Result<()>;
     /// Submits photos just attached to an order or wish for WeChat's check.
     async fn check_photos(&self, subject: domain::workflow::Subject, subject_id: i64, urls: &[String]);
 }
 
 impl ContentChecks for Context<'_> {
-    async fn check_text(&self, texts: &[(&'static str, &str)]) -> async_graphql::Result<()> {
+    async fn check_text(&self, scene: ContentScene, texts: &[(&'static str, &str)]) -> async_graphql::Result<()> {
         let who = authenticated(self)?;
-        self.data_unchecked::<ContentSecurity>().check_text(domain(self), who.user_id, texts).await.map_err(gql_error)
+        let content = self.data_unchecked::<ContentSecurity>();
+        content.check_text(domain(self), who.user_id, scene, texts).await.map_err(gql_error)
     }
 
     async fn check_photos(&self, subject: domain::workflow::Subject, subject_id: i64, urls: &[String]) {

@@ -9,7 +9,7 @@ use domain::pagination::PageRequest;
 use super::types::{Counted, Order, OrderCategory, OrderStatus, page_to_connection};
 use domain::workflow::Subject;
 
-use super::{ContentChecks, OrGql, actor, domain, parse_id};
+use super::{ContentChecks, ContentScene, OrGql, actor, domain, parse_id};
 
 #[derive(Default)]
 pub struct OrderQuery;
@@ -106,7 +106,7 @@ impl OrderMutation {
     /// it for them (代点单).
     async fn place_order(&self, ctx: &Context<'_>, input: PlaceOrderInput) -> Result<Order> {
         let actor = actor(ctx).await?;
-        ctx.check_text(&[("title", &input.title), ("description", &input.description)]).await?;
+        ctx.check_text(ContentScene::Forum, &[("title", &input.title), ("description", &input.description)]).await?;
         let place = d::PlaceOrder {
             community_id: parse_id(&input.community_id, "community")?,
             category: input.category.into(),
@@ -144,7 +144,7 @@ impl OrderMutation {
         photo_urls: Option<Vec<String>>,
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
-        ctx.check_text(&[("note", &note)]).await?;
+        ctx.check_text(ContentScene::Forum, &[("note", &note)]).await?;
         let photos = photo_urls.unwrap_or_default();
         let order = domain(ctx).complete_order(actor, parse_id(&order_id, "order")?, &note, &photos).await.gql()?;
         ctx.check_photos(Subject::Order, order.id, &order.completion_photo_urls).await;
@@ -166,7 +166,7 @@ impl OrderMutation {
     /// The resident (or whoever placed it for them) rates approved work, 1–5 stars (评单).
     async fn rate_order(&self, ctx: &Context<'_>, order_id: ID, stars: i32, comment: Option<String>) -> Result<Order> {
         let actor = actor(ctx).await?;
-        ctx.check_text(&[("comment", comment.as_deref().unwrap_or_default())]).await?;
+        ctx.check_text(ContentScene::Comment, &[("comment", comment.as_deref().unwrap_or_default())]).await?;
         domain(ctx).rate_order(actor, parse_id(&order_id, "order")?, stars, comment).await.map(Order).gql()
     }
 

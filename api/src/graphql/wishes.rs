@@ -12,7 +12,7 @@ use super::loaders::WishHistoryLoader;
 use super::types::{Community, Counted, Person, WishEvent, WishStatus, community, page_to_connection, person};
 use domain::workflow::Subject;
 
-use super::{ContentChecks, OrGql, actor, domain, parse_id};
+use super::{ContentChecks, ContentScene, OrGql, actor, domain, parse_id};
 
 #[derive(Default)]
 pub struct WishQuery;
@@ -159,7 +159,7 @@ impl WishMutation {
     /// A resident posts a small wish (or a grid worker posts it for them); the secretary reviews it.
     async fn post_wish(&self, ctx: &Context<'_>, input: PostWishInput) -> Result<Wish> {
         let actor = actor(ctx).await?;
-        ctx.check_text(&[("title", &input.title), ("story", &input.story)]).await?;
+        ctx.check_text(ContentScene::Forum, &[("title", &input.title), ("story", &input.story)]).await?;
         let post = w::PostWish {
             community_id: parse_id(&input.community_id, "community")?,
             title: input.title,
@@ -203,7 +203,7 @@ impl WishMutation {
         photo_urls: Option<Vec<String>>,
     ) -> Result<Wish> {
         let actor = actor(ctx).await?;
-        ctx.check_text(&[("note", &note)]).await?;
+        ctx.check_text(ContentScene::Forum, &[("note", &note)]).await?;
         let photos = photo_urls.unwrap_or_default();
         let wish = domain(ctx).fulfil_wish(actor, parse_id(&wish_id, "wish")?, &note, &photos).await.gql()?;
         ctx.check_photos(Subject::Wish, wish.id, &wish.fulfil_photo_urls).await;
@@ -224,7 +224,7 @@ impl WishMutation {
     /// The resident thanks the member and rates the help, 1–5 stars.
     async fn thank_wish(&self, ctx: &Context<'_>, wish_id: ID, stars: i32, thanks: Option<String>) -> Result<Wish> {
         let actor = actor(ctx).await?;
-        ctx.check_text(&[("thanks", thanks.as_deref().unwrap_or_default())]).await?;
+        ctx.check_text(ContentScene::Comment, &[("thanks", thanks.as_deref().unwrap_or_default())]).await?;
         domain(ctx).thank_wish(actor, parse_id(&wish_id, "wish")?, stars, thanks).await.map(Wish).gql()
     }
 
