@@ -115,7 +115,7 @@ pub struct AuthPayload {
 pub struct AuthService {
     pub tokens: Tokens,
     pub store: Arc<dyn SessionStore>,
-    pub wechat: WechatClient,
+    pub wechat: Arc<WechatClient>,
     refresh_ttl: chrono::Duration,
     dev_login: bool,
     logins_per_minute: u64,
@@ -126,7 +126,7 @@ impl AuthService {
         Self {
             tokens,
             store,
-            wechat,
+            wechat: Arc::new(wechat),
             refresh_ttl: chrono::Duration::days(config.jwt.refresh_ttl_days),
             dev_login: config.dev_login_enabled(),
             logins_per_minute: config.limits.logins_per_openid_per_minute,

@@ -36,6 +36,7 @@ pub struct Config {
     pub seed_demo: Option<bool>,
     pub jwt: JwtConfig,
     pub wechat: WechatConfig,
+    pub push: PushConfig,
     pub limits: Limits,
     pub care: CareConfig,
     pub events: EventsConfig,
@@ -82,6 +83,57 @@ pub struct WechatConfig {
     pub appid: String,
     pub secret: SecretString,
     pub timeout_seconds: u64,
+    /// Check residents' text (`msg_sec_check`) and photos (`media_check_async`)
+    /// before others see them. Unset: on in production, off otherwise.
+    pub content_security: Option<bool>,
+    /// The token set for the message-push URL (`/webhooks/wechat`) in the
+    /// mini-program console. Unset: the endpoint answers 503.
+    pub push_token: Option<SecretString>,
+    /// `formal`, `trial` or `developer`: which build subscription messages open.
+    pub miniprogram_state: String,
+    /// Subscription-message template ids, one per kind of message.
+    pub templates: PushTemplates,
+}
+
+/// Template ids from the mini-program console (订阅消息 → 我的模板). Each
+/// template is expected to have the fields `thing1` (what it is about),
+/// `thing2` (what happened) and `time3` (when).
+#[derive(Clone, Debug, Deserialize)]
+pub struct PushTemplates {
+    pub order_claimed: String,
+    pub order_completed: String,
+    pub order_rate: String,
+    pub pool_new_order: String,
+    pub alarm: String,
+}
+
+impl PushTemplates {
+    pub fn for_kind(&self, kind: domain::push::PushKind) -> &str {
+        use domain::push::PushKind as K;
+        match kind {
+            K::OrderClaimed => &self.order_claimed,
+            K::OrderCompleted => &self.order_completed,
+            K::OrderRate => &self.order_rate,
+            K::PoolNewOrder => &self.pool_new_order,
+            K::Alarm => &self.alarm,
+        }
+    }
+}
+
+/// The subscription-message sender.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PushConfig {
+    /// How often due messages are sent; 0 turns the sender off.
+    pub interval_seconds: u64,
+    /// Messages taken per round.
+    pub batch_size: u64,
+    /// How long a sender holds a message it took before another may take it.
+    pub lease_seconds: i64,
+    /// Attempts before a message that keeps failing for a passing reason is given up.
+    pub max_attempts: i32,
+    /// Retry after `retry_base_seconds · 2^attempts`, at most `retry_max_seconds`.
+    pub retry_base_seconds: i64,
+    pub retry_max_seconds: i64,
 }
 
 /// Elderly care: wristband alarms and urgent requests.
@@ -164,6 +216,22 @@ api_base = "https://api.weixin.qq.com"
 appid = ""
 secret = ""
 timeout_seconds = 5
+miniprogram_state = "formal"
+
+[wechat.templates]
+order_claimed = "TEMPLATE_ORDER_CLAIMED"
+order_completed = "TEMPLATE_ORDER_COMPLETED"
+order_rate = "TEMPLATE_ORDER_RATE"
+pool_new_order = "TEMPLATE_POOL_NEW_ORDER"
+alarm = "TEMPLATE_ALARM"
+
+[push]
+interval_seconds = 15
+batch_size = 50
+lease_seconds = 60
+max_attempts = 6
+retry_base_seconds = 30
+retry_max_seconds = 3600
 
 [care]
 webhook_tolerance_seconds = 300
@@ -208,6 +276,9 @@ const ENV_ALIASES: &[(&str, &str)] = &[
     ("LINLI_WECHAT_API_BASE", "wechat.api_base"),
     ("LINLI_WECHAT_APPID", "wechat.appid"),
     ("LINLI_WECHAT_SECRET", "wechat.secret"),
+    ("LINLI_WECHAT_CONTENT_SECURITY", "wechat.content_security"),
+    ("LINLI_WECHAT_PUSH_TOKEN", "wechat.push_token"),
+    ("LINLI_PUSH_INTERVAL_SECONDS", "push.interval_seconds"),
     ("LINLI_WRISTBAND_SECRET", "care.wristband_secret"),
     ("LINLI_EVENTS_REDIS_URL", "events.redis_url"),
 ];
@@ -268,6 +339,18 @@ impl Config {
                 "events.relay_interval_ms, events.relay_batch and events.session_check_seconds must be positive".into(),
             ));
         }
+        let push = &self.push;
+        if push.batch_size == 0
+            || push.lease_seconds < 10
+            || push.max_attempts < 1
+            || push.retry_base_seconds < 1
+            || push.retry_max_seconds < push.retry_base_seconds
+        {
+            return Err(ConfigError::Invalid(
+                "push: batch_size ≥ 1, lease_seconds ≥ 10, max_attempts ≥ 1, 1 ≤ retry_base_seconds ≤ retry_max_seconds"
+                    .into(),
+            ));
+        }
         if self.is_production() {
             let secret_len = self.jwt.secret.as_ref().map_or(0, |s| s.expose_secret().len());
             if secret_len < 32 {
@@ -288,6 +371,11 @@ impl Config {
 
     pub fn is_production(&self) -> bool {
         self.env == Environment::Production
+    }
+
+    /// Content security: as configured, else on in production only.
+    pub fn content_security_enabled(&self) -> bool {
+        self.wechat.content_security.unwrap_or(self.is_production())
     }
 
     pub fn dev_login_enabled(&self) -> bool {
@@ -385,6 +473,25 @@ mod tests {
         ]))
         .unwrap();
         assert!(!ok.dev_login_enabled());
+    }
+
+    #[test]
+    fn content_security_is_on_in_production_unless_turned_off() {
+        let secret = "s".repeat(32);
+        let production = [
+            ("LINLI_ENV", "production"),
+            ("LINLI_JWT_SECRET", secret.as_str()),
+            ("DATABASE_URL", "postgres://db/linli"),
+            ("REDIS_URL", "redis://cache"),
+        ];
+        assert!(!Config::load_from(env(&[])).unwrap().content_security_enabled());
+        assert!(Config::load_from(env(&production)).unwrap().content_security_enabled());
+        let mut off = production.to_vec();
+        off.push(("LINLI_WECHAT_CONTENT_SECURITY", "false"));
+        assert!(!Config::load_from(env(&off)).unwrap().content_security_enabled());
+        let c = Config::load_from(env(&[("LINLI_WECHAT__TEMPLATES__ALARM", "tmpl-alarm")])).unwrap();
+        assert_eq!(c.wechat.templates.for_kind(domain::push::PushKind::Alarm), "tmpl-alarm");
+        assert_eq!(c.wechat.templates.order_rate, "TEMPLATE_ORDER_RATE");
     }
 
     #[test]

@@ -4,11 +4,13 @@
 
 pub mod auth;
 pub mod config;
+mod content;
 pub mod events;
 mod exports;
 pub mod graphql;
 mod http;
 pub mod metrics;
+pub mod push;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

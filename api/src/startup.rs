@@ -87,6 +87,13 @@ impl Application {
         let upload_dir = config.data_dir.join("uploads");
         tokio::fs::create_dir_all(&upload_dir).await.context("creating the uploads directory")?;
 
+        if config.content_security_enabled() && config.wechat.push_token.is_none() {
+            tracing::warn!("content security is on but wechat.push_token is unset: photo verdicts cannot arrive");
+        }
+        if config.push.interval_seconds > 0 {
+            let sender = crate::push::PushSender::new(&config, domain.clone(), auth.wechat.clone());
+            crate::push::spawn_push_sender(sender, Duration::from_secs(config.push.interval_seconds));
+        }
         if config.sweep_interval_seconds > 0 {
             crate::workers::spawn_sweeper(domain.clone(), Duration::from_secs(config.sweep_interval_seconds));
         }
@@ -111,6 +118,11 @@ impl Application {
                 .route("/uploads", web::post().to(uploads::upload))
                 .route("/exports/{kind}", web::get().to(exports::export))
                 .route("/webhooks/wristband", web::post().to(webhooks::wristband))
+                .service(
+                    web::resource("/webhooks/wechat")
+                        .route(web::get().to(webhooks::wechat_verify))
+                        .route(web::post().to(webhooks::wechat_event)),
+                )
                 .route("/uploads/{name}", web::get().to(uploads::serve))
         })
         .listen(listener)?

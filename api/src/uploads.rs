@@ -80,6 +80,12 @@ pub async fn serve(path: web::Path<String>, state: web::Data<AppState>) -> actix
     if !safe {
         return Err(actix_web::error::ErrorNotFound("not found"));
     }
+    // A photo WeChat's media check judged risky is withdrawn on every node.
+    match state.domain.upload_withdrawn(&name).await {
+        Ok(false) => {}
+        Ok(true) => return Err(actix_web::error::ErrorNotFound("not found")),
+        Err(e) => return Err(actix_web::error::ErrorServiceUnavailable(e.public_message())),
+    }
     actix_files::NamedFile::open_async(state.upload_dir.join(name))
         .await
         .map_err(|_| actix_web::error::ErrorNotFound("not found"))

@@ -1,4 +1,5 @@
-//! `POST /webhooks/wristband`: alarms from the wristband platform.
+//! `POST /webhooks/wristband`: alarms from the wristband platform; below it,
+//! `/webhooks/wechat`: WeChat's message push.
 //!
 //! The platform signs each delivery: `X-Linli-Timestamp: <unix seconds>` and
 //! `X-Linli-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`
@@ -96,5 +97,116 @@ pub async fn wristband(req: HttpRequest, body: web::Bytes, state: web::Data<AppS
         Ok(outcome) => HttpResponse::Accepted()
             .json(json!({ "requestId": outcome.request_id.to_string(), "joined": outcome.joined })),
         Err(e) => domain_error_response(&e),
+    }
+}
+
+/// `GET/POST /webhooks/wechat`: WeChat's message push (消息推送), in JSON mode.
+///
+/// Both carry `?signature=&timestamp=&nonce=` with `signature =
+/// sha1(sort([token, timestamp, nonce]).join(""))` and the token configured as
+/// `wechat.push_token`; a mismatch is 401. `GET` (URL verification) answers
+/// `echostr`. `POST` carries events; `wxa_media_check` applies WeChat's verdict
+/// on a photo (`risky` withdraws it). Other events are acknowledged and
+/// ignored. Every accepted delivery answers `success`, also when repeated.
+#[derive(Deserialize)]
+pub struct PushQuery {
+    signature: Option<String>,
+    timestamp: Option<String>,
+    nonce: Option<String>,
+    echostr: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PushEvent {
+    #[serde(rename = "Event", default)]
+    event: String,
+    #[serde(default)]
+    trace_id: String,
+    result: Option<PushResult>,
+}
+
+#[derive(Deserialize)]
+struct PushResult {
+    #[serde(default)]
+    suggest: String,
+}
+
+/// Whether the query's signature is WeChat's for our push token.
+fn wechat_signed(token: &str, q: &PushQuery) -> bool {
+    let (Some(signature), Some(timestamp), Some(nonce)) = (&q.signature, &q.timestamp, &q.nonce) else {
+        return false;
+    };
+    let mut parts = [token, timestamp.as_str(), nonce.as_str()];
+    parts.sort_unstable();
+    let expected = sha1_smol::Sha1::from(parts.concat()).digest().to_string();
+    // Both are hex digests of known length; compare without an early exit.
+    let given = signature.trim().to_ascii_lowercase();
+    given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+/// `None` when the delivery is signed with our push token; else the answer to give.
+fn refuse_unsigned(state: &AppState, query: &PushQuery) -> Option<HttpResponse> {
+    let Some(token) = state.config.wechat.push_token.as_ref().map(|t| t.expose_secret()).filter(|t| !t.is_empty())
+    else {
+        return Some(domain_error_response(&DomainError::Unavailable(
+            "the WeChat message push is not configured here".into(),
+        )));
+    };
+    (!wechat_signed(token, query)).then(|| refuse("the signature does not match"))
+}
+
+pub async fn wechat_verify(query: web::Query<PushQuery>, state: web::Data<AppState>) -> HttpResponse {
+    if let Some(refusal) = refuse_unsigned(&state, &query) {
+        return refusal;
+    }
+    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(query.echostr.clone().unwrap_or_default())
+}
+
+pub async fn wechat_event(query: web::Query<PushQuery>, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+    if let Some(refusal) = refuse_unsigned(&state, &query) {
+        return refusal;
+    }
+    let event: PushEvent = match serde_json::from_slice(&body) {
+        Ok(e) => e,
+        Err(e) => {
+            return domain_error_response(&DomainError::bad_input("body", format!("the event is not valid JSON: {e}")));
+        }
+    };
+    if event.event == "wxa_media_check" && !event.trace_id.is_empty() {
+        let risky = event.result.as_ref().is_some_and(|r| r.suggest == "risky");
+        match state.domain.media_check_verdict(&event.trace_id, risky).await {
+            Ok(domain::content::MediaVerdict::Withdrawn { upload_id: Some(name) }) => {
+                // The row is the truth (`serve` asks it); the file goes too, on this node.
+                if let Err(e) = tokio::fs::remove_file(state.upload_dir.join(&name)).await
+                    && e.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::warn!(upload = %name, error = %e, "withdrawn photo could not be deleted");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => return domain_error_response(&e),
+        }
+    }
+    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("success")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_is_sha1_of_the_sorted_token_timestamp_and_nonce() {
+        let q = |sig: &str| PushQuery {
+            signature: Some(sig.into()),
+            timestamp: Some("1700000000".into()),
+            nonce: Some("abc".into()),
+            echostr: None,
+        };
+        let mut parts = ["tok", "1700000000", "abc"];
+        parts.sort_unstable();
+        let good = sha1_smol::Sha1::from(parts.concat()).digest().to_string();
+        assert!(wechat_signed("tok", &q(&good)));
+        assert!(!wechat_signed("other", &q(&good)));
+        assert!(!wechat_signed("tok", &q("00")));
     }
 }

@@ -1,6 +1,8 @@
 //! WeChat's server APIs: `jscode2session` for sign-in, `stable_token` for the
-//! server's access token, `getuserphonenumber` for the phone button. The base
-//! URL is configurable so tests talk to a local fake.
+//! server's access token, `getuserphonenumber` for the phone button,
+//! `subscribe/send` for subscription messages, `msg_sec_check` and
+//! `media_check_async` for content security. The base URL is configurable so
+//! tests talk to a local fake.
 //!
 //! `session_key` is read and dropped here: it never leaves the server and is
 //! never logged.
@@ -223,5 +225,141 @@ impl WechatClient {
             }
             return Ok(info.pure_phone_number);
         }
+    }
+}
+
+/// WeChat's verdict on a piece of text (`msg_sec_check` v2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextVerdict {
+    Pass,
+    /// May be shown, but a person should look at it.
+    Review,
+    /// Must not be shown to others.
+    Risky,
+}
+
+/// Where the text is shown, as `msg_sec_check` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContentScene {
+    Profile = 1,
+    Comment = 2,
+    Forum = 3,
+    SocialLog = 4,
+}
+
+/// What WeChat answered to one subscription message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendReply {
+    pub errcode: i64,
+    pub errmsg: String,
+}
+
+fn errcode_of(reply: &serde_json::Value) -> i64 {
+    reply.get("errcode").and_then(serde_json::Value::as_i64).unwrap_or(0)
+}
+
+fn errmsg_of(reply: &serde_json::Value) -> String {
+    reply.get("errmsg").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned()
+}
+
+impl WechatClient {
+    /// POSTs `body` to a WeChat API that takes the access token; on 40001 or
+    /// 42001 (token invalid or expired) the token is refreshed once and the
+    /// call retried. The reply comes back whatever its `errcode`; only
+    /// transport faults (and a token that cannot be had) are errors.
+    async fn post_with_token(
+        &self,
+        api: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> DomainResult<serde_json::Value> {
+        let mut force_refresh = false;
+        loop {
+            let token = self.access_token(force_refresh).await?;
+            let reply: serde_json::Value = self
+                .http
+                .post(format!("{}{path}", self.base))
+                .query(&[("access_token", token.as_str())])
+                .json(body)
+                .send()
+                .await
+                .map_err(|e| transport(api, e))?
+                .json()
+                .await
+                .map_err(|e| transport(api, e))?;
+            if matches!(errcode_of(&reply), 40001 | 42001) && !force_refresh {
+                force_refresh = true;
+                continue;
+            }
+            return Ok(reply);
+        }
+    }
+
+    /// Sends one subscription message. WeChat's `errcode` is returned for the
+    /// caller to judge (0 is sent); `Err` only when WeChat cannot be reached.
+    pub async fn send_subscribe_message(
+        &self,
+        openid: &str,
+        template_id: &str,
+        page: &str,
+        data: &std::collections::BTreeMap<String, String>,
+        miniprogram_state: &str,
+    ) -> DomainResult<SendReply> {
+        let data: serde_json::Map<String, serde_json::Value> =
+            data.iter().map(|(k, v)| (k.clone(), serde_json::json!({ "value": v }))).collect();
+        let body = serde_json::json!({
+            "touser": openid,
+            "template_id": template_id,
+            "page": page,
+            "data": data,
+            "miniprogram_state": miniprogram_state,
+            "lang": "zh_CN",
+        });
+        let reply = self.post_with_token("subscribe/send", "/cgi-bin/message/subscribe/send", &body).await?;
+        Ok(SendReply { errcode: errcode_of(&reply), errmsg: errmsg_of(&reply) })
+    }
+
+    /// `msg_sec_check` (version 2) on text a user wrote. `Err` when WeChat
+    /// cannot be reached or refuses the call; the caller decides what that means.
+    pub async fn check_text(&self, openid: &str, content: &str, scene: ContentScene) -> DomainResult<TextVerdict> {
+        let api = "msg_sec_check";
+        let body = serde_json::json!({ "content": content, "version": 2, "scene": scene as i32, "openid": openid });
+        let reply = self.post_with_token(api, "/wxa/msg_sec_check", &body).await?;
+        let errcode = errcode_of(&reply);
+        if errcode != 0 {
+            tracing::warn!(api, errcode, errmsg = %errmsg_of(&reply), "WeChat refused a content check");
+            return Err(DomainError::Unavailable(format!("WeChat {api} errcode {errcode}")));
+        }
+        let suggest = reply.pointer("/result/suggest").and_then(serde_json::Value::as_str).unwrap_or_default();
+        Ok(match suggest {
+            "pass" => TextVerdict::Pass,
+            "risky" => TextVerdict::Risky,
+            _ => TextVerdict::Review,
+        })
+    }
+
+    /// Submits a photo for `media_check_async` (version 2); the verdict comes
+    /// later to the message-push URL. Returns WeChat's trace id.
+    pub async fn submit_media_check(&self, openid: &str, media_url: &str, scene: ContentScene) -> DomainResult<String> {
+        let api = "media_check_async";
+        let body = serde_json::json!({
+            "media_url": media_url,
+            "media_type": 2,
+            "version": 2,
+            "scene": scene as i32,
+            "openid": openid,
+        });
+        let reply = self.post_with_token(api, "/wxa/media_check_async", &body).await?;
+        let errcode = errcode_of(&reply);
+        if errcode != 0 {
+            tracing::warn!(api, errcode, errmsg = %errmsg_of(&reply), "WeChat refused a media check");
+            return Err(DomainError::Unavailable(format!("WeChat {api} errcode {errcode}")));
+        }
+        reply
+            .get("trace_id")
+            .and_then(serde_json::Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| DomainError::Unavailable("media_check_async without trace_id".into()))
     }
 }

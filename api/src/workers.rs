@@ -11,7 +11,7 @@ use domain::Domain;
 use domain::points::Month;
 
 pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+    tokio::spawn(crate::metrics::background(async move {
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut closed: Option<Month> = None;
@@ -67,5 +67,5 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
                 }
             }
         }
-    })
+    }))
 }

@@ -257,7 +257,8 @@ impl Domain {
             .await?)
     }
 
-    /// Handles one delivered event for `consumer`, once however often it is
+    /// Handles one delivered event for `consumer` (the notifier: WeChat
+    /// subscription messages), once however often it is
     /// delivered: the inbox row and the event's effects commit together.
     /// `false` when it was handled before.
     pub async fn consume_event(&self, consumer: &str, event: &RelayedEvent) -> DomainResult<bool> {
@@ -276,6 +277,8 @@ impl Domain {
             txn.rollback().await?;
             return Ok(false);
         }
+        // The WeChat subscription messages the event calls for (their own outbox, sent by the push sender).
+        self.pushes_for_event(&txn, event.event_id).await?;
         txn.commit().await?;
         Ok(true)
     }

@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
-use crate::Domain;
 use crate::entities::{community_role, notification};
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
+use crate::{Domain, push};
 
 /// A notice about to be sent.
 #[derive(Clone, Debug)]
@@ -68,9 +68,9 @@ pub(crate) async fn notify<C: ConnectionTrait>(conn: &C, n: NewNotice) -> Domain
         kind: Set(n.kind.into()),
         subject_kind: Set(n.subject_kind.map(Into::into)),
         subject_id: Set(n.subject_id),
-        title: Set(n.title),
-        body: Set(n.body),
-        dedup_key: Set(n.dedup_key),
+        title: Set(n.title.clone()),
+        body: Set(n.body.clone()),
+        dedup_key: Set(n.dedup_key.clone()),
         created_at: Set(n.at),
         read_at: Set(None),
         ..Default::default()
@@ -79,7 +79,33 @@ pub(crate) async fn notify<C: ConnectionTrait>(conn: &C, n: NewNotice) -> Domain
         .on_conflict(OnConflict::column(notification::Column::DedupKey).do_nothing().to_owned())
         .exec_without_returning(conn)
         .await?;
-    Ok(inserted > 0)
+    if inserted == 0 {
+        return Ok(false);
+    }
+    // Every new notice also goes to the phone as an ALARM subscription
+    // message, when the recipient has a grant left for it.
+    let page = match (n.subject_kind, n.subject_id) {
+        (Some("ORDER"), Some(id)) => format!("pages/order/detail?id={id}"),
+        _ => "pages/notifications/index".to_owned(),
+    };
+    push::enqueue_push(
+        conn,
+        push::PushRequest {
+            community_id: n.community_id,
+            user_id: n.recipient_id,
+            kind: push::PushKind::Alarm,
+            page,
+            fields: vec![
+                ("thing1".into(), n.title),
+                ("thing2".into(), n.body),
+                ("time3".into(), push::template_time(n.at)),
+            ],
+            dedup_key: format!("notice:{}", n.dedup_key),
+            at: n.at,
+        },
+    )
+    .await?;
+    Ok(true)
 }
 
 /// The people holding any of `roles` in a community, each once, in id order.

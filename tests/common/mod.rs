@@ -63,6 +63,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
     config.wechat.appid = "wx-test-app".into();
     config.wechat.secret = "wx-test-secret".to_string().into();
     config.sweep_interval_seconds = 0;
+    config.push.interval_seconds = 0;
     config.database_url = Some(match std::env::var("LINLI_TEST_DATABASE_URL") {
         Ok(server) if !server.is_empty() => fresh_postgres_database(&server).await,
         _ => format!("sqlite://{}/linli.db?mode=rwc", data_dir.path().display()),

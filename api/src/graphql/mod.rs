@@ -15,6 +15,7 @@ mod org;
 mod party;
 mod points;
 mod posts;
+mod push;
 mod subscriptions;
 mod types;
 mod wishes;
@@ -28,6 +29,8 @@ use domain::{Actor, Domain, DomainError, DomainResult};
 
 use crate::auth::{AuthService, Authenticated};
 use crate::config::Config;
+use crate::content::ContentSecurity;
+pub(crate) use crate::wechat::ContentScene;
 
 pub use limits::LimitsExtension;
 pub use loaders::{connection_loaders, with_request_loaders};
@@ -48,6 +51,7 @@ pub struct Query(
     canteen::CanteenQuery,
     care::CareQuery,
     care_requests::CareRequestQuery,
+    push::PushQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -65,6 +69,7 @@ pub struct Mutation(
     canteen::CanteenMutation,
     care::CareMutation,
     care_requests::CareRequestMutation,
+    push::PushMutation,
 );
 
 pub type LinliSchema = Schema<Query, Mutation, Subscription>;
@@ -84,10 +89,12 @@ pub fn build_schema(
     auth: Arc<AuthService>,
     hub: Arc<crate::events::EventHub>,
 ) -> LinliSchema {
+    let content = ContentSecurity::new(auth.wechat.clone(), config.content_security_enabled());
     let mut builder = schema_builder()
         .data(domain)
         .data(hub)
         .data(auth)
+        .data(content)
         .limit_depth(config.limits.max_depth)
         .limit_complexity(config.limits.max_complexity)
         .extension(LimitsExtension::new(config.limits.clone(), config.is_production()));
@@ -155,6 +162,30 @@ impl<T> OrGql<T> for DomainResult<T> {
 
 pub(crate) fn domain<'a>(ctx: &Context<'a>) -> &'a Domain {
     ctx.data_unchecked::<Domain>()
+}
+
+/// Content security for resolvers: one call before the domain, one after.
+pub(crate) trait ContentChecks {
+    /// `BAD_USER_INPUT` on the first field WeChat judges risky (see [`ContentSecurity::check_text`]).
+    async fn check_text(&self, scene: ContentScene, texts: &[(&'static str, &str)]) -> async_graphql::Result<()>;
+    /// Submits photos just attached to an order or wish for WeChat's check.
+    async fn check_photos(&self, subject: domain::workflow::Subject, subject_id: i64, urls: &[String]);
+}
+
+impl ContentChecks for Context<'_> {
+    async fn check_text(&self, scene: ContentScene, texts: &[(&'static str, &str)]) -> async_graphql::Result<()> {
+        let who = authenticated(self)?;
+        let content = self.data_unchecked::<ContentSecurity>();
+        content.check_text(domain(self), who.user_id, scene, texts).await.map_err(gql_error)
+    }
+
+    async fn check_photos(&self, subject: domain::workflow::Subject, subject_id: i64, urls: &[String]) {
+        if let Ok(who) = authenticated(self) {
+            self.data_unchecked::<ContentSecurity>()
+                .check_photos(domain(self), who.user_id, subject, subject_id, urls)
+                .await;
+        }
+    }
 }
 
 pub(crate) fn auth_service<'a>(ctx: &Context<'a>) -> &'a Arc<AuthService> {

@@ -7,7 +7,9 @@ use domain::orders as d;
 use domain::pagination::PageRequest;
 
 use super::types::{Counted, Order, OrderCategory, OrderStatus, page_to_connection};
-use super::{OrGql, actor, domain, parse_id};
+use domain::workflow::Subject;
+
+use super::{ContentChecks, ContentScene, OrGql, actor, domain, parse_id};
 
 #[derive(Default)]
 pub struct OrderQuery;
@@ -104,6 +106,7 @@ impl OrderMutation {
     /// it for them (代点单).
     async fn place_order(&self, ctx: &Context<'_>, input: PlaceOrderInput) -> Result<Order> {
         let actor = actor(ctx).await?;
+        ctx.check_text(ContentScene::Forum, &[("title", &input.title), ("description", &input.description)]).await?;
         let place = d::PlaceOrder {
             community_id: parse_id(&input.community_id, "community")?,
             category: input.category.into(),
@@ -114,7 +117,9 @@ impl OrderMutation {
             photo_urls: input.photo_urls,
             on_behalf_of: input.on_behalf_of.as_ref().map(|u| parse_id(u, "user")).transpose()?,
         };
-        domain(ctx).place_order(actor, place, input.idempotency_key.as_deref()).await.map(Order).gql()
+        let order = domain(ctx).place_order(actor, place, input.idempotency_key.as_deref()).await.gql()?;
+        ctx.check_photos(Subject::Order, order.id, &order.photo_urls).await;
+        Ok(Order(order))
     }
 
     /// Publishes to the open pool, or assigns to a named member (派单).
@@ -139,8 +144,11 @@ impl OrderMutation {
         photo_urls: Option<Vec<String>>,
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
+        ctx.check_text(ContentScene::Forum, &[("note", &note)]).await?;
         let photos = photo_urls.unwrap_or_default();
-        domain(ctx).complete_order(actor, parse_id(&order_id, "order")?, &note, &photos).await.map(Order).gql()
+        let order = domain(ctx).complete_order(actor, parse_id(&order_id, "order")?, &note, &photos).await.gql()?;
+        ctx.check_photos(Subject::Order, order.id, &order.completion_photo_urls).await;
+        Ok(Order(order))
     }
 
     /// The secretary approves the completed work (审定); only then does it count.
@@ -158,6 +166,7 @@ impl OrderMutation {
     /// The resident (or whoever placed it for them) rates approved work, 1–5 stars (评单).
     async fn rate_order(&self, ctx: &Context<'_>, order_id: ID, stars: i32, comment: Option<String>) -> Result<Order> {
         let actor = actor(ctx).await?;
+        ctx.check_text(ContentScene::Comment, &[("comment", comment.as_deref().unwrap_or_default())]).await?;
         domain(ctx).rate_order(actor, parse_id(&order_id, "order")?, stars, comment).await.map(Order).gql()
     }
 

@@ -10,7 +10,9 @@ use domain::wishes as w;
 
 use super::loaders::WishHistoryLoader;
 use super::types::{Community, Counted, Person, WishEvent, WishStatus, community, page_to_connection, person};
-use super::{OrGql, actor, domain, parse_id};
+use domain::workflow::Subject;
+
+use super::{ContentChecks, ContentScene, OrGql, actor, domain, parse_id};
 
 #[derive(Default)]
 pub struct WishQuery;
@@ -163,6 +165,7 @@ impl WishMutation {
     /// A resident posts a small wish (or a grid worker posts it for them); the secretary reviews it.
     async fn post_wish(&self, ctx: &Context<'_>, input: PostWishInput) -> Result<Wish> {
         let actor = actor(ctx).await?;
+        ctx.check_text(ContentScene::Forum, &[("title", &input.title), ("story", &input.story)]).await?;
         let post = w::PostWish {
             community_id: parse_id(&input.community_id, "community")?,
             title: input.title,
@@ -170,7 +173,9 @@ impl WishMutation {
             photo_urls: input.photo_urls,
             on_behalf_of: input.on_behalf_of.as_ref().map(|u| parse_id(u, "user")).transpose()?,
         };
-        domain(ctx).post_wish(actor, post, input.idempotency_key.as_deref()).await.map(Wish).gql()
+        let wish = domain(ctx).post_wish(actor, post, input.idempotency_key.as_deref()).await.gql()?;
+        ctx.check_photos(Subject::Wish, wish.id, &wish.photo_urls).await;
+        Ok(Wish(wish))
     }
 
     /// The secretary publishes a wish to the community's members.
@@ -204,8 +209,11 @@ impl WishMutation {
         photo_urls: Option<Vec<String>>,
     ) -> Result<Wish> {
         let actor = actor(ctx).await?;
+        ctx.check_text(ContentScene::Forum, &[("note", &note)]).await?;
         let photos = photo_urls.unwrap_or_default();
-        domain(ctx).fulfil_wish(actor, parse_id(&wish_id, "wish")?, &note, &photos).await.map(Wish).gql()
+        let wish = domain(ctx).fulfil_wish(actor, parse_id(&wish_id, "wish")?, &note, &photos).await.gql()?;
+        ctx.check_photos(Subject::Wish, wish.id, &wish.fulfil_photo_urls).await;
+        Ok(Wish(wish))
     }
 
     /// The community party organisation approves the fulfilment; only then does it count.
@@ -222,6 +230,7 @@ impl WishMutation {
     /// The resident thanks the member and rates the help, 1–5 stars.
     async fn thank_wish(&self, ctx: &Context<'_>, wish_id: ID, stars: i32, thanks: Option<String>) -> Result<Wish> {
         let actor = actor(ctx).await?;
+        ctx.check_text(ContentScene::Comment, &[("thanks", thanks.as_deref().unwrap_or_default())]).await?;
         domain(ctx).thank_wish(actor, parse_id(&wish_id, "wish")?, stars, thanks).await.map(Wish).gql()
     }
 
