@@ -171,12 +171,13 @@ impl Consumer {
             .set_response_timeout(Some(Duration::from_secs(5)));
         let mut conn = ConnectionManager::new_with_config(self.client.clone(), config).await?;
         let mut keys = Vec::new();
-        let mut keys_read_at = tokio::time::Instant::now() - Duration::from_secs(3600);
+        let mut keys_read_at: Option<tokio::time::Instant> = None;
         let mut reclaimed_at = tokio::time::Instant::now();
         loop {
-            if keys_read_at.elapsed() > Duration::from_secs(30) {
+            // New communities get their streams read within half a minute.
+            if keys_read_at.is_none_or(|at| at.elapsed() > Duration::from_secs(30)) {
                 keys = self.streams(&mut conn).await?;
-                keys_read_at = tokio::time::Instant::now();
+                keys_read_at = Some(tokio::time::Instant::now());
             }
             if keys.is_empty() {
                 tokio::time::sleep(Duration::from_secs(1)).await;
