@@ -9,17 +9,17 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::IntoCondition;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order as SortOrder, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult,
+    Iterable, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 
 use crate::care::{self, SensitiveAccess, SensitiveField};
 use crate::entities::{care_request, community, order, user};
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Role};
+use crate::org::{Actor, Community, Role, UserSummary};
 use crate::pagination::{Page, PageRequest};
 use crate::points::{Credit, SourceKind, credit, rules_for};
 use crate::workflow::{self, Event, Subject, Transition, guarded_update};
@@ -229,6 +229,16 @@ fn urls_from_json(text: Option<&str>) -> DomainResult<Vec<String>> {
 
 fn urls_to_json(urls: &[String]) -> DomainResult<String> {
     serde_json::to_string(urls).map_err(DomainError::internal)
+}
+
+/// A page of orders with the people and communities they name, all read in
+/// one statement (so a list costs the same however long the page).
+#[derive(Clone, Debug)]
+pub struct OrderPage {
+    pub page: Page<Order>,
+    /// Placer, on-behalf-of, assignee and claimant of every order on the page.
+    pub people: HashMap<i64, UserSummary>,
+    pub communities: HashMap<i64, Community>,
 }
 
 impl TryFrom<order::Model> for Order {
@@ -757,12 +767,22 @@ impl Domain {
     }
 
     /// Histories of many orders in one statement (for lists).
-    pub async fn order_histories(&self, order_ids: &[i64]) -> DomainResult<HashMap<i64, Vec<OrderEvent>>> {
-        workflow::histories(&self.db, Subject::Order, order_ids).await
+    /// The histories and the names of everyone who acted in them, in one statement.
+    pub async fn order_histories_with_actors(
+        &self,
+        order_ids: &[i64],
+    ) -> DomainResult<(HashMap<i64, Vec<OrderEvent>>, HashMap<i64, UserSummary>)> {
+        workflow::histories_with_actors(&self.db, Subject::Order, order_ids).await
     }
 
     /// Orders the actor may see, newest first.
-    pub async fn orders(&self, actor: &Actor, filter: OrderFilter, page: PageRequest) -> DomainResult<Page<Order>> {
+    pub async fn orders(
+        &self,
+        actor: &Actor,
+        filter: OrderFilter,
+        page: PageRequest,
+        count: bool,
+    ) -> DomainResult<OrderPage> {
         let me = actor.user_id;
         let mut visible = Condition::any()
             .add(order::Column::PlacedBy.eq(me))
@@ -799,12 +819,18 @@ impl Domain {
         if filter.claimed_by_me {
             cond = cond.add(order::Column::ClaimantId.eq(me));
         }
-        self.page_of_orders(cond, page, false).await
+        self.page_of_orders(cond, page, false, count).await
     }
 
     /// The community's open pool, oldest (most urgent) first. For the people
     /// who take or run the work.
-    pub async fn order_pool(&self, actor: &Actor, community_id: i64, page: PageRequest) -> DomainResult<Page<Order>> {
+    pub async fn order_pool(
+        &self,
+        actor: &Actor,
+        community_id: i64,
+        page: PageRequest,
+        count: bool,
+    ) -> DomainResult<OrderPage> {
         actor.require_any(
             community_id,
             &[Role::PartyMember, Role::Volunteer, Role::GridWorker, Role::Secretary],
@@ -813,32 +839,105 @@ impl Domain {
         let cond = Condition::all()
             .add(order::Column::CommunityId.eq(community_id))
             .add(order::Column::Status.eq(OrderStatus::Open.as_str()));
-        self.page_of_orders(cond, page, true).await
+        self.page_of_orders(cond, page, true, count).await
     }
 
+    /// One statement for a page: the orders, the people they name and their
+    /// community (left joins), and — when `count` — the total as an
+    /// uncorrelated subquery the database runs once. Only an empty page
+    /// after a cursor needs a second statement for the total.
     async fn page_of_orders(
         &self,
         cond: Condition,
         page: PageRequest,
         oldest_first: bool,
-    ) -> DomainResult<Page<Order>> {
-        let total_count = order::Entity::find().filter(cond.clone()).count(&self.db).await?;
-        let mut query = order::Entity::find().filter(cond);
-        if let Some(after) = page.after {
-            let past: sea_orm::sea_query::SimpleExpr =
-                if oldest_first { order::Column::Id.gt(after) } else { order::Column::Id.lt(after) };
-            query = query.filter(past.into_condition());
+        count: bool,
+    ) -> DomainResult<OrderPage> {
+        const PEOPLE: [(&str, order::Column); 4] = [
+            ("placer", order::Column::PlacedBy),
+            ("behalf", order::Column::OnBehalfOf),
+            ("assignee", order::Column::AssigneeId),
+            ("claimant", order::Column::ClaimantId),
+        ];
+        let mut query = Query::select();
+        query.columns(order::Column::iter().map(|c| (order::Entity, c))).from(order::Entity);
+        for (alias, column) in PEOPLE {
+            query
+                .expr_as(Expr::col((Alias::new(alias), user::Column::DisplayName)), Alias::new(format!("{alias}_name")))
+                .join_as(
+                    JoinType::LeftJoin,
+                    user::Entity,
+                    Alias::new(alias),
+                    Expr::col((Alias::new(alias), user::Column::Id)).equals((order::Entity, column)),
+                );
         }
-        query =
-            if oldest_first { query.order_by_asc(order::Column::Id) } else { query.order_by_desc(order::Column::Id) };
-        let mut rows = query.limit(page.first + 1).all(&self.db).await?;
+        query
+            .expr_as(Expr::col((community::Entity, community::Column::Name)), Alias::new("community_name"))
+            .expr_as(Expr::col((community::Entity, community::Column::StreetId)), Alias::new("community_street_id"))
+            .join(
+                JoinType::InnerJoin,
+                community::Entity,
+                Expr::col((community::Entity, community::Column::Id))
+                    .equals((order::Entity, order::Column::CommunityId)),
+            );
+        let total =
+            || Query::select().expr(Expr::cust("COUNT(*)")).from(order::Entity).cond_where(cond.clone()).to_owned();
+        if count {
+            query.expr_as(Expr::from(total()), Alias::new("total_count"));
+        }
+        let mut filter = cond.clone();
+        if let Some(after) = page.after {
+            filter = filter.add(if oldest_first { order::Column::Id.gt(after) } else { order::Column::Id.lt(after) });
+        }
+        query
+            .cond_where(filter)
+            .order_by((order::Entity, order::Column::Id), if oldest_first { SortOrder::Asc } else { SortOrder::Desc });
+        query.limit(page.first + 1);
+        let rows = self.db.query_all(&query).await?;
         let has_next_page = rows.len() as u64 > page.first;
-        rows.truncate(page.first as usize);
-        Ok(Page {
-            items: rows.into_iter().map(Order::try_from).collect::<DomainResult<_>>()?,
-            has_next_page,
-            has_previous_page: page.after.is_some(),
-            total_count,
+        let mut total_count = 0;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut people = HashMap::new();
+        let mut communities = HashMap::new();
+        for row in rows.iter().take(page.first as usize) {
+            let model = order::Model::from_query_result(row, "")?;
+            for (alias, column) in PEOPLE {
+                let id: Option<i64> = match column {
+                    order::Column::PlacedBy => Some(model.placed_by),
+                    order::Column::OnBehalfOf => model.on_behalf_of,
+                    order::Column::AssigneeId => model.assignee_id,
+                    _ => model.claimant_id,
+                };
+                let name: Option<String> = row.try_get("", &format!("{alias}_name"))?;
+                if let (Some(id), Some(display_name)) = (id, name) {
+                    people.insert(id, UserSummary { id, display_name });
+                }
+            }
+            communities.insert(
+                model.community_id,
+                Community {
+                    id: model.community_id,
+                    name: row.try_get("", "community_name")?,
+                    street_id: row.try_get("", "community_street_id")?,
+                },
+            );
+            if count {
+                total_count = row.try_get::<i64>("", "total_count")? as u64;
+            }
+            items.push(Order::try_from(model)?);
+        }
+        if count && rows.is_empty() && page.after.is_some() {
+            // Past the end: the total still counts every visible order.
+            let row = self.db.query_one(&total()).await?;
+            total_count = match row {
+                Some(row) => row.try_get_by_index::<i64>(0)? as u64,
+                None => 0,
+            };
+        }
+        Ok(OrderPage {
+            page: Page { items, has_next_page, has_previous_page: page.after.is_some(), total_count },
+            people,
+            communities,
         })
     }
 
