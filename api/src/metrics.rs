@@ -1,6 +1,6 @@
 //! Prometheus metrics, one registry per server instance: GraphQL requests
 //! and latency per operation name, and SQL statements (so a test or a
-//! benchmark can count statements per request).
+//! benchmark can count statements per request), and session-store round trips.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -17,6 +17,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     sql_statements: IntCounter,
+    store_round_trips: IntCounter,
     seen_operations: Arc<Mutex<HashSet<String>>>,
 }
 
@@ -35,8 +36,13 @@ impl Metrics {
         let sql_statements = IntCounter::new("linli_sql_statements_total", "SQL statements sent to the database")?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        let store_round_trips = IntCounter::new(
+            "linli_store_round_trips_total",
+            "Round trips to the session store (Redis, or calls on the in-process store)",
+        )?;
         registry.register(Box::new(sql_statements.clone()))?;
-        Ok(Self { registry, requests, latency, sql_statements, seen_operations: Arc::default() })
+        registry.register(Box::new(store_round_trips.clone()))?;
+        Ok(Self { registry, requests, latency, sql_statements, store_round_trips, seen_operations: Arc::default() })
     }
 
     fn label(&self, operation: Option<&str>) -> String {
@@ -62,6 +68,11 @@ impl Metrics {
 
     pub fn sql_statement(&self) {
         self.sql_statements.inc();
+    }
+
+    /// The counter a [`crate::store::CountingStore`] increments.
+    pub fn store_round_trips(&self) -> IntCounter {
+        self.store_round_trips.clone()
     }
 
     pub fn render(&self) -> String {
