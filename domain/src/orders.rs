@@ -22,7 +22,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Community, Role, UserSummary};
 use crate::pagination::{Page, PageRequest};
 use crate::points::{Credit, SourceKind, credit, rules_for};
-use crate::workflow::{self, Event, Subject, Transition, guarded_update};
+use crate::workflow::{self, Event, Subject, Transition};
 use crate::{Domain, idempotency, privacy, validate};
 
 crate::string_enum!(
@@ -647,7 +647,12 @@ impl Domain {
             guard = guard.add(order::Column::AssigneeId.eq(actor.user_id));
         }
         let txn = self.db.begin().await?;
-        if !guarded_update(&txn, changes, guard).await? {
+        // The guarded update returns the changed row (`RETURNING`): no second read.
+        let mut updated = order::Entity::update_many().set(changes).filter(guard).exec_with_returning(&txn).await?;
+        if updated.len() > 1 {
+            return Err(DomainError::internal(format!("a guarded update touched {} rows", updated.len())));
+        }
+        let Some(model) = updated.pop() else {
             txn.rollback().await?;
             // Someone changed it between our read and our write.
             let now_is = self.load_order(order.id).await?;
@@ -658,7 +663,7 @@ impl Domain {
                     now_is.status.as_str()
                 )),
             });
-        }
+        };
         workflow::record(
             &txn,
             Transition {
@@ -673,7 +678,6 @@ impl Domain {
             },
         )
         .await?;
-        let model = order::Entity::find_by_id(order.id).one(&txn).await?.ok_or(DomainError::NotFound("order"))?;
         self.dedication_for_order(&txn, &model, action, now).await?;
         txn.commit().await?;
         model.try_into()
@@ -688,6 +692,9 @@ impl Domain {
         now: DateTime<Utc>,
     ) -> DomainResult<()> {
         let Some(member) = order.claimant_id else { return Ok(()) };
+        if !matches!(action, OrderAction::Approve | OrderAction::Rate) {
+            return Ok(());
+        }
         let rules = rules_for(txn, order.community_id).await?;
         let credit_once = |points: i32, reason: String, kind: SourceKind, what: &str| Credit {
             community_id: order.community_id,
