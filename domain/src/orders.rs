@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order as SortOrder, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order as SortOrder, Query, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult,
     Iterable, QueryFilter, QuerySelect, Set, TransactionTrait,
@@ -791,25 +791,29 @@ impl Domain {
         count: bool,
     ) -> DomainResult<OrderPage> {
         let me = actor.user_id;
-        let mut visible = Condition::any()
-            .add(order::Column::PlacedBy.eq(me))
-            .add(order::Column::OnBehalfOf.eq(me))
-            .add(order::Column::ClaimantId.eq(me))
-            .add(order::Column::AssigneeId.eq(me));
+        // Who may see what, as separate branches: each can be answered from an
+        // index in id order, so a page never walks other communities' orders.
+        let mut branches = vec![
+            Condition::any()
+                .add(order::Column::PlacedBy.eq(me))
+                .add(order::Column::OnBehalfOf.eq(me))
+                .add(order::Column::ClaimantId.eq(me))
+                .add(order::Column::AssigneeId.eq(me)),
+        ];
         let helper_communities =
             actor.communities_with(&[Role::PartyMember, Role::Volunteer, Role::GridWorker, Role::Secretary]);
         if !helper_communities.is_empty() {
-            visible = visible.add(order::Column::CommunityId.is_in(helper_communities));
+            branches.push(Condition::all().add(order::Column::CommunityId.is_in(helper_communities)));
         }
         let street_communities = actor.communities_with(&[Role::StreetReviewer]);
         if !street_communities.is_empty() {
-            visible = visible.add(
+            branches.push(
                 Condition::all()
                     .add(order::Column::CommunityId.is_in(street_communities))
                     .add(order::Column::Status.eq(OrderStatus::Escalated.as_str())),
             );
         }
-        let mut cond = Condition::all().add(visible);
+        let mut cond = Condition::all();
         if let Some(c) = filter.community_id {
             actor.require_member(c)?;
             cond = cond.add(order::Column::CommunityId.eq(c));
@@ -826,7 +830,7 @@ impl Domain {
         if filter.claimed_by_me {
             cond = cond.add(order::Column::ClaimantId.eq(me));
         }
-        self.page_of_orders(cond, page, false, count).await
+        self.page_of_orders(branches, cond, page, false, count).await
     }
 
     /// The community's open pool, oldest (most urgent) first. For the people
@@ -846,15 +850,22 @@ impl Domain {
         let cond = Condition::all()
             .add(order::Column::CommunityId.eq(community_id))
             .add(order::Column::Status.eq(OrderStatus::Open.as_str()));
-        self.page_of_orders(cond, page, true, count).await
+        self.page_of_orders(vec![cond], Condition::all(), page, true, count).await
     }
 
     /// One statement for a page: the orders, the people they name and their
     /// community (left joins), and — when `count` — the total as an
     /// uncorrelated subquery the database runs once. Only an empty page
     /// after a cursor needs a second statement for the total.
+    ///
+    /// An order is visible when it matches any of `branches` and all of
+    /// `cond`. The page is the union of each branch's own first page (each
+    /// an index range in id order), never one `OR` over the whole table: a
+    /// database plans an `OR` with `ORDER BY id LIMIT` as a walk down the
+    /// primary key, which passes every newer order of every other community.
     async fn page_of_orders(
         &self,
+        branches: Vec<Condition>,
         cond: Condition,
         page: PageRequest,
         oldest_first: bool,
@@ -866,8 +877,43 @@ impl Domain {
             ("assignee", order::Column::AssigneeId),
             ("claimant", order::Column::ClaimantId),
         ];
+        let direction = if oldest_first { SortOrder::Asc } else { SortOrder::Desc };
+        let mut page_cond = cond.clone();
+        if let Some(after) = page.after {
+            page_cond =
+                page_cond.add(if oldest_first { order::Column::Id.gt(after) } else { order::Column::Id.lt(after) });
+        }
+        let mut visible_ids: Option<sea_orm::sea_query::SelectStatement> = None;
+        for (n, branch) in branches.iter().enumerate() {
+            let first_page = Query::select()
+                .column((order::Entity, order::Column::Id))
+                .from(order::Entity)
+                .cond_where(both(branch.clone(), page_cond.clone()))
+                .order_by((order::Entity, order::Column::Id), direction.clone())
+                .limit(page.first + 1)
+                .to_owned();
+            // Wrapped, so that every database accepts its ORDER BY and LIMIT inside a UNION.
+            let wrapped = Query::select()
+                .column(order::Column::Id)
+                .from_subquery(first_page, Alias::new(format!("branch{n}")))
+                .to_owned();
+            visible_ids = Some(match visible_ids {
+                None => wrapped,
+                Some(mut union) => union.union(UnionType::Distinct, wrapped).to_owned(),
+            });
+        }
+        let Some(visible_ids) = visible_ids else {
+            return Err(DomainError::internal("a page of orders needs at least one visibility branch"));
+        };
         let mut query = Query::select();
-        query.columns(order::Column::iter().map(|c| (order::Entity, c))).from(order::Entity);
+        query
+            .columns(order::Column::iter().map(|c| (order::Entity, c)))
+            .from_subquery(visible_ids, Alias::new("visible"))
+            .join(
+                JoinType::InnerJoin,
+                order::Entity,
+                Expr::col((order::Entity, order::Column::Id)).equals((Alias::new("visible"), order::Column::Id)),
+            );
         for (alias, column) in PEOPLE {
             query
                 .expr_as(Expr::col((Alias::new(alias), user::Column::DisplayName)), Alias::new(format!("{alias}_name")))
@@ -887,19 +933,21 @@ impl Domain {
                 Expr::col((community::Entity, community::Column::Id))
                     .equals((order::Entity, order::Column::CommunityId)),
             );
-        let total =
-            || Query::select().expr(Expr::cust("COUNT(*)")).from(order::Entity).cond_where(cond.clone()).to_owned();
+        let total = || {
+            let visible = match branches.as_slice() {
+                [one] => one.clone(),
+                many => many.iter().cloned().fold(Condition::any(), Condition::add),
+            };
+            Query::select()
+                .expr(Expr::cust("COUNT(*)"))
+                .from(order::Entity)
+                .cond_where(both(visible, cond.clone()))
+                .to_owned()
+        };
         if count {
             query.expr_as(Expr::from(total()), Alias::new("total_count"));
         }
-        let mut filter = cond.clone();
-        if let Some(after) = page.after {
-            filter = filter.add(if oldest_first { order::Column::Id.gt(after) } else { order::Column::Id.lt(after) });
-        }
-        query
-            .cond_where(filter)
-            .order_by((order::Entity, order::Column::Id), if oldest_first { SortOrder::Asc } else { SortOrder::Desc });
-        query.limit(page.first + 1);
+        query.order_by((order::Entity, order::Column::Id), direction).limit(page.first + 1);
         let rows = self.db.query_all(&query).await?;
         let has_next_page = rows.len() as u64 > page.first;
         let mut total_count = 0;
@@ -952,6 +1000,11 @@ impl Domain {
     pub async fn community_exists(&self, id: i64) -> DomainResult<bool> {
         Ok(community::Entity::find_by_id(id).one(&self.db).await?.is_some())
     }
+}
+
+/// `a AND b`, leaving out an empty `b`.
+fn both(a: Condition, b: Condition) -> Condition {
+    if b.is_empty() { a } else { Condition::all().add(a).add(b) }
 }
 
 fn overdue_reason(title: &str) -> String {
