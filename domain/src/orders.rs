@@ -853,8 +853,8 @@ impl Domain {
         self.page_of_orders(vec![cond], Condition::all(), page, true, count).await
     }
 
-    /// One statement for a page: the orders, the people they name and their
-    /// community (left joins), and — when `count` — the total as an
+    /// One statement for a page: the orders, the names of the people they
+    /// name (scalar subqueries) and their community (a join), and — when `count` — the total as an
     /// uncorrelated subquery the database runs once. Only an empty page
     /// after a cursor needs a second statement for the total.
     ///
@@ -914,15 +914,15 @@ impl Domain {
                 order::Entity,
                 Expr::col((order::Entity, order::Column::Id)).equals((Alias::new("visible"), order::Column::Id)),
             );
+        // Names as scalar subqueries, one primary-key lookup each: PostgreSQL
+        // plans four left joins to `users` in ~5 ms per request, these in ~0.3.
         for (alias, column) in PEOPLE {
-            query
-                .expr_as(Expr::col((Alias::new(alias), user::Column::DisplayName)), Alias::new(format!("{alias}_name")))
-                .join_as(
-                    JoinType::LeftJoin,
-                    user::Entity,
-                    Alias::new(alias),
-                    Expr::col((Alias::new(alias), user::Column::Id)).equals((order::Entity, column)),
-                );
+            let name = Query::select()
+                .column((Alias::new(alias), user::Column::DisplayName))
+                .from_as(user::Entity, Alias::new(alias))
+                .and_where(Expr::col((Alias::new(alias), user::Column::Id)).equals((order::Entity, column)))
+                .to_owned();
+            query.expr_as(Expr::from(name), Alias::new(format!("{alias}_name")));
         }
         query
             .expr_as(Expr::col((community::Entity, community::Column::Name)), Alias::new("community_name"))
