@@ -135,6 +135,34 @@ async fn a_busy_user_makes_sixty_changes_a_minute_under_the_default_limit() {
 }
 
 #[tokio::test]
+async fn an_authenticated_mutation_costs_one_session_store_round_trip_with_its_rate_limit_hit() {
+    let app = spawn_app_with(|c| c.limits.mutations_per_minute = 2).await;
+    let resident = app.login("demo-resident-1").await;
+    let before = app.store_round_trips().await;
+    data(&rename(&app, &resident, "邻居1").await, "setDisplayName");
+    let after_mutation = app.store_round_trips().await;
+    assert_eq!(after_mutation - before, 1, "the session check and the rate-limit hit share one round trip");
+    assert_eq!(my_name(&app, &resident).await, "邻居1");
+    let after_query = app.store_round_trips().await;
+    assert_eq!(after_query - after_mutation, 1, "a query costs one round trip too");
+    // The hit still counts: the limit of two holds.
+    data(&rename(&app, &resident, "邻居2").await, "setDisplayName");
+    assert_code(&rename(&app, &resident, "邻居3").await, "RATE_LIMITED");
+    assert_eq!(app.store_round_trips().await - after_query, 2, "a refused mutation costs no extra round trip");
+}
+
+#[tokio::test]
+async fn a_session_ended_on_one_request_is_refused_on_the_next_with_one_round_trip_each() {
+    let app = spawn_app().await;
+    let resident = app.login("demo-resident-1").await;
+    let ended = app.gql(Some(&resident.access_token), "mutation { logout }", json!({})).await;
+    assert!(ended.get("errors").is_none(), "{ended}");
+    let before = app.store_round_trips().await;
+    assert_code(&rename(&app, &resident, "邻居").await, "UNAUTHENTICATED");
+    assert_eq!(app.store_round_trips().await - before, 1);
+}
+
+#[tokio::test]
 async fn sign_ins_beyond_the_per_openid_limit_are_rate_limited_for_that_openid_only() {
     let app = spawn_app_with(|c| c.limits.logins_per_openid_per_minute = 2).await;
     let login = "mutation($code: String!) { wechatLogin(code: $code) { accessToken } }";

@@ -238,20 +238,30 @@ async fn filtered(w: &World, who: &str, filter: Value) -> Vec<String> {
     ids(&list(w, who, ORDERS, json!({ "filter": filter })).await)
 }
 
-/// SQL statements the server sends for one page of orders with nested fields.
-async fn statements_for_a_page(app: &TestApp, token: &str, first: usize) -> u64 {
-    let query = "query($first: Int!) { orders(first: $first) { totalCount edges { node { placedBy { id } claimant { id } community { name } history { toStatus } } } } }";
+/// A page of orders with the people and community of each, as the mini-program's list asks for it.
+const PAGE_WITH_PEOPLE: &str = "query($first: Int!) { orders(first: $first) { totalCount edges { node { id \
+     placedBy { id displayName } claimant { id displayName } community { id name } } } } }";
+
+/// The same page with every order's history and who made each change.
+const PAGE_WITH_HISTORY: &str = "query($first: Int!) { orders(first: $first) { totalCount edges { node { id \
+     placedBy { id displayName } claimant { id displayName } community { id name } \
+     history { toStatus actor { id displayName } } } } } }";
+
+/// SQL statements the server sends for one page of `query`, and the page.
+async fn statements_for_a_page(app: &TestApp, token: &str, query: &str, first: usize) -> (u64, Value) {
     let before = app.sql_statements().await;
     let resp = app.gql(Some(token), query, json!({ "first": first })).await;
     let after = app.sql_statements().await;
-    let edges = data(&resp, "orders")["edges"].as_array().unwrap().clone();
+    let page = data(&resp, "orders").clone();
+    let edges = page["edges"].as_array().unwrap();
     assert_eq!(edges.len(), first);
-    for edge in &edges {
-        assert!(edge["node"]["placedBy"]["id"].is_string() && edge["node"]["claimant"]["id"].is_string(), "{edge}");
-        assert_eq!(edge["node"]["community"]["name"], CHENGNAN);
-        assert_eq!(edge["node"]["history"].as_array().unwrap().len(), 3);
+    for edge in edges {
+        let node = &edge["node"];
+        assert!(node["placedBy"]["id"].is_string() && node["claimant"]["id"].is_string(), "{edge}");
+        assert!(node["placedBy"]["displayName"].is_string() && node["claimant"]["displayName"].is_string(), "{edge}");
+        assert_eq!(node["community"]["name"], CHENGNAN);
     }
-    after - before
+    (after - before, page)
 }
 
 // ---------------------------------------------------------------------------
@@ -1149,8 +1159,9 @@ async fn orders_filter_by_community_status_category_mine_and_claimed_by_me() {
 }
 
 #[tokio::test]
-async fn nested_people_communities_and_histories_load_in_a_fixed_number_of_statements() {
+async fn a_page_of_orders_with_their_people_and_community_costs_at_most_two_statements_however_long() {
     let w = World::with(roomy).await;
+    let secretary = w.id_of("demo-secretary").await;
     for n in 0..22 {
         let placer = if n % 2 == 0 { "demo-resident-1" } else { "demo-resident-2" };
         let id = w.place_id(placer).await;
@@ -1159,13 +1170,61 @@ async fn nested_people_communities_and_histories_load_in_a_fixed_number_of_state
         w.must(claimer, "claim", &id, "CLAIMED").await;
     }
     let token = w.session("demo-secretary").await.access_token;
-    let twenty = statements_for_a_page(&w.app, &token, 20).await;
-    let two = statements_for_a_page(&w.app, &token, 2).await;
-    let twenty_again = statements_for_a_page(&w.app, &token, 20).await;
+
+    let (twenty, page) = statements_for_a_page(&w.app, &token, PAGE_WITH_PEOPLE, 20).await;
+    let (two, _) = statements_for_a_page(&w.app, &token, PAGE_WITH_PEOPLE, 2).await;
+    let (twenty_again, _) = statements_for_a_page(&w.app, &token, PAGE_WITH_PEOPLE, 20).await;
     assert!(twenty > 0, "the metric counts statements");
+    assert!(twenty <= 2, "{twenty} statements for a page of 20 with its people and community");
+    assert_eq!(two, twenty, "a page of 2 costs as many statements as a page of 20");
     assert_eq!(twenty, twenty_again, "the same request costs the same");
-    assert_eq!(two, twenty, "a page of 20 costs as many statements as a page of 2");
-    assert!(twenty < 20, "{twenty} statements for 20 orders: not one per order");
+    assert_eq!(page["totalCount"], 22);
+    let names: std::collections::HashSet<&str> =
+        names_under(&page, "placedBy").into_iter().chain(names_under(&page, "claimant")).collect();
+    assert!(names.contains("龙阿姨") && names.contains("李党员"), "people are named: {names:?}");
+
+    let (with_history, page) = statements_for_a_page(&w.app, &token, PAGE_WITH_HISTORY, 20).await;
+    let (with_history_two, _) = statements_for_a_page(&w.app, &token, PAGE_WITH_HISTORY, 2).await;
+    assert!(with_history <= twenty + 1, "{with_history} statements: histories and their actors add one");
+    assert_eq!(with_history_two, with_history);
+    for edge in page["edges"].as_array().unwrap() {
+        let history = edge["node"]["history"].as_array().unwrap();
+        assert_eq!(history.len(), 3, "{edge}");
+        assert_eq!(history[0]["actor"]["id"], edge["node"]["placedBy"]["id"], "{edge}");
+        assert_eq!(history[1]["actor"]["id"], secretary.as_str(), "{edge}");
+        assert_eq!(history[1]["actor"]["displayName"], "杨书记", "{edge}");
+        assert_eq!(history[2]["actor"]["id"], edge["node"]["claimant"]["id"], "{edge}");
+    }
+}
+
+#[tokio::test]
+async fn the_total_counts_every_visible_order_even_past_the_last_page() {
+    let w = World::with(roomy).await;
+    for _ in 0..3 {
+        w.place_id("demo-resident-1").await;
+    }
+    w.place_id("demo-resident-2").await;
+    let query = "query($after: String) { orders(first: 2, after: $after) { totalCount \
+                 pageInfo { hasNextPage endCursor } edges { node { id } } } }";
+    let w = &w;
+    let page = |after: Value| async move {
+        data(&w.gql("demo-resident-1", query, json!({ "after": after })).await, "orders").clone()
+    };
+    let first = page(Value::Null).await;
+    assert_eq!((first["totalCount"].clone(), first["edges"].as_array().unwrap().len()), (json!(3), 2), "{first}");
+    let last = page(first["pageInfo"]["endCursor"].clone()).await;
+    assert_eq!((last["totalCount"].clone(), last["edges"].as_array().unwrap().len()), (json!(3), 1), "{last}");
+    assert_eq!(last["pageInfo"]["hasNextPage"], false);
+    let past = page(last["pageInfo"]["endCursor"].clone()).await;
+    assert_eq!(past["edges"].as_array().unwrap().len(), 0, "{past}");
+    assert_eq!(past["totalCount"], 3, "the total still counts what was passed: {past}");
+    let secretary = data(&w.gql("demo-secretary", query, json!({})).await, "orders").clone();
+    assert_eq!(secretary["totalCount"], 4, "{secretary}");
+}
+
+/// The display names under `field` on every order of a page.
+fn names_under<'a>(page: &'a Value, field: &str) -> Vec<&'a str> {
+    page["edges"].as_array().unwrap().iter().filter_map(|e| e["node"][field]["displayName"].as_str()).collect()
 }
 
 // ---------------------------------------------------------------------------

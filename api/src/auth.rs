@@ -14,7 +14,7 @@ use domain::org::User;
 use domain::{Domain, DomainError, DomainResult};
 
 use crate::config::Config;
-use crate::store::SessionStore;
+use crate::store::{RateHit, SessionStore};
 use crate::wechat::WechatClient;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -102,6 +102,20 @@ impl Tokens {
     }
 }
 
+/// Whether a request counted against the per-user mutation limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MutationLimit {
+    /// Not counted here (not a mutation, or counted later by the schema).
+    NotCounted,
+    Within,
+    Exceeded,
+}
+
+/// The rate-limit key of a user's mutations.
+pub fn mutation_limit_key(user_id: i64) -> String {
+    format!("mutations:user:{user_id}")
+}
+
 /// What a successful sign-in or refresh gives the mini-program.
 pub struct AuthPayload {
     pub access_token: String,
@@ -119,6 +133,7 @@ pub struct AuthService {
     refresh_ttl: chrono::Duration,
     dev_login: bool,
     logins_per_minute: u64,
+    mutations_per_minute: u64,
 }
 
 impl AuthService {
@@ -130,6 +145,7 @@ impl AuthService {
             refresh_ttl: chrono::Duration::days(config.jwt.refresh_ttl_days),
             dev_login: config.dev_login_enabled(),
             logins_per_minute: config.limits.logins_per_openid_per_minute,
+            mutations_per_minute: config.limits.mutations_per_minute,
         }
     }
 
@@ -203,13 +219,37 @@ impl AuthService {
 
     /// The per-request check: token, then one store round trip. Fails closed.
     pub async fn authenticate(&self, bearer: &str) -> DomainResult<Authenticated> {
+        self.authenticate_request(bearer, false).await.map(|(who, _)| who)
+    }
+
+    /// As [`AuthService::authenticate`]; for a request that `counts_as_mutation`,
+    /// the user's mutation-limit hit travels in the same round trip as the
+    /// session check (see [`SessionStore::check`]), so an authenticated
+    /// mutation costs one round trip in all.
+    pub async fn authenticate_request(
+        &self,
+        bearer: &str,
+        counts_as_mutation: bool,
+    ) -> DomainResult<(Authenticated, MutationLimit)> {
         let claims = self.tokens.verify(bearer)?;
-        if !self.store.is_alive(&claims.sid).await? {
+        let user_id: i64 =
+            claims.sub.parse().map_err(|_| DomainError::Unauthenticated("the access token is invalid".into()))?;
+        let key = mutation_limit_key(user_id);
+        let hit = counts_as_mutation.then(|| RateHit {
+            key: &key,
+            limit: self.mutations_per_minute,
+            window: Duration::from_secs(60),
+        });
+        let check = self.store.check(&claims.sid, hit).await?;
+        if !check.alive {
             return Err(DomainError::Unauthenticated("this session has ended; refresh or sign in again".into()));
         }
-        let user_id =
-            claims.sub.parse().map_err(|_| DomainError::Unauthenticated("the access token is invalid".into()))?;
-        Ok(Authenticated { user_id, session_id: claims.sid })
+        let limit = match (counts_as_mutation, check.within_limit) {
+            (false, _) => MutationLimit::NotCounted,
+            (true, true) => MutationLimit::Within,
+            (true, false) => MutationLimit::Exceeded,
+        };
+        Ok((Authenticated { user_id, session_id: claims.sid }, limit))
     }
 }
 

@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 
 use domain::{DomainError, DomainResult};
 
-use crate::auth::Authenticated;
-use crate::graphql::{RequestAuth, RequestMeta, with_request_loaders};
+use crate::auth::{Authenticated, MutationLimit};
+use crate::graphql::{RequestAuth, RequestMeta, counts_against_rate_limit, with_request_loaders};
 use crate::startup::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -86,6 +86,16 @@ pub(crate) fn domain_error_response(err: &DomainError) -> HttpResponse {
 /// The bearer token's user, if one was sent. Checked before execution so a
 /// stale header still lets `refreshSession` and `wechatLogin` run.
 pub(crate) async fn authenticate(state: &AppState, req: &HttpRequest) -> DomainResult<Option<Authenticated>> {
+    authenticate_request(state, req, false).await.map(|found| found.map(|(who, _)| who))
+}
+
+/// As [`authenticate`]; a request that counts against the mutation limit has
+/// its hit counted in the same store round trip.
+async fn authenticate_request(
+    state: &AppState,
+    req: &HttpRequest,
+    counts_as_mutation: bool,
+) -> DomainResult<Option<(Authenticated, MutationLimit)>> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -99,7 +109,7 @@ pub(crate) async fn authenticate(state: &AppState, req: &HttpRequest) -> DomainR
         .ok_or_else(|| {
             DomainError::Unauthenticated("send the access token as `Authorization: Bearer <token>`".into())
         })?;
-    state.auth.authenticate(token).await.map(Some)
+    state.auth.authenticate_request(token, counts_as_mutation).await.map(Some)
 }
 
 pub async fn graphql_post(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
@@ -201,12 +211,22 @@ pub async fn graphql_get(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
 
 async fn execute(state: &AppState, req: &HttpRequest, request: async_graphql::Request, media: Media) -> HttpResponse {
     let started = Instant::now();
-    let auth = authenticate(state, req).await;
+    // Parsed here only to know whether the mutation limit applies, so that it
+    // is counted in the session check's round trip; a query that does not
+    // parse fails in the schema as before.
+    let counts_as_mutation =
+        async_graphql::parser::parse_query(&request.query).is_ok_and(|doc| counts_against_rate_limit(&doc));
+    let (auth, limit) = match authenticate_request(state, req, counts_as_mutation).await {
+        Ok(Some((who, limit))) => (Ok(Some(who)), limit),
+        Ok(None) => (Ok(None), MutationLimit::NotCounted),
+        Err(e) => (Err(e), MutationLimit::NotCounted),
+    };
     let meta = Arc::new(RequestMeta::default());
     if let (Some(name), Ok(mut op)) = (&request.operation_name, meta.operation.lock()) {
         *op = Some(name.clone());
     }
-    let request = with_request_loaders(request.data(RequestAuth::new(auth)).data(meta.clone()), &state.domain);
+    let request_auth = RequestAuth::new(auth).with_mutation_limit(limit);
+    let request = with_request_loaders(request.data(request_auth).data(meta.clone()), &state.domain);
     let limit = std::time::Duration::from_secs(state.config.limits.request_timeout_seconds);
     let response = match tokio::time::timeout(limit, state.schema.execute(request)).await {
         Ok(response) => response,

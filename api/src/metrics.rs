@@ -1,8 +1,8 @@
 //! Prometheus metrics, one registry per server instance: GraphQL requests
 //! and latency per operation name, and SQL statements (so a test or a
-//! benchmark can count statements per request). Statements of background
-//! work (the relay, consumers, sweeps) are counted apart, so they never
-//! blur what a request costs.
+//! benchmark can count statements per request), and session-store round trips.
+//! Statements of background work (the relay, consumers, sweeps) are counted
+//! apart, so they never blur what a request costs.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -29,6 +29,7 @@ pub struct Metrics {
     latency: HistogramVec,
     sql_statements: IntCounter,
     background_sql_statements: IntCounter,
+    store_round_trips: IntCounter,
     seen_operations: Arc<Mutex<HashSet<String>>>,
 }
 
@@ -52,14 +53,20 @@ impl Metrics {
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        let store_round_trips = IntCounter::new(
+            "linli_store_round_trips_total",
+            "Round trips to the session store (Redis, or calls on the in-process store)",
+        )?;
         registry.register(Box::new(sql_statements.clone()))?;
         registry.register(Box::new(background_sql_statements.clone()))?;
+        registry.register(Box::new(store_round_trips.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
             sql_statements,
             background_sql_statements,
+            store_round_trips,
             seen_operations: Arc::default(),
         })
     }
@@ -91,6 +98,11 @@ impl Metrics {
         } else {
             self.sql_statements.inc();
         }
+    }
+
+    /// The counter a [`crate::store::CountingStore`] increments.
+    pub fn store_round_trips(&self) -> IntCounter {
+        self.store_round_trips.clone()
     }
 
     pub fn render(&self) -> String {

@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::events::Events;
 use crate::graphql::{LinliSchema, build_schema};
 use crate::metrics::Metrics;
-use crate::store::{MemoryStore, RedisStore, SessionStore};
+use crate::store::{CountingStore, MemoryStore, RedisStore, SessionStore};
 use crate::wechat::WechatClient;
 use crate::{exports, http, uploads, webhooks, ws};
 
@@ -54,10 +54,11 @@ impl Application {
         let db = connect_database(&config.database_url(), &metrics, config.log_sql).await?;
         migrations::Migrator::up(&db, None).await.context("applying migrations")?;
 
-        let store: Arc<dyn SessionStore> = match &config.redis_url {
+        let backend: Arc<dyn SessionStore> = match &config.redis_url {
             Some(url) => Arc::new(RedisStore::connect(url, &config.redis_prefix).await.context("connecting to Redis")?),
             None => Arc::new(MemoryStore::default()),
         };
+        let store: Arc<dyn SessionStore> = Arc::new(CountingStore::new(backend, metrics.store_round_trips()));
 
         let listener = TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
         let address = listener.local_addr()?;

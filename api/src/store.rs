@@ -4,7 +4,7 @@
 //! the database on refresh, and rate-limit windows simply start again.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -28,12 +28,97 @@ impl From<StoreError> for domain::DomainError {
     }
 }
 
+/// A hit to count against a fixed-window rate limit.
+#[derive(Clone, Copy, Debug)]
+pub struct RateHit<'a> {
+    pub key: &'a str,
+    pub limit: u64,
+    pub window: Duration,
+}
+
+/// What one request's store round trip found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionCheck {
+    pub alive: bool,
+    /// Whether the request's rate-limit hit (if it had one) was within the limit.
+    pub within_limit: bool,
+}
+
+/// Every call on a [`SessionStore`] is one round trip to the backend; this
+/// counts them (`linli_store_round_trips_total` in `/metrics`), whichever
+/// backend is behind it, so a test or benchmark can check what a request costs.
+pub struct CountingStore {
+    inner: Arc<dyn SessionStore>,
+    round_trips: prometheus::IntCounter,
+}
+
+impl CountingStore {
+    pub fn new(inner: Arc<dyn SessionStore>, round_trips: prometheus::IntCounter) -> Self {
+        Self { inner, round_trips }
+    }
+}
+
+#[async_trait]
+impl SessionStore for CountingStore {
+    async fn mark_alive(&self, session_id: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.round_trips.inc();
+        self.inner.mark_alive(session_id, ttl).await
+    }
+    async fn is_alive(&self, session_id: &str) -> Result<bool, StoreError> {
+        self.round_trips.inc();
+        self.inner.is_alive(session_id).await
+    }
+    async fn check(&self, session_id: &str, hit: Option<RateHit<'_>>) -> Result<SessionCheck, StoreError> {
+        self.round_trips.inc();
+        self.inner.check(session_id, hit).await
+    }
+    async fn end(&self, session_id: &str) -> Result<(), StoreError> {
+        self.round_trips.inc();
+        self.inner.end(session_id).await
+    }
+    async fn hit(&self, key: &str, limit: u64, window: Duration) -> Result<bool, StoreError> {
+        self.round_trips.inc();
+        self.inner.hit(key, limit, window).await
+    }
+    async fn cached(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.round_trips.inc();
+        self.inner.cached(key).await
+    }
+    async fn cache(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.round_trips.inc();
+        self.inner.cache(key, value, ttl).await
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.round_trips.inc();
+        self.inner.ping().await
+    }
+}
+
+/// Each method is one round trip to the backend.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// Marks a session alive for `ttl` (renewed on every refresh).
     async fn mark_alive(&self, session_id: &str, ttl: Duration) -> Result<(), StoreError>;
     /// One round trip: is this session alive?
     async fn is_alive(&self, session_id: &str) -> Result<bool, StoreError>;
+    /// The per-request check in one round trip: is the session alive, and
+    /// (for a request that counts against a limit) the hit counted with it.
+    ///
+    /// Why one round trip and no local cache: a session ended on any node
+    /// (logout, a reused refresh token, data deletion) must be refused by
+    /// every node on the very next request, so liveness is always asked of
+    /// the shared store; the rate-limit counter rides in the same pipeline
+    /// instead of costing a second trip. The hit is counted even when the
+    /// session turns out to be ended, which only ever makes a limit stricter.
+    /// The default (two trips) is for stores that cannot pipeline.
+    async fn check(&self, session_id: &str, hit: Option<RateHit<'_>>) -> Result<SessionCheck, StoreError> {
+        let alive = self.is_alive(session_id).await?;
+        let within_limit = match hit {
+            Some(h) if alive => self.hit(h.key, h.limit, h.window).await?,
+            _ => true,
+        };
+        Ok(SessionCheck { alive, within_limit })
+    }
     async fn end(&self, session_id: &str) -> Result<(), StoreError>;
     /// Counts a hit against `key` in a fixed window; false when over `limit`.
     async fn hit(&self, key: &str, limit: u64, window: Duration) -> Result<bool, StoreError>;
@@ -63,6 +148,10 @@ impl RedisStore {
     fn session_key(&self, id: &str) -> String {
         format!("{}:session:{id}", self.prefix)
     }
+
+    fn rate_key(&self, key: &str) -> String {
+        format!("{}:rate:{key}", self.prefix)
+    }
 }
 
 fn err(e: redis::RedisError) -> StoreError {
@@ -81,6 +170,29 @@ impl SessionStore for RedisStore {
         conn.exists(self.session_key(session_id)).await.map_err(err)
     }
 
+    /// `EXISTS` and, with a hit, `INCR` + `EXPIRE NX` in one pipeline: one round trip.
+    async fn check(&self, session_id: &str, hit: Option<RateHit<'_>>) -> Result<SessionCheck, StoreError> {
+        let mut conn = self.conn.clone();
+        let Some(hit) = hit else {
+            let alive: bool = conn.exists(self.session_key(session_id)).await.map_err(err)?;
+            return Ok(SessionCheck { alive, within_limit: true });
+        };
+        let key = self.rate_key(hit.key);
+        let (alive, count): (bool, u64) = redis::pipe()
+            .atomic()
+            .exists(self.session_key(session_id))
+            .incr(&key, 1u64)
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(hit.window.as_secs().max(1))
+            .arg("NX")
+            .ignore()
+            .query_async(&mut conn)
+            .await
+            .map_err(err)?;
+        Ok(SessionCheck { alive, within_limit: count <= hit.limit })
+    }
+
     async fn end(&self, session_id: &str) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         conn.del::<_, ()>(self.session_key(session_id)).await.map_err(err)
@@ -88,7 +200,7 @@ impl SessionStore for RedisStore {
 
     async fn hit(&self, key: &str, limit: u64, window: Duration) -> Result<bool, StoreError> {
         let mut conn = self.conn.clone();
-        let key = format!("{}:rate:{key}", self.prefix);
+        let key = self.rate_key(key);
         let (count,): (u64,) = redis::pipe()
             .atomic()
             .incr(&key, 1u64)
@@ -143,6 +255,15 @@ impl SessionStore for MemoryStore {
 
     async fn is_alive(&self, session_id: &str) -> Result<bool, StoreError> {
         Ok(lock(&self.sessions).get(session_id).is_some_and(|until| *until > Instant::now()))
+    }
+
+    async fn check(&self, session_id: &str, hit: Option<RateHit<'_>>) -> Result<SessionCheck, StoreError> {
+        let alive = self.is_alive(session_id).await?;
+        let within_limit = match hit {
+            Some(h) => self.hit(h.key, h.limit, h.window).await?,
+            None => true,
+        };
+        Ok(SessionCheck { alive, within_limit })
     }
 
     async fn end(&self, session_id: &str) -> Result<(), StoreError> {

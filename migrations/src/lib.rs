@@ -15,6 +15,7 @@ mod m20261123_000010_create_care_requests;
 mod m20261130_000011_create_event_relay;
 mod m20261130_000012_create_wechat_push;
 mod m20261130_000013_create_deadline_policy;
+mod m20261130_000020_index_orders_by_community;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_create_event_relay::Migration),
             Box::new(m20261130_000012_create_wechat_push::Migration),
             Box::new(m20261130_000013_create_deadline_policy::Migration),
+            Box::new(m20261130_000020_index_orders_by_community::Migration),
         ]
     }
 }

@@ -186,9 +186,19 @@ impl TestApp {
 
     /// How many SQL statements the server has sent so far (from /metrics).
     pub async fn sql_statements(&self) -> u64 {
+        self.counter("linli_sql_statements_total").await
+    }
+
+    /// How many round trips the server has made to its session store (from /metrics).
+    pub async fn store_round_trips(&self) -> u64 {
+        self.counter("linli_store_round_trips_total").await
+    }
+
+    /// A counter from /metrics (0 before it first counts).
+    pub async fn counter(&self, name: &str) -> u64 {
         let text = self.client.get(format!("{}/metrics", self.address)).send().await.unwrap().text().await.unwrap();
         text.lines()
-            .find_map(|l| l.strip_prefix("linli_sql_statements_total "))
+            .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
             .map(|n| n.trim().parse::<f64>().unwrap() as u64)
             .unwrap_or(0)
     }

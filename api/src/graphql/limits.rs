@@ -15,6 +15,7 @@ use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Varia
 use domain::DomainError;
 
 use super::{RequestAuth, RequestMeta, gql_error};
+use crate::auth::{MutationLimit, mutation_limit_key};
 use crate::config::Limits;
 
 pub struct LimitsExtension {
@@ -67,7 +68,7 @@ fn asks_for_introspection(doc: &ExecutableDocument) -> bool {
 
 /// Mutations count against the per-user limit, except the ones that keep a
 /// session going: a user who hit the limit must still be able to refresh.
-fn counts_against_rate_limit(doc: &ExecutableDocument) -> bool {
+pub fn counts_against_rate_limit(doc: &ExecutableDocument) -> bool {
     root_fields(doc).any(|(ty, name)| ty == OperationType::Mutation && !matches!(name, "refreshSession" | "logout"))
 }
 
@@ -124,19 +125,27 @@ impl Extension for LimitsCheck {
                 .into_server_error(Default::default()));
         }
         if counts_against_rate_limit(&doc)
-            && let Some(Ok(Some(who))) = ctx.data_opt::<RequestAuth>().map(|a| &a.result)
+            && let Some(request_auth) = ctx.data_opt::<RequestAuth>()
+            && let Ok(Some(who)) = &request_auth.result
         {
-            let auth = ctx.data_unchecked::<Arc<crate::auth::AuthService>>();
-            let key = format!("mutations:user:{}", who.user_id);
-            match auth.store.hit(&key, self.limits.mutations_per_minute, Duration::from_secs(60)).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    return Err(gql_error(DomainError::RateLimited(
-                        "too many changes in a minute; wait a moment and try again".into(),
-                    ))
-                    .into_server_error(Default::default()));
+            let within = match request_auth.mutation_limit {
+                // Counted in the same store round trip as the session check (the HTTP path).
+                MutationLimit::Within => true,
+                MutationLimit::Exceeded => false,
+                MutationLimit::NotCounted => {
+                    let auth = ctx.data_unchecked::<Arc<crate::auth::AuthService>>();
+                    let key = mutation_limit_key(who.user_id);
+                    match auth.store.hit(&key, self.limits.mutations_per_minute, Duration::from_secs(60)).await {
+                        Ok(within) => within,
+                        Err(e) => return Err(gql_error(e.into()).into_server_error(Default::default())),
+                    }
                 }
-                Err(e) => return Err(gql_error(e.into()).into_server_error(Default::default())),
+            };
+            if !within {
+                return Err(gql_error(DomainError::RateLimited(
+                    "too many changes in a minute; wait a moment and try again".into(),
+                ))
+                .into_server_error(Default::default()));
             }
         }
         Ok(doc)

@@ -27,12 +27,12 @@ use async_graphql::{Context, ErrorExtensions, MergedObject, Schema, SchemaBuilde
 
 use domain::{Actor, Domain, DomainError, DomainResult};
 
-use crate::auth::{AuthService, Authenticated};
+use crate::auth::{AuthService, Authenticated, MutationLimit};
 use crate::config::Config;
 use crate::content::ContentSecurity;
 pub(crate) use crate::wechat::ContentScene;
 
-pub use limits::LimitsExtension;
+pub use limits::{LimitsExtension, counts_against_rate_limit};
 pub use loaders::{connection_loaders, with_request_loaders};
 pub use subscriptions::Subscription;
 
@@ -123,12 +123,20 @@ impl RequestMeta {
 /// token was refused, so resolvers that need a user can say so.
 pub struct RequestAuth {
     pub result: DomainResult<Option<Authenticated>>,
+    /// The mutation-limit hit, when the HTTP layer counted it with the session check.
+    pub mutation_limit: MutationLimit,
     actor: tokio::sync::OnceCell<Actor>,
 }
 
 impl RequestAuth {
     pub fn new(result: DomainResult<Option<Authenticated>>) -> Self {
-        Self { result, actor: tokio::sync::OnceCell::new() }
+        Self { result, mutation_limit: MutationLimit::NotCounted, actor: tokio::sync::OnceCell::new() }
+    }
+
+    /// Records that the mutation limit was already counted in the session check.
+    pub fn with_mutation_limit(mut self, limit: MutationLimit) -> Self {
+        self.mutation_limit = limit;
+        self
     }
 }
 

@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use domain::orders as d;
 use domain::pagination::PageRequest;
 
-use super::types::{Counted, Order, OrderCategory, OrderStatus, page_to_connection};
+use super::types::{Counted, Order, OrderCategory, OrderStatus, page_to_connection, prime_order_page};
 use domain::workflow::Subject;
 
 use super::{ContentChecks, ContentScene, OrGql, actor, domain, parse_id};
@@ -52,8 +52,17 @@ pub struct OrderFilter {
 
 type OrderConnection = Connection<String, Order, Counted>;
 
-fn connection(page: domain::pagination::Page<d::Order>) -> OrderConnection {
-    page_to_connection(page, |o| o.id, Order)
+/// The connection for a page read with its people and communities, which
+/// go into the request's loaders for the nested fields.
+async fn connection(ctx: &Context<'_>, mut page: d::OrderPage) -> OrderConnection {
+    prime_order_page(ctx, &mut page).await;
+    page_to_connection(page.page, |o| o.id, Order)
+}
+
+/// Whether the client asked for `totalCount`: counting costs a scan, so it
+/// is only done when selected.
+fn wants_total(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
 }
 
 #[Object]
@@ -82,7 +91,8 @@ impl OrderQuery {
             claimed_by_me: f.claimed_by_me,
         };
         let page = PageRequest::new(first, after.as_deref()).gql()?;
-        domain(ctx).orders(actor, filter, page).await.map(connection).gql()
+        let page = domain(ctx).orders(actor, filter, page, wants_total(ctx)).await.gql()?;
+        Ok(connection(ctx, page).await)
     }
 
     /// The community's open pool, oldest first: what members can claim now.
@@ -96,7 +106,9 @@ impl OrderQuery {
     ) -> Result<OrderConnection> {
         let actor = actor(ctx).await?;
         let page = PageRequest::new(first, after.as_deref()).gql()?;
-        domain(ctx).order_pool(actor, parse_id(&community_id, "community")?, page).await.map(connection).gql()
+        let community_id = parse_id(&community_id, "community")?;
+        let page = domain(ctx).order_pool(actor, community_id, page, wants_total(ctx)).await.gql()?;
+        Ok(connection(ctx, page).await)
     }
 }
 

@@ -9,7 +9,7 @@ use domain::care::SensitiveField;
 use domain::orders as d;
 use domain::org as o;
 
-use super::loaders::{CommunityLoader, OrderHistoryLoader, PersonLoader};
+use super::loaders::{Communities, OrderHistoryLoader, People};
 use super::{OrGql, actor, domain, gql_error};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -221,7 +221,7 @@ impl From<d::Order> for Order {
 
 pub(crate) async fn person(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Person>> {
     match id {
-        Some(id) => ctx.data_unchecked::<DataLoader<PersonLoader>>().load_one(id).await,
+        Some(id) => ctx.data_unchecked::<People>().load_one(id).await,
         None => Ok(None),
     }
 }
@@ -330,9 +330,10 @@ impl Order {
 
     /// Every change, oldest first: who, when, from what to what, and why.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
-        let events =
+        let history =
             ctx.data_unchecked::<DataLoader<OrderHistoryLoader>>().load_one(self.0.id).await?.unwrap_or_default();
-        Ok(events.into_iter().map(Into::into).collect())
+        ctx.data_unchecked::<People>().feed_many(history.actors).await;
+        Ok(history.events.into_iter().map(Into::into).collect())
     }
 }
 
@@ -376,11 +377,20 @@ pub(crate) async fn people(
     ctx: &Context<'_>,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, Person>> {
-    ctx.data_unchecked::<DataLoader<PersonLoader>>().load_many(ids).await
+    ctx.data_unchecked::<People>().load_many(ids).await
+}
+
+/// Puts what a page already read into the request's loaders, so nested
+/// people and communities cost no further statement.
+pub(crate) async fn prime_order_page(ctx: &Context<'_>, page: &mut d::OrderPage) {
+    let people = std::mem::take(&mut page.people);
+    ctx.data_unchecked::<People>().feed_many(people.into_iter().map(|(id, u)| (id, Person::from(u)))).await;
+    let communities = std::mem::take(&mut page.communities);
+    ctx.data_unchecked::<Communities>().feed_many(communities).await;
 }
 
 pub(crate) async fn community(ctx: &Context<'_>, id: i64) -> Result<Community> {
-    ctx.data_unchecked::<DataLoader<CommunityLoader>>()
+    ctx.data_unchecked::<Communities>()
         .load_one(id)
         .await?
         .map(Community)
