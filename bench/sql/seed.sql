@@ -1,12 +1,12 @@
 -- The benchmark's world, seeded by SQL into a fresh database that the
 -- server has already migrated. psql variables: members, viewers, list_orders,
--- claim_orders, raw_orders, drain_orders.
+-- claim_orders, raw_orders, drain_orders, event_orders.
 \set ON_ERROR_STOP on
 BEGIN;
 INSERT INTO streets (county, name) VALUES ('雷山县', '基准街道');
 INSERT INTO communities (street_id, name, invite_code, created_at)
 SELECT (SELECT min(id) FROM streets), v.name, v.code, now()
-FROM (VALUES (1, '列表社区', 'BENCHLIST'), (2, '接单社区', 'BENCHCLAIM'), (3, '原始社区', 'BENCHRAW'), (4, '清空社区', 'BENCHDRAIN'))
+FROM (VALUES (1, '列表社区', 'BENCHLIST'), (2, '接单社区', 'BENCHCLAIM'), (3, '原始社区', 'BENCHRAW'), (4, '清空社区', 'BENCHDRAIN'), (5, '事件社区', 'BENCHEVENTS'))
   AS v(n, name, code) ORDER BY v.n;
 
 INSERT INTO users (openid, display_name, phone, address, created_at)
@@ -24,6 +24,7 @@ SELECT id AS c_list FROM communities WHERE invite_code = 'BENCHLIST' \gset
 SELECT id AS c_claim FROM communities WHERE invite_code = 'BENCHCLAIM' \gset
 SELECT id AS c_raw FROM communities WHERE invite_code = 'BENCHRAW' \gset
 SELECT id AS c_drain FROM communities WHERE invite_code = 'BENCHDRAIN' \gset
+SELECT id AS c_events FROM communities WHERE invite_code = 'BENCHEVENTS' \gset
 
 -- Residents in every community; members claim in the claim, raw and drain
 -- communities; viewers are volunteers of the list community only.
@@ -45,12 +46,14 @@ SELECT :c_list, 'REPAIR', '水管漏水 ' || i, '厨房水管漏水，地上全�
        CASE WHEN i % 2 = 0 THEN now() + interval '1 day' END, now(), now()
 FROM generate_series(1, :list_orders) AS i;
 
--- Open pools: one for claims through GraphQL, one for raw SQL, one to drain.
+-- Open pools: one for claims through GraphQL, one for raw SQL, one to drain,
+-- one whose claims are watched from another node.
 INSERT INTO orders (community_id, category, title, description, address, contact_phone, photo_urls, placed_by,
                     status, claim_due_at, created_at, updated_at)
 SELECT c.id, 'REPAIR', '帮忙修水管 ' || i, '厨房水管漏水', '城南社区3栋2单元502', '13812345678', '[]', :r0 + i % 100,
        'OPEN', now() + interval '30 minutes', now(), now()
-FROM (VALUES (1, :c_claim, :claim_orders), (2, :c_raw, :raw_orders), (3, :c_drain, :drain_orders)) AS c(n, id, total)
+FROM (VALUES (1, :c_claim, :claim_orders), (2, :c_raw, :raw_orders), (3, :c_drain, :drain_orders),
+            (4, :c_events, :event_orders)) AS c(n, id, total)
 CROSS JOIN LATERAL generate_series(1, c.total) AS i
 ORDER BY c.n, i;
 COMMIT;
