@@ -4,16 +4,16 @@
 //! then live events. Events are shown as the subscriber may see them (the
 //! order is read with their own view, masked as anywhere else).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
 use domain::events::{EventScope, RelayedEvent};
-use domain::{Domain, DomainError, Role};
+use domain::{Actor, Domain, DomainError, Role};
 
 use super::types::Order;
 use super::wishes::Wish;
@@ -89,12 +89,23 @@ impl Subscription {
         }
         let feed = Feed::start(ctx, EventScope::Community(community), after).await?;
         let domain = domain(ctx).clone();
-        Ok(feed.map_events(move |event| {
+        Ok(feed.map_batches(move |events| {
             let (domain, actor) = (domain.clone(), actor.clone());
             async move {
-                let kind = PoolEventKind::of(&event.to_status).filter(|_| event.subject == "ORDER")?;
-                let order = domain.order(&actor, event.subject_id).await.ok()?;
-                Some(OrderPoolEvent { kind, cursor: event.seq.to_string(), at: event.at, order: Order(order) })
+                let events: Vec<(PoolEventKind, RelayedEvent)> = events
+                    .into_iter()
+                    .filter(|e| e.subject == "ORDER")
+                    .filter_map(|e| PoolEventKind::of(&e.to_status).map(|kind| (kind, e)))
+                    .collect();
+                let ids: Vec<i64> = events.iter().map(|(_, e)| e.subject_id).collect();
+                let orders = visible_orders(&domain, &actor, &ids).await;
+                events
+                    .into_iter()
+                    .filter_map(|(kind, e)| {
+                        let order = Order(orders.get(&e.subject_id)?.clone());
+                        Some(OrderPoolEvent { kind, cursor: e.seq.to_string(), at: e.at, order })
+                    })
+                    .collect()
             }
         }))
     }
@@ -109,14 +120,19 @@ impl Subscription {
         let actor = actor(ctx).await?.clone();
         let feed = Feed::start(ctx, EventScope::Person(actor.user_id), after).await?;
         let domain = domain(ctx).clone();
-        Ok(feed.map_events(move |event| {
+        Ok(feed.map_batches(move |events| {
             let (domain, actor) = (domain.clone(), actor.clone());
             async move {
-                if event.subject != "ORDER" {
-                    return None;
-                }
-                let order = domain.order(&actor, event.subject_id).await.ok()?;
-                Some(OrderUpdate { cursor: event.seq.to_string(), at: event.at, order: Order(order) })
+                let events: Vec<RelayedEvent> = events.into_iter().filter(|e| e.subject == "ORDER").collect();
+                let ids: Vec<i64> = events.iter().map(|e| e.subject_id).collect();
+                let orders = visible_orders(&domain, &actor, &ids).await;
+                events
+                    .into_iter()
+                    .filter_map(|e| {
+                        let order = Order(orders.get(&e.subject_id)?.clone());
+                        Some(OrderUpdate { cursor: e.seq.to_string(), at: e.at, order })
+                    })
+                    .collect()
             }
         }))
     }
@@ -130,17 +146,31 @@ impl Subscription {
         let actor = actor(ctx).await?.clone();
         let feed = Feed::start(ctx, EventScope::Person(actor.user_id), after).await?;
         let domain = domain(ctx).clone();
-        Ok(feed.map_events(move |event| {
+        Ok(feed.map_batches(move |events| {
             let (domain, actor) = (domain.clone(), actor.clone());
             async move {
-                if event.subject != "WISH" {
-                    return None;
+                let mut updates = Vec::new();
+                for e in events.into_iter().filter(|e| e.subject == "WISH") {
+                    if let Ok(wish) = domain.wish(&actor, e.subject_id).await {
+                        updates.push(WishUpdate { cursor: e.seq.to_string(), at: e.at, wish: Wish(wish) });
+                    }
                 }
-                let wish = domain.wish(&actor, event.subject_id).await.ok()?;
-                Some(WishUpdate { cursor: event.seq.to_string(), at: event.at, wish: Wish(wish) })
+                updates
             }
         }))
     }
+}
+
+/// The orders the actor may see among `ids`; none when they cannot be read
+/// (the subscriber misses those events' details rather than the connection).
+async fn visible_orders(domain: &Domain, actor: &Actor, ids: &[i64]) -> HashMap<i64, domain::orders::Order> {
+    if ids.is_empty() {
+        return HashMap::new();
+    }
+    domain.orders_visible_to(actor, ids).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "a live feed could not read its orders");
+        HashMap::new()
+    })
 }
 
 /// One subscriber's events in cursor order, each once: first what it missed
@@ -157,6 +187,7 @@ struct Feed {
 }
 
 const PAGE: u64 = 200;
+const BATCH: usize = 100;
 
 impl Feed {
     async fn start(ctx: &Context<'_>, scope: EventScope, after: Option<String>) -> Result<Self> {
@@ -206,18 +237,53 @@ impl Feed {
         }
     }
 
-    /// The feed as a stream of `show(event)`, skipping events it shows as nothing.
-    fn map_events<T, F, Fut>(self, show: F) -> impl Stream<Item = T>
-    where
-        F: Fn(RelayedEvent) -> Fut,
-        Fut: Future<Output = Option<T>>,
-    {
-        futures_util::stream::unfold((self, show), |(mut feed, show)| async move {
-            loop {
-                let event = feed.next().await?;
-                if let Some(item) = show(event).await {
-                    return Some((item, (feed, show)));
+    /// The next event if one is already waiting (no database read, no wait).
+    fn ready(&mut self) -> Option<RelayedEvent> {
+        while let Some(event) = self.backlog.pop_front() {
+            if event.seq > self.last {
+                self.last = event.seq;
+                return Some(event);
+            }
+        }
+        if self.catching_up {
+            return None;
+        }
+        loop {
+            match self.live.try_recv() {
+                Ok(event) if event.seq > self.last && event.concerns(self.scope) => {
+                    self.last = event.seq;
+                    return Some((*event).clone());
                 }
+                Ok(_) => {}
+                Err(TryRecvError::Lagged(_)) => {
+                    self.catching_up = true;
+                    return None;
+                }
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// The feed as a stream of what `show` makes of each batch: the next
+    /// event with every event already waiting behind it (up to `BATCH`), so
+    /// a busy feed reads its orders in one statement per batch, not one per event.
+    fn map_batches<T, F, Fut>(self, show: F) -> impl Stream<Item = T>
+    where
+        F: Fn(Vec<RelayedEvent>) -> Fut,
+        Fut: Future<Output = Vec<T>>,
+    {
+        futures_util::stream::unfold((self, show, VecDeque::new()), |(mut feed, show, mut shown)| async move {
+            loop {
+                if let Some(item) = shown.pop_front() {
+                    return Some((item, (feed, show, shown)));
+                }
+                let mut batch = vec![feed.next().await?];
+                while batch.len() < BATCH
+                    && let Some(event) = feed.ready()
+                {
+                    batch.push(event);
+                }
+                shown.extend(show(batch).await);
             }
         })
     }
