@@ -178,13 +178,13 @@ async fn an_order_nobody_claims_by_its_claim_deadline_is_escalated_and_the_secre
     let assigned = w.dispatched_order(Some("demo-member-2")).await;
 
     w.app.clock.advance(Duration::minutes(29));
-    assert_eq!(w.app.domain.escalate_unclaimed_orders().await.unwrap(), 0, "a minute before the deadline");
+    assert_eq!(w.app.domain.orders().escalate_unclaimed().await.unwrap(), 0, "a minute before the deadline");
     assert_eq!(w.order(&pooled).await["status"], "OPEN");
 
     w.app.clock.advance(Duration::minutes(2));
     let swept_at = w.app.clock.now();
-    assert_eq!(w.app.domain.escalate_unclaimed_orders().await.unwrap(), 2, "the pooled and the assigned order");
-    assert_eq!(w.app.domain.escalate_unclaimed_orders().await.unwrap(), 0, "once only");
+    assert_eq!(w.app.domain.orders().escalate_unclaimed().await.unwrap(), 2, "the pooled and the assigned order");
+    assert_eq!(w.app.domain.orders().escalate_unclaimed().await.unwrap(), 0, "once only");
 
     for (id, from) in [(&pooled, "OPEN"), (&assigned, "ASSIGNED")] {
         let order = w.order(id).await;
@@ -221,9 +221,9 @@ async fn an_urgent_care_request_is_left_to_the_care_sweep_and_stays_claimable() 
     let id = filed["id"].as_str().unwrap().to_owned();
 
     w.app.clock.advance(Duration::minutes(6));
-    assert_eq!(w.app.domain.escalate_unclaimed_orders().await.unwrap(), 0, "not the order sweep's to escalate");
+    assert_eq!(w.app.domain.orders().escalate_unclaimed().await.unwrap(), 0, "not the order sweep's to escalate");
     assert_eq!(w.app.domain.escalate_unclaimed_care().await.unwrap(), [id.parse::<i64>().unwrap()]);
-    assert_eq!(w.app.domain.escalate_unclaimed_orders().await.unwrap(), 0, "nor after the care sweep alerted");
+    assert_eq!(w.app.domain.orders().escalate_unclaimed().await.unwrap(), 0, "nor after the care sweep alerted");
     assert_eq!(w.order(&id).await["status"], "OPEN", "still open for anyone to claim");
     assert!(w.notices("demo-secretary", "ORDER_UNCLAIMED", &id).await.is_empty());
     assert_eq!(w.notices("demo-secretary", "CARE_ESCALATED", &id).await.len(), 1);
@@ -248,10 +248,10 @@ async fn a_claimed_urgent_care_request_past_its_finish_deadline_follows_the_over
 
     // A meal delivery is due in two hours.
     w.app.clock.advance(Duration::minutes(119));
-    assert_eq!(w.app.domain.sweep_overdue_orders().await.unwrap().total(), 0);
+    assert_eq!(w.app.domain.orders().sweep_overdue().await.unwrap().total(), 0);
     w.app.clock.advance(Duration::minutes(2));
     let swept_at = w.app.clock.now();
-    assert_eq!(w.app.domain.sweep_overdue_orders().await.unwrap().returned_to_pool, 1);
+    assert_eq!(w.app.domain.orders().sweep_overdue().await.unwrap().returned_to_pool, 1);
     let order = w.order(&id).await;
     assert_eq!(order["status"], "OPEN");
     assert_same_instant(&order["claimDueAt"], swept_at + Duration::minutes(5), "the urgent claim window again");
@@ -260,7 +260,7 @@ async fn a_claimed_urgent_care_request_past_its_finish_deadline_follows_the_over
 
     // Unclaimed again: the care sweep alerts the secretaries; the order sweep leaves it open.
     w.app.clock.advance(Duration::minutes(6));
-    assert_eq!(w.app.domain.escalate_unclaimed_orders().await.unwrap(), 0);
+    assert_eq!(w.app.domain.orders().escalate_unclaimed().await.unwrap(), 0);
     assert_eq!(w.app.domain.escalate_unclaimed_care().await.unwrap(), [id.parse::<i64>().unwrap()]);
     assert_eq!(w.order(&id).await["status"], "OPEN");
 }
@@ -276,12 +276,12 @@ async fn a_claim_past_its_deadline_goes_back_to_the_pool_marked_overdue_and_anot
     let id = w.claimed_order().await;
 
     w.app.clock.advance(Duration::hours(23));
-    assert_eq!(w.app.domain.sweep_overdue_orders().await.unwrap().total(), 0, "an hour before the deadline");
+    assert_eq!(w.app.domain.orders().sweep_overdue().await.unwrap().total(), 0, "an hour before the deadline");
     w.app.clock.advance(Duration::hours(2));
     let swept_at = w.app.clock.now();
-    let swept = w.app.domain.sweep_overdue_orders().await.unwrap();
+    let swept = w.app.domain.orders().sweep_overdue().await.unwrap();
     assert_eq!((swept.returned_to_pool, swept.escalated), (1, 0));
-    assert_eq!(w.app.domain.sweep_overdue_orders().await.unwrap().total(), 0, "once only");
+    assert_eq!(w.app.domain.orders().sweep_overdue().await.unwrap().total(), 0, "once only");
 
     let order = w.order(&id).await;
     assert_eq!(order["status"], "OPEN", "{order}");
@@ -317,7 +317,7 @@ async fn an_assigned_order_that_lapses_goes_back_to_the_open_pool_for_anyone() {
     let id = w.dispatched_order(Some("demo-member-1")).await;
     w.claim_order("demo-member-1", &id).await;
     w.app.clock.advance(Duration::hours(25));
-    assert_eq!(w.app.domain.sweep_overdue_orders().await.unwrap().returned_to_pool, 1);
+    assert_eq!(w.app.domain.orders().sweep_overdue().await.unwrap().returned_to_pool, 1);
     let order = w.order(&id).await;
     assert_eq!(order["status"], "OPEN");
     assert!(order["assignee"].is_null(), "no longer reserved for the member who missed it: {order}");
@@ -332,9 +332,9 @@ async fn under_the_escalate_policy_a_claim_past_its_deadline_is_escalated_and_th
     let id = w.claimed_order().await;
     w.app.clock.advance(Duration::hours(25));
     let swept_at = w.app.clock.now();
-    let swept = w.app.domain.sweep_overdue_orders().await.unwrap();
+    let swept = w.app.domain.orders().sweep_overdue().await.unwrap();
     assert_eq!((swept.returned_to_pool, swept.escalated), (0, 1));
-    assert_eq!(w.app.domain.sweep_overdue_orders().await.unwrap().total(), 0);
+    assert_eq!(w.app.domain.orders().sweep_overdue().await.unwrap().total(), 0);
 
     let order = w.order(&id).await;
     assert_eq!(order["status"], "ESCALATED", "{order}");
@@ -360,7 +360,7 @@ async fn work_reported_done_before_the_sweep_is_not_swept() {
     let complete = "mutation($id: ID!) { completeOrder(orderId: $id, note: \"已修好\") { status } }";
     w.ok("demo-member-1", complete, json!({ "id": id })).await;
     w.app.clock.advance(Duration::hours(48));
-    assert_eq!(w.app.domain.sweep_overdue_orders().await.unwrap().total(), 0);
+    assert_eq!(w.app.domain.orders().sweep_overdue().await.unwrap().total(), 0);
     assert_eq!(w.order(&id).await["status"], "AWAITING_APPROVAL");
     assert!(w.notices("demo-member-1", "ORDER_OVERDUE", &id).await.is_empty());
 }
@@ -375,7 +375,7 @@ async fn two_sweeps_at_once_act_on_an_overdue_claim_once() {
     let member = w.id_of("demo-member-1").await;
     let id = w.claimed_order().await;
     w.app.clock.advance(Duration::hours(25));
-    let (a, b) = tokio::join!(w.app.domain.sweep_overdue_orders(), w.app.domain.sweep_overdue_orders());
+    let (a, b) = tokio::join!(w.app.domain.orders().sweep_overdue(), w.app.domain.orders().sweep_overdue());
     assert_eq!(a.unwrap().total() + b.unwrap().total(), 1, "one of the two sweeps acted");
 
     let order = w.order(&id).await;
@@ -391,7 +391,7 @@ async fn two_sweeps_at_once_escalate_an_overdue_claim_once() {
     let member = w.id_of("demo-member-1").await;
     let id = w.claimed_order().await;
     w.app.clock.advance(Duration::hours(25));
-    let (a, b) = tokio::join!(w.app.domain.sweep_overdue_orders(), w.app.domain.sweep_overdue_orders());
+    let (a, b) = tokio::join!(w.app.domain.orders().sweep_overdue(), w.app.domain.orders().sweep_overdue());
     assert_eq!(a.unwrap().escalated + b.unwrap().escalated, 1);
     let order = w.order(&id).await;
     assert_eq!(transitions(&order, "CLAIMED", "ESCALATED"), 1, "{order}");
@@ -404,7 +404,7 @@ async fn two_sweeps_at_once_escalate_an_unclaimed_order_once() {
     let w = World::new().await;
     let id = w.dispatched_order(None).await;
     w.app.clock.advance(Duration::minutes(31));
-    let (a, b) = tokio::join!(w.app.domain.escalate_unclaimed_orders(), w.app.domain.escalate_unclaimed_orders());
+    let (a, b) = tokio::join!(w.app.domain.orders().escalate_unclaimed(), w.app.domain.orders().escalate_unclaimed());
     assert_eq!(a.unwrap() + b.unwrap(), 1);
     let order = w.order(&id).await;
     assert_eq!(transitions(&order, "OPEN", "ESCALATED"), 1, "{order}");
@@ -418,7 +418,7 @@ async fn two_sweeps_at_once_lapse_a_wish_claim_once() {
     let member = w.id_of("demo-member-1").await;
     let id = w.claimed_wish().await;
     w.app.clock.advance(Duration::days(8));
-    let (a, b) = tokio::join!(w.app.domain.expire_wish_claims(), w.app.domain.expire_wish_claims());
+    let (a, b) = tokio::join!(w.app.domain.wishes().expire_claims(), w.app.domain.wishes().expire_claims());
     assert_eq!(a.unwrap() + b.unwrap(), 1);
     let wish = w.wish(&id).await;
     assert_eq!(transitions(&wish, "CLAIMED", "ESCALATED"), 1, "{wish}");
@@ -437,7 +437,7 @@ async fn a_lapsed_wish_claim_is_marked_overdue_and_its_member_told_before_it_ret
     let id = w.claimed_wish().await;
     w.app.clock.advance(Duration::days(8));
     let swept_at = w.app.clock.now();
-    assert_eq!(w.app.domain.expire_wish_claims().await.unwrap(), 1);
+    assert_eq!(w.app.domain.wishes().expire_claims().await.unwrap(), 1);
     let wish = w.wish(&id).await;
     assert_eq!(wish["status"], "PUBLISHED");
     assert!(wish["claimant"].is_null());
@@ -453,8 +453,8 @@ async fn under_the_escalate_policy_a_lapsed_wish_goes_to_the_secretary_who_can_p
     let member = w.id_of("demo-member-1").await;
     let id = w.claimed_wish().await;
     w.app.clock.advance(Duration::days(8));
-    assert_eq!(w.app.domain.expire_wish_claims().await.unwrap(), 1);
-    assert_eq!(w.app.domain.expire_wish_claims().await.unwrap(), 0);
+    assert_eq!(w.app.domain.wishes().expire_claims().await.unwrap(), 1);
+    assert_eq!(w.app.domain.wishes().expire_claims().await.unwrap(), 0);
 
     let wish = w.wish(&id).await;
     assert_eq!(wish["status"], "ESCALATED", "{wish}");
@@ -501,7 +501,7 @@ async fn the_secretary_switches_the_policy_and_the_next_sweep_follows_it() {
     w.set_policy("RETURN_TO_POOL").await;
     w.set_policy("ESCALATE").await;
     w.app.clock.advance(Duration::hours(25));
-    let swept = w.app.domain.sweep_overdue_orders().await.unwrap();
+    let swept = w.app.domain.orders().sweep_overdue().await.unwrap();
     assert_eq!((swept.returned_to_pool, swept.escalated), (0, 2), "the policy at sweep time counts");
     for id in [first, second] {
         assert_eq!(w.order(&id).await["status"], "ESCALATED");

@@ -374,8 +374,8 @@ async fn an_order_left_unfinished_past_its_deadline_costs_the_overdue_points_onc
     let id = w.claimed_order().await;
     w.app.clock.advance(Duration::hours(25));
     // The deadline sweep charges the open claim (and, by default, returns the order to the pool).
-    assert_eq!(w.app.domain.sweep_overdue_orders().await.unwrap().total(), 1);
-    assert_eq!(w.app.domain.sweep_overdue_orders().await.unwrap().total(), 0, "charged once");
+    assert_eq!(w.app.domain.orders().sweep_overdue().await.unwrap().total(), 1);
+    assert_eq!(w.app.domain.orders().sweep_overdue().await.unwrap().total(), 0, "charged once");
 
     let (balance, entries) = w.account(&member).await;
     assert_eq!(balance, -5);

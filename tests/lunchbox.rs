@@ -846,18 +846,17 @@ async fn late_lunchboxes_alert_the_grid_worker_the_secretary_and_the_holder_exac
 
     // 12:29: not yet.
     w.move_clock_to(day, 12, 29);
-    assert_eq!(w.app.domain.alert_undelivered_lunchboxes(w.app.clock.now()).await.unwrap(), 0);
+    assert_eq!(w.app.domain.lunchbox().alert_undelivered().await.unwrap(), 0);
     assert_eq!(w.inbox("demo-grid").await["totalCount"], 0);
 
     // 12:30: several nodes sweep at once; each late task alerts once.
     w.move_clock_to(day, 12, 30);
-    let now = w.app.clock.now();
-    let sweeps = join_all((0..4).map(|_| w.app.domain.alert_undelivered_lunchboxes(now))).await;
+    let sweeps = join_all((0..4).map(|_| w.app.domain.lunchbox().alert_undelivered())).await;
     let alerted: usize = sweeps.into_iter().map(|r| r.unwrap()).sum();
     assert_eq!(alerted, 2, "the open and the claimed lunchbox, not the delivered one");
     // Later sweeps add nothing.
     w.move_clock_to(day, 15, 0);
-    assert_eq!(w.app.domain.alert_undelivered_lunchboxes(w.app.clock.now()).await.unwrap(), 0);
+    assert_eq!(w.app.domain.lunchbox().alert_undelivered().await.unwrap(), 0);
 
     for who in ["demo-grid", "demo-secretary"] {
         let inbox = w.inbox(who).await;
@@ -901,9 +900,9 @@ async fn the_alert_follows_the_community_s_deliver_by_time() {
     let task = id(&w.elder_task(0).await);
     let day = w.tomorrow();
     w.move_clock_to(day, 10, 59);
-    assert_eq!(w.app.domain.alert_undelivered_lunchboxes(w.app.clock.now()).await.unwrap(), 0);
+    assert_eq!(w.app.domain.lunchbox().alert_undelivered().await.unwrap(), 0);
     w.move_clock_to(day, 11, 0);
-    assert_eq!(w.app.domain.alert_undelivered_lunchboxes(w.app.clock.now()).await.unwrap(), 1);
+    assert_eq!(w.app.domain.lunchbox().alert_undelivered().await.unwrap(), 1);
     let inbox = w.inbox("demo-grid").await;
     assert_eq!(nodes(&inbox)[0]["subjectId"], task);
     assert!(nodes(&inbox)[0]["body"].as_str().unwrap().contains("11:00"));
@@ -922,7 +921,7 @@ async fn the_report_lists_a_date_range_s_deliveries_for_staff_only() {
     let community: i64 = w.chengnan.parse().unwrap();
     let secretary = w.app.domain.actor(w.id_of("demo-secretary").await.parse().unwrap()).await.unwrap();
     let (from, to) = (w.today(), w.today() + Duration::days(7));
-    let rows = w.app.domain.lunchbox_delivery_report(&secretary, community, from, to).await.unwrap();
+    let rows = w.app.domain.lunchbox().report(&secretary, community, from, to).await.unwrap();
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
     assert_eq!(row.delivery_id.to_string(), task);
@@ -933,12 +932,12 @@ async fn the_report_lists_a_date_range_s_deliveries_for_staff_only() {
     assert_eq!(row.cash_fen, Some(200));
     assert!(row.delivered_at.is_some() && row.photo_confirmed_at.is_some());
 
-    let later = w.app.domain.lunchbox_delivery_report(&secretary, community, to, to).await.unwrap();
+    let later = w.app.domain.lunchbox().report(&secretary, community, to, to).await.unwrap();
     assert!(later.is_empty());
-    let err = w.app.domain.lunchbox_delivery_report(&secretary, community, to, from).await.unwrap_err();
+    let err = w.app.domain.lunchbox().report(&secretary, community, to, from).await.unwrap_err();
     assert_eq!(err.code(), "BAD_USER_INPUT");
     let volunteer = w.app.domain.actor(w.id_of("demo-volunteer").await.parse().unwrap()).await.unwrap();
-    let err = w.app.domain.lunchbox_delivery_report(&volunteer, community, from, to).await.unwrap_err();
+    let err = w.app.domain.lunchbox().report(&volunteer, community, from, to).await.unwrap_err();
     assert_eq!(err.code(), "FORBIDDEN");
 }
 

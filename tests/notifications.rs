@@ -58,7 +58,7 @@ async fn three_late_lunchboxes(app: &TestApp) {
     assert_eq!(data(&resp, "generateLunchboxDeliveries")["created"].as_array().unwrap().len(), 3);
     let at = shanghai().from_local_datetime(&day.and_hms_opt(13, 0, 0).unwrap()).single().unwrap();
     app.clock.advance(at.with_timezone(&Utc) - app.clock.now());
-    assert_eq!(app.domain.alert_undelivered_lunchboxes(app.clock.now()).await.unwrap(), 3);
+    assert_eq!(app.domain.lunchbox().alert_undelivered().await.unwrap(), 3);
 }
 
 #[tokio::test]

@@ -272,10 +272,10 @@ async fn the_same_event_handled_twice_sends_once_and_spends_one_grant() {
     let order = claimed_order(&app, "修水管").await;
     let event = event_id(&app, order, "CLAIMED").await;
     assert_eq!(relayed(&app, event).await, 1);
-    assert_eq!(app.domain.pushes_for_workflow_event(event).await.unwrap(), 0, "a redelivered event queues nothing");
+    assert_eq!(app.domain.orders().pushes_for_event(event).await.unwrap(), 0, "a redelivered event queues nothing");
     let s = sender(&app);
     assert_eq!(s.send_due_pushes(app.clock.now()).await.unwrap().sent, 1);
-    assert_eq!(app.domain.pushes_for_workflow_event(event).await.unwrap(), 0, "nor after it was sent");
+    assert_eq!(app.domain.orders().pushes_for_event(event).await.unwrap(), 0, "nor after it was sent");
     assert_eq!(s.send_due_pushes(app.clock.now()).await.unwrap().taken(), 0);
     assert_eq!(remaining(&app, "demo-resident-1", "ORDER_CLAIMED").await, 1);
 }

@@ -226,7 +226,7 @@ impl World {
 
     /// The claim deadline sweep, as the background sweeper would run it.
     async fn sweep(&self) -> usize {
-        self.app.domain.expire_wish_claims().await.expect("the sweep should run")
+        self.app.domain.wishes().expire_claims().await.expect("the sweep should run")
     }
 }
 
@@ -1147,7 +1147,7 @@ async fn sweeps_running_at_once_lapse_a_claim_once() {
     let w = World::new().await;
     let id = w.wish_in("CLAIMED").await;
     w.app.clock.advance(Duration::days(8));
-    let results = join_all((0..4).map(|_| w.app.domain.expire_wish_claims())).await;
+    let results = join_all((0..4).map(|_| w.app.domain.wishes().expire_claims())).await;
     let lapsed: usize = results.into_iter().map(|r| r.expect("the sweep should run")).sum();
     assert_eq!(lapsed, 1, "one lapse between all sweeps");
     let wish = w.wish(&id).await;

@@ -395,9 +395,9 @@ impl Config {
         self.events.redis_url.as_deref().or(self.redis_url.as_deref()).filter(|u| !u.is_empty())
     }
 
-    pub fn order_deadlines(&self) -> Result<domain::orders::Deadlines, ConfigError> {
+    pub fn order_deadlines(&self) -> Result<domain::Deadlines, ConfigError> {
         use domain::orders::OrderCategory;
-        let mut deadlines = domain::orders::Deadlines::default();
+        let mut deadlines = domain::Deadlines::default();
         for (name, over) in &self.orders {
             let category = OrderCategory::ALL
                 .iter()

@@ -70,7 +70,7 @@ impl Application {
             order_deadlines: config.order_deadlines()?,
             checkin_key: derived_key(&jwt_secret, "activity-check-in"),
             checkin_code_seconds: config.checkin_code_seconds,
-            care: domain::care_requests::CareSettings {
+            care: domain::CareSettings {
                 urgent_claim_minutes: config.care.urgent_claim_minutes,
                 alarm_merge_minutes: config.care.alarm_merge_minutes,
             },

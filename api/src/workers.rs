@@ -22,12 +22,12 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
                 Ok(n) => tracing::info!(voided = n, "expired redemptions voided; points and goods released"),
                 Err(e) => tracing::warn!(error = %e, "redemption expiry sweep failed"),
             }
-            match domain.escalate_unclaimed_orders().await {
+            match domain.orders().escalate_unclaimed().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(escalated = n, "orders unclaimed past their claim deadline escalated"),
                 Err(e) => tracing::warn!(error = %e, "unclaimed order sweep failed"),
             }
-            match domain.sweep_overdue_orders().await {
+            match domain.orders().sweep_overdue().await {
                 Ok(s) if s.total() == 0 => {}
                 Ok(s) => tracing::info!(
                     returned_to_pool = s.returned_to_pool,
@@ -36,7 +36,7 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
                 ),
                 Err(e) => tracing::warn!(error = %e, "overdue order sweep failed"),
             }
-            match domain.expire_wish_claims().await {
+            match domain.wishes().expire_claims().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(lapsed = n, "wish claims past their deadline lapsed (per the overdue policy)"),
                 Err(e) => tracing::warn!(error = %e, "wish claim sweep failed"),
@@ -51,7 +51,7 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
                 Ok(n) => tracing::info!(erased = n, "health notes erased after consent was withdrawn"),
                 Err(e) => tracing::warn!(error = %e, "health note erasure sweep failed"),
             }
-            match domain.alert_undelivered_lunchboxes(domain.clock.now()).await {
+            match domain.lunchbox().alert_undelivered().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(alerted = n, "late love lunchboxes reported to grid workers and secretaries"),
                 Err(e) => tracing::warn!(error = %e, "lunchbox alert sweep failed"),

@@ -15,12 +15,11 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::entities::{canteen_settings, lunchbox_delivery, meal, meal_booking};
+use crate::entities::{canteen_settings, meal, meal_booking};
 use crate::error::{DomainError, DomainResult};
 use crate::ledger::{
     AccountKind, AccountRef, Movement, TransferKind, TransferRequest, TransferStatus, post_in, transfer_amount,
 };
-use crate::lunchbox::DeliveryStatus;
 use crate::org::{Actor, Role};
 use crate::{Domain, idempotency, validate};
 
@@ -606,11 +605,7 @@ impl Domain {
             .order_by_asc(meal_booking::Column::Id)
             .all(&self.db)
             .await?;
-        let lunchboxes = lunchbox_delivery::Entity::find()
-            .filter(lunchbox_delivery::Column::MealId.is_in(meals.iter().map(|m| m.id)))
-            .filter(lunchbox_delivery::Column::Status.ne(DeliveryStatus::Cancelled.as_str()))
-            .all(&self.db)
-            .await?;
+        let lunchboxes = self.lunchbox().portions_by_meal(&meals.iter().map(|m| m.id).collect::<Vec<_>>()).await?;
         meals
             .iter()
             .map(|m| {
@@ -629,8 +624,7 @@ impl Domain {
                         .sum(),
                     paid: bookings.iter().filter(|b| b.paid_fen.is_some()).map(|b| b.quantity).sum(),
                     takings_fen: bookings.iter().filter_map(|b| b.paid_fen).sum(),
-                    lunchboxes: i32::try_from(lunchboxes.iter().filter(|l| l.meal_id == m.id).count())
-                        .unwrap_or(i32::MAX),
+                    lunchboxes: lunchboxes.get(&m.id).copied().unwrap_or(0),
                     bookings,
                 })
             })

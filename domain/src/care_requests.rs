@@ -17,25 +17,12 @@ use serde::Serialize;
 use crate::entities::{care_request, order, webhook_receipt, wristband};
 use crate::error::{DomainError, DomainResult};
 use crate::notifications::{self, NewNotice};
-use crate::orders::{Order, OrderCategory, OrderStatus, PlaceOrder};
+pub use crate::orders::CareKind;
+use crate::orders::OrderStep;
+use crate::orders::{Order, OrderAction, OrderCategory, OrderStatus, PlaceOrder};
 use crate::org::{Actor, Role};
-use crate::workflow::{self, Subject, Transition, guarded_update};
-use crate::{Domain, care, idempotency, validate};
-
-crate::string_enum!(
-    CareKind {
-        MealDelivery = "MEAL_DELIVERY",
-        /// Help drawing cash at the proxy bank counter.
-        CashHelp = "CASH_HELP",
-        MedicalEscort = "MEDICAL_ESCORT",
-        HomeRepair = "HOME_REPAIR",
-        Companionship = "COMPANIONSHIP",
-        HealthCheck = "HEALTH_CHECK",
-        /// Raised by a wristband.
-        Alarm = "ALARM",
-        Other = "OTHER",
-    }
-);
+use crate::workflow::{self, Deadline, Subject, guarded_update};
+use crate::{Domain, care, idempotency};
 
 crate::string_enum!(
     /// Who filed a request.
@@ -57,42 +44,6 @@ crate::string_enum!(
     }
 );
 
-impl CareKind {
-    fn category(self) -> OrderCategory {
-        match self {
-            CareKind::HomeRepair => OrderCategory::Repair,
-            CareKind::HealthCheck | CareKind::MedicalEscort => OrderCategory::Health,
-            _ => OrderCategory::ElderlyCare,
-        }
-    }
-
-    /// How long helpers have to claim, then to finish.
-    fn windows(self, urgent: bool, s: &CareSettings) -> (Duration, Duration) {
-        let claim = if urgent { Duration::minutes(s.urgent_claim_minutes) } else { Duration::minutes(30) };
-        let finish = match self {
-            CareKind::Alarm => Duration::hours(1),
-            CareKind::MealDelivery => Duration::hours(2),
-            CareKind::CashHelp | CareKind::MedicalEscort => Duration::hours(24),
-            CareKind::HomeRepair => Duration::hours(48),
-            CareKind::Companionship | CareKind::HealthCheck | CareKind::Other => Duration::hours(72),
-        };
-        (claim, if urgent { std::cmp::min(finish, Duration::hours(4)) } else { finish })
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            CareKind::MealDelivery => "送餐",
-            CareKind::CashHelp => "代取现金",
-            CareKind::MedicalEscort => "陪同就医",
-            CareKind::HomeRepair => "上门维修",
-            CareKind::Companionship => "陪伴聊天",
-            CareKind::HealthCheck => "健康检查",
-            CareKind::Alarm => "手环报警",
-            CareKind::Other => "其他照护",
-        }
-    }
-}
-
 impl AlarmKind {
     fn label(self) -> &'static str {
         match self {
@@ -100,21 +51,6 @@ impl AlarmKind {
             AlarmKind::Fall => "跌倒",
             AlarmKind::HeartRate => "心率异常",
         }
-    }
-}
-
-/// Timings for urgent requests and alarms.
-#[derive(Clone, Debug)]
-pub struct CareSettings {
-    /// An urgent request nobody claimed in this time goes to the secretary.
-    pub urgent_claim_minutes: i64,
-    /// Alarms from one device within this window join the open request.
-    pub alarm_merge_minutes: i64,
-}
-
-impl Default for CareSettings {
-    fn default() -> Self {
-        Self { urgent_claim_minutes: 5, alarm_merge_minutes: 10 }
     }
 }
 
@@ -343,10 +279,10 @@ impl Domain {
             photo_urls: vec![],
             on_behalf_of: Some(elder),
         };
-        let new = self.prepare_order(&self.db, &place, elder).await?;
+        let new = self.orders().prepare(&self.db, &place, elder).await?;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
-        let model = self.insert_order_row(&txn, actor.user_id, new, now).await?;
+        let model = self.orders().insert_row(&txn, actor.user_id, new, now).await?;
         care_request::ActiveModel {
             order_id: Set(model.id),
             community_id: Set(c),
@@ -362,7 +298,7 @@ impl Domain {
         .insert(&txn)
         .await?;
         if input.urgent {
-            self.open_urgent(&txn, model.id, c, Some(actor.user_id), input.kind, now).await?;
+            self.open_urgent(&txn, &model, Some(actor.user_id), input.kind, now).await?;
             let text = format!("{}：{}", input.kind.label(), model.title);
             self.tell_carers(&txn, c, elder, model.id, "CARE_URGENT", &text, false, now).await?;
         }
@@ -401,8 +337,8 @@ impl Domain {
             photo_urls: vec![],
             on_behalf_of: Some(elder),
         };
-        let new = self.prepare_order(conn, &place, elder).await?;
-        let model = self.insert_order_row(conn, visitor.user_id, new, now).await?;
+        let new = self.orders().prepare(conn, &place, elder).await?;
+        let model = self.orders().insert_row(conn, visitor.user_id, new, now).await?;
         care_request::ActiveModel {
             order_id: Set(model.id),
             community_id: Set(community_id),
@@ -419,55 +355,37 @@ impl Domain {
         Ok(model.id)
     }
 
-    /// Straight to the pool with the urgent claim deadline, skipping triage.
-    async fn open_urgent<C: sea_orm::ConnectionTrait>(
+    /// Straight to the pool with the urgent claim deadline, skipping triage:
+    /// the order machine's own publish step, by whoever filed it (or the
+    /// system, for an alarm), in the filing's transaction.
+    async fn open_urgent(
         &self,
-        conn: &C,
-        order_id: i64,
-        community_id: i64,
+        txn: &sea_orm::DatabaseTransaction,
+        row: &order::Model,
         actor_id: Option<i64>,
         kind: CareKind,
         now: DateTime<Utc>,
     ) -> DomainResult<()> {
         let (claim, _) = kind.windows(true, &self.settings.care);
-        let changes = order::ActiveModel {
-            status: Set(OrderStatus::Open.as_str().into()),
-            claim_due_at: Set(Some(now + claim)),
-            updated_at: Set(now),
-            ..Default::default()
-        };
-        let guard = Condition::all()
-            .add(order::Column::Id.eq(order_id))
-            .add(order::Column::Status.eq(OrderStatus::Submitted.as_str()));
-        if !guarded_update(conn, changes, guard).await? {
-            return Err(DomainError::internal("a new care request changed before it opened"));
+        let step = OrderStep::new(actor_id, OrderAction::Publish)
+            .note("urgent: opened to helpers at once".to_owned())
+            .set(|m| m.claim_due_at = Set(Some(now + claim)));
+        match workflow::step_in(self, txn, row, step).await? {
+            Some(_) => Ok(()),
+            None => Err(DomainError::internal("a new care request changed before it opened")),
         }
-        workflow::record(
-            conn,
-            Transition {
-                subject: Subject::Order,
-                subject_id: order_id,
-                community_id,
-                actor_id,
-                from: Some(OrderStatus::Submitted),
-                to: OrderStatus::Open,
-                note: Some("urgent: opened to helpers at once"),
-                at: now,
-            },
-        )
-        .await
     }
 
     async fn load_care_request(&self, id: i64) -> DomainResult<CareRequest> {
         let row =
             care_request::Entity::find_by_id(id).one(&self.db).await?.ok_or(DomainError::NotFound("care request"))?;
-        let order = self.load_order(id).await?;
+        let order = self.orders().load(id).await?;
         care(row, order)
     }
 
     /// A care request the actor may see (the same rule as its order).
     pub async fn care_request(&self, actor: &Actor, id: i64) -> DomainResult<CareRequest> {
-        let order = self.order(actor, id).await.map_err(|_| DomainError::NotFound("care request"))?;
+        let order = self.orders().get(actor, id).await.map_err(|_| DomainError::NotFound("care request"))?;
         let row =
             care_request::Entity::find_by_id(id).one(&self.db).await?.ok_or(DomainError::NotFound("care request"))?;
         care(row, order)
@@ -480,11 +398,7 @@ impl Domain {
         community_id: i64,
         open_only: bool,
     ) -> DomainResult<Vec<CareRequest>> {
-        actor.require_any(
-            community_id,
-            &[Role::PartyMember, Role::Volunteer, Role::GridWorker, Role::Secretary],
-            "see the community's care requests",
-        )?;
+        actor.require_any(community_id, &Role::WORKERS, "see the community's care requests")?;
         let rows = care_request::Entity::find()
             .filter(care_request::Column::CommunityId.eq(community_id))
             .order_by_desc(care_request::Column::Urgent)
@@ -520,7 +434,7 @@ impl Domain {
         rows: Vec<care_request::Model>,
         keep: impl Fn(&Order) -> bool,
     ) -> DomainResult<Vec<CareRequest>> {
-        let mut orders = self.orders_by_id(&rows.iter().map(|r| r.order_id).collect::<Vec<_>>()).await?;
+        let mut orders = self.orders().by_id(&rows.iter().map(|r| r.order_id).collect::<Vec<_>>()).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let Some(order) = orders.remove(&row.order_id) else { continue };
@@ -543,11 +457,12 @@ impl Domain {
         if cash.handed_at.is_some() {
             return Err(DomainError::invalid_state("the hand-over is already recorded"));
         }
-        let (urls, uploads) =
-            validate::photo_urls("receiptUrl", &[receipt_url.to_owned()], &self.settings.upload_url_prefix)?;
-        self.require_uploads(&self.db, "receiptUrl", &uploads).await?;
-        let receipt =
-            urls.into_iter().next().ok_or_else(|| DomainError::bad_input("receiptUrl", "add the receipt photo"))?;
+        let receipt = self
+            .checked_photos(&self.db, "receiptUrl", &[receipt_url.to_owned()])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| DomainError::bad_input("receiptUrl", "add the receipt photo"))?;
         let now = self.clock.now();
         let changes = care_request::ActiveModel {
             cash_handed_by: Set(Some(actor.user_id)),
@@ -558,7 +473,8 @@ impl Domain {
         let guard = Condition::all()
             .add(care_request::Column::OrderId.eq(id))
             .add(care_request::Column::CashHandedAt.is_null());
-        self.cash_step(req, changes, guard, actor.user_id, "cash handed over with receipt", now).await
+        self.cash_step(req, OrderAction::HandOverCash, changes, guard, actor.user_id, "cash handed over with receipt")
+            .await
     }
 
     /// The elder, or a witness who is not the helper (their grid worker, the
@@ -592,60 +508,32 @@ impl Domain {
         let guard = Condition::all()
             .add(care_request::Column::OrderId.eq(id))
             .add(care_request::Column::CashConfirmedAt.is_null());
-        self.cash_step(req, changes, guard, actor.user_id, "cash received, confirmed", now).await
+        self.cash_step(req, OrderAction::ConfirmCash, changes, guard, actor.user_id, "cash received, confirmed").await
     }
 
+    /// A step of the cash hand-over: recorded on the order (its history,
+    /// guarded like every order step) and in the care record, together.
     async fn cash_step(
         &self,
         req: CareRequest,
+        action: OrderAction,
         changes: care_request::ActiveModel,
         guard: Condition,
         actor_id: i64,
         note: &str,
-        now: DateTime<Utc>,
     ) -> DomainResult<CareRequest> {
+        let row = self.orders().row(&self.db, req.order.id).await?;
         let txn = self.db.begin().await?;
+        let step = OrderStep::by(actor_id, action).note(note.to_owned());
+        if workflow::step_in(self, &txn, &row, step).await?.is_none() {
+            return Err(workflow::refused::<order::Entity>(self, txn, &row, action, Some(actor_id)).await);
+        }
         if !guarded_update(&txn, changes, guard).await? {
             txn.rollback().await?;
             return Err(DomainError::invalid_state("this step was already recorded"));
         }
-        workflow::record(
-            &txn,
-            Transition {
-                subject: Subject::Order,
-                subject_id: req.order.id,
-                community_id: req.order.community_id,
-                actor_id: Some(actor_id),
-                from: Some(req.order.status),
-                to: req.order.status,
-                note: Some(note),
-                at: now,
-            },
-        )
-        .await?;
         txn.commit().await?;
         self.load_care_request(req.order.id).await
-    }
-
-    /// Care deadlines for an order that is a care request (`None` for other orders).
-    pub(crate) async fn care_windows(&self, order_id: i64) -> DomainResult<Option<(Duration, Duration)>> {
-        let Some(row) = care_request::Entity::find_by_id(order_id).one(&self.db).await? else {
-            return Ok(None);
-        };
-        Ok(Some(CareKind::parse(&row.kind)?.windows(row.urgent, &self.settings.care)))
-    }
-
-    /// Cash help is done only when the hand-over is recorded by the helper and confirmed by another person.
-    pub(crate) async fn check_care_completion(&self, order_id: i64) -> DomainResult<()> {
-        let Some(row) = care_request::Entity::find_by_id(order_id).one(&self.db).await? else {
-            return Ok(());
-        };
-        if row.cash_amount_fen.is_some() && (row.cash_handed_at.is_none() || row.cash_confirmed_at.is_none()) {
-            return Err(DomainError::invalid_state(
-                "record the cash hand-over with its receipt, and have the elder or a witness confirm it, before completing",
-            ));
-        }
-        Ok(())
     }
 
     /// A secretary or grid worker binds a wristband to a resident of their community.
@@ -749,34 +637,19 @@ impl Domain {
         let where_ = alarm.location.as_deref().map(|l| format!("，位置：{l}")).unwrap_or_default();
         let note = format!("{}{where_}", alarm.kind.label());
         if let Some(open) = open {
-            let still_open = order::Entity::find_by_id(open.order_id)
-                .one(&txn)
-                .await?
-                .map(|o| OrderStatus::parse(&o.status))
-                .transpose()?
-                .is_some_and(|s| !s.is_finished());
-            if still_open {
+            // Locked: a claim cannot slip in between this read and the step.
+            let row = order::Entity::find_by_id(open.order_id).lock_exclusive().one(&txn).await?;
+            if let Some(row) = row.filter(|o| OrderStatus::parse(&o.status).is_ok_and(|s| !s.is_finished())) {
                 care_request::Entity::update_many()
                     .col_expr(care_request::Column::AlarmCount, Expr::col(care_request::Column::AlarmCount).add(1))
                     .col_expr(care_request::Column::LastAlarmAt, Expr::value(alarm.at))
                     .filter(care_request::Column::OrderId.eq(open.order_id))
                     .exec(&txn)
                     .await?;
-                let status = self.load_order_status(&txn, open.order_id).await?;
-                workflow::record(
-                    &txn,
-                    Transition {
-                        subject: Subject::Order,
-                        subject_id: open.order_id,
-                        community_id: open.community_id,
-                        actor_id: None,
-                        from: Some(status),
-                        to: status,
-                        note: Some(&format!("another alarm: {note}")),
-                        at: now,
-                    },
-                )
-                .await?;
+                let step = OrderStep::system(OrderAction::RepeatAlarm).note(format!("another alarm: {note}"));
+                if workflow::step_in(self, &txn, &row, step).await?.is_none() {
+                    return Err(DomainError::internal("a locked order changed under an alarm"));
+                }
                 txn.commit().await?;
                 return Ok(AlarmOutcome { request_id: open.order_id, joined: true });
             }
@@ -795,8 +668,8 @@ impl Domain {
             photo_urls: vec![],
             on_behalf_of: None,
         };
-        let new = self.prepare_order(&txn, &place, band.resident_id).await?;
-        let model = self.insert_order_row(&txn, band.resident_id, new, now).await?;
+        let new = self.orders().prepare(&txn, &place, band.resident_id).await?;
+        let model = self.orders().insert_row(&txn, band.resident_id, new, now).await?;
         care_request::ActiveModel {
             order_id: Set(model.id),
             community_id: Set(band.community_id),
@@ -812,7 +685,7 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        self.open_urgent(&txn, model.id, band.community_id, None, CareKind::Alarm, now).await?;
+        self.open_urgent(&txn, &model, None, CareKind::Alarm, now).await?;
         self.tell_carers(&txn, band.community_id, band.resident_id, model.id, "CARE_ALARM", &model.title, true, now)
             .await?;
         txn.commit().await?;
@@ -866,75 +739,47 @@ impl Domain {
     }
 
     /// Urgent requests nobody claimed by their deadline go to the secretary,
-    /// once each (a guarded stamp), whichever node sweeps; they stay open for
-    /// helpers. Returns the ids. This is the only deadline path for unclaimed
-    /// urgent requests ([`Domain::escalate_unclaimed_orders`] skips them);
+    /// once each (a guarded step of the order), whichever node sweeps; they
+    /// stay open for helpers. Returns the ids. This is the only deadline path
+    /// for unclaimed urgent requests (the order sweep skips them);
     /// non-urgent requests, and claimed ones past their finish deadline,
     /// follow the order sweeps and the community's overdue policy.
     pub async fn escalate_unclaimed_care(&self) -> DomainResult<Vec<i64>> {
-        let now = self.clock.now();
-        let unclaimed_past_due = Query::select()
-            .column(order::Column::Id)
-            .from(order::Entity)
-            .and_where(order::Column::Status.is_in([OrderStatus::Open.as_str(), OrderStatus::Assigned.as_str()]))
-            .and_where(order::Column::ClaimDueAt.lt(now))
+        workflow::sweep(self, &UrgentUnclaimed).await
+    }
+}
+
+/// Urgent care requests still unclaimed past their short claim deadline, not yet alerted.
+struct UrgentUnclaimed;
+
+impl Deadline for UrgentUnclaimed {
+    type Kind = order::Entity;
+    type Outcome = i64;
+
+    fn due(&self, now: DateTime<Utc>) -> sea_orm::Select<order::Entity> {
+        let urgent_not_alerted = Query::select()
+            .column(care_request::Column::OrderId)
+            .from(care_request::Entity)
+            .and_where(care_request::Column::Urgent.eq(true))
+            .and_where(care_request::Column::EscalatedAt.is_null())
             .to_owned();
-        let candidates = care_request::Entity::find()
-            .filter(care_request::Column::OrderId.in_subquery(unclaimed_past_due))
-            .filter(care_request::Column::Urgent.eq(true))
-            .filter(care_request::Column::EscalatedAt.is_null())
-            .all(&self.db)
-            .await?;
-        let mut escalated = Vec::new();
-        for c in candidates {
-            let txn = self.db.begin().await?;
-            let stamped = guarded_update(
-                &txn,
-                care_request::ActiveModel { escalated_at: Set(Some(now)), ..Default::default() },
-                Condition::all()
-                    .add(care_request::Column::OrderId.eq(c.order_id))
-                    .add(care_request::Column::EscalatedAt.is_null()),
-            )
-            .await?;
-            if !stamped {
-                txn.rollback().await?;
-                continue;
-            }
-            for secretary in notifications::people_with_roles(&txn, c.community_id, &[Role::Secretary]).await? {
-                notifications::notify(
-                    &txn,
-                    NewNotice {
-                        community_id: c.community_id,
-                        recipient_id: secretary,
-                        kind: "CARE_ESCALATED",
-                        subject_kind: Some(Subject::Order.as_str()),
-                        subject_id: Some(c.order_id),
-                        title: "紧急照护无人接单".into(),
-                        body: format!("紧急照护请求 #{} 超时无人接单，请立即安排。", c.order_id),
-                        dedup_key: format!("care-escalated:{}:{secretary}", c.order_id),
-                        at: now,
-                    },
-                )
-                .await?;
-            }
-            let status = self.load_order_status(&txn, c.order_id).await?;
-            workflow::record(
-                &txn,
-                Transition {
-                    subject: Subject::Order,
-                    subject_id: c.order_id,
-                    community_id: c.community_id,
-                    actor_id: None,
-                    from: Some(status),
-                    to: status,
-                    note: Some("nobody claimed this urgent request in time: escalated to the secretary"),
-                    at: now,
-                },
-            )
-            .await?;
-            txn.commit().await?;
-            escalated.push(c.order_id);
-        }
-        Ok(escalated)
+        order::Entity::find()
+            .filter(order::Column::Status.is_in(OrderStatus::CLAIMABLE.map(OrderStatus::as_str)))
+            .filter(order::Column::ClaimDueAt.lt(now))
+            .filter(order::Column::Id.in_subquery(urgent_not_alerted))
+            .order_by_asc(order::Column::ClaimDueAt)
+    }
+
+    async fn plan(
+        &self,
+        _d: &Domain,
+        _txn: &sea_orm::DatabaseTransaction,
+        row: &order::Model,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Option<(OrderStep, i64)>> {
+        let step = OrderStep::system(OrderAction::AlertUnclaimed)
+            .note("nobody claimed this urgent request in time: escalated to the secretary".to_owned())
+            .guard(order::Column::ClaimDueAt.lt(now));
+        Ok(Some((step, row.id)))
     }
 }

@@ -11,7 +11,7 @@
 //! advisory lock, so one node relays at a time and the published order is
 //! the `relay_seq` order. SQLite is one node with one relay task.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Display;
 use std::future::Future;
 
@@ -24,11 +24,9 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::Domain;
-use crate::entities::{community, event_inbox, order, wish, workflow_event};
+use crate::entities::{banquet_booking, community, event_inbox, lunchbox_delivery, order, wish, workflow_event};
 use crate::error::{DomainError, DomainResult};
-
-/// An order's id, placer, the resident it was placed for, assignee and claimant.
-type OrderPeople = (i64, i64, Option<i64>, Option<i64>, Option<i64>);
+use crate::workflow::{self, Subject};
 
 /// The advisory lock every relaying node competes for (PostgreSQL).
 const RELAY_LOCK: i64 = 0x6c69_6e6c_6901;
@@ -193,40 +191,18 @@ impl Domain {
             EventScope::All => query,
             EventScope::Community(c) => query.filter(workflow_event::Column::CommunityId.eq(c)),
             EventScope::Person(p) => {
-                let involving =
-                    |columns: Vec<Expr>| columns.into_iter().fold(Condition::any(), |c, col| c.add(col.eq(p)));
-                let orders = sea_orm::sea_query::Query::select()
-                    .column(order::Column::Id)
-                    .from(order::Entity)
-                    .cond_where(involving(vec![
-                        Expr::col(order::Column::PlacedBy),
-                        Expr::col(order::Column::OnBehalfOf),
-                        Expr::col(order::Column::ClaimantId),
-                        Expr::col(order::Column::AssigneeId),
-                    ]))
-                    .to_owned();
-                let wishes = sea_orm::sea_query::Query::select()
-                    .column(wish::Column::Id)
-                    .from(wish::Entity)
-                    .cond_where(involving(vec![
-                        Expr::col(wish::Column::PlacedBy),
-                        Expr::col(wish::Column::OnBehalfOf),
-                        Expr::col(wish::Column::ClaimantId),
-                    ]))
-                    .to_owned();
+                let about = |subject: Subject, ids: sea_orm::sea_query::SelectStatement| {
+                    Condition::all()
+                        .add(workflow_event::Column::SubjectKind.eq(subject.as_str()))
+                        .add(workflow_event::Column::SubjectId.in_subquery(ids))
+                };
                 query.filter(
                     Condition::any()
                         .add(workflow_event::Column::ActorId.eq(p))
-                        .add(
-                            Condition::all()
-                                .add(workflow_event::Column::SubjectKind.eq("ORDER"))
-                                .add(workflow_event::Column::SubjectId.in_subquery(orders)),
-                        )
-                        .add(
-                            Condition::all()
-                                .add(workflow_event::Column::SubjectKind.eq("WISH"))
-                                .add(workflow_event::Column::SubjectId.in_subquery(wishes)),
-                        ),
+                        .add(about(Subject::Order, workflow::concerning::<order::Entity>(p)))
+                        .add(about(Subject::Wish, workflow::concerning::<wish::Entity>(p)))
+                        .add(about(Subject::Banquet, workflow::concerning::<banquet_booking::Entity>(p)))
+                        .add(about(Subject::LunchboxDelivery, workflow::concerning::<lunchbox_delivery::Entity>(p))),
                 )
             }
         };
@@ -278,7 +254,7 @@ impl Domain {
             return Ok(false);
         }
         // The WeChat subscription messages the event calls for (their own outbox, sent by the push sender).
-        self.pushes_for_event(&txn, event.event_id).await?;
+        self.orders().pushes_for_event_in(&txn, event.event_id).await?;
         txn.commit().await?;
         Ok(true)
     }
@@ -286,48 +262,31 @@ impl Domain {
     /// Turns event rows into bus events, reading the people they concern in
     /// one statement per kind of subject.
     async fn with_audience(&self, rows: Vec<workflow_event::Model>) -> DomainResult<Vec<RelayedEvent>> {
-        let ids_of = |kind: &str| -> HashSet<i64> {
-            rows.iter().filter(|r| r.subject_kind == kind).map(|r| r.subject_id).collect()
-        };
         let mut people: HashMap<(&'static str, i64), Vec<i64>> = HashMap::new();
-        let order_ids = ids_of("ORDER");
-        if !order_ids.is_empty() {
-            let found: Vec<OrderPeople> = order::Entity::find()
-                .select_only()
-                .columns([order::Column::Id, order::Column::PlacedBy])
-                .columns([order::Column::OnBehalfOf, order::Column::AssigneeId, order::Column::ClaimantId])
-                .filter(order::Column::Id.is_in(order_ids))
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            for (id, placed_by, on_behalf_of, assignee, claimant) in found {
-                let who = [Some(placed_by), on_behalf_of, assignee, claimant].into_iter().flatten().collect();
-                people.insert(("ORDER", id), who);
+        for subject in Subject::ALL {
+            let kind = subject.as_str();
+            let ids: Vec<i64> = rows.iter().filter(|r| r.subject_kind == kind).map(|r| r.subject_id).collect();
+            if ids.is_empty() {
+                continue;
             }
-        }
-        let wish_ids = ids_of("WISH");
-        if !wish_ids.is_empty() {
-            let found: Vec<(i64, i64, Option<i64>, Option<i64>)> = wish::Entity::find()
-                .select_only()
-                .columns([wish::Column::Id, wish::Column::PlacedBy, wish::Column::OnBehalfOf])
-                .column(wish::Column::ClaimantId)
-                .filter(wish::Column::Id.is_in(wish_ids))
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            for (id, placed_by, on_behalf_of, claimant) in found {
-                people.insert(("WISH", id), [Some(placed_by), on_behalf_of, claimant].into_iter().flatten().collect());
-            }
+            let found = match subject {
+                Subject::Order => workflow::people_of::<order::Entity, _>(&self.db, &ids).await?,
+                Subject::Wish => workflow::people_of::<wish::Entity, _>(&self.db, &ids).await?,
+                Subject::Banquet => workflow::people_of::<banquet_booking::Entity, _>(&self.db, &ids).await?,
+                Subject::LunchboxDelivery => {
+                    workflow::people_of::<lunchbox_delivery::Entity, _>(&self.db, &ids).await?
+                }
+            };
+            people.extend(found.into_iter().map(|(id, who)| ((kind, id), who)));
         }
         rows.into_iter()
             .map(|r| {
                 let seq = r.relay_seq.ok_or_else(|| DomainError::internal("an unplaced event reached the relay"))?;
-                let key = match r.subject_kind.as_str() {
-                    "ORDER" => Some(("ORDER", r.subject_id)),
-                    "WISH" => Some(("WISH", r.subject_id)),
-                    _ => None,
-                };
-                let mut audience = key.and_then(|k| people.get(&k).cloned()).unwrap_or_default();
+                let mut audience = Subject::ALL
+                    .into_iter()
+                    .find(|s| s.as_str() == r.subject_kind)
+                    .and_then(|s| people.get(&(s.as_str(), r.subject_id)).cloned())
+                    .unwrap_or_default();
                 if let Some(actor) = r.actor_id
                     && !audience.contains(&actor)
                 {

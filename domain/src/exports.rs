@@ -591,7 +591,7 @@ impl Domain {
         to: NaiveDate,
     ) -> DomainResult<Export> {
         date_range(from, to)?;
-        let rows = self.lunchbox_delivery_report(actor, community_id, from, to).await?;
+        let rows = self.lunchbox().report(actor, community_id, from, to).await?;
         let category = |c: RecipientCategory| match c {
             RecipientCategory::EmptyNestElderly => "空巢老人",
             RecipientCategory::LeftBehindChild => "留守儿童",

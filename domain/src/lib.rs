@@ -63,6 +63,7 @@ pub mod posts;
 pub mod privacy;
 pub mod push;
 pub mod seed;
+mod settings;
 pub mod supermarket;
 pub mod uploads;
 pub mod validate;
@@ -77,32 +78,8 @@ use sea_orm::DatabaseConnection;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{DomainError, DomainResult};
 pub use org::{Actor, Role};
-
-/// Settings the rules need, taken from the server's configuration.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    /// URLs that start with this name files uploaded to this server.
-    pub upload_url_prefix: String,
-    pub order_deadlines: orders::Deadlines,
-    /// Signs activity check-in codes; the same on every node.
-    pub checkin_key: Vec<u8>,
-    /// How long a check-in code stays valid.
-    pub checkin_code_seconds: i64,
-    /// Urgent care and wristband alarm timings.
-    pub care: care_requests::CareSettings,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            upload_url_prefix: "http://127.0.0.1:8080/uploads/".into(),
-            order_deadlines: orders::Deadlines::default(),
-            checkin_key: b"linli-development-check-in-key".to_vec(),
-            checkin_code_seconds: 120,
-            care: care_requests::CareSettings::default(),
-        }
-    }
-}
+pub use settings::{CareSettings, Deadlines, Settings};
+pub use workflow::Status;
 
 /// The entry point to every rule: a database, a clock, and settings.
 #[derive(Clone, Debug)]
@@ -115,5 +92,21 @@ pub struct Domain {
 impl Domain {
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, settings: Settings) -> Self {
         Self { db, clock, settings: Arc::new(settings) }
+    }
+
+    pub fn orders(&self) -> orders::Orders<'_> {
+        orders::Orders::new(self)
+    }
+
+    pub fn banquets(&self) -> banquets::Banquets<'_> {
+        banquets::Banquets::new(self)
+    }
+
+    pub fn lunchbox(&self) -> lunchbox::Lunchbox<'_> {
+        lunchbox::Lunchbox::new(self)
+    }
+
+    pub fn wishes(&self) -> wishes::Wishes<'_> {
+        wishes::Wishes::new(self)
     }
 }

@@ -63,6 +63,8 @@ impl Role {
     pub const HELPERS: [Role; 2] = [Role::PartyMember, Role::Volunteer];
     /// Roles that run the community's work.
     pub const STAFF: [Role; 2] = [Role::GridWorker, Role::Secretary];
+    /// Roles that take or run the community's work: helpers and staff.
+    pub const WORKERS: [Role; 4] = [Role::PartyMember, Role::Volunteer, Role::GridWorker, Role::Secretary];
 }
 
 /// The signed-in user as the rules see them: who, and what they may do where.
@@ -283,6 +285,11 @@ impl Domain {
     }
 
     /// Roles of one user in one community (used to check an assignee).
+    /// Whether a community exists (for clearer errors than a foreign key).
+    pub async fn community_exists(&self, id: i64) -> DomainResult<bool> {
+        Ok(community::Entity::find_by_id(id).one(&self.db).await?.is_some())
+    }
+
     pub(crate) async fn roles_of<C: ConnectionTrait>(
         &self,
         conn: &C,

@@ -718,11 +718,7 @@ impl Domain {
         community_id: i64,
         period: Period,
     ) -> DomainResult<Vec<Standing>> {
-        actor.require_any(
-            community_id,
-            &[Role::PartyMember, Role::Volunteer, Role::GridWorker, Role::Secretary],
-            "see the dedication leaderboard",
-        )?;
+        actor.require_any(community_id, &Role::WORKERS, "see the dedication leaderboard")?;
         self.standings(community_id, period).await
     }
 

@@ -91,3 +91,30 @@ impl Domain {
         }
     }
 }
+
+/// A photo list as stored: a JSON array of URLs (`None`: no list).
+pub(crate) fn urls_from_json(text: Option<&str>) -> DomainResult<Vec<String>> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(t) => serde_json::from_str(t).map_err(DomainError::internal),
+    }
+}
+
+pub(crate) fn urls_to_json(urls: &[String]) -> DomainResult<String> {
+    serde_json::to_string(urls).map_err(DomainError::internal)
+}
+
+impl Domain {
+    /// Photos someone attaches: at most nine, each uploaded here (and
+    /// recorded) or an https URL. Returns them cleaned, ready to store.
+    pub(crate) async fn checked_photos<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        field: &'static str,
+        urls: &[String],
+    ) -> DomainResult<Vec<String>> {
+        let (urls, upload_ids) = crate::validate::photo_urls(field, urls, &self.settings.upload_url_prefix)?;
+        self.require_uploads(conn, field, &upload_ids).await?;
+        Ok(urls)
+    }
+}

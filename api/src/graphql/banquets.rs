@@ -192,7 +192,7 @@ pub struct BookBanquetInput {
 async fn bookings_out(ctx: &Context<'_>, list: Vec<b::Booking>) -> Result<Vec<BanquetBooking>> {
     let viewer = actor(ctx).await?;
     let ids: Vec<i64> = list.iter().map(|x| x.id).collect();
-    let mut histories = domain(ctx).banquet_histories(&ids).await.gql()?;
+    let mut histories = domain(ctx).banquets().histories(&ids).await.gql()?;
     let mut who: Vec<i64> = Vec::new();
     for x in &list {
         who.push(x.booked_by);
@@ -265,7 +265,7 @@ impl BanquetQuery {
     ) -> Result<Vec<BanquetMenu>> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        let menus = domain(ctx).banquet_menus(actor, c, include_retired).await.gql()?;
+        let menus = domain(ctx).banquets().menus(actor, c, include_retired).await.gql()?;
         Ok(menus.into_iter().map(Into::into).collect())
     }
 
@@ -273,14 +273,14 @@ impl BanquetQuery {
     async fn banquet_venues(&self, ctx: &Context<'_>, community_id: ID) -> Result<Vec<BanquetVenue>> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        Ok(domain(ctx).banquet_venues(actor, c).await.gql()?.into_iter().map(Into::into).collect())
+        Ok(domain(ctx).banquets().venues(actor, c).await.gql()?.into_iter().map(Into::into).collect())
     }
 
     /// The council's limits on size and spending.
     async fn banquet_limits(&self, ctx: &Context<'_>, community_id: ID) -> Result<BanquetLimits> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        domain(ctx).banquet_limits(actor, c).await.map(Into::into).gql()
+        domain(ctx).banquets().limits(actor, c).await.map(Into::into).gql()
     }
 
     /// Which venue-days are taken from `from` to `to` (inclusive, at most 366
@@ -294,7 +294,7 @@ impl BanquetQuery {
     ) -> Result<Vec<BanquetDay>> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        let days = domain(ctx).banquet_calendar(actor, c, from, to).await.gql()?;
+        let days = domain(ctx).banquets().calendar(actor, c, from, to).await.gql()?;
         Ok(days
             .into_iter()
             .map(|d| BanquetDay {
@@ -310,7 +310,7 @@ impl BanquetQuery {
     async fn my_banquet_bookings(&self, ctx: &Context<'_>, community_id: Option<ID>) -> Result<Vec<BanquetBooking>> {
         let actor = actor(ctx).await?;
         let c = community_id.as_ref().map(|c| parse_id(c, "community")).transpose()?;
-        let list = domain(ctx).my_banquet_bookings(actor, c).await.gql()?;
+        let list = domain(ctx).banquets().mine(actor, c).await.gql()?;
         bookings_out(ctx, list).await
     }
 
@@ -318,7 +318,7 @@ impl BanquetQuery {
     /// the secretary and grid workers.
     async fn banquet_booking(&self, ctx: &Context<'_>, id: ID) -> Result<BanquetBooking> {
         let actor = actor(ctx).await?;
-        let x = domain(ctx).banquet_booking(actor, parse_id(&id, "banquet booking")?).await.gql()?;
+        let x = domain(ctx).banquets().get(actor, parse_id(&id, "banquet booking")?).await.gql()?;
         booking_out(ctx, x).await
     }
 
@@ -336,7 +336,7 @@ impl BanquetQuery {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
         let page = PageRequest::new(first, after.as_deref()).gql()?;
-        let page = domain(ctx).banquet_bookings(actor, c, status.map(Into::into), page).await.gql()?;
+        let page = domain(ctx).banquets().list(actor, c, status.map(Into::into), page).await.gql()?;
         let ids: Vec<i64> = page.items.iter().map(|x| x.id).collect();
         let nodes = bookings_out(ctx, page.items).await?;
         let page = Page {
@@ -361,7 +361,7 @@ impl BanquetMutation {
     ) -> Result<BanquetVenue> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        domain(ctx).create_banquet_venue(actor, c, &name, tables).await.map(Into::into).gql()
+        domain(ctx).banquets().create_venue(actor, c, &name, tables).await.map(Into::into).gql()
     }
 
     /// The canteen operator or the secretary sets a banquet menu.
@@ -375,13 +375,13 @@ impl BanquetMutation {
     ) -> Result<BanquetMenu> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        domain(ctx).create_banquet_menu(actor, c, &name, price_per_table_fen, &dishes).await.map(Into::into).gql()
+        domain(ctx).banquets().create_menu(actor, c, &name, price_per_table_fen, &dishes).await.map(Into::into).gql()
     }
 
     /// No longer offered; bookings already made keep their price.
     async fn retire_banquet_menu(&self, ctx: &Context<'_>, menu_id: ID) -> Result<BanquetMenu> {
         let actor = actor(ctx).await?;
-        domain(ctx).retire_banquet_menu(actor, parse_id(&menu_id, "menu")?).await.map(Into::into).gql()
+        domain(ctx).banquets().retire_menu(actor, parse_id(&menu_id, "menu")?).await.map(Into::into).gql()
     }
 
     /// The secretary sets the council's limits.
@@ -393,7 +393,7 @@ impl BanquetMutation {
     ) -> Result<BanquetLimits> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        let mut current = domain(ctx).banquet_limits(actor, c).await.gql()?;
+        let mut current = domain(ctx).banquets().limits(actor, c).await.gql()?;
         if let Some(v) = limits.max_tables {
             current.max_tables = v;
         }
@@ -406,7 +406,7 @@ impl BanquetMutation {
         if let Some(v) = limits.wedding_notice_days {
             current.wedding_notice_days = v;
         }
-        domain(ctx).set_banquet_limits(actor, c, current).await.map(Into::into).gql()
+        domain(ctx).banquets().set_limits(actor, c, current).await.map(Into::into).gql()
     }
 
     /// A resident books a venue for a day. A venue-day already taken is
@@ -425,14 +425,14 @@ impl BanquetMutation {
             guests: input.guests,
             note: input.note,
         };
-        let x = domain(ctx).book_banquet(actor, new, &input.idempotency_key).await.gql()?;
+        let x = domain(ctx).banquets().book(actor, new, &input.idempotency_key).await.gql()?;
         booking_out(ctx, x).await
     }
 
     /// A council member or the secretary (not the booker) approves; the limits are checked again.
     async fn approve_banquet_booking(&self, ctx: &Context<'_>, booking_id: ID) -> Result<BanquetBooking> {
         let actor = actor(ctx).await?;
-        let x = domain(ctx).approve_banquet_booking(actor, parse_id(&booking_id, "banquet booking")?).await.gql()?;
+        let x = domain(ctx).banquets().approve(actor, parse_id(&booking_id, "banquet booking")?).await.gql()?;
         booking_out(ctx, x).await
     }
 
@@ -445,7 +445,7 @@ impl BanquetMutation {
     ) -> Result<BanquetBooking> {
         let actor = actor(ctx).await?;
         let id = parse_id(&booking_id, "banquet booking")?;
-        let x = domain(ctx).decline_banquet_booking(actor, id, &reason).await.gql()?;
+        let x = domain(ctx).banquets().decline(actor, id, &reason).await.gql()?;
         booking_out(ctx, x).await
     }
 
@@ -459,14 +459,14 @@ impl BanquetMutation {
     ) -> Result<BanquetBooking> {
         let actor = actor(ctx).await?;
         let id = parse_id(&booking_id, "banquet booking")?;
-        let x = domain(ctx).cancel_banquet_booking(actor, id, reason).await.gql()?;
+        let x = domain(ctx).banquets().cancel(actor, id, reason).await.gql()?;
         booking_out(ctx, x).await
     }
 
     /// The canteen (or the secretary) marks an approved banquet held, on or after its day.
     async fn mark_banquet_held(&self, ctx: &Context<'_>, booking_id: ID) -> Result<BanquetBooking> {
         let actor = actor(ctx).await?;
-        let x = domain(ctx).mark_banquet_held(actor, parse_id(&booking_id, "banquet booking")?).await.gql()?;
+        let x = domain(ctx).banquets().mark_held(actor, parse_id(&booking_id, "banquet booking")?).await.gql()?;
         booking_out(ctx, x).await
     }
 }

@@ -59,7 +59,7 @@ impl Loader<i64> for OrderHistoryLoader {
     type Error = Error;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, OrderHistory>, Error> {
-        let (histories, actors) = self.0.order_histories_with_actors(keys).await.map_err(gql_error)?;
+        let (histories, actors) = self.0.orders().histories_with_actors(keys).await.map_err(gql_error)?;
         Ok(histories
             .into_iter()
             .map(|(id, events)| {
@@ -82,7 +82,7 @@ impl Loader<i64> for WishHistoryLoader {
     type Error = Error;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<WishEvent>>, Error> {
-        self.0.wish_histories(keys).await.map_err(gql_error)
+        self.0.wishes().histories(keys).await.map_err(gql_error)
     }
 }
 

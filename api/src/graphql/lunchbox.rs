@@ -379,7 +379,7 @@ impl LunchboxQuery {
         let actor = actor(ctx).await?;
         let page = PageRequest::new(first, after.as_deref()).gql()?;
         let c = parse_id(&community_id, "community")?;
-        let page = domain(ctx).lunchbox_recipients(actor, c, include_inactive, page).await.gql()?;
+        let page = domain(ctx).lunchbox().recipients(actor, c, include_inactive, page).await.gql()?;
         let ids: Vec<i64> = page.items.iter().map(|r| r.id).collect();
         let Page { items, has_next_page, has_previous_page, total_count } = page;
         let nodes = recipients_out(ctx, items).await?;
@@ -401,8 +401,7 @@ impl LunchboxQuery {
         let actor = actor(ctx).await?;
         let page = PageRequest::new(first, after.as_deref()).gql()?;
         let c = parse_id(&community_id, "community")?;
-        let (page, counts) =
-            domain(ctx).lunchbox_deliveries(actor, c, date, status.map(Into::into), page).await.gql()?;
+        let (page, counts) = domain(ctx).lunchbox().day(actor, c, date, status.map(Into::into), page).await.gql()?;
         delivery_connection(ctx, page, Some(counts)).await
     }
 
@@ -419,7 +418,7 @@ impl LunchboxQuery {
         let actor = actor(ctx).await?;
         let page = PageRequest::new(first, after.as_deref()).gql()?;
         let c = parse_id(&community_id, "community")?;
-        let page = domain(ctx).open_lunchbox_deliveries(actor, c, date, page).await.gql()?;
+        let page = domain(ctx).lunchbox().open(actor, c, date, page).await.gql()?;
         delivery_connection(ctx, page, None).await
     }
 
@@ -434,19 +433,19 @@ impl LunchboxQuery {
     ) -> Result<DeliveryConnection> {
         let actor = actor(ctx).await?;
         let page = PageRequest::new(first, after.as_deref()).gql()?;
-        let page = domain(ctx).my_lunchbox_deliveries(actor, status.map(Into::into), page).await.gql()?;
+        let page = domain(ctx).lunchbox().mine(actor, status.map(Into::into), page).await.gql()?;
         delivery_connection(ctx, page, None).await
     }
 
     async fn lunchbox_delivery(&self, ctx: &Context<'_>, id: ID) -> Result<LunchboxDelivery> {
         let actor = actor(ctx).await?;
-        let d = domain(ctx).lunchbox_delivery(actor, parse_id(&id, "lunchbox delivery")?).await.gql()?;
+        let d = domain(ctx).lunchbox().get(actor, parse_id(&id, "lunchbox delivery")?).await.gql()?;
         delivery_out(ctx, d).await
     }
 
     async fn lunchbox_settings(&self, ctx: &Context<'_>, community_id: ID) -> Result<LunchboxSettings> {
         let actor = actor(ctx).await?;
-        let s = domain(ctx).lunchbox_settings(actor, parse_id(&community_id, "community")?).await.gql()?;
+        let s = domain(ctx).lunchbox().settings(actor, parse_id(&community_id, "community")?).await.gql()?;
         Ok(LunchboxSettings { deliver_by_minute: s.deliver_by_minute })
     }
 
@@ -480,7 +479,7 @@ impl LunchboxMutation {
     ) -> Result<LunchboxRecipient> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        let r = domain(ctx).add_lunchbox_recipient(actor, c, input.into_domain()?).await.gql()?;
+        let r = domain(ctx).lunchbox().add_recipient(actor, c, input.into_domain()?).await.gql()?;
         recipient_out(ctx, r).await
     }
 
@@ -493,7 +492,7 @@ impl LunchboxMutation {
     ) -> Result<LunchboxRecipient> {
         let actor = actor(ctx).await?;
         let id = parse_id(&id, "lunchbox recipient")?;
-        let r = domain(ctx).update_lunchbox_recipient(actor, id, input.into_domain()?).await.gql()?;
+        let r = domain(ctx).lunchbox().update_recipient(actor, id, input.into_domain()?).await.gql()?;
         recipient_out(ctx, r).await
     }
 
@@ -501,7 +500,7 @@ impl LunchboxMutation {
     async fn deactivate_lunchbox_recipient(&self, ctx: &Context<'_>, id: ID) -> Result<LunchboxRecipient> {
         let actor = actor(ctx).await?;
         let id = parse_id(&id, "lunchbox recipient")?;
-        let r = domain(ctx).set_lunchbox_recipient_active(actor, id, false).await.gql()?;
+        let r = domain(ctx).lunchbox().set_recipient_active(actor, id, false).await.gql()?;
         recipient_out(ctx, r).await
     }
 
@@ -509,7 +508,7 @@ impl LunchboxMutation {
     async fn reactivate_lunchbox_recipient(&self, ctx: &Context<'_>, id: ID) -> Result<LunchboxRecipient> {
         let actor = actor(ctx).await?;
         let id = parse_id(&id, "lunchbox recipient")?;
-        let r = domain(ctx).set_lunchbox_recipient_active(actor, id, true).await.gql()?;
+        let r = domain(ctx).lunchbox().set_recipient_active(actor, id, true).await.gql()?;
         recipient_out(ctx, r).await
     }
 
@@ -523,7 +522,7 @@ impl LunchboxMutation {
     ) -> Result<LunchboxGeneration> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        let g = domain(ctx).generate_lunchbox_deliveries(actor, c, date).await.gql()?;
+        let g = domain(ctx).lunchbox().generate(actor, c, date).await.gql()?;
         Ok(LunchboxGeneration {
             created: deliveries_out(ctx, g.created).await?,
             already_generated: g.already_generated,
@@ -543,14 +542,14 @@ impl LunchboxMutation {
     /// A volunteer or party member takes a task; someone else's claim is `ALREADY_CLAIMED`.
     async fn claim_lunchbox_delivery(&self, ctx: &Context<'_>, id: ID) -> Result<LunchboxDelivery> {
         let actor = actor(ctx).await?;
-        let d = domain(ctx).claim_lunchbox_delivery(actor, parse_id(&id, "lunchbox delivery")?).await.gql()?;
+        let d = domain(ctx).lunchbox().claim(actor, parse_id(&id, "lunchbox delivery")?).await.gql()?;
         delivery_out(ctx, d).await
     }
 
     /// The claimant gives the task back.
     async fn release_lunchbox_delivery(&self, ctx: &Context<'_>, id: ID) -> Result<LunchboxDelivery> {
         let actor = actor(ctx).await?;
-        let d = domain(ctx).release_lunchbox_delivery(actor, parse_id(&id, "lunchbox delivery")?).await.gql()?;
+        let d = domain(ctx).lunchbox().release(actor, parse_id(&id, "lunchbox delivery")?).await.gql()?;
         delivery_out(ctx, d).await
     }
 
@@ -565,14 +564,14 @@ impl LunchboxMutation {
     ) -> Result<LunchboxDelivery> {
         let actor = actor(ctx).await?;
         let id = parse_id(&id, "lunchbox delivery")?;
-        let d = domain(ctx).confirm_lunchbox_delivered(actor, id, &photo_urls, cash_fen).await.gql()?;
+        let d = domain(ctx).lunchbox().confirm_delivered(actor, id, &photo_urls, cash_fen).await.gql()?;
         delivery_out(ctx, d).await
     }
 
     /// The recipient confirms receipt from their own phone.
     async fn confirm_lunchbox_received(&self, ctx: &Context<'_>, task_id: ID) -> Result<LunchboxDelivery> {
         let actor = actor(ctx).await?;
-        let d = domain(ctx).confirm_lunchbox_received(actor, parse_id(&task_id, "lunchbox delivery")?).await.gql()?;
+        let d = domain(ctx).lunchbox().confirm_received(actor, parse_id(&task_id, "lunchbox delivery")?).await.gql()?;
         delivery_out(ctx, d).await
     }
 
@@ -580,7 +579,7 @@ impl LunchboxMutation {
     async fn report_lunchbox_undelivered(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<LunchboxDelivery> {
         let actor = actor(ctx).await?;
         let id = parse_id(&id, "lunchbox delivery")?;
-        let d = domain(ctx).report_lunchbox_undelivered(actor, id, &reason).await.gql()?;
+        let d = domain(ctx).lunchbox().report_undelivered(actor, id, &reason).await.gql()?;
         delivery_out(ctx, d).await
     }
 
@@ -593,7 +592,7 @@ impl LunchboxMutation {
     ) -> Result<LunchboxDelivery> {
         let actor = actor(ctx).await?;
         let id = parse_id(&id, "lunchbox delivery")?;
-        let d = domain(ctx).cancel_lunchbox_delivery(actor, id, reason).await.gql()?;
+        let d = domain(ctx).lunchbox().cancel(actor, id, reason).await.gql()?;
         delivery_out(ctx, d).await
     }
 
@@ -606,7 +605,7 @@ impl LunchboxMutation {
     ) -> Result<LunchboxSettings> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        let s = domain(ctx).set_lunchbox_settings(actor, c, l::LunchboxSettings { deliver_by_minute }).await.gql()?;
+        let s = domain(ctx).lunchbox().set_settings(actor, c, l::LunchboxSettings { deliver_by_minute }).await.gql()?;
         Ok(LunchboxSettings { deliver_by_minute: s.deliver_by_minute })
     }
 

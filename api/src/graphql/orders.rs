@@ -69,7 +69,7 @@ fn wants_total(ctx: &Context<'_>) -> bool {
 impl OrderQuery {
     async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Order> {
         let actor = actor(ctx).await?;
-        domain(ctx).order(actor, parse_id(&id, "order")?).await.map(Order).gql()
+        domain(ctx).orders().get(actor, parse_id(&id, "order")?).await.map(Order).gql()
     }
 
     /// Orders you may see, newest first. `first` is 1–100 (default 20).
@@ -91,7 +91,7 @@ impl OrderQuery {
             claimed_by_me: f.claimed_by_me,
         };
         let page = PageRequest::new(first, after.as_deref()).gql()?;
-        let page = domain(ctx).orders(actor, filter, page, wants_total(ctx)).await.gql()?;
+        let page = domain(ctx).orders().list(actor, filter, page, wants_total(ctx)).await.gql()?;
         Ok(connection(ctx, page).await)
     }
 
@@ -107,7 +107,7 @@ impl OrderQuery {
         let actor = actor(ctx).await?;
         let page = PageRequest::new(first, after.as_deref()).gql()?;
         let community_id = parse_id(&community_id, "community")?;
-        let page = domain(ctx).order_pool(actor, community_id, page, wants_total(ctx)).await.gql()?;
+        let page = domain(ctx).orders().pool(actor, community_id, page, wants_total(ctx)).await.gql()?;
         Ok(connection(ctx, page).await)
     }
 }
@@ -129,7 +129,7 @@ impl OrderMutation {
             photo_urls: input.photo_urls,
             on_behalf_of: input.on_behalf_of.as_ref().map(|u| parse_id(u, "user")).transpose()?,
         };
-        let order = domain(ctx).place_order(actor, place, input.idempotency_key.as_deref()).await.gql()?;
+        let order = domain(ctx).orders().place(actor, place, input.idempotency_key.as_deref()).await.gql()?;
         ctx.check_photos(Subject::Order, order.id, &order.photo_urls).await;
         Ok(Order(order))
     }
@@ -138,13 +138,13 @@ impl OrderMutation {
     async fn dispatch_order(&self, ctx: &Context<'_>, order_id: ID, assignee_id: Option<ID>) -> Result<Order> {
         let actor = actor(ctx).await?;
         let assignee = assignee_id.as_ref().map(|a| parse_id(a, "user")).transpose()?;
-        domain(ctx).dispatch_order(actor, parse_id(&order_id, "order")?, assignee).await.map(Order).gql()
+        domain(ctx).orders().dispatch(actor, parse_id(&order_id, "order")?, assignee).await.map(Order).gql()
     }
 
     /// Takes an order (接单). Exactly one claimant wins; the rest get `ALREADY_CLAIMED`.
     async fn claim_order(&self, ctx: &Context<'_>, order_id: ID) -> Result<Order> {
         let actor = actor(ctx).await?;
-        domain(ctx).claim_order(actor, parse_id(&order_id, "order")?).await.map(Order).gql()
+        domain(ctx).orders().claim(actor, parse_id(&order_id, "order")?).await.map(Order).gql()
     }
 
     /// Reports the work done (办结), for the secretary to approve.
@@ -158,7 +158,7 @@ impl OrderMutation {
         let actor = actor(ctx).await?;
         ctx.check_text(ContentScene::Forum, &[("note", &note)]).await?;
         let photos = photo_urls.unwrap_or_default();
-        let order = domain(ctx).complete_order(actor, parse_id(&order_id, "order")?, &note, &photos).await.gql()?;
+        let order = domain(ctx).orders().complete(actor, parse_id(&order_id, "order")?, &note, &photos).await.gql()?;
         ctx.check_photos(Subject::Order, order.id, &order.completion_photo_urls).await;
         Ok(Order(order))
     }
@@ -166,30 +166,30 @@ impl OrderMutation {
     /// The secretary approves the completed work (审定); only then does it count.
     async fn approve_order(&self, ctx: &Context<'_>, order_id: ID) -> Result<Order> {
         let actor = actor(ctx).await?;
-        domain(ctx).approve_order(actor, parse_id(&order_id, "order")?).await.map(Order).gql()
+        domain(ctx).orders().approve(actor, parse_id(&order_id, "order")?).await.map(Order).gql()
     }
 
     /// Sends the work back to the claimant with a reason.
     async fn reject_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
         let actor = actor(ctx).await?;
-        domain(ctx).reject_order(actor, parse_id(&order_id, "order")?, &reason).await.map(Order).gql()
+        domain(ctx).orders().reject(actor, parse_id(&order_id, "order")?, &reason).await.map(Order).gql()
     }
 
     /// The resident (or whoever placed it for them) rates approved work, 1–5 stars (评单).
     async fn rate_order(&self, ctx: &Context<'_>, order_id: ID, stars: i32, comment: Option<String>) -> Result<Order> {
         let actor = actor(ctx).await?;
         ctx.check_text(ContentScene::Comment, &[("comment", comment.as_deref().unwrap_or_default())]).await?;
-        domain(ctx).rate_order(actor, parse_id(&order_id, "order")?, stars, comment).await.map(Order).gql()
+        domain(ctx).orders().rate(actor, parse_id(&order_id, "order")?, stars, comment).await.map(Order).gql()
     }
 
     async fn cancel_order(&self, ctx: &Context<'_>, order_id: ID, reason: Option<String>) -> Result<Order> {
         let actor = actor(ctx).await?;
-        domain(ctx).cancel_order(actor, parse_id(&order_id, "order")?, reason).await.map(Order).gql()
+        domain(ctx).orders().cancel(actor, parse_id(&order_id, "order")?, reason).await.map(Order).gql()
     }
 
     /// Hands what the community cannot solve to the street (吹哨).
     async fn escalate_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
         let actor = actor(ctx).await?;
-        domain(ctx).escalate_order(actor, parse_id(&order_id, "order")?, &reason).await.map(Order).gql()
+        domain(ctx).orders().escalate(actor, parse_id(&order_id, "order")?, &reason).await.map(Order).gql()
     }
 }

@@ -151,7 +151,7 @@ impl Subscription {
             async move {
                 let mut updates = Vec::new();
                 for e in events.into_iter().filter(|e| e.subject == "WISH") {
-                    if let Ok(wish) = domain.wish(&actor, e.subject_id).await {
+                    if let Ok(wish) = domain.wishes().get(&actor, e.subject_id).await {
                         updates.push(WishUpdate { cursor: e.seq.to_string(), at: e.at, wish: Wish(wish) });
                     }
                 }
@@ -167,7 +167,7 @@ async fn visible_orders(domain: &Domain, actor: &Actor, ids: &[i64]) -> HashMap<
     if ids.is_empty() {
         return HashMap::new();
     }
-    domain.orders_visible_to(actor, ids).await.unwrap_or_else(|e| {
+    domain.orders().visible_to(actor, ids).await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "a live feed could not read its orders");
         HashMap::new()
     })

@@ -253,13 +253,13 @@ impl Order {
     /// building for everyone else.
     async fn address(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         let actor = actor(ctx).await?;
-        domain(ctx).order_contact(actor, &self.0, SensitiveField::Address).await.gql()
+        domain(ctx).orders().contact(actor, &self.0, SensitiveField::Address).await.gql()
     }
 
     /// In full for the same people as `address`; `138****5678` for everyone else.
     async fn contact_phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         let actor = actor(ctx).await?;
-        domain(ctx).order_contact(actor, &self.0, SensitiveField::Phone).await.gql()
+        domain(ctx).orders().contact(actor, &self.0, SensitiveField::Phone).await.gql()
     }
 
     /// Whether `address` and `contactPhone` are masked for you.

@@ -134,7 +134,7 @@ type WishConnection = Connection<String, Wish, Counted>;
 impl WishQuery {
     async fn wish(&self, ctx: &Context<'_>, id: ID) -> Result<Wish> {
         let actor = actor(ctx).await?;
-        domain(ctx).wish(actor, parse_id(&id, "wish")?).await.map(Wish).gql()
+        domain(ctx).wishes().get(actor, parse_id(&id, "wish")?).await.map(Wish).gql()
     }
 
     /// Wishes you may see, newest first. Members and volunteers see the
@@ -156,7 +156,7 @@ impl WishQuery {
             claimed_by_me: f.claimed_by_me,
         };
         let page = PageRequest::new(first, after.as_deref()).gql()?;
-        domain(ctx).wishes(actor, filter, page).await.map(|p| page_to_connection(p, |w| w.id, Wish)).gql()
+        domain(ctx).wishes().list(actor, filter, page).await.map(|p| page_to_connection(p, |w| w.id, Wish)).gql()
     }
 }
 
@@ -173,7 +173,7 @@ impl WishMutation {
             photo_urls: input.photo_urls,
             on_behalf_of: input.on_behalf_of.as_ref().map(|u| parse_id(u, "user")).transpose()?,
         };
-        let wish = domain(ctx).post_wish(actor, post, input.idempotency_key.as_deref()).await.gql()?;
+        let wish = domain(ctx).wishes().post(actor, post, input.idempotency_key.as_deref()).await.gql()?;
         ctx.check_photos(Subject::Wish, wish.id, &wish.photo_urls).await;
         Ok(Wish(wish))
     }
@@ -181,24 +181,24 @@ impl WishMutation {
     /// The secretary publishes a wish to the community's members.
     async fn publish_wish(&self, ctx: &Context<'_>, wish_id: ID) -> Result<Wish> {
         let actor = actor(ctx).await?;
-        domain(ctx).publish_wish(actor, parse_id(&wish_id, "wish")?).await.map(Wish).gql()
+        domain(ctx).wishes().publish(actor, parse_id(&wish_id, "wish")?).await.map(Wish).gql()
     }
 
     async fn decline_wish(&self, ctx: &Context<'_>, wish_id: ID, reason: String) -> Result<Wish> {
         let actor = actor(ctx).await?;
-        domain(ctx).decline_wish(actor, parse_id(&wish_id, "wish")?, &reason).await.map(Wish).gql()
+        domain(ctx).wishes().decline(actor, parse_id(&wish_id, "wish")?, &reason).await.map(Wish).gql()
     }
 
     /// One member claims a published wish; everyone else gets `ALREADY_CLAIMED`.
     async fn claim_wish(&self, ctx: &Context<'_>, wish_id: ID) -> Result<Wish> {
         let actor = actor(ctx).await?;
-        domain(ctx).claim_wish(actor, parse_id(&wish_id, "wish")?).await.map(Wish).gql()
+        domain(ctx).wishes().claim(actor, parse_id(&wish_id, "wish")?).await.map(Wish).gql()
     }
 
     /// The claimant gives the wish back to the published list.
     async fn withdraw_wish_claim(&self, ctx: &Context<'_>, wish_id: ID) -> Result<Wish> {
         let actor = actor(ctx).await?;
-        domain(ctx).withdraw_wish_claim(actor, parse_id(&wish_id, "wish")?).await.map(Wish).gql()
+        domain(ctx).wishes().withdraw_claim(actor, parse_id(&wish_id, "wish")?).await.map(Wish).gql()
     }
 
     async fn fulfil_wish(
@@ -211,7 +211,7 @@ impl WishMutation {
         let actor = actor(ctx).await?;
         ctx.check_text(ContentScene::Forum, &[("note", &note)]).await?;
         let photos = photo_urls.unwrap_or_default();
-        let wish = domain(ctx).fulfil_wish(actor, parse_id(&wish_id, "wish")?, &note, &photos).await.gql()?;
+        let wish = domain(ctx).wishes().fulfil(actor, parse_id(&wish_id, "wish")?, &note, &photos).await.gql()?;
         ctx.check_photos(Subject::Wish, wish.id, &wish.fulfil_photo_urls).await;
         Ok(Wish(wish))
     }
@@ -219,23 +219,23 @@ impl WishMutation {
     /// The community party organisation approves the fulfilment; only then does it count.
     async fn approve_wish(&self, ctx: &Context<'_>, wish_id: ID) -> Result<Wish> {
         let actor = actor(ctx).await?;
-        domain(ctx).approve_wish(actor, parse_id(&wish_id, "wish")?).await.map(Wish).gql()
+        domain(ctx).wishes().approve(actor, parse_id(&wish_id, "wish")?).await.map(Wish).gql()
     }
 
     async fn reject_wish(&self, ctx: &Context<'_>, wish_id: ID, reason: String) -> Result<Wish> {
         let actor = actor(ctx).await?;
-        domain(ctx).reject_wish(actor, parse_id(&wish_id, "wish")?, &reason).await.map(Wish).gql()
+        domain(ctx).wishes().reject(actor, parse_id(&wish_id, "wish")?, &reason).await.map(Wish).gql()
     }
 
     /// The resident thanks the member and rates the help, 1–5 stars.
     async fn thank_wish(&self, ctx: &Context<'_>, wish_id: ID, stars: i32, thanks: Option<String>) -> Result<Wish> {
         let actor = actor(ctx).await?;
         ctx.check_text(ContentScene::Comment, &[("thanks", thanks.as_deref().unwrap_or_default())]).await?;
-        domain(ctx).thank_wish(actor, parse_id(&wish_id, "wish")?, stars, thanks).await.map(Wish).gql()
+        domain(ctx).wishes().thank(actor, parse_id(&wish_id, "wish")?, stars, thanks).await.map(Wish).gql()
     }
 
     async fn cancel_wish(&self, ctx: &Context<'_>, wish_id: ID, reason: Option<String>) -> Result<Wish> {
         let actor = actor(ctx).await?;
-        domain(ctx).cancel_wish(actor, parse_id(&wish_id, "wish")?, reason).await.map(Wish).gql()
+        domain(ctx).wishes().cancel(actor, parse_id(&wish_id, "wish")?, reason).await.map(Wish).gql()
     }
 }

@@ -1,20 +1,18 @@
-//! What every claimable piece of work shares: a status changed only by a
-//! conditional update on the status it was read in (so exactly one of many
-//! concurrent claimants wins), and an event row for every transition, in the
-//! same transaction. One events table serves orders, wishes and what comes
-//! after; it is also the record the real-time relay reads from.
+//! Every transition's event row: the history a screen shows, and the outbox
+//! the real-time relay reads from. One table serves every kind of work.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order as SortOrder, Query};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
-    IntoActiveModel, Iterable, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Iterable, QueryFilter, QueryOrder,
+    Set,
 };
 
+use super::kind::Status;
 use crate::entities::{user, workflow_event};
-use crate::error::{DomainError, DomainResult};
+use crate::error::DomainResult;
 use crate::org::UserSummary;
 
 /// What an event is about.
@@ -27,6 +25,8 @@ pub enum Subject {
 }
 
 impl Subject {
+    pub const ALL: [Subject; 4] = [Subject::Order, Subject::Wish, Subject::Banquet, Subject::LunchboxDelivery];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Subject::Order => "ORDER",
@@ -35,12 +35,6 @@ impl Subject {
             Subject::LunchboxDelivery => "LUNCHBOX_DELIVERY",
         }
     }
-}
-
-/// A status enum stored as text.
-pub trait Status: Copy + Sized {
-    fn as_str(self) -> &'static str;
-    fn parse(s: &str) -> DomainResult<Self>;
 }
 
 /// One recorded transition. `actor_id` is `None` when the system acted (a deadline).
@@ -151,19 +145,4 @@ pub(crate) async fn histories_with_actors<C: ConnectionTrait, S: Status>(
         by_subject.entry(event.subject_id).or_default().push(event);
     }
     Ok((by_subject, actors))
-}
-
-/// Applies `changes` only where `guard` (which names the expected status)
-/// still holds. `false` means someone else changed the row first.
-pub(crate) async fn guarded_update<C, A>(conn: &C, changes: A, guard: Condition) -> DomainResult<bool>
-where
-    C: ConnectionTrait,
-    A: ActiveModelTrait + ActiveModelBehavior + IntoActiveModel<A> + Send,
-{
-    let updated = <A::Entity as EntityTrait>::update_many().set(changes).filter(guard).exec(conn).await?;
-    match updated.rows_affected {
-        0 => Ok(false),
-        1 => Ok(true),
-        n => Err(DomainError::internal(format!("a guarded update touched {n} rows"))),
-    }
 }

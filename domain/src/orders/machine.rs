@@ -1,0 +1,240 @@
+//! The order state machine: typed statuses, actions, and where each action
+//! takes an order. Nothing here touches the database.
+
+crate::string_enum!(
+    /// Kinds of need seen in the communities' reports.
+    OrderCategory {
+        Repair = "REPAIR",
+        LegalAid = "LEGAL_AID",
+        Employment = "EMPLOYMENT",
+        SocialSecurity = "SOCIAL_SECURITY",
+        ElderlyCare = "ELDERLY_CARE",
+        Tutoring = "TUTORING",
+        Health = "HEALTH",
+        Environment = "ENVIRONMENT",
+        Dispute = "DISPUTE",
+        Other = "OTHER",
+    }
+);
+
+crate::string_enum!(
+    OrderStatus {
+        Submitted = "SUBMITTED",
+        Open = "OPEN",
+        Assigned = "ASSIGNED",
+        Claimed = "CLAIMED",
+        AwaitingApproval = "AWAITING_APPROVAL",
+        Approved = "APPROVED",
+        Closed = "CLOSED",
+        Cancelled = "CANCELLED",
+        Escalated = "ESCALATED",
+    }
+);
+
+impl OrderStatus {
+    /// Nothing more will happen to it.
+    pub fn is_finished(self) -> bool {
+        matches!(self, OrderStatus::Approved | OrderStatus::Closed | OrderStatus::Cancelled | OrderStatus::Escalated)
+    }
+
+    /// Nobody has claimed it yet: it can still be dispatched, cancelled or escalated.
+    pub fn is_before_claim(self) -> bool {
+        matches!(self, OrderStatus::Submitted | OrderStatus::Open | OrderStatus::Assigned)
+    }
+
+    /// A helper can claim it now: in the pool, or assigned to them.
+    pub fn is_claimable(self) -> bool {
+        matches!(self, OrderStatus::Open | OrderStatus::Assigned)
+    }
+
+    /// In a helper's hands: assigned to them, claimed, or awaiting approval of their work.
+    pub fn is_in_hand(self) -> bool {
+        matches!(self, OrderStatus::Assigned | OrderStatus::Claimed | OrderStatus::AwaitingApproval)
+    }
+
+    /// Dispatched and waiting for a claim: what the unclaimed deadline looks at.
+    pub const CLAIMABLE: [OrderStatus; 2] = [OrderStatus::Open, OrderStatus::Assigned];
+}
+
+/// What someone (or the system) does to an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderAction {
+    /// To the open pool.
+    Publish,
+    /// To a named party member or volunteer.
+    Assign,
+    Claim,
+    Complete,
+    Approve,
+    Reject,
+    Rate,
+    Cancel,
+    /// The secretary hands it to the street.
+    Escalate,
+    /// The system, at a missed claim deadline: to the street.
+    EscalateUnclaimed,
+    /// The system, at a missed completion deadline under RETURN_TO_POOL: the
+    /// claim lapses and the order goes back to the pool.
+    Lapse,
+    /// The system, at a missed completion deadline under ESCALATE.
+    EscalateOverdue,
+    /// The system, at a missed claim deadline of an urgent care request: the
+    /// secretaries are alerted and it stays open for helpers.
+    AlertUnclaimed,
+    /// A cash-help request: the helper records handing the cash over.
+    HandOverCash,
+    /// A cash-help request: the elder or a witness confirms receiving it.
+    ConfirmCash,
+    /// The system: another wristband alarm joins the open request.
+    RepeatAlarm,
+}
+
+/// The state machine: where an action takes an order, or `None` when the
+/// action is not allowed in that state. The last four leave the status as
+/// it is and only record what happened.
+pub fn next_status(from: OrderStatus, action: OrderAction) -> Option<OrderStatus> {
+    use OrderAction as A;
+    use OrderStatus as S;
+    match action {
+        A::Publish if from.is_before_claim() => Some(S::Open),
+        A::Assign if from.is_before_claim() => Some(S::Assigned),
+        A::Claim if from.is_claimable() => Some(S::Claimed),
+        A::Complete if from == S::Claimed => Some(S::AwaitingApproval),
+        A::Approve if from == S::AwaitingApproval => Some(S::Approved),
+        A::Reject if from == S::AwaitingApproval => Some(S::Claimed),
+        A::Rate if from == S::Approved => Some(S::Closed),
+        A::Cancel if from.is_before_claim() => Some(S::Cancelled),
+        A::Escalate if from.is_before_claim() => Some(S::Escalated),
+        A::EscalateUnclaimed if from.is_claimable() => Some(S::Escalated),
+        A::Lapse if from == S::Claimed => Some(S::Open),
+        A::EscalateOverdue if from == S::Claimed => Some(S::Escalated),
+        A::AlertUnclaimed if from.is_claimable() => Some(from),
+        A::HandOverCash if from == S::Claimed => Some(from),
+        A::ConfirmCash | A::RepeatAlarm if !from.is_finished() => Some(from),
+        _ => None,
+    }
+}
+
+/// The action as a past participle, for "a CLAIMED order cannot be …".
+pub(crate) fn past_tense(action: OrderAction) -> &'static str {
+    match action {
+        OrderAction::Publish => "published to the pool",
+        OrderAction::Assign => "assigned",
+        OrderAction::Claim => "claimed",
+        OrderAction::Complete => "reported done",
+        OrderAction::Approve => "approved",
+        OrderAction::Reject => "rejected",
+        OrderAction::Rate => "rated",
+        OrderAction::Cancel => "cancelled",
+        OrderAction::Escalate => "escalated",
+        OrderAction::EscalateUnclaimed => "escalated at its claim deadline",
+        OrderAction::Lapse => "returned to the pool at its deadline",
+        OrderAction::EscalateOverdue => "escalated at its deadline",
+        OrderAction::AlertUnclaimed => "alerted as unclaimed",
+        OrderAction::HandOverCash => "given a cash hand-over",
+        OrderAction::ConfirmCash => "confirmed as received",
+        OrderAction::RepeatAlarm => "given another alarm",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use OrderAction as A;
+    use OrderStatus as S;
+
+    const ACTIONS: [OrderAction; 16] = [
+        A::Publish,
+        A::Assign,
+        A::Claim,
+        A::Complete,
+        A::Approve,
+        A::Reject,
+        A::Rate,
+        A::Cancel,
+        A::Escalate,
+        A::EscalateUnclaimed,
+        A::Lapse,
+        A::EscalateOverdue,
+        A::AlertUnclaimed,
+        A::HandOverCash,
+        A::ConfirmCash,
+        A::RepeatAlarm,
+    ];
+
+    #[test]
+    fn the_happy_path_runs_from_submitted_to_closed() {
+        let mut s = S::Submitted;
+        for (action, expected) in [
+            (A::Publish, S::Open),
+            (A::Claim, S::Claimed),
+            (A::Complete, S::AwaitingApproval),
+            (A::Reject, S::Claimed),
+            (A::Complete, S::AwaitingApproval),
+            (A::Approve, S::Approved),
+            (A::Rate, S::Closed),
+        ] {
+            s = next_status(s, action).unwrap();
+            assert_eq!(s, expected);
+        }
+    }
+
+    #[test]
+    fn finished_orders_accept_no_action() {
+        for from in [S::Closed, S::Cancelled, S::Escalated] {
+            for action in ACTIONS {
+                assert_eq!(next_status(from, action), None, "{from:?} {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn cancel_and_escalate_only_before_a_claim() {
+        for from in S::ALL {
+            let before = matches!(from, S::Submitted | S::Open | S::Assigned);
+            assert_eq!(next_status(*from, A::Cancel).is_some(), before, "{from:?}");
+            assert_eq!(next_status(*from, A::Escalate).is_some(), before, "{from:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_claimed_order_can_lapse_back_to_the_pool_or_escalate_at_its_deadline() {
+        for from in S::ALL {
+            let claimed = *from == S::Claimed;
+            assert_eq!(next_status(*from, A::Lapse), claimed.then_some(S::Open), "{from:?}");
+            assert_eq!(next_status(*from, A::EscalateOverdue), claimed.then_some(S::Escalated), "{from:?}");
+        }
+    }
+
+    #[test]
+    fn claims_come_only_from_the_pool_or_an_assignment() {
+        for from in S::ALL {
+            assert_eq!(next_status(*from, A::Claim).is_some(), matches!(from, S::Open | S::Assigned), "{from:?}");
+            assert_eq!(next_status(*from, A::EscalateUnclaimed).is_some(), from.is_claimable(), "{from:?}");
+        }
+    }
+
+    #[test]
+    fn records_of_cash_alarms_and_alerts_leave_the_status_as_it_is() {
+        for from in S::ALL {
+            for action in [A::AlertUnclaimed, A::HandOverCash, A::ConfirmCash, A::RepeatAlarm] {
+                if let Some(to) = next_status(*from, action) {
+                    assert_eq!(to, *from, "{action:?}");
+                }
+            }
+        }
+        assert_eq!(next_status(S::Claimed, A::HandOverCash), Some(S::Claimed));
+        assert_eq!(next_status(S::Open, A::HandOverCash), None);
+        assert_eq!(next_status(S::Open, A::AlertUnclaimed), Some(S::Open));
+        assert_eq!(next_status(S::Claimed, A::AlertUnclaimed), None);
+    }
+
+    #[test]
+    fn status_sets_agree_with_each_other() {
+        for s in S::ALL {
+            assert!(!(s.is_finished() && s.is_before_claim()), "{s:?}");
+            assert_eq!(s.is_claimable(), S::CLAIMABLE.contains(s), "{s:?}");
+            assert!(!s.is_claimable() || s.is_before_claim(), "{s:?}");
+        }
+    }
+}

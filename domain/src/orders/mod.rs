@@ -1,0 +1,39 @@
+//! Service orders: a resident orders (点单), the community dispatches (派单),
+//! a party member or volunteer claims (接单) and completes (办结), the
+//! secretary approves (审定), the resident rates (评单). What the community
+//! cannot solve goes to the street.
+//!
+//! The state machine is in [`machine`]; every step runs on the workflow
+//! spine (`kind.rs` declares where an order keeps its status and holder,
+//! and what follows a step). Care requests are orders too: their
+//! [`policy`](policy::OrderPolicy) sets their deadlines and what must be
+//! done before completing, and the order machine consults it.
+
+mod kind;
+mod machine;
+mod model;
+mod policy;
+mod pushes;
+mod queries;
+mod service;
+mod sweeps;
+
+pub(crate) use kind::OrderStep;
+pub use machine::{OrderAction, OrderCategory, OrderStatus, next_status};
+pub use model::{Contact, Order, OrderEvent, OrderFilter, OrderPage, OverdueSweep, PlaceOrder, Rating};
+pub use policy::CareKind;
+
+use crate::Domain;
+
+/// Orders: placing, dispatching, claiming, completing, approving, rating;
+/// the lists; the deadline sweeps.
+#[derive(Clone, Copy)]
+pub struct Orders<'a> {
+    d: &'a Domain,
+}
+
+impl<'a> Orders<'a> {
+    pub(crate) fn new(d: &'a Domain) -> Self {
+        Self { d }
+    }
+}

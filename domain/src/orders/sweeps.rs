@@ -1,0 +1,121 @@
+//! The order deadlines. A dispatched order nobody claimed by `claim_due_at`
+//! escalates to the street (urgent care requests take the care path
+//! instead: they stay open and the secretaries are alerted). A claim not
+//! finished by `complete_due_at` lapses back to the pool or escalates, as
+//! the community's overdue policy says; the claimant loses points either
+//! way (the order's hooks do that and send the notices).
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::IntoCondition;
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Select, Set};
+
+use super::Orders;
+use super::kind::OrderStep;
+use super::machine::{OrderAction, OrderStatus};
+use super::model::OverdueSweep;
+use super::policy::{OrderPolicy, urgent_care_ids};
+use crate::Domain;
+use crate::deadlines::{self, OverduePolicy};
+use crate::entities::order;
+use crate::error::DomainResult;
+use crate::workflow::{self, Deadline};
+
+impl Orders<'_> {
+    /// Orders dispatched (to the pool or a named member) that nobody claimed
+    /// by `claim_due_at` are escalated to the street and the community's
+    /// secretaries told, once each however many nodes sweep. Returns how many.
+    pub async fn escalate_unclaimed(self) -> DomainResult<usize> {
+        Ok(workflow::sweep(self.d, &Unclaimed).await?.len())
+    }
+
+    /// Claims not finished by `complete_due_at`: marked overdue, the
+    /// claimant charged and told, then back to the pool with a fresh claim
+    /// deadline or escalated, per the community's overdue policy.
+    pub async fn sweep_overdue(self) -> DomainResult<OverdueSweep> {
+        let mut swept = OverdueSweep::default();
+        for policy in workflow::sweep(self.d, &Overdue).await? {
+            match policy {
+                OverduePolicy::ReturnToPool => swept.returned_to_pool += 1,
+                OverduePolicy::Escalate => swept.escalated += 1,
+            }
+        }
+        Ok(swept)
+    }
+}
+
+/// Dispatched, unclaimed past `claim_due_at`.
+struct Unclaimed;
+
+impl Deadline for Unclaimed {
+    type Kind = order::Entity;
+    type Outcome = ();
+
+    fn due(&self, now: DateTime<Utc>) -> Select<order::Entity> {
+        order::Entity::find()
+            .filter(order::Column::Status.is_in(OrderStatus::CLAIMABLE.map(OrderStatus::as_str)))
+            .filter(order::Column::ClaimDueAt.lt(now))
+            .filter(order::Column::Id.not_in_subquery(urgent_care_ids()))
+            .order_by_asc(order::Column::ClaimDueAt)
+    }
+
+    async fn plan(
+        &self,
+        _d: &Domain,
+        _txn: &DatabaseTransaction,
+        row: &order::Model,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Option<(OrderStep, ())>> {
+        let Some(due) = row.claim_due_at else { return Ok(None) };
+        let note = format!("nobody claimed it by {}: escalated to the street", deadlines::local_time(due));
+        let step =
+            OrderStep::system(OrderAction::EscalateUnclaimed).note(note).guard(order::Column::ClaimDueAt.lt(now));
+        Ok(Some((step, ())))
+    }
+}
+
+/// Claimed, unfinished past `complete_due_at`.
+struct Overdue;
+
+impl Deadline for Overdue {
+    type Kind = order::Entity;
+    type Outcome = OverduePolicy;
+
+    fn due(&self, now: DateTime<Utc>) -> Select<order::Entity> {
+        order::Entity::find()
+            .filter(order::Column::Status.eq(OrderStatus::Claimed.as_str()))
+            .filter(order::Column::CompleteDueAt.lt(now))
+            .order_by_asc(order::Column::CompleteDueAt)
+    }
+
+    async fn plan(
+        &self,
+        d: &Domain,
+        txn: &DatabaseTransaction,
+        row: &order::Model,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Option<(OrderStep, OverduePolicy)>> {
+        let Some(due) = row.complete_due_at else { return Ok(None) };
+        let policy = deadlines::policy_of(txn, row.community_id).await?;
+        let missed = format!("not finished by {}", deadlines::local_time(due));
+        let still_due = order::Column::CompleteDueAt.lt(now).into_condition();
+        let step = match policy {
+            OverduePolicy::ReturnToPool => {
+                let category = crate::orders::OrderCategory::parse(&row.category)?;
+                let claim_window = OrderPolicy::of(txn, row.id, category).await?.windows(&d.settings).0;
+                OrderStep::system(OrderAction::Lapse)
+                    .note(format!("{missed}: the claim lapsed and the order is back in the pool"))
+                    .set(|m| {
+                        m.overdue_at = Set(Some(now));
+                        m.claimant_id = Set(None);
+                        m.assignee_id = Set(None);
+                        m.complete_due_at = Set(None);
+                        m.claim_due_at = Set(Some(now + claim_window));
+                    })
+            }
+            OverduePolicy::Escalate => OrderStep::system(OrderAction::EscalateOverdue)
+                .note(format!("{missed}: escalated to the street"))
+                .set(|m| m.overdue_at = Set(Some(now))),
+        };
+        Ok(Some((step.guard(still_due), policy)))
+    }
+}

@@ -1,0 +1,127 @@
+//! What a kind of work declares to run on the spine.
+
+use std::fmt::Debug;
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseTransaction, EntityTrait, ModelTrait, Value};
+
+use super::history::Subject;
+use crate::Domain;
+use crate::error::DomainResult;
+
+/// A status enum stored as text (see `string_enum!`).
+pub trait Status: Copy + Eq + Debug + Send + Sync + 'static {
+    fn as_str(self) -> &'static str;
+    fn parse(s: &str) -> DomainResult<Self>;
+}
+
+/// The row type of a kind.
+pub(crate) type Row<K> = <<K as Kind>::Entity as EntityTrait>::Model;
+/// The changes type of a kind.
+pub(crate) type Changes<K> = <<K as Kind>::Entity as EntityTrait>::ActiveModel;
+/// A column of a kind's table.
+pub(crate) type Column<K> = <<K as Kind>::Entity as EntityTrait>::Column;
+
+/// A kind of work: its state machine, where its rows keep their status and
+/// holder, and what else happens when it moves.
+///
+/// Adding a kind means implementing this (and a `Subject`); the guarded
+/// update, the history and outbox row, the lost-race errors and the
+/// deadline sweeps come from the spine.
+pub(crate) trait Kind: Sized + Send + Sync + 'static {
+    type Status: Status;
+    type Action: Copy + Eq + Debug + Send + Sync + 'static;
+    type Entity: EntityTrait;
+
+    /// What its events are about.
+    const SUBJECT: Subject;
+    /// What people call one, in messages: "order", "lunchbox delivery", …
+    const NOUN: &'static str;
+    const ID: Column<Self>;
+    const COMMUNITY: Column<Self>;
+    const STATUS: Column<Self>;
+    /// Who holds it now (the claimant), when it can be held. Every step is
+    /// guarded on the holder as read as well as the status.
+    const HOLDER: Option<Column<Self>>;
+    const UPDATED_AT: Column<Self>;
+    /// The people its events concern besides whoever acted (placer,
+    /// beneficiary, assignee, holder): who sees them on their own feed.
+    const PEOPLE: &'static [Column<Self>];
+
+    /// The state machine: where `action` takes a row in `from`, or `None`
+    /// when it is not allowed there.
+    fn next(from: Self::Status, action: Self::Action) -> Option<Self::Status>;
+
+    /// The action as a past participle, for "a CLAIMED order cannot be …".
+    fn verb(action: Self::Action) -> &'static str;
+
+    /// Whether the action takes hold of the row: losing the race to another
+    /// holder is `ALREADY_CLAIMED` rather than `INVALID_STATE`.
+    fn claims(action: Self::Action) -> bool {
+        let _ = action;
+        false
+    }
+
+    /// What else happens in the step's transaction once the row has moved
+    /// and its event is written: points, notices. Use `txn` only (on SQLite
+    /// the pool has one connection, which the transaction holds).
+    fn after_step(
+        d: &Domain,
+        txn: &DatabaseTransaction,
+        moved: &Moved<'_, Self>,
+    ) -> impl Future<Output = DomainResult<()>> + Send {
+        let _ = (d, txn, moved);
+        async { Ok(()) }
+    }
+}
+
+/// A step that happened, as the hooks see it.
+pub(crate) struct Moved<'a, K: Kind> {
+    /// The row as it was read before the step.
+    pub before: &'a Row<K>,
+    /// The row as the step left it.
+    pub after: &'a Row<K>,
+    pub action: K::Action,
+    pub from: K::Status,
+    pub to: K::Status,
+    /// `None` when the system acted (a deadline).
+    pub actor: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// An integer (id) column of a row; `None` for NULL.
+pub(crate) fn int_column<M: ModelTrait>(row: &M, column: <M::Entity as EntityTrait>::Column) -> Option<i64> {
+    match row.get(column) {
+        Value::BigInt(v) => v,
+        Value::Int(v) => v.map(i64::from),
+        _ => None,
+    }
+}
+
+pub(crate) fn text_column<M: ModelTrait>(row: &M, column: <M::Entity as EntityTrait>::Column) -> Option<String> {
+    match row.get(column) {
+        Value::String(v) => v,
+        _ => None,
+    }
+}
+
+/// The parts of a row the spine reads.
+pub(crate) struct Head<K: Kind> {
+    pub id: i64,
+    pub community_id: i64,
+    pub status: K::Status,
+    pub holder: Option<i64>,
+}
+
+impl<K: Kind> Head<K> {
+    pub fn of(row: &Row<K>) -> DomainResult<Self> {
+        let missing = |what: &str| crate::DomainError::internal(format!("a {} row without {what}", K::NOUN));
+        Ok(Self {
+            id: int_column(row, K::ID).ok_or_else(|| missing("an id"))?,
+            community_id: int_column(row, K::COMMUNITY).ok_or_else(|| missing("a community"))?,
+            status: K::Status::parse(&text_column(row, K::STATUS).ok_or_else(|| missing("a status"))?)?,
+            holder: K::HOLDER.and_then(|c| int_column(row, c)),
+        })
+    }
+}
