@@ -6,7 +6,7 @@
 //! node B → the GraphQL resolution of the order → the socket.
 //!
 //! ```text
-//! cargo run --release --example event_latency -- \
+//! cargo run --release --features bench --example event_latency -- \
 //!   --a http://127.0.0.1:18080 --b http://127.0.0.1:18081 --community 5 \
 //!   --tokens members.tokens --subscriber-token "$TOKEN" --first-id 1 --last-id 30000 \
 //!   --rate 1000 --seconds 10

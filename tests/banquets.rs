@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // 红白喜事 in the contract canteen, end to end: the canteen operator (or the
 // secretary) sets up venues and banquet menus (venue and tableware free; the
 // only price is tables × the menu's price per table); the secretary sets the
@@ -13,8 +10,8 @@ mod common;
 
 use std::collections::HashSet;
 
+use crate::common::*;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
-use common::*;
 use domain::Clock;
 use futures_util::future::join_all;
 use serde_json::{Value, json};

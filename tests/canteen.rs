@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // 合约食堂 end to end: the operator publishes each day's menu (the default
 // worker sets at 6, 8 and 10 yuan and a children's nutrition meal, or a menu
 // of their own), residents book portions until the day's cutoff (09:00
@@ -12,8 +9,8 @@ mod common;
 
 use std::collections::HashSet;
 
+use crate::common::*;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
-use common::*;
 use domain::Clock;
 use futures_util::future::join_all;
 use serde_json::{Value, json};

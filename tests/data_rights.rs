@@ -1,10 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // The residents' data rights: the export of everything linli holds about a
 // person, and deletion (by the person, or by the secretary for an elder).
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 const EXPORT: &str = "{ exportMyData }";
@@ -185,7 +182,7 @@ async fn deleting_my_data_anonymises_me_and_the_same_wechat_account_starts_afres
     .await;
     assert_eq!(data(&account, "civilityAccount")["balance"], 5);
     app.assert_ledger_balanced().await;
-    let user = app.domain.user(me.user_id.parse().unwrap()).await.unwrap();
+    let user = app.domain.org().user(me.user_id.parse().unwrap()).await.unwrap();
     assert_eq!(user.display_name, "已注销居民");
     assert!(user.phone.is_none() && user.address.is_none());
 }

@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // Missed deadlines (issue 7 §3): the sweeps the background sweeper runs, with
 // the manual clock. Orders nobody claims in time are escalated and the
 // secretaries told; claims past their completion deadline are marked overdue,
@@ -9,8 +6,8 @@ mod common;
 // wishes; urgent care keeps its own path. Every sweep acts once even when
 // several run at the same moment.
 
+use crate::common::*;
 use chrono::{DateTime, Duration, Utc};
-use common::*;
 use domain::Clock;
 use serde_json::{Value, json};
 
@@ -222,7 +219,7 @@ async fn an_urgent_care_request_is_left_to_the_care_sweep_and_stays_claimable() 
 
     w.app.clock.advance(Duration::minutes(6));
     assert_eq!(w.app.domain.orders().escalate_unclaimed().await.unwrap(), 0, "not the order sweep's to escalate");
-    assert_eq!(w.app.domain.escalate_unclaimed_care().await.unwrap(), [id.parse::<i64>().unwrap()]);
+    assert_eq!(w.app.domain.care().escalate_unclaimed().await.unwrap(), [id.parse::<i64>().unwrap()]);
     assert_eq!(w.app.domain.orders().escalate_unclaimed().await.unwrap(), 0, "nor after the care sweep alerted");
     assert_eq!(w.order(&id).await["status"], "OPEN", "still open for anyone to claim");
     assert!(w.notices("demo-secretary", "ORDER_UNCLAIMED", &id).await.is_empty());
@@ -261,7 +258,7 @@ async fn a_claimed_urgent_care_request_past_its_finish_deadline_follows_the_over
     // Unclaimed again: the care sweep alerts the secretaries; the order sweep leaves it open.
     w.app.clock.advance(Duration::minutes(6));
     assert_eq!(w.app.domain.orders().escalate_unclaimed().await.unwrap(), 0);
-    assert_eq!(w.app.domain.escalate_unclaimed_care().await.unwrap(), [id.parse::<i64>().unwrap()]);
+    assert_eq!(w.app.domain.care().escalate_unclaimed().await.unwrap(), [id.parse::<i64>().unwrap()]);
     assert_eq!(w.order(&id).await["status"], "OPEN");
 }
 

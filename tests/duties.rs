@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // The yearly 四个一 end to end: suggestions and their answers, the households
 // a secretary assigns to each member and the contacts logged with them, and
 // the duties computed from posts, contacts, check-ins and suggestions — for
@@ -8,8 +5,8 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 
+use crate::common::*;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, TimeZone, Utc};
-use common::*;
 use domain::Clock;
 use serde_json::{Value, json};
 

@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // The office's xlsx exports, downloaded over HTTP with the bearer token as the
 // mini-program's `wx.downloadFile` would, and read back with calamine: a
 // resident's points statement, a month of the community ledger, and the
@@ -9,9 +6,9 @@ mod common;
 
 use std::io::Cursor;
 
+use crate::common::*;
 use calamine::{Data, Reader, Xlsx};
 use chrono::{Duration, FixedOffset};
-use common::*;
 use domain::Clock;
 use serde_json::{Value, json};
 

@@ -1,10 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // The HTTP side of /graphql (GraphQL over HTTP), GraphiQL, health,
 // readiness and metrics.
 
-use common::*;
+use crate::common::*;
 use reqwest::header::{ACCEPT, ALLOW, CONTENT_TYPE};
 use serde_json::{Value, json};
 

@@ -1,10 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // What one request and one user may cost: rate limits, query limits, body
 // size, batching and the request timeout.
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 const RENAME: &str = "mutation($n: String!) { setDisplayName(displayName: $n) { id displayName } }";

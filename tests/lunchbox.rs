@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // 爱心盒饭 end to end: the secretary and grid workers keep the roster; the
 // day's delivery tasks are generated from it and the canteen's menu (a
 // portion per recipient, never overselling against bookings); the red
@@ -13,8 +10,8 @@ mod common;
 
 use std::collections::HashMap;
 
+use crate::common::*;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
-use common::*;
 use domain::Clock;
 use futures_util::future::join_all;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -919,7 +916,7 @@ async fn the_report_lists_a_date_range_s_deliveries_for_staff_only() {
     w.claim("demo-volunteer", &task).await;
     w.confirm("demo-volunteer", &task, json!([PHOTO]), Some(200)).await;
     let community: i64 = w.chengnan.parse().unwrap();
-    let secretary = w.app.domain.actor(w.id_of("demo-secretary").await.parse().unwrap()).await.unwrap();
+    let secretary = w.app.domain.org().actor(w.id_of("demo-secretary").await.parse().unwrap()).await.unwrap();
     let (from, to) = (w.today(), w.today() + Duration::days(7));
     let rows = w.app.domain.lunchbox().report(&secretary, community, from, to).await.unwrap();
     assert_eq!(rows.len(), 1);
@@ -936,7 +933,7 @@ async fn the_report_lists_a_date_range_s_deliveries_for_staff_only() {
     assert!(later.is_empty());
     let err = w.app.domain.lunchbox().report(&secretary, community, to, from).await.unwrap_err();
     assert_eq!(err.code(), "BAD_USER_INPUT");
-    let volunteer = w.app.domain.actor(w.id_of("demo-volunteer").await.parse().unwrap()).await.unwrap();
+    let volunteer = w.app.domain.org().actor(w.id_of("demo-volunteer").await.parse().unwrap()).await.unwrap();
     let err = w.app.domain.lunchbox().report(&volunteer, community, from, to).await.unwrap_err();
     assert_eq!(err.code(), "FORBIDDEN");
 }

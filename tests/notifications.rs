@@ -1,12 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // The in-app notice inbox: each person reads only their own notices, newest
 // first, with the unread count; marks one or all read; and cannot read or
 // mark anyone else's. Notices here come from the late-lunchbox sweep.
 
+use crate::common::*;
 use chrono::{Duration, FixedOffset, NaiveDate, TimeZone, Utc};
-use common::*;
 use domain::Clock;
 use serde_json::{Value, json};
 

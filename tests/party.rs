@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // Reporting in (双报到) end to end: an at-work party member reports in to the
 // community where she lives, the secretary approves or declines, she moves,
 // leaves and reports in again; and the public service board
@@ -8,7 +5,7 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 
-use common::*;
+use crate::common::*;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 

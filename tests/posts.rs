@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // 因人设岗 end to end: volunteer posts (create, claim, leave, retire, capacity
 // under concurrency), activities (organise, sign up, capacity under
 // concurrency), on-site check-in with the short-lived code on the organiser's
@@ -8,8 +5,8 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 
+use crate::common::*;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, TimeZone, Utc};
-use common::*;
 use domain::Clock;
 use futures_util::future::join_all;
 use serde_json::{Value, json};

@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // 爱心超市 end to end, as the demo users: goods priced in civility points,
 // stocked by the secretary or the canteen operator; two-phase redemptions
 // (points and stock reserved, then picked up, cancelled or expired);
@@ -9,8 +6,8 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 
+use crate::common::*;
 use chrono::{DateTime, Duration, Utc};
-use common::*;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
@@ -555,13 +552,13 @@ async fn an_uncollected_redemption_expires_after_the_hold_and_the_points_come_ba
     assert_eq!(w.balance("demo-resident-1").await, 2);
 
     w.app.clock.advance(Duration::hours(47));
-    assert_eq!(w.app.domain.expire_redemptions().await.unwrap(), 0, "still within the hold");
+    assert_eq!(w.app.domain.supermarket().expire_redemptions().await.unwrap(), 0, "still within the hold");
     // A later redemption has its own 48 hours.
     let fresh = w.redeem("demo-resident-2", &rice, 1, "expire-rice-0002").await;
     assert_eq!(w.redemption(&id(&stale)).await["status"], "PENDING");
 
     w.app.clock.advance(Duration::hours(2));
-    assert_eq!(w.app.domain.expire_redemptions().await.unwrap(), 1, "49 hours on, the first has lapsed");
+    assert_eq!(w.app.domain.supermarket().expire_redemptions().await.unwrap(), 1, "49 hours on, the first has lapsed");
     let expired = w.redemption(&id(&stale)).await;
     assert_eq!(expired["status"], "VOIDED");
     assert_eq!(w.balance("demo-resident-1").await, 10, "the points came back");
@@ -570,7 +567,7 @@ async fn an_uncollected_redemption_expires_after_the_hold_and_the_points_come_ba
 
     let pickup = w.confirm("demo-canteen", stale["pickupCode"].as_str().unwrap()).await;
     assert_eq!(outcome(&pickup), "INVALID_STATE", "{pickup}");
-    assert_eq!(w.app.domain.expire_redemptions().await.unwrap(), 0, "nothing is voided twice");
+    assert_eq!(w.app.domain.supermarket().expire_redemptions().await.unwrap(), 0, "nothing is voided twice");
     assert_eq!(w.balance("demo-resident-1").await, 10);
     let voided = w.redemptions("demo-resident-1", Some("VOIDED")).await;
     assert_eq!(voided.len(), 1);
@@ -592,7 +589,7 @@ async fn an_expired_redemption_cannot_be_picked_up_even_before_the_sweep() {
     w.app.clock.advance(Duration::hours(49));
     let pickup = w.confirm("demo-canteen", r["pickupCode"].as_str().unwrap()).await;
     assert_eq!(outcome(&pickup), "INVALID_STATE", "{pickup}");
-    w.app.domain.expire_redemptions().await.unwrap();
+    w.app.domain.supermarket().expire_redemptions().await.unwrap();
     assert_eq!(w.redemption(&id(&r)).await["status"], "VOIDED");
     assert_eq!(w.balance("demo-resident-1").await, 10);
     assert_eq!(w.stock(&oil).await, (3, 0, 3));
@@ -612,7 +609,7 @@ async fn the_hold_follows_the_community_rules() {
     assert_eq!(time(&r["expiresAt"]) - time(&r["createdAt"]), Duration::hours(2));
 
     w.app.clock.advance(Duration::hours(3));
-    assert_eq!(w.app.domain.expire_redemptions().await.unwrap(), 1);
+    assert_eq!(w.app.domain.supermarket().expire_redemptions().await.unwrap(), 1);
     assert_eq!(w.balance("demo-resident-1").await, 10);
     assert_eq!(w.stock(&rice).await, (10, 0, 10));
     w.books_balance().await;

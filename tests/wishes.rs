@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // Micro-wishes (微心愿) end to end, as the demo users: a resident (or a grid
 // worker for her) posts a wish → the secretary publishes it → one member
 // claims it → fulfils it by the deadline → the secretary approves → the
@@ -10,8 +7,8 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 
+use crate::common::*;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
-use common::*;
 use domain::Clock;
 use futures_util::future::join_all;
 use serde_json::{Value, json};

@@ -179,15 +179,15 @@ impl AuthService {
         if !self.store.hit(&format!("login:openid:{openid}"), self.logins_per_minute, Duration::from_secs(60)).await? {
             return Err(DomainError::RateLimited("too many sign-ins in a minute; wait a moment and try again".into()));
         }
-        let user = domain.user_for_openid(&openid, unionid.as_deref()).await?;
-        let session = domain.start_session(user.id, self.refresh_ttl).await?;
+        let user = domain.auth().user_for_openid(&openid, unionid.as_deref()).await?;
+        let session = domain.auth().start_session(user.id, self.refresh_ttl).await?;
         self.payload(session, user).await
     }
 
     pub async fn refresh(&self, domain: &Domain, refresh_token: &str) -> DomainResult<AuthPayload> {
-        match domain.rotate_refresh_token(refresh_token.trim()).await? {
+        match domain.auth().rotate_refresh_token(refresh_token.trim()).await? {
             Refreshed::Rotated(session) => {
-                let user = domain.user(session.user_id).await?;
+                let user = domain.org().user(session.user_id).await?;
                 self.payload(session, user).await
             }
             Refreshed::ReuseDetected { session_id } => {
@@ -204,7 +204,7 @@ impl AuthService {
     /// Ends the session now: the store first, so that a failure leaves it ended, not alive.
     pub async fn logout(&self, domain: &Domain, who: &Authenticated) -> DomainResult<()> {
         self.store.end(&who.session_id).await?;
-        domain.revoke_session(&who.session_id, "logout").await
+        domain.auth().revoke_session(&who.session_id, "logout").await
     }
 
     async fn payload(&self, session: NewSession, user: User) -> DomainResult<AuthPayload> {

@@ -25,6 +25,8 @@ pub struct Config {
     pub bind: String,
     /// `sqlite://…` or `postgres://…`. Default: a SQLite file under `./data`.
     pub database_url: Option<String>,
+    /// Most connections one node holds to PostgreSQL (SQLite always uses one).
+    pub database_max_connections: u32,
     /// Sessions, rate limits and (later) the order queue. Default: in process.
     pub redis_url: Option<String>,
     /// Prefix of every Redis key, so several deployments (or tests) can share one Redis.
@@ -203,6 +205,7 @@ log_format = "pretty"
 checkin_code_seconds = 120
 sweep_interval_seconds = 60
 log_sql = false
+database_max_connections = 20
 
 [jwt]
 issuer = "linli"
@@ -262,6 +265,7 @@ const ENV_ALIASES: &[(&str, &str)] = &[
     ("LINLI_ENV", "env"),
     ("LINLI_BIND", "bind"),
     ("DATABASE_URL", "database_url"),
+    ("LINLI_DATABASE_MAX_CONNECTIONS", "database_max_connections"),
     ("REDIS_URL", "redis_url"),
     ("LINLI_REDIS_PREFIX", "redis_prefix"),
     ("LINLI_PUBLIC_URL", "public_url"),

@@ -45,7 +45,7 @@ impl ContentSecurity {
         if texts.is_empty() {
             return Ok(());
         }
-        let Some(openid) = domain.openid_of(user_id).await? else {
+        let Some(openid) = domain.content().openid_of(user_id).await? else {
             return Ok(());
         };
         for (field, text) in texts {
@@ -77,7 +77,7 @@ impl ContentSecurity {
         if !self.enabled || urls.is_empty() {
             return;
         }
-        let urls = match domain.unchecked_photos(subject, subject_id, urls).await {
+        let urls = match domain.content().unchecked_photos(subject, subject_id, urls).await {
             Ok(u) if u.is_empty() => return,
             Ok(u) => u,
             Err(e) => {
@@ -85,7 +85,7 @@ impl ContentSecurity {
                 return;
             }
         };
-        let openid = match domain.openid_of(user_id).await {
+        let openid = match domain.content().openid_of(user_id).await {
             Ok(Some(o)) => o,
             Ok(None) => return,
             Err(e) => {
@@ -98,7 +98,7 @@ impl ContentSecurity {
                 Ok(trace_id) => {
                     let check =
                         domain::content::NewMediaCheck { trace_id, media_url: url.clone(), subject, subject_id };
-                    domain.record_media_check(check).await
+                    domain.content().record_media_check(check).await
                 }
                 Err(e) => Err(e),
             };

@@ -48,24 +48,24 @@ async fn gather(state: &AppState, req: &HttpRequest, kind: &str, p: &ExportParam
     let who = authenticate(state, req).await?.ok_or_else(|| {
         DomainError::Unauthenticated("sign in first: send `Authorization: Bearer <accessToken>`".into())
     })?;
-    let actor = state.domain.actor(who.user_id).await?;
+    let actor = state.domain.org().actor(who.user_id).await?;
     let d = &state.domain;
     if kind == "my-data" {
-        return d.my_data_export(&actor).await;
+        return d.exports().my_data(&actor).await;
     }
     let community = id(&p.community_id, "communityId")?;
     match kind {
         "points-statement" => {
             let user = p.user_id.as_ref().map(|_| id(&p.user_id, "userId")).transpose()?;
-            d.points_statement_export(&actor, community, user).await
+            d.exports().points_statement(&actor, community, user).await
         }
         "ledger" => {
             let month = p.month.as_deref().ok_or_else(|| DomainError::bad_input("month", "add `month` (YYYY-MM)"))?;
-            d.ledger_month_export(&actor, community, month).await
+            d.exports().ledger_month(&actor, community, month).await
         }
-        "canteen-sales" => d.canteen_sales_export(&actor, community, day(&p.from, "from")?, day(&p.to, "to")?).await,
+        "canteen-sales" => d.exports().canteen_sales(&actor, community, day(&p.from, "from")?, day(&p.to, "to")?).await,
         "lunchbox-deliveries" => {
-            d.lunchbox_deliveries_export(&actor, community, day(&p.from, "from")?, day(&p.to, "to")?).await
+            d.exports().lunchbox_deliveries(&actor, community, day(&p.from, "from")?, day(&p.to, "to")?).await
         }
         _ => Err(DomainError::NotFound("export")),
     }

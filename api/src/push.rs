@@ -69,7 +69,7 @@ impl PushSender {
         let lease = chrono::Duration::seconds(self.settings.lease_seconds);
         let mut report = SendReport::default();
         loop {
-            let due = self.domain.claim_due_pushes(now, lease, self.settings.batch_size).await?;
+            let due = self.domain.push().claim_due(now, lease, self.settings.batch_size).await?;
             let taken = due.len() as u64;
             for push in due {
                 let id = push.id;
@@ -80,7 +80,7 @@ impl PushSender {
                     PushOutcome::Failed { .. } | PushOutcome::Retry { retry_at: None, .. } => report.failed += 1,
                     PushOutcome::Retry { .. } => report.retrying += 1,
                 }
-                self.domain.record_push_outcome(id, outcome, now).await?;
+                self.domain.push().record_outcome(id, outcome, now).await?;
             }
             // Rows taken this round are leased into the future, so the loop ends.
             if taken < self.settings.batch_size {

@@ -51,7 +51,7 @@ impl Application {
         tokio::fs::create_dir_all(&config.data_dir)
             .await
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-        let db = connect_database(&config.database_url(), &metrics, config.log_sql).await?;
+        let db = connect_database(&config, &metrics).await?;
         migrations::Migrator::up(&db, None).await.context("applying migrations")?;
 
         let backend: Arc<dyn SessionStore> = match &config.redis_url {
@@ -153,9 +153,13 @@ fn derived_key(secret: &[u8], purpose: &str) -> Vec<u8> {
     Sha256::new().chain_update(purpose.as_bytes()).chain_update(b":").chain_update(secret).finalize().to_vec()
 }
 
-async fn connect_database(url: &str, metrics: &Metrics, log_sql: bool) -> anyhow::Result<DatabaseConnection> {
-    let mut options = ConnectOptions::new(url.to_owned());
-    options.sqlx_logging(log_sql).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(10));
+async fn connect_database(config: &Config, metrics: &Metrics) -> anyhow::Result<DatabaseConnection> {
+    let url = config.database_url();
+    let mut options = ConnectOptions::new(url.clone());
+    options
+        .sqlx_logging(config.log_sql)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
         // SQLite has one writer: one connection serialises writes instead of
         // failing them with "database is locked".
@@ -166,7 +170,7 @@ async fn connect_database(url: &str, metrics: &Metrics, log_sql: bool) -> anyhow
                 .busy_timeout(Duration::from_secs(5))
         });
     } else {
-        options.max_connections(20).min_connections(1);
+        options.max_connections(config.database_max_connections.max(1)).min_connections(1);
     }
     let mut db = Database::connect(options).await.context("connecting to the database")?;
     let counter = metrics.clone();

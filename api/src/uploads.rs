@@ -8,8 +8,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use serde_json::json;
 
+use domain::DomainError;
 use domain::uploads::MAX_UPLOAD_BYTES;
-use domain::{Domain, DomainError};
 
 use crate::http::{authenticate, domain_error_response, error_response};
 use crate::startup::AppState;
@@ -57,7 +57,7 @@ pub async fn upload(req: HttpRequest, mut payload: Multipart, state: web::Data<A
     if !found {
         return domain_error_response(&DomainError::bad_input("file", "send the photo as a file field"));
     }
-    let kind = match Domain::check_upload(&bytes) {
+    let kind = match domain::uploads::check(&bytes) {
         Ok(kind) => kind,
         Err(e) => return domain_error_response(&e),
     };
@@ -65,7 +65,7 @@ pub async fn upload(req: HttpRequest, mut payload: Multipart, state: web::Data<A
     if let Err(e) = tokio::fs::write(state.upload_dir.join(&name), &bytes).await {
         return domain_error_response(&DomainError::internal(format!("upload write failed: {e}")));
     }
-    if let Err(e) = state.domain.record_upload(who.user_id, &name, kind, bytes.len()).await {
+    if let Err(e) = state.domain.uploads().record(who.user_id, &name, kind, bytes.len()).await {
         return domain_error_response(&e);
     }
     let url = format!("{}{}", state.domain.settings.upload_url_prefix, name);
@@ -81,7 +81,7 @@ pub async fn serve(path: web::Path<String>, state: web::Data<AppState>) -> actix
         return Err(actix_web::error::ErrorNotFound("not found"));
     }
     // A photo WeChat's media check judged risky is withdrawn on every node.
-    match state.domain.upload_withdrawn(&name).await {
+    match state.domain.content().upload_withdrawn(&name).await {
         Ok(false) => {}
         Ok(true) => return Err(actix_web::error::ErrorNotFound("not found")),
         Err(e) => return Err(actix_web::error::ErrorServiceUnavailable(e.public_message())),

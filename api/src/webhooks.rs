@@ -19,7 +19,7 @@ use serde_json::json;
 use sha2::Sha256;
 
 use domain::DomainError;
-use domain::care_requests::{AlarmKind, WristbandAlarm};
+use domain::care::{AlarmKind, WristbandAlarm};
 
 use crate::http::{domain_error_response, error_response};
 use crate::startup::AppState;
@@ -93,7 +93,7 @@ pub async fn wristband(req: HttpRequest, body: web::Bytes, state: web::Data<AppS
     // The verified MAC itself names the delivery, whatever the case of its hex.
     let digest = hex::encode(&given);
     let alarm = WristbandAlarm { device_id: alarm.device_id, kind, at: alarm.at, location };
-    match state.domain.wristband_alarm(alarm, &digest).await {
+    match state.domain.care().wristband_alarm(alarm, &digest).await {
         Ok(outcome) => HttpResponse::Accepted()
             .json(json!({ "requestId": outcome.request_id.to_string(), "joined": outcome.joined })),
         Err(e) => domain_error_response(&e),
@@ -174,7 +174,7 @@ pub async fn wechat_event(query: web::Query<PushQuery>, body: web::Bytes, state:
     };
     if event.event == "wxa_media_check" && !event.trace_id.is_empty() {
         let risky = event.result.as_ref().is_some_and(|r| r.suggest == "risky");
-        match state.domain.media_check_verdict(&event.trace_id, risky).await {
+        match state.domain.content().media_check_verdict(&event.trace_id, risky).await {
             Ok(domain::content::MediaVerdict::Withdrawn { upload_id: Some(name) }) => {
                 // The row is the truth (`serve` asks it); the file goes too, on this node.
                 if let Err(e) = tokio::fs::remove_file(state.upload_dir.join(&name)).await

@@ -17,7 +17,7 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
         let mut closed: Option<Month> = None;
         loop {
             ticker.tick().await;
-            match domain.expire_redemptions().await {
+            match domain.supermarket().expire_redemptions().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(voided = n, "expired redemptions voided; points and goods released"),
                 Err(e) => tracing::warn!(error = %e, "redemption expiry sweep failed"),
@@ -41,12 +41,12 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
                 Ok(n) => tracing::info!(lapsed = n, "wish claims past their deadline lapsed (per the overdue policy)"),
                 Err(e) => tracing::warn!(error = %e, "wish claim sweep failed"),
             }
-            match domain.escalate_unclaimed_care().await {
+            match domain.care().escalate_unclaimed().await {
                 Ok(ids) if ids.is_empty() => {}
                 Ok(ids) => tracing::warn!(requests = ?ids, "urgent care requests unclaimed in time: secretary alerted"),
                 Err(e) => tracing::warn!(error = %e, "urgent care sweep failed"),
             }
-            match domain.erase_withdrawn_health_notes().await {
+            match domain.care().erase_withdrawn_health_notes().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(erased = n, "health notes erased after consent was withdrawn"),
                 Err(e) => tracing::warn!(error = %e, "health note erasure sweep failed"),
@@ -58,7 +58,7 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
             }
             let last_month = Month::of(domain.clock.now()).previous();
             if closed != Some(last_month) {
-                match domain.close_dedication_months_everywhere(last_month).await {
+                match domain.points().close_months_everywhere(last_month).await {
                     Ok(n) => {
                         tracing::info!(month = %last_month, entries = n, "dedication month closed");
                         closed = Some(last_month);

@@ -17,6 +17,18 @@ use crate::entities::{refresh_token, session, user};
 use crate::error::{DomainError, DomainResult};
 use crate::org::User;
 
+/// Sessions and refresh tokens behind sign-in, and the user records they name.
+#[derive(Clone, Copy)]
+pub struct Auth<'a> {
+    d: &'a Domain,
+}
+
+impl<'a> Auth<'a> {
+    pub(crate) fn new(d: &'a Domain) -> Self {
+        Self { d }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct NewSession {
     pub session_id: String,
@@ -45,30 +57,30 @@ fn new_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-impl Domain {
+impl Auth<'_> {
     /// The user with this openid, created on first sign-in.
-    pub async fn user_for_openid(&self, openid: &str, unionid: Option<&str>) -> DomainResult<User> {
+    pub async fn user_for_openid(self, openid: &str, unionid: Option<&str>) -> DomainResult<User> {
         if openid.is_empty() || openid.len() > 128 {
             return Err(DomainError::bad_input("code", "the sign-in did not name a WeChat user"));
         }
-        if let Some(found) = user::Entity::find().filter(user::Column::Openid.eq(openid)).one(&self.db).await? {
+        if let Some(found) = user::Entity::find().filter(user::Column::Openid.eq(openid)).one(&self.d.db).await? {
             return Ok(found.into());
         }
         let created = user::ActiveModel {
             openid: Set(openid.into()),
             unionid: Set(unionid.map(Into::into)),
             display_name: Set("邻里用户".into()),
-            created_at: Set(self.clock.now()),
+            created_at: Set(self.d.clock.now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&self.d.db)
         .await;
         match created.map_err(DomainError::from) {
             Ok(model) => Ok(model.into()),
             // Two first sign-ins raced; the other one created the user.
             Err(DomainError::Conflict(_)) => user::Entity::find()
                 .filter(user::Column::Openid.eq(openid))
-                .one(&self.db)
+                .one(&self.d.db)
                 .await?
                 .map(User::from)
                 .ok_or_else(|| DomainError::internal("user vanished after a unique violation")),
@@ -76,32 +88,32 @@ impl Domain {
         }
     }
 
-    pub async fn set_verified_phone(&self, user_id: i64, phone: &str) -> DomainResult<User> {
+    pub async fn set_verified_phone(self, user_id: i64, phone: &str) -> DomainResult<User> {
         let phone = crate::validate::phone("phone", phone)?;
         let model = user::ActiveModel {
             id: Set(user_id),
             phone: Set(Some(phone)),
-            phone_verified_at: Set(Some(self.clock.now())),
+            phone_verified_at: Set(Some(self.d.clock.now())),
             ..Default::default()
         }
-        .update(&self.db)
+        .update(&self.d.db)
         .await?;
         Ok(model.into())
     }
 
-    pub async fn set_display_name(&self, user_id: i64, name: &str) -> DomainResult<User> {
+    pub async fn set_display_name(self, user_id: i64, name: &str) -> DomainResult<User> {
         let name = crate::validate::required_text("displayName", name, 30)?;
         let model = user::ActiveModel { id: Set(user_id), display_name: Set(name), ..Default::default() }
-            .update(&self.db)
+            .update(&self.d.db)
             .await?;
         Ok(model.into())
     }
 
-    pub async fn start_session(&self, user_id: i64, lifetime: Duration) -> DomainResult<NewSession> {
-        let now = self.clock.now();
+    pub async fn start_session(self, user_id: i64, lifetime: Duration) -> DomainResult<NewSession> {
+        let now = self.d.clock.now();
         let session_id = uuid::Uuid::new_v4().simple().to_string();
         let refresh_token = new_token();
-        let txn = self.db.begin().await?;
+        let txn = self.d.db.begin().await?;
         session::ActiveModel {
             id: Set(session_id.clone()),
             user_id: Set(user_id),
@@ -126,19 +138,20 @@ impl Domain {
     }
 
     /// Exchanges a refresh token for a new one. The old one stops working.
-    pub async fn rotate_refresh_token(&self, presented: &str) -> DomainResult<Refreshed> {
+    pub async fn rotate_refresh_token(self, presented: &str) -> DomainResult<Refreshed> {
         let expired = || DomainError::Unauthenticated("this sign-in has ended; sign in again".into());
-        let now = self.clock.now();
+        let now = self.d.clock.now();
         let token = refresh_token::Entity::find()
             .filter(refresh_token::Column::TokenHash.eq(hash_token(presented)))
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .ok_or_else(expired)?;
-        let session = session::Entity::find_by_id(token.session_id.clone()).one(&self.db).await?.ok_or_else(expired)?;
+        let session =
+            session::Entity::find_by_id(token.session_id.clone()).one(&self.d.db).await?.ok_or_else(expired)?;
         if session.revoked_at.is_some() || session.expires_at <= now {
             return Err(expired());
         }
-        let txn = self.db.begin().await?;
+        let txn = self.d.db.begin().await?;
         // Only one presentation of a token can win; a second one is reuse.
         let claimed = refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
@@ -165,23 +178,23 @@ impl Domain {
         Ok(Refreshed::Rotated(NewSession { session_id: session.id, user_id: session.user_id, refresh_token }))
     }
 
-    pub async fn revoke_session(&self, session_id: &str, reason: &str) -> DomainResult<()> {
+    pub async fn revoke_session(self, session_id: &str, reason: &str) -> DomainResult<()> {
         session::Entity::update_many()
-            .col_expr(session::Column::RevokedAt, Expr::value(self.clock.now()))
+            .col_expr(session::Column::RevokedAt, Expr::value(self.d.clock.now()))
             .col_expr(session::Column::RevokeReason, Expr::value(reason))
             .filter(session::Column::Id.eq(session_id))
             .filter(session::Column::RevokedAt.is_null())
-            .exec(&self.db)
+            .exec(&self.d.db)
             .await?;
         Ok(())
     }
 
     /// Whether the session is alive by the record (used to rebuild the fast
     /// session store after it lost its data).
-    pub async fn session_alive(&self, session_id: &str) -> DomainResult<bool> {
-        let now = self.clock.now();
+    pub async fn session_alive(self, session_id: &str) -> DomainResult<bool> {
+        let now = self.d.clock.now();
         Ok(session::Entity::find_by_id(session_id.to_owned())
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > now))
     }

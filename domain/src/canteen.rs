@@ -23,6 +23,18 @@ use crate::ledger::{
 use crate::org::{Actor, Role};
 use crate::{Domain, idempotency, validate};
 
+/// The contract canteen: its settings, menus, bookings, counter payments and daily sheet.
+#[derive(Clone, Copy)]
+pub struct Canteen<'a> {
+    d: &'a Domain,
+}
+
+impl<'a> Canteen<'a> {
+    pub(crate) fn new(d: &'a Domain) -> Self {
+        Self { d }
+    }
+}
+
 crate::string_enum!(
     MealKind {
         WorkerSet = "WORKER_SET",
@@ -171,22 +183,22 @@ fn default_menu() -> Vec<NewMeal> {
     .collect()
 }
 
-impl Domain {
+impl Canteen<'_> {
     /// The settings, for anyone in the community.
-    pub async fn canteen_settings_for(&self, actor: &Actor, community_id: i64) -> DomainResult<CanteenSettings> {
+    pub async fn settings(self, actor: &Actor, community_id: i64) -> DomainResult<CanteenSettings> {
         actor.require_member(community_id)?;
-        self.canteen_settings(community_id).await
+        self.settings_of(community_id).await
     }
 
-    async fn canteen_settings(&self, community_id: i64) -> DomainResult<CanteenSettings> {
-        match canteen_settings::Entity::find_by_id(community_id).one(&self.db).await? {
+    async fn settings_of(self, community_id: i64) -> DomainResult<CanteenSettings> {
+        match canteen_settings::Entity::find_by_id(community_id).one(&self.d.db).await? {
             Some(row) => serde_json::from_str(&row.settings).map_err(DomainError::internal),
             None => Ok(CanteenSettings::default()),
         }
     }
 
-    pub async fn set_canteen_settings(
-        &self,
+    pub async fn set_settings(
+        self,
         actor: &Actor,
         community_id: i64,
         s: CanteenSettings,
@@ -205,7 +217,7 @@ impl Domain {
             community_id: Set(community_id),
             settings: Set(serde_json::to_string(&s).map_err(DomainError::internal)?),
             updated_by: Set(actor.user_id),
-            updated_at: Set(self.clock.now()),
+            updated_at: Set(self.d.clock.now()),
         };
         canteen_settings::Entity::insert(row)
             .on_conflict(
@@ -217,7 +229,7 @@ impl Domain {
                     ])
                     .to_owned(),
             )
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&self.d.db)
             .await?;
         Ok(s)
     }
@@ -232,14 +244,14 @@ impl Domain {
 
     /// The operator publishes a day's menu (the default menu when `items` is empty).
     pub async fn publish_menu(
-        &self,
+        self,
         actor: &Actor,
         community_id: i64,
         day: NaiveDate,
         items: Vec<NewMeal>,
     ) -> DomainResult<Vec<Meal>> {
         actor.require_any(community_id, &OPERATORS, "publish the canteen's menu")?;
-        let today = self.clock.now().with_timezone(&Shanghai).date_naive();
+        let today = self.d.clock.now().with_timezone(&Shanghai).date_naive();
         if day < today {
             return Err(DomainError::bad_input("date", "a menu is published for today or a later day"));
         }
@@ -247,8 +259,8 @@ impl Domain {
         if items.len() > 20 {
             return Err(DomainError::bad_input("items", "a day's menu has at most 20 meals"));
         }
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let now = self.d.clock.now();
+        let txn = self.d.db.begin().await?;
         for item in items {
             let name = validate::required_text("name", &item.name, 30)?;
             if !(1..=100_000).contains(&item.price_fen) {
@@ -276,14 +288,14 @@ impl Domain {
         self.menu(actor, community_id, day).await
     }
 
-    pub async fn menu(&self, actor: &Actor, community_id: i64, day: NaiveDate) -> DomainResult<Vec<Meal>> {
+    pub async fn menu(self, actor: &Actor, community_id: i64, day: NaiveDate) -> DomainResult<Vec<Meal>> {
         actor.require_member(community_id)?;
         meal::Entity::find()
             .filter(meal::Column::CommunityId.eq(community_id))
             .filter(meal::Column::ServedOn.eq(day))
             .filter(meal::Column::WithdrawnAt.is_null())
             .order_by_asc(meal::Column::Id)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(Meal::try_from)
@@ -292,15 +304,15 @@ impl Domain {
 
     /// Books portions of a meal; never more than the day's portions. A retry
     /// with the same key books once.
-    pub async fn book_meal(
-        &self,
+    pub async fn book(
+        self,
         actor: &Actor,
         meal_id: i64,
         quantity: i32,
         idempotency_key: &str,
     ) -> DomainResult<Booking> {
         let m = meal::Entity::find_by_id(meal_id)
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .filter(|m| actor.belongs_to(m.community_id))
             .ok_or(DomainError::NotFound("meal"))?;
@@ -312,8 +324,8 @@ impl Domain {
         if let Some(done) = self.booking_by_key(&key).await? {
             return replay(done, meal_id, quantity, &m);
         }
-        let settings = self.canteen_settings(m.community_id).await?;
-        if self.clock.now() >= Self::cutoff(m.served_on, settings.cutoff_hour)? {
+        let settings = self.settings_of(m.community_id).await?;
+        if self.d.clock.now() >= Self::cutoff(m.served_on, settings.cutoff_hour)? {
             return Err(DomainError::invalid_state(format!(
                 "bookings for {} closed at {}:00",
                 m.served_on, settings.cutoff_hour
@@ -322,7 +334,7 @@ impl Domain {
         if m.withdrawn_at.is_some() {
             return Err(DomainError::invalid_state("this meal is no longer offered"));
         }
-        let txn = self.db.begin().await?;
+        let txn = self.d.db.begin().await?;
         let taken = meal::Entity::update_many()
             .col_expr(meal::Column::Booked, Expr::col(meal::Column::Booked).add(quantity))
             .filter(meal::Column::Id.eq(meal_id))
@@ -341,7 +353,7 @@ impl Domain {
             status: Set(BookingStatus::Booked.as_str().into()),
             discount_fen: Set(0),
             idempotency_key: Set(key.clone()),
-            created_at: Set(self.clock.now()),
+            created_at: Set(self.d.clock.now()),
             ..Default::default()
         }
         .insert(&txn)
@@ -360,30 +372,30 @@ impl Domain {
         }
     }
 
-    async fn booking_by_key(&self, key: &str) -> DomainResult<Option<meal_booking::Model>> {
-        Ok(meal_booking::Entity::find().filter(meal_booking::Column::IdempotencyKey.eq(key)).one(&self.db).await?)
+    async fn booking_by_key(self, key: &str) -> DomainResult<Option<meal_booking::Model>> {
+        Ok(meal_booking::Entity::find().filter(meal_booking::Column::IdempotencyKey.eq(key)).one(&self.d.db).await?)
     }
 
-    async fn load_booking(&self, actor: &Actor, id: i64) -> DomainResult<(meal_booking::Model, meal::Model)> {
+    async fn load_booking(self, actor: &Actor, id: i64) -> DomainResult<(meal_booking::Model, meal::Model)> {
         let b = meal_booking::Entity::find_by_id(id)
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .filter(|b| b.user_id == actor.user_id || actor.has_any(b.community_id, &OPERATORS))
             .ok_or(DomainError::NotFound("booking"))?;
-        let m = meal::Entity::find_by_id(b.meal_id).one(&self.db).await?.ok_or(DomainError::NotFound("meal"))?;
+        let m = meal::Entity::find_by_id(b.meal_id).one(&self.d.db).await?.ok_or(DomainError::NotFound("meal"))?;
         Ok((b, m))
     }
 
     /// The resident cancels before the cutoff; a coupon's points come back.
-    pub async fn cancel_meal_booking(&self, actor: &Actor, id: i64) -> DomainResult<Booking> {
+    pub async fn cancel_booking(self, actor: &Actor, id: i64) -> DomainResult<Booking> {
         let (b, m) = self.load_booking(actor, id).await?;
         if b.user_id != actor.user_id {
             return Err(DomainError::forbidden(
                 "only the person who booked can cancel; the counter can refund in person",
             ));
         }
-        let settings = self.canteen_settings(b.community_id).await?;
-        if self.clock.now() >= Self::cutoff(b.served_on, settings.cutoff_hour)? {
+        let settings = self.settings_of(b.community_id).await?;
+        if self.d.clock.now() >= Self::cutoff(b.served_on, settings.cutoff_hour)? {
             return Err(DomainError::invalid_state(format!(
                 "cancelling closed at {}:00 on {}",
                 settings.cutoff_hour, b.served_on
@@ -392,8 +404,8 @@ impl Domain {
         if b.paid_fen.is_some() {
             return Err(DomainError::invalid_state("this meal is paid; ask at the counter"));
         }
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let now = self.d.clock.now();
+        let txn = self.d.db.begin().await?;
         let cancelled = meal_booking::Entity::update_many()
             .col_expr(meal_booking::Column::Status, Expr::value(BookingStatus::Cancelled.as_str()))
             .col_expr(meal_booking::Column::CancelledAt, Expr::value(now))
@@ -440,20 +452,20 @@ impl Domain {
     }
 
     /// The resident spends civility points on a discount coupon for a booking (one per booking).
-    pub async fn use_meal_coupon(&self, actor: &Actor, id: i64) -> DomainResult<Booking> {
+    pub async fn use_coupon(self, actor: &Actor, id: i64) -> DomainResult<Booking> {
         let (b, m) = self.load_booking(actor, id).await?;
         if b.user_id != actor.user_id {
             return Err(DomainError::forbidden("only the person who booked can use a coupon on it"));
         }
-        let settings = self.canteen_settings(b.community_id).await?;
+        let settings = self.settings_of(b.community_id).await?;
         if settings.coupon_points == 0 || settings.coupon_value_fen == 0 {
             return Err(DomainError::invalid_state("this canteen offers no coupons"));
         }
         let price = m.price_fen * i64::from(b.quantity);
         let discount = std::cmp::min(settings.coupon_value_fen, price);
-        let now = self.clock.now();
+        let now = self.d.clock.now();
         let c = b.community_id;
-        let txn = self.db.begin().await?;
+        let txn = self.d.db.begin().await?;
         let marked = meal_booking::Entity::update_many()
             .col_expr(meal_booking::Column::DiscountFen, Expr::value(discount))
             .filter(meal_booking::Column::Id.eq(id))
@@ -495,13 +507,13 @@ impl Domain {
     }
 
     /// The operator records payment at the counter; the money is booked in fen.
-    pub async fn mark_meal_paid(&self, actor: &Actor, id: i64, method: PaymentMethod) -> DomainResult<Booking> {
+    pub async fn mark_paid(self, actor: &Actor, id: i64, method: PaymentMethod) -> DomainResult<Booking> {
         let (b, m) = self.load_booking(actor, id).await?;
         actor.require_any(b.community_id, &OPERATORS, "take payment at the counter")?;
         let due = std::cmp::max(m.price_fen * i64::from(b.quantity) - b.discount_fen, 0);
-        let now = self.clock.now();
+        let now = self.d.clock.now();
         let c = b.community_id;
-        let txn = self.db.begin().await?;
+        let txn = self.d.db.begin().await?;
         let paid = meal_booking::Entity::update_many()
             .col_expr(meal_booking::Column::PaidFen, Expr::value(due))
             .col_expr(meal_booking::Column::PaymentMethod, Expr::value(method.as_str()))
@@ -539,15 +551,15 @@ impl Domain {
     }
 
     /// Serving: the operator marks the meal collected.
-    pub async fn mark_meal_collected(&self, actor: &Actor, id: i64) -> DomainResult<Booking> {
+    pub async fn mark_collected(self, actor: &Actor, id: i64) -> DomainResult<Booking> {
         let (b, _) = self.load_booking(actor, id).await?;
         actor.require_any(b.community_id, &OPERATORS, "serve meals")?;
         let served = meal_booking::Entity::update_many()
             .col_expr(meal_booking::Column::Status, Expr::value(BookingStatus::Collected.as_str()))
-            .col_expr(meal_booking::Column::CollectedAt, Expr::value(self.clock.now()))
+            .col_expr(meal_booking::Column::CollectedAt, Expr::value(self.d.clock.now()))
             .filter(meal_booking::Column::Id.eq(id))
             .filter(meal_booking::Column::Status.eq(BookingStatus::Booked.as_str()))
-            .exec(&self.db)
+            .exec(&self.d.db)
             .await?;
         if served.rows_affected == 0 {
             return Err(DomainError::invalid_state("this booking was already collected or cancelled"));
@@ -556,22 +568,22 @@ impl Domain {
         booking(b, &m)
     }
 
-    pub async fn my_meal_bookings(&self, actor: &Actor, community_id: i64) -> DomainResult<Vec<Booking>> {
+    pub async fn my_bookings(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<Booking>> {
         actor.require_member(community_id)?;
         let rows = meal_booking::Entity::find()
             .filter(meal_booking::Column::CommunityId.eq(community_id))
             .filter(meal_booking::Column::UserId.eq(actor.user_id))
             .order_by_desc(meal_booking::Column::Id)
             .limit(100)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         self.with_meals(rows).await
     }
 
-    async fn with_meals(&self, rows: Vec<meal_booking::Model>) -> DomainResult<Vec<Booking>> {
+    async fn with_meals(self, rows: Vec<meal_booking::Model>) -> DomainResult<Vec<Booking>> {
         let meals: HashMap<i64, meal::Model> = meal::Entity::find()
             .filter(meal::Column::Id.is_in(rows.iter().map(|b| b.meal_id)))
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(|m| (m.id, m))
@@ -585,27 +597,22 @@ impl Domain {
     }
 
     /// The operator's sheet for a day: per meal, who booked, what is paid, what was collected.
-    pub async fn canteen_daily_sheet(
-        &self,
-        actor: &Actor,
-        community_id: i64,
-        day: NaiveDate,
-    ) -> DomainResult<Vec<SheetLine>> {
+    pub async fn daily_sheet(self, actor: &Actor, community_id: i64, day: NaiveDate) -> DomainResult<Vec<SheetLine>> {
         actor.require_any(community_id, &OPERATORS, "see the canteen's daily sheet")?;
         let meals = meal::Entity::find()
             .filter(meal::Column::CommunityId.eq(community_id))
             .filter(meal::Column::ServedOn.eq(day))
             .order_by_asc(meal::Column::Id)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         let rows = meal_booking::Entity::find()
             .filter(meal_booking::Column::CommunityId.eq(community_id))
             .filter(meal_booking::Column::ServedOn.eq(day))
             .filter(meal_booking::Column::Status.ne(BookingStatus::Cancelled.as_str()))
             .order_by_asc(meal_booking::Column::Id)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
-        let lunchboxes = self.lunchbox().portions_by_meal(&meals.iter().map(|m| m.id).collect::<Vec<_>>()).await?;
+        let lunchboxes = self.d.lunchbox().portions_by_meal(&meals.iter().map(|m| m.id).collect::<Vec<_>>()).await?;
         meals
             .iter()
             .map(|m| {

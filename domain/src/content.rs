@@ -13,6 +13,18 @@ use crate::entities::{media_check, order, user, wish};
 use crate::error::{DomainError, DomainResult};
 use crate::workflow::Subject;
 
+/// Content security: photos waiting for WeChat's verdict, and what a risky verdict withdraws.
+#[derive(Clone, Copy)]
+pub struct Content<'a> {
+    d: &'a Domain,
+}
+
+impl<'a> Content<'a> {
+    pub(crate) fn new(d: &'a Domain) -> Self {
+        Self { d }
+    }
+}
+
 crate::string_enum!(
     MediaCheckStatus {
         Pending = "PENDING",
@@ -53,23 +65,23 @@ fn without(json: &str, url: &str) -> DomainResult<Option<String>> {
     serde_json::to_string(&urls).map(Some).map_err(DomainError::internal)
 }
 
-impl Domain {
+impl Content<'_> {
     /// The WeChat openid of a user, for calls WeChat attributes to a person.
-    pub async fn openid_of(&self, user_id: i64) -> DomainResult<Option<String>> {
+    pub async fn openid_of(self, user_id: i64) -> DomainResult<Option<String>> {
         Ok(user::Entity::find_by_id(user_id)
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .map(|u| u.openid)
             .filter(|o| !o.is_empty() && !o.starts_with("deleted:")))
     }
 
     /// The upload file name a URL points at, when it is one of ours.
-    pub fn upload_id_of(&self, url: &str) -> Option<String> {
-        url.strip_prefix(&self.settings.upload_url_prefix).filter(|n| !n.is_empty()).map(str::to_owned)
+    pub fn upload_id_of(self, url: &str) -> Option<String> {
+        url.strip_prefix(&self.d.settings.upload_url_prefix).filter(|n| !n.is_empty()).map(str::to_owned)
     }
 
     /// Records a photo submitted for checking (again with the same trace id is harmless).
-    pub async fn record_media_check(&self, check: NewMediaCheck) -> DomainResult<()> {
+    pub async fn record_media_check(self, check: NewMediaCheck) -> DomainResult<()> {
         let upload_id = self.upload_id_of(&check.media_url);
         let row = media_check::ActiveModel {
             trace_id: Set(check.trace_id),
@@ -78,13 +90,13 @@ impl Domain {
             subject_kind: Set(check.subject.as_str().into()),
             subject_id: Set(check.subject_id),
             status: Set(MediaCheckStatus::Pending.as_str().into()),
-            created_at: Set(self.clock.now()),
+            created_at: Set(self.d.clock.now()),
             decided_at: Set(None),
             ..Default::default()
         };
         media_check::Entity::insert(row)
             .on_conflict(OnConflict::column(media_check::Column::TraceId).do_nothing().to_owned())
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&self.d.db)
             .await?;
         Ok(())
     }
@@ -93,9 +105,9 @@ impl Domain {
     /// removed from the photo lists of the order or wish it was attached to,
     /// and its upload stops being served ([`Domain::upload_withdrawn`]). The
     /// same verdict delivered again changes nothing more.
-    pub async fn media_check_verdict(&self, trace_id: &str, risky: bool) -> DomainResult<MediaVerdict> {
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
+    pub async fn media_check_verdict(self, trace_id: &str, risky: bool) -> DomainResult<MediaVerdict> {
+        let now = self.d.clock.now();
+        let txn = self.d.db.begin().await?;
         let Some(check) =
             media_check::Entity::find().filter(media_check::Column::TraceId.eq(trace_id)).one(&txn).await?
         else {
@@ -126,7 +138,7 @@ impl Domain {
     }
 
     async fn withdraw_photo<C: ConnectionTrait>(
-        &self,
+        self,
         conn: &C,
         check: &media_check::Model,
         now: DateTime<Utc>,
@@ -177,7 +189,7 @@ impl Domain {
     /// Those of `urls` not yet submitted for this order or wish (a retried
     /// request that returns the same order does not submit its photos again).
     pub async fn unchecked_photos(
-        &self,
+        self,
         subject: Subject,
         subject_id: i64,
         urls: &[String],
@@ -188,7 +200,7 @@ impl Domain {
         let known: Vec<String> = media_check::Entity::find()
             .filter(media_check::Column::SubjectKind.eq(subject.as_str()))
             .filter(media_check::Column::SubjectId.eq(subject_id))
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(|c| c.media_url)
@@ -197,11 +209,11 @@ impl Domain {
     }
 
     /// Whether WeChat judged this upload risky: it is then no longer served.
-    pub async fn upload_withdrawn(&self, upload_id: &str) -> DomainResult<bool> {
+    pub async fn upload_withdrawn(self, upload_id: &str) -> DomainResult<bool> {
         let risky = media_check::Entity::find()
             .filter(media_check::Column::UploadId.eq(upload_id))
             .filter(media_check::Column::Status.eq(MediaCheckStatus::Risky.as_str()))
-            .count(&self.db)
+            .count(&self.d.db)
             .await?;
         Ok(risky > 0)
     }

@@ -47,6 +47,18 @@ use crate::party::ReportInStatus;
 use crate::supermarket::RedemptionStatus;
 use crate::wishes::WishStatus;
 
+/// A person's own data: the export, and deletion.
+#[derive(Clone, Copy)]
+pub struct DataRights<'a> {
+    d: &'a Domain,
+}
+
+impl<'a> DataRights<'a> {
+    pub(crate) fn new(d: &'a Domain) -> Self {
+        Self { d }
+    }
+}
+
 /// The word the mini-program asks a person to type before deleting.
 pub const DELETE_CONFIRMATION: &str = "注销";
 /// The name an anonymised person is shown with.
@@ -83,12 +95,12 @@ fn ids(list: &[i64]) -> String {
     list.iter().map(|i| format!("#{i}")).collect::<Vec<_>>().join(", ")
 }
 
-impl Domain {
+impl DataRights<'_> {
     /// Everything linli holds about the caller, as JSON. Other people appear
     /// by name only (no phones, no addresses).
-    pub async fn export_my_data(&self, actor: &Actor) -> DomainResult<Value> {
+    pub async fn export_my_data(self, actor: &Actor) -> DomainResult<Value> {
         let me = actor.user_id;
-        let db = &self.db;
+        let db = &self.d.db;
         let u = user::Entity::find_by_id(me).one(db).await?.ok_or(DomainError::NotFound("user"))?;
         let mut people: HashSet<i64> = HashSet::new();
 
@@ -119,7 +131,7 @@ impl Domain {
         for w in &wishes {
             people.extend([Some(w.placed_by), w.on_behalf_of, w.claimant_id].into_iter().flatten());
         }
-        let profile = self.load_care_profile(db, me).await?;
+        let profile = self.d.care().load_profile(db, me).await?;
         let (consents, notes) = match &profile {
             Some(p) => (
                 care_consent::Entity::find()
@@ -157,7 +169,7 @@ impl Domain {
         people.extend(access_log.iter().map(|a| a.accessor_id));
         let ids_vec: Vec<i64> = people.into_iter().collect();
         let names: HashMap<i64, String> =
-            self.user_summaries(&ids_vec).await?.into_iter().map(|(id, s)| (id, s.display_name)).collect();
+            self.d.org().user_summaries(&ids_vec).await?.into_iter().map(|(id, s)| (id, s.display_name)).collect();
         let name = |id: Option<i64>| -> Value {
             match id {
                 Some(id) => json!({ "id": id, "displayName": names.get(&id).cloned().unwrap_or_default() }),
@@ -385,7 +397,7 @@ impl Domain {
             })
             .collect();
         Ok(json!({
-            "exportedAt": self.clock.now(),
+            "exportedAt": self.d.clock.now(),
             "profile": {
                 "id": u.id,
                 "displayName": u.display_name,
@@ -414,7 +426,7 @@ impl Domain {
 
     /// Erases or anonymises the caller's personal data (or, for a secretary,
     /// a resident's of their community who cannot use a phone).
-    pub async fn delete_my_data(&self, actor: &Actor, user_id: Option<i64>, confirm: &str) -> DomainResult<Deletion> {
+    pub async fn delete_my_data(self, actor: &Actor, user_id: Option<i64>, confirm: &str) -> DomainResult<Deletion> {
         if confirm.trim() != DELETE_CONFIRMATION {
             return Err(DomainError::bad_input(
                 "confirm",
@@ -425,7 +437,7 @@ impl Domain {
         if target != actor.user_id {
             let mut allowed = false;
             for c in actor.communities_with(&[Role::Secretary]) {
-                if self.roles_of(&self.db, target, c).await?.contains(&Role::Resident) {
+                if self.d.org().roles_of(&self.d.db, target, c).await?.contains(&Role::Resident) {
                     allowed = true;
                     break;
                 }
@@ -436,8 +448,8 @@ impl Domain {
                 ));
             }
         }
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let now = self.d.clock.now();
+        let txn = self.d.db.begin().await?;
         if user::Entity::find_by_id(target).one(&txn).await?.is_none() {
             return Err(DomainError::NotFound("user"));
         }
@@ -510,7 +522,7 @@ impl Domain {
             .exec(&txn)
             .await?;
         for c in &communities {
-            self.leave_all_posts(&txn, target, *c, now).await?;
+            self.d.posts().leave_all(&txn, target, *c, now).await?;
         }
         order::Entity::update_many()
             .col_expr(order::Column::Address, Expr::value(Option::<String>::None))
@@ -577,12 +589,7 @@ impl Domain {
     }
 
     /// What must be settled before a person's data can be deleted, in words.
-    async fn open_items<C: ConnectionTrait>(
-        &self,
-        conn: &C,
-        who: i64,
-        now: DateTime<Utc>,
-    ) -> DomainResult<Vec<String>> {
+    async fn open_items<C: ConnectionTrait>(self, conn: &C, who: i64, now: DateTime<Utc>) -> DomainResult<Vec<String>> {
         let mut open = Vec::new();
         let placed: Vec<i64> = order::Entity::find()
             .filter(Condition::any().add(order::Column::PlacedBy.eq(who)).add(order::Column::OnBehalfOf.eq(who)))

@@ -9,14 +9,12 @@
 //! at once act exactly once.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, EntityTrait};
 
-use crate::Domain;
 use crate::entities::community;
 use crate::error::{DomainError, DomainResult};
 use crate::notifications::{NewNotice, notify, people_with_roles};
-use crate::org::{Actor, Role};
+use crate::org::Role;
 use crate::workflow::Subject;
 
 crate::string_enum!(
@@ -75,27 +73,4 @@ pub(crate) async fn tell_secretaries<C: ConnectionTrait>(conn: &C, n: SecretaryN
 /// A deadline as the notices show it: Asia/Shanghai, to the minute.
 pub(crate) fn local_time(at: DateTime<Utc>) -> String {
     at.with_timezone(&chrono_tz::Asia::Shanghai).format("%m-%d %H:%M").to_string()
-}
-
-impl Domain {
-    /// A community's overdue policy (not sensitive: any viewer of the community may read it).
-    pub async fn overdue_policy(&self, community_id: i64) -> DomainResult<OverduePolicy> {
-        policy_of(&self.db, community_id).await
-    }
-
-    /// The community's secretary chooses what happens to claimed work past its deadline.
-    pub async fn set_overdue_policy(
-        &self,
-        actor: &Actor,
-        community_id: i64,
-        policy: OverduePolicy,
-    ) -> DomainResult<OverduePolicy> {
-        actor.require_any(community_id, &[Role::Secretary], "set the community's overdue policy")?;
-        community::Entity::update_many()
-            .col_expr(community::Column::OverduePolicy, Expr::value(policy.as_str()))
-            .filter(community::Column::Id.eq(community_id))
-            .exec(&self.db)
-            .await?;
-        Ok(policy)
-    }
 }

@@ -28,6 +28,18 @@ use crate::entities::{banquet_booking, community, event_inbox, lunchbox_delivery
 use crate::error::{DomainError, DomainResult};
 use crate::workflow::{self, Subject};
 
+/// The real-time outbox: relaying events to the bus, catching up, consuming them once.
+#[derive(Clone, Copy)]
+pub struct Events<'a> {
+    d: &'a Domain,
+}
+
+impl<'a> Events<'a> {
+    pub(crate) fn new(d: &'a Domain) -> Self {
+        Self { d }
+    }
+}
+
 /// The advisory lock every relaying node competes for (PostgreSQL).
 const RELAY_LOCK: i64 = 0x6c69_6e6c_6901;
 
@@ -74,19 +86,19 @@ impl RelayedEvent {
     }
 }
 
-impl Domain {
+impl Events<'_> {
     /// One pass of the relay: up to `limit` events, oldest first, handed to
     /// `publish` and marked published when it succeeds. Returns how many were
     /// published (0 when another node holds the relay, or nothing waits).
-    pub async fn relay_events<F, Fut, E>(&self, limit: u64, publish: F) -> DomainResult<usize>
+    pub async fn relay<F, Fut, E>(self, limit: u64, publish: F) -> DomainResult<usize>
     where
         F: FnOnce(Vec<RelayedEvent>) -> Fut,
         Fut: Future<Output = Result<(), E>>,
         E: Display,
     {
-        let backend = self.db.get_database_backend();
+        let backend = self.d.db.get_database_backend();
         let lock = if backend == DatabaseBackend::Postgres {
-            let txn = self.db.begin().await?;
+            let txn = self.d.db.begin().await?;
             let row = txn
                 .query_one_raw(Statement::from_sql_and_values(
                     backend,
@@ -110,10 +122,10 @@ impl Domain {
             .filter(workflow_event::Column::PublishedAt.is_null())
             .order_by_asc(workflow_event::Column::RelaySeq)
             .limit(limit)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         if (rows.len() as u64) < limit {
-            rows.extend(self.place_new_events(limit - rows.len() as u64).await?);
+            rows.extend(self.place_new(limit - rows.len() as u64).await?);
         }
         if rows.is_empty() {
             if let Some(txn) = lock {
@@ -130,9 +142,9 @@ impl Domain {
             return Err(DomainError::Unavailable(format!("the event bus refused {} events: {e}", seqs.len())));
         }
         workflow_event::Entity::update_many()
-            .col_expr(workflow_event::Column::PublishedAt, Expr::value(self.clock.now()))
+            .col_expr(workflow_event::Column::PublishedAt, Expr::value(self.d.clock.now()))
             .filter(workflow_event::Column::RelaySeq.is_in(seqs.iter().copied()))
-            .exec(&self.db)
+            .exec(&self.d.db)
             .await?;
         if let Some(txn) = lock {
             txn.commit().await?;
@@ -143,8 +155,8 @@ impl Domain {
     /// Gives committed events without a place one after everything placed so
     /// far, in id order, in one statement. Places may leave gaps; they only
     /// ever increase.
-    async fn place_new_events(&self, limit: u64) -> DomainResult<Vec<workflow_event::Model>> {
-        let txn = self.db.begin().await?;
+    async fn place_new(self, limit: u64) -> DomainResult<Vec<workflow_event::Model>> {
+        let txn = self.d.db.begin().await?;
         let ids: Vec<i64> = workflow_event::Entity::find()
             .select_only()
             .column(workflow_event::Column::Id)
@@ -182,7 +194,7 @@ impl Domain {
 
     /// Events placed after `after` (a cursor) that `scope` wants, oldest first:
     /// what a phone missed while it was away.
-    pub async fn events_since(&self, after: i64, scope: EventScope, limit: u64) -> DomainResult<Vec<RelayedEvent>> {
+    pub async fn since(self, after: i64, scope: EventScope, limit: u64) -> DomainResult<Vec<RelayedEvent>> {
         let mut query = workflow_event::Entity::find()
             .filter(workflow_event::Column::RelaySeq.gt(after))
             .order_by_asc(workflow_event::Column::RelaySeq)
@@ -206,30 +218,30 @@ impl Domain {
                 )
             }
         };
-        let rows = query.all(&self.db).await?;
+        let rows = query.all(&self.d.db).await?;
         let events = self.with_audience(rows).await?;
         Ok(events.into_iter().filter(|e| e.concerns(scope)).collect())
     }
 
     /// The newest cursor: a subscriber that starts now resumes from here.
-    pub async fn latest_event_seq(&self) -> DomainResult<i64> {
+    pub async fn latest_seq(self) -> DomainResult<i64> {
         let placed: Option<Option<i64>> = workflow_event::Entity::find()
             .select_only()
             .column_as(workflow_event::Column::RelaySeq.max(), "max")
             .into_tuple()
-            .one(&self.db)
+            .one(&self.d.db)
             .await?;
         Ok(placed.flatten().unwrap_or(0))
     }
 
     /// Every community's id (the streams a consumer reads).
-    pub async fn community_ids(&self) -> DomainResult<Vec<i64>> {
+    pub async fn community_ids(self) -> DomainResult<Vec<i64>> {
         Ok(community::Entity::find()
             .select_only()
             .column(community::Column::Id)
             .order_by_asc(community::Column::Id)
             .into_tuple()
-            .all(&self.db)
+            .all(&self.d.db)
             .await?)
     }
 
@@ -237,12 +249,12 @@ impl Domain {
     /// subscription messages), once however often it is
     /// delivered: the inbox row and the event's effects commit together.
     /// `false` when it was handled before.
-    pub async fn consume_event(&self, consumer: &str, event: &RelayedEvent) -> DomainResult<bool> {
-        let txn = self.db.begin().await?;
+    pub async fn consume(self, consumer: &str, event: &RelayedEvent) -> DomainResult<bool> {
+        let txn = self.d.db.begin().await?;
         let inserted = event_inbox::Entity::insert(event_inbox::ActiveModel {
             consumer: Set(consumer.to_owned()),
             event_id: Set(event.event_id),
-            handled_at: Set(self.clock.now()),
+            handled_at: Set(self.d.clock.now()),
         })
         .on_conflict(
             OnConflict::columns([event_inbox::Column::Consumer, event_inbox::Column::EventId]).do_nothing().to_owned(),
@@ -254,14 +266,14 @@ impl Domain {
             return Ok(false);
         }
         // The WeChat subscription messages the event calls for (their own outbox, sent by the push sender).
-        self.orders().pushes_for_event_in(&txn, event.event_id).await?;
+        self.d.orders().pushes_for_event_in(&txn, event.event_id).await?;
         txn.commit().await?;
         Ok(true)
     }
 
     /// Turns event rows into bus events, reading the people they concern in
     /// one statement per kind of subject.
-    async fn with_audience(&self, rows: Vec<workflow_event::Model>) -> DomainResult<Vec<RelayedEvent>> {
+    async fn with_audience(self, rows: Vec<workflow_event::Model>) -> DomainResult<Vec<RelayedEvent>> {
         let mut people: HashMap<(&'static str, i64), Vec<i64>> = HashMap::new();
         for subject in Subject::ALL {
             let kind = subject.as_str();
@@ -270,11 +282,11 @@ impl Domain {
                 continue;
             }
             let found = match subject {
-                Subject::Order => workflow::people_of::<order::Entity, _>(&self.db, &ids).await?,
-                Subject::Wish => workflow::people_of::<wish::Entity, _>(&self.db, &ids).await?,
-                Subject::Banquet => workflow::people_of::<banquet_booking::Entity, _>(&self.db, &ids).await?,
+                Subject::Order => workflow::people_of::<order::Entity, _>(&self.d.db, &ids).await?,
+                Subject::Wish => workflow::people_of::<wish::Entity, _>(&self.d.db, &ids).await?,
+                Subject::Banquet => workflow::people_of::<banquet_booking::Entity, _>(&self.d.db, &ids).await?,
                 Subject::LunchboxDelivery => {
-                    workflow::people_of::<lunchbox_delivery::Entity, _>(&self.db, &ids).await?
+                    workflow::people_of::<lunchbox_delivery::Entity, _>(&self.d.db, &ids).await?
                 }
             };
             people.extend(found.into_iter().map(|(id, who)| ((kind, id), who)));

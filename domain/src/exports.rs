@@ -22,6 +22,18 @@ use crate::org::{Actor, Role};
 use crate::pagination::PageRequest;
 use crate::points::Month;
 
+/// The office's spreadsheet exports.
+#[derive(Clone, Copy)]
+pub struct Exports<'a> {
+    d: &'a Domain,
+}
+
+impl<'a> Exports<'a> {
+    pub(crate) fn new(d: &'a Domain) -> Self {
+        Self { d }
+    }
+}
+
 /// The longest range one export covers.
 const MAX_EXPORT_DAYS: i64 = 366;
 
@@ -238,11 +250,11 @@ fn status_label(status: TransferStatus) -> &'static str {
     }
 }
 
-impl Domain {
+impl Exports<'_> {
     /// A resident's civility-point statement, oldest first with the running
     /// balance. The resident's own, or anyone's for the community's staff.
-    pub async fn points_statement_export(
-        &self,
+    pub async fn points_statement(
+        self,
         actor: &Actor,
         community_id: i64,
         user_id: Option<i64>,
@@ -252,7 +264,7 @@ impl Domain {
         let mut after = None;
         let balance = loop {
             let (balance, page) =
-                self.civility_account(actor, community_id, Some(user_id), PageRequest { first: 100, after }).await?;
+                self.d.ledger().account(actor, community_id, Some(user_id), PageRequest { first: 100, after }).await?;
             after = page.items.last().map(|l| l.entry_id);
             let more = page.has_next_page;
             lines.extend(page.items);
@@ -261,9 +273,9 @@ impl Domain {
             }
         };
         lines.reverse();
-        let names = self.user_summaries(&[user_id]).await?;
+        let names = self.d.org().user_summaries(&[user_id]).await?;
         let others: Vec<i64> = lines.iter().filter_map(|l| l.counterparty_user).collect();
-        let other_names = self.user_summaries(&others).await?;
+        let other_names = self.d.org().user_summaries(&others).await?;
         let name = names.get(&user_id).map_or_else(|| format!("居民{user_id}"), |u| u.display_name.clone());
         let opening = balance - lines.iter().map(|l| l.amount).sum::<i64>();
         let mut running = opening;
@@ -311,7 +323,7 @@ impl Domain {
     /// Every transfer of a month (Asia/Shanghai) in a community, with its
     /// entries, for the secretary: one sheet of transfers, one of entries,
     /// and the month's movement per account.
-    pub async fn ledger_month_export(&self, actor: &Actor, community_id: i64, month: &str) -> DomainResult<Export> {
+    pub async fn ledger_month(self, actor: &Actor, community_id: i64, month: &str) -> DomainResult<Export> {
         actor.require_any(community_id, &[Role::Secretary], "export the community's ledger")?;
         let month = Month::parse("month", month)?;
         let from = start_of(
@@ -328,16 +340,16 @@ impl Domain {
             .filter(ledger_transfer::Column::CreatedAt.gte(from))
             .filter(ledger_transfer::Column::CreatedAt.lt(to))
             .order_by_asc(ledger_transfer::Column::Id)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         let entries = ledger_entry::Entity::find()
             .filter(ledger_entry::Column::TransferId.is_in(transfers.iter().map(|t| t.id)))
             .order_by_asc(ledger_entry::Column::Id)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         let accounts: HashMap<i64, ledger_account::Model> = ledger_account::Entity::find()
             .filter(ledger_account::Column::CommunityId.eq(community_id))
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(|a| (a.id, a))
@@ -347,7 +359,7 @@ impl Domain {
             .filter_map(|a| a.owner_user_id)
             .chain(transfers.iter().filter_map(|t| t.created_by))
             .collect();
-        let names = self.user_summaries(&people).await?;
+        let names = self.d.org().user_summaries(&people).await?;
         let person = |id: Option<i64>| id.and_then(|id| names.get(&id)).map(|u| u.display_name.clone());
         let account_name = |id: i64| -> DomainResult<(String, String)> {
             let a = accounts.get(&id).ok_or_else(|| DomainError::internal("entry on an unknown account"))?;
@@ -433,8 +445,8 @@ impl Domain {
 
     /// The canteen's sales between two days: one line per day and meal, and a
     /// summary per meal, for the operator and the secretary.
-    pub async fn canteen_sales_export(
-        &self,
+    pub async fn canteen_sales(
+        self,
         actor: &Actor,
         community_id: i64,
         from: NaiveDate,
@@ -448,11 +460,11 @@ impl Domain {
             .filter(meal::Column::ServedOn.lte(to))
             .order_by_asc(meal::Column::ServedOn)
             .order_by_asc(meal::Column::Id)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         let bookings = meal_booking::Entity::find()
             .filter(meal_booking::Column::MealId.is_in(meals.iter().map(|m| m.id)))
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         #[derive(Default, Clone, Copy)]
         struct Tally {
@@ -576,22 +588,22 @@ impl Domain {
 
     /// Everything linli holds about the caller (as `exportMyData`), as a
     /// workbook the resident can hand to the office.
-    pub async fn my_data_export(&self, actor: &Actor) -> DomainResult<Export> {
-        let doc = self.export_my_data(actor).await?;
+    pub async fn my_data(self, actor: &Actor) -> DomainResult<Export> {
+        let doc = self.d.data_rights().export_my_data(actor).await?;
         Ok(Export { file_name: format!("my-data-{}.xlsx", actor.user_id), sheets: json_sheets(&doc) })
     }
 
     /// Love-lunchbox deliveries between two days, for the office: who got
     /// what, who took it, when it arrived, and what was taken at the door.
-    pub async fn lunchbox_deliveries_export(
-        &self,
+    pub async fn lunchbox_deliveries(
+        self,
         actor: &Actor,
         community_id: i64,
         from: NaiveDate,
         to: NaiveDate,
     ) -> DomainResult<Export> {
         date_range(from, to)?;
-        let rows = self.lunchbox().report(actor, community_id, from, to).await?;
+        let rows = self.d.lunchbox().report(actor, community_id, from, to).await?;
         let category = |c: RecipientCategory| match c {
             RecipientCategory::EmptyNestElderly => "空巢老人",
             RecipientCategory::LeftBehindChild => "留守儿童",

@@ -24,6 +24,18 @@ use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
 use crate::{Domain, idempotency, validate};
 
+/// Civility points (乡风文明积分): the double-entry ledger, its rules, awards and reviews.
+#[derive(Clone, Copy)]
+pub struct Ledger<'a> {
+    d: &'a Domain,
+}
+
+impl<'a> Ledger<'a> {
+    pub(crate) fn new(d: &'a Domain) -> Self {
+        Self { d }
+    }
+}
+
 crate::string_enum!(
     AccountKind {
         /// A resident's points in one community.
@@ -429,14 +441,14 @@ pub(crate) async fn post_in(
     row.try_into()
 }
 
-impl Domain {
+impl Ledger<'_> {
     /// Posts a transfer on its own, idempotently.
-    pub(crate) async fn transfer(&self, req: TransferRequest) -> DomainResult<Transfer> {
-        if let Some(done) = replayed(&self.db, &req).await? {
+    pub(crate) async fn transfer(self, req: TransferRequest) -> DomainResult<Transfer> {
+        if let Some(done) = replayed(&self.d.db, &req).await? {
             return Ok(done);
         }
-        let txn = self.db.begin().await?;
-        match post_in(&txn, &req, self.clock.now()).await {
+        let txn = self.d.db.begin().await?;
+        match post_in(&txn, &req, self.d.clock.now()).await {
             Ok(t) => {
                 txn.commit().await?;
                 Ok(t)
@@ -445,7 +457,7 @@ impl Domain {
                 // A concurrent retry with the same key won. Release our
                 // connection before looking (SQLite has only one).
                 txn.rollback().await?;
-                replayed(&self.db, &req)
+                replayed(&self.d.db, &req)
                     .await?
                     .ok_or_else(|| DomainError::Conflict("this transfer collided with another; try again".into()))
             }
@@ -453,13 +465,13 @@ impl Domain {
         }
     }
 
-    pub async fn civility_rules(&self, actor: &Actor, community_id: i64) -> DomainResult<CivilityRules> {
+    pub async fn rules(self, actor: &Actor, community_id: i64) -> DomainResult<CivilityRules> {
         actor.require_member(community_id)?;
-        civility_rules_for(&self.db, community_id).await
+        civility_rules_for(&self.d.db, community_id).await
     }
 
-    pub async fn set_civility_rules(
-        &self,
+    pub async fn set_rules(
+        self,
         actor: &Actor,
         community_id: i64,
         rules: CivilityRules,
@@ -479,7 +491,7 @@ impl Domain {
             community_id: Set(community_id),
             rules: Set(serde_json::to_string(&rules).map_err(DomainError::internal)?),
             updated_by: Set(actor.user_id),
-            updated_at: Set(self.clock.now()),
+            updated_at: Set(self.d.clock.now()),
         };
         civility_rules::Entity::insert(row)
             .on_conflict(
@@ -491,15 +503,15 @@ impl Domain {
                     ])
                     .to_owned(),
             )
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&self.d.db)
             .await?;
         Ok(rules)
     }
 
     /// A secretary awards points for mutual help or good deeds, with a reason.
     /// Awards above the community's review size wait for the committee.
-    pub async fn award_civility_points(
-        &self,
+    pub async fn award(
+        self,
         actor: &Actor,
         community_id: i64,
         user_id: i64,
@@ -513,10 +525,10 @@ impl Domain {
             return Err(DomainError::bad_input("points", "an award is 1 to 1000 points"));
         }
         let reason = validate::required_text("reason", reason, 200)?;
-        if !self.roles_of(&self.db, user_id, community_id).await?.contains(&Role::Resident) {
+        if !self.d.org().roles_of(&self.d.db, user_id, community_id).await?.contains(&Role::Resident) {
             return Err(DomainError::bad_input("userId", "civility points go to residents of the community"));
         }
-        let rules = civility_rules_for(&self.db, community_id).await?;
+        let rules = civility_rules_for(&self.d.db, community_id).await?;
         let status = if points > rules.review_above { TransferStatus::PendingReview } else { TransferStatus::Posted };
         self.transfer(TransferRequest {
             community_id,
@@ -539,7 +551,7 @@ impl Domain {
     /// the community's rules; the rule sets the points. Like a manual award,
     /// one above the review size waits for the committee.
     pub async fn record_mutual_help(
-        &self,
+        self,
         actor: &Actor,
         community_id: i64,
         user_id: i64,
@@ -550,7 +562,7 @@ impl Domain {
         actor.require_any(community_id, &[Role::Secretary, Role::GridWorker], "record mutual help")?;
         idempotency::check_key(idempotency_key)?;
         let note = validate::required_text("note", note, 200)?;
-        let rules = civility_rules_for(&self.db, community_id).await?;
+        let rules = civility_rules_for(&self.d.db, community_id).await?;
         let Some(rule) = rules.mutual_help.iter().find(|r| r.code == rule_code) else {
             let known: Vec<&str> = rules.mutual_help.iter().map(|r| r.code.as_str()).collect();
             return Err(DomainError::bad_input(
@@ -561,7 +573,7 @@ impl Domain {
         if user_id == actor.user_id {
             return Err(DomainError::bad_input("userId", "someone else records your own good deeds"));
         }
-        if !self.roles_of(&self.db, user_id, community_id).await?.contains(&Role::Resident) {
+        if !self.d.org().roles_of(&self.d.db, user_id, community_id).await?.contains(&Role::Resident) {
             return Err(DomainError::bad_input("userId", "civility points go to residents of the community"));
         }
         let status =
@@ -585,14 +597,9 @@ impl Domain {
 
     /// The moral-review committee (道德评议委员会) decides a large award. The
     /// secretary or a grid worker decides; never the person who made it.
-    pub async fn review_civility_award(
-        &self,
-        actor: &Actor,
-        transfer_id: i64,
-        approve: bool,
-    ) -> DomainResult<Transfer> {
+    pub async fn review_award(self, actor: &Actor, transfer_id: i64, approve: bool) -> DomainResult<Transfer> {
         let row = ledger_transfer::Entity::find_by_id(transfer_id)
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .filter(|t| actor.belongs_to(t.community_id))
             .ok_or(DomainError::NotFound("award"))?;
@@ -602,8 +609,8 @@ impl Domain {
         }
         let transfer = Transfer::try_from(row)?;
         let to = if approve { TransferStatus::Posted } else { TransferStatus::Rejected };
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let now = self.d.clock.now();
+        let txn = self.d.db.begin().await?;
         let decided = ledger_transfer::Entity::update_many()
             .col_expr(ledger_transfer::Column::Status, Expr::value(to.as_str()))
             .col_expr(ledger_transfer::Column::ReviewedBy, Expr::value(actor.user_id))
@@ -622,13 +629,13 @@ impl Domain {
         Ok(Transfer { status: to, ..transfer })
     }
 
-    pub async fn pending_civility_awards(&self, actor: &Actor, community_id: i64) -> DomainResult<Vec<Transfer>> {
+    pub async fn pending_awards(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<Transfer>> {
         actor.require_any(community_id, &Role::STAFF, "see awards waiting for review")?;
         ledger_transfer::Entity::find()
             .filter(ledger_transfer::Column::CommunityId.eq(community_id))
             .filter(ledger_transfer::Column::Status.eq(TransferStatus::PendingReview.as_str()))
             .order_by_asc(ledger_transfer::Column::Id)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(Transfer::try_from)
@@ -636,9 +643,9 @@ impl Domain {
     }
 
     /// Undoes a posted transfer with one that points at it (once).
-    pub async fn reverse_transfer(&self, actor: &Actor, transfer_id: i64, reason: &str) -> DomainResult<Transfer> {
+    pub async fn reverse_transfer(self, actor: &Actor, transfer_id: i64, reason: &str) -> DomainResult<Transfer> {
         let row = ledger_transfer::Entity::find_by_id(transfer_id)
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .filter(|t| actor.belongs_to(t.community_id))
             .ok_or(DomainError::NotFound("transfer"))?;
@@ -677,13 +684,13 @@ impl Domain {
         };
         let exists = ledger_transfer::Entity::find()
             .filter(ledger_transfer::Column::IdempotencyKey.eq(request.key.clone()))
-            .one(&self.db)
+            .one(&self.d.db)
             .await?;
         if exists.is_some() {
             return Err(already_reversed());
         }
-        let txn = self.db.begin().await?;
-        match post_in(&txn, &request, self.clock.now()).await {
+        let txn = self.d.db.begin().await?;
+        match post_in(&txn, &request, self.d.clock.now()).await {
             Ok(t) => {
                 txn.commit().await?;
                 Ok(t)
@@ -697,8 +704,8 @@ impl Domain {
     }
 
     /// A resident's points (their own; staff may look at anyone's), newest first.
-    pub async fn civility_account(
-        &self,
+    pub async fn account(
+        self,
         actor: &Actor,
         community_id: i64,
         user_id: Option<i64>,
@@ -715,38 +722,38 @@ impl Domain {
             .filter(ledger_account::Column::Kind.eq(r.kind.as_str()))
             .filter(ledger_account::Column::OwnerKey.eq(r.owner_key()))
             .filter(ledger_account::Column::Currency.eq(r.currency.as_str()))
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
         else {
             return Ok((0, Page { items: vec![], has_next_page: false, has_previous_page: false, total_count: 0 }));
         };
         let total_count =
-            ledger_entry::Entity::find().filter(ledger_entry::Column::AccountId.eq(acct.id)).count(&self.db).await?;
+            ledger_entry::Entity::find().filter(ledger_entry::Column::AccountId.eq(acct.id)).count(&self.d.db).await?;
         let mut query = ledger_entry::Entity::find().filter(ledger_entry::Column::AccountId.eq(acct.id));
         if let Some(after) = page.after {
             query = query.filter(ledger_entry::Column::Id.lt(after));
         }
-        let mut entries = query.order_by_desc(ledger_entry::Column::Id).limit(page.first + 1).all(&self.db).await?;
+        let mut entries = query.order_by_desc(ledger_entry::Column::Id).limit(page.first + 1).all(&self.d.db).await?;
         let has_next_page = entries.len() as u64 > page.first;
         entries.truncate(page.first as usize);
         let transfer_ids: Vec<i64> = entries.iter().map(|e| e.transfer_id).collect();
         let transfers: HashMap<i64, ledger_transfer::Model> = ledger_transfer::Entity::find()
             .filter(ledger_transfer::Column::Id.is_in(transfer_ids.clone()))
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(|t| (t.id, t))
             .collect();
         let reversals: HashMap<i64, i64> = ledger_transfer::Entity::find()
             .filter(ledger_transfer::Column::ReversesId.is_in(transfer_ids))
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .filter_map(|t| t.reverses_id.map(|orig| (orig, t.id)))
             .collect();
         let counterparties: HashMap<i64, ledger_account::Model> = ledger_account::Entity::find()
             .filter(ledger_account::Column::Id.is_in(entries.iter().map(|e| e.counterparty_account_id)))
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(|a| (a.id, a))
@@ -778,15 +785,15 @@ impl Domain {
     /// The books balance: every entry sums to zero, every transfer sums to
     /// zero, every cached balance equals its entries. `community_id` limits
     /// the account check to one community (for its secretary); `None` checks all.
-    pub async fn ledger_consistency(&self, community_id: Option<i64>) -> DomainResult<Consistency> {
+    pub async fn consistency(self, community_id: Option<i64>) -> DomainResult<Consistency> {
         let mut accounts = ledger_account::Entity::find();
         if let Some(c) = community_id {
             accounts = accounts.filter(ledger_account::Column::CommunityId.eq(c));
         }
-        let accounts = accounts.all(&self.db).await?;
+        let accounts = accounts.all(&self.d.db).await?;
         let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
         let entries =
-            ledger_entry::Entity::find().filter(ledger_entry::Column::AccountId.is_in(ids)).all(&self.db).await?;
+            ledger_entry::Entity::find().filter(ledger_entry::Column::AccountId.is_in(ids)).all(&self.d.db).await?;
         let mut by_account: HashMap<i64, i64> = HashMap::new();
         let mut by_transfer: HashMap<i64, i64> = HashMap::new();
         let mut entries_sum = 0i64;
@@ -814,8 +821,8 @@ impl Domain {
     }
 
     /// The consistency check for a community's secretary.
-    pub async fn community_ledger_consistency(&self, actor: &Actor, community_id: i64) -> DomainResult<Consistency> {
+    pub async fn community_consistency(self, actor: &Actor, community_id: i64) -> DomainResult<Consistency> {
         actor.require_any(community_id, &[Role::Secretary], "check the ledger")?;
-        self.ledger_consistency(Some(community_id)).await
+        self.consistency(Some(community_id)).await
     }
 }

@@ -37,15 +37,16 @@ macro_rules! string_enum {
 }
 pub(crate) use string_enum;
 
+pub mod activities;
 pub mod auth;
 pub mod banquets;
 pub mod canteen;
 pub mod care;
-pub mod care_requests;
 pub mod clock;
 pub mod content;
 pub mod data_rights;
 pub mod deadlines;
+pub mod duties;
 pub mod entities;
 pub mod error;
 pub mod events;
@@ -67,7 +68,6 @@ mod settings;
 pub mod supermarket;
 pub mod uploads;
 pub mod validate;
-pub mod visits;
 pub mod wishes;
 pub mod workflow;
 
@@ -81,7 +81,9 @@ pub use org::{Actor, Role};
 pub use settings::{CareSettings, Deadlines, Settings};
 pub use workflow::Status;
 
-/// The entry point to every rule: a database, a clock, and settings.
+/// The entry point to every rule: the shared core (a database, a clock,
+/// settings) and one service per area on it: `domain.orders()`,
+/// `domain.care()`, …
 #[derive(Clone, Debug)]
 pub struct Domain {
     pub db: DatabaseConnection,
@@ -94,16 +96,88 @@ impl Domain {
         Self { db, clock, settings: Arc::new(settings) }
     }
 
-    pub fn orders(&self) -> orders::Orders<'_> {
-        orders::Orders::new(self)
+    pub fn activities(&self) -> activities::Activities<'_> {
+        activities::Activities::new(self)
+    }
+
+    pub fn auth(&self) -> auth::Auth<'_> {
+        auth::Auth::new(self)
     }
 
     pub fn banquets(&self) -> banquets::Banquets<'_> {
         banquets::Banquets::new(self)
     }
 
+    pub fn canteen(&self) -> canteen::Canteen<'_> {
+        canteen::Canteen::new(self)
+    }
+
+    pub fn care(&self) -> care::Care<'_> {
+        care::Care::new(self)
+    }
+
+    pub fn content(&self) -> content::Content<'_> {
+        content::Content::new(self)
+    }
+
+    pub fn data_rights(&self) -> data_rights::DataRights<'_> {
+        data_rights::DataRights::new(self)
+    }
+
+    pub fn duties(&self) -> duties::Duties<'_> {
+        duties::Duties::new(self)
+    }
+
+    pub fn events(&self) -> events::Events<'_> {
+        events::Events::new(self)
+    }
+
+    pub fn exports(&self) -> exports::Exports<'_> {
+        exports::Exports::new(self)
+    }
+
+    pub fn ledger(&self) -> ledger::Ledger<'_> {
+        ledger::Ledger::new(self)
+    }
+
     pub fn lunchbox(&self) -> lunchbox::Lunchbox<'_> {
         lunchbox::Lunchbox::new(self)
+    }
+
+    pub fn notifications(&self) -> notifications::Notifications<'_> {
+        notifications::Notifications::new(self)
+    }
+
+    pub fn orders(&self) -> orders::Orders<'_> {
+        orders::Orders::new(self)
+    }
+
+    pub fn org(&self) -> org::Org<'_> {
+        org::Org::new(self)
+    }
+
+    pub fn party(&self) -> party::Party<'_> {
+        party::Party::new(self)
+    }
+
+    pub fn points(&self) -> points::Points<'_> {
+        points::Points::new(self)
+    }
+
+    pub fn posts(&self) -> posts::Posts<'_> {
+        posts::Posts::new(self)
+    }
+
+    pub fn push(&self) -> push::Push<'_> {
+        push::Push::new(self)
+    }
+
+    pub fn supermarket(&self) -> supermarket::Supermarket<'_> {
+        supermarket::Supermarket::new(self)
+    }
+
+    pub fn uploads(&self) -> uploads::Uploads<'_> {
+        uploads::Uploads::new(self)
     }
 
     pub fn wishes(&self) -> wishes::Wishes<'_> {

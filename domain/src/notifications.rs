@@ -13,6 +13,18 @@ use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
 use crate::{Domain, push};
 
+/// The in-app notice inbox.
+#[derive(Clone, Copy)]
+pub struct Notifications<'a> {
+    d: &'a Domain,
+}
+
+impl<'a> Notifications<'a> {
+    pub(crate) fn new(d: &'a Domain) -> Self {
+        Self { d }
+    }
+}
+
 /// A notice about to be sent.
 #[derive(Clone, Debug)]
 pub struct NewNotice {
@@ -127,29 +139,24 @@ pub(crate) async fn people_with_roles<C: ConnectionTrait>(
     Ok(ids)
 }
 
-impl Domain {
+impl Notifications<'_> {
     /// The signed-in person's own notices, newest first, and how many are unread.
-    pub async fn my_notifications(
-        &self,
-        actor: &Actor,
-        unread_only: bool,
-        page: PageRequest,
-    ) -> DomainResult<(Page<Notice>, u64)> {
+    pub async fn mine(self, actor: &Actor, unread_only: bool, page: PageRequest) -> DomainResult<(Page<Notice>, u64)> {
         let mine = || {
             let q = notification::Entity::find().filter(notification::Column::RecipientId.eq(actor.user_id));
             if unread_only { q.filter(notification::Column::ReadAt.is_null()) } else { q }
         };
-        let total_count = mine().count(&self.db).await?;
+        let total_count = mine().count(&self.d.db).await?;
         let unread_count = notification::Entity::find()
             .filter(notification::Column::RecipientId.eq(actor.user_id))
             .filter(notification::Column::ReadAt.is_null())
-            .count(&self.db)
+            .count(&self.d.db)
             .await?;
         let mut query = mine();
         if let Some(after) = page.after {
             query = query.filter(notification::Column::Id.lt(after));
         }
-        let mut rows = query.order_by_desc(notification::Column::Id).limit(page.first + 1).all(&self.db).await?;
+        let mut rows = query.order_by_desc(notification::Column::Id).limit(page.first + 1).all(&self.d.db).await?;
         let has_next_page = rows.len() as u64 > page.first;
         rows.truncate(page.first as usize);
         let items = rows.into_iter().map(Notice::from).collect();
@@ -158,28 +165,28 @@ impl Domain {
 
     /// Marks one of your own notices read (again is harmless). Another
     /// person's notice is `NOT_FOUND`.
-    pub async fn mark_notification_read(&self, actor: &Actor, id: i64) -> DomainResult<Notice> {
+    pub async fn mark_read(self, actor: &Actor, id: i64) -> DomainResult<Notice> {
         let own = || notification::Entity::find_by_id(id).filter(notification::Column::RecipientId.eq(actor.user_id));
-        if own().one(&self.db).await?.is_none() {
+        if own().one(&self.d.db).await?.is_none() {
             return Err(DomainError::NotFound("notification"));
         }
         notification::Entity::update_many()
-            .col_expr(notification::Column::ReadAt, Expr::value(self.clock.now()))
+            .col_expr(notification::Column::ReadAt, Expr::value(self.d.clock.now()))
             .filter(notification::Column::Id.eq(id))
             .filter(notification::Column::RecipientId.eq(actor.user_id))
             .filter(notification::Column::ReadAt.is_null())
-            .exec(&self.db)
+            .exec(&self.d.db)
             .await?;
-        own().one(&self.db).await?.map(Notice::from).ok_or(DomainError::NotFound("notification"))
+        own().one(&self.d.db).await?.map(Notice::from).ok_or(DomainError::NotFound("notification"))
     }
 
     /// Marks all your unread notices read; how many were unread.
-    pub async fn mark_all_notifications_read(&self, actor: &Actor) -> DomainResult<u64> {
+    pub async fn mark_all_read(self, actor: &Actor) -> DomainResult<u64> {
         let done = notification::Entity::update_many()
-            .col_expr(notification::Column::ReadAt, Expr::value(self.clock.now()))
+            .col_expr(notification::Column::ReadAt, Expr::value(self.d.clock.now()))
             .filter(notification::Column::RecipientId.eq(actor.user_id))
             .filter(notification::Column::ReadAt.is_null())
-            .exec(&self.db)
+            .exec(&self.d.db)
             .await?;
         Ok(done.rows_affected)
     }

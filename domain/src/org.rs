@@ -14,6 +14,18 @@ use crate::Domain;
 use crate::entities::{community, community_role, join_request, street_role, user};
 use crate::error::{DomainError, DomainResult};
 
+/// Communities, people, roles and join requests, and the community's overdue policy.
+#[derive(Clone, Copy)]
+pub struct Org<'a> {
+    d: &'a Domain,
+}
+
+impl<'a> Org<'a> {
+    pub(crate) fn new(d: &'a Domain) -> Self {
+        Self { d }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Role {
@@ -228,9 +240,9 @@ impl TryFrom<join_request::Model> for JoinRequest {
     }
 }
 
-impl Domain {
+impl Org<'_> {
     /// Loads who the user is and what they may do, in one statement.
-    pub async fn actor(&self, user_id: i64) -> DomainResult<Actor> {
+    pub async fn actor(self, user_id: i64) -> DomainResult<Actor> {
         let community_grants = Query::select()
             .column((community_role::Entity, community_role::Column::CommunityId))
             .column((community::Entity, community::Column::Name))
@@ -256,7 +268,7 @@ impl Domain {
             .and_where(Expr::col((street_role::Entity, street_role::Column::UserId)).eq(user_id))
             .to_owned();
         let query = community_grants.clone().union(UnionType::All, street_grants).to_owned();
-        let rows = self.db.query_all(&query).await?;
+        let rows = self.d.db.query_all(&query).await?;
         let mut grants = Vec::with_capacity(rows.len());
         for row in rows {
             let community_id: i64 = row.try_get("", "community_id")?;
@@ -269,29 +281,29 @@ impl Domain {
         Ok(Actor::new(user_id, grants))
     }
 
-    pub async fn user(&self, user_id: i64) -> DomainResult<User> {
-        user::Entity::find_by_id(user_id).one(&self.db).await?.map(User::from).ok_or(DomainError::NotFound("user"))
+    pub async fn user(self, user_id: i64) -> DomainResult<User> {
+        user::Entity::find_by_id(user_id).one(&self.d.db).await?.map(User::from).ok_or(DomainError::NotFound("user"))
     }
 
-    pub async fn user_summaries(&self, ids: &[i64]) -> DomainResult<HashMap<i64, UserSummary>> {
-        let rows = user::Entity::find().filter(user::Column::Id.is_in(ids.iter().copied())).all(&self.db).await?;
+    pub async fn user_summaries(self, ids: &[i64]) -> DomainResult<HashMap<i64, UserSummary>> {
+        let rows = user::Entity::find().filter(user::Column::Id.is_in(ids.iter().copied())).all(&self.d.db).await?;
         Ok(rows.into_iter().map(|u| (u.id, UserSummary { id: u.id, display_name: u.display_name })).collect())
     }
 
-    pub async fn communities(&self, ids: &[i64]) -> DomainResult<HashMap<i64, Community>> {
+    pub async fn communities(self, ids: &[i64]) -> DomainResult<HashMap<i64, Community>> {
         let rows =
-            community::Entity::find().filter(community::Column::Id.is_in(ids.iter().copied())).all(&self.db).await?;
+            community::Entity::find().filter(community::Column::Id.is_in(ids.iter().copied())).all(&self.d.db).await?;
         Ok(rows.into_iter().map(|c| (c.id, Community { id: c.id, name: c.name, street_id: c.street_id })).collect())
     }
 
     /// Roles of one user in one community (used to check an assignee).
     /// Whether a community exists (for clearer errors than a foreign key).
-    pub async fn community_exists(&self, id: i64) -> DomainResult<bool> {
-        Ok(community::Entity::find_by_id(id).one(&self.db).await?.is_some())
+    pub async fn community_exists(self, id: i64) -> DomainResult<bool> {
+        Ok(community::Entity::find_by_id(id).one(&self.d.db).await?.is_some())
     }
 
     pub(crate) async fn roles_of<C: ConnectionTrait>(
-        &self,
+        self,
         conn: &C,
         user_id: i64,
         community_id: i64,
@@ -307,7 +319,7 @@ impl Domain {
     /// For 代点单: the resident a grid worker or secretary acts for, or `None`
     /// when the actor acts for themself. `doing` names the act in the error.
     pub(crate) async fn on_behalf_of(
-        &self,
+        self,
         actor: &Actor,
         community_id: i64,
         requested: Option<i64>,
@@ -321,7 +333,7 @@ impl Domain {
                 "only grid workers and secretaries may {doing} on a resident's behalf"
             )));
         }
-        if !self.roles_of(&self.db, resident, community_id).await?.contains(&Role::Resident) {
+        if !self.roles_of(&self.d.db, resident, community_id).await?.contains(&Role::Resident) {
             return Err(DomainError::bad_input("onBehalfOf", "this person is not a resident of the community"));
         }
         Ok(Some(resident))
@@ -329,7 +341,7 @@ impl Domain {
 
     /// A secretary gives a user a role in their community.
     pub async fn grant_role(
-        &self,
+        self,
         actor: &Actor,
         community_id: i64,
         user_id: i64,
@@ -342,11 +354,11 @@ impl Domain {
                 "STREET_REVIEWER is held on a street, not granted by a community",
             ));
         }
-        let user = user::Entity::find_by_id(user_id).one(&self.db).await?;
+        let user = user::Entity::find_by_id(user_id).one(&self.d.db).await?;
         if user.is_none() {
             return Err(DomainError::NotFound("user"));
         }
-        let existing = self.roles_of(&self.db, user_id, community_id).await?;
+        let existing = self.roles_of(&self.d.db, user_id, community_id).await?;
         if role == Role::BanquetCouncil && !existing.contains(&Role::PartyMember) {
             return Err(DomainError::bad_input(
                 "role",
@@ -360,10 +372,10 @@ impl Domain {
                 community_id: Set(community_id),
                 role: Set(role.as_str().to_owned()),
                 granted_by: Set(Some(actor.user_id)),
-                created_at: Set(self.clock.now()),
+                created_at: Set(self.d.clock.now()),
                 ..Default::default()
             }
-            .insert(&self.db)
+            .insert(&self.d.db)
             .await;
             match inserted.map_err(DomainError::from) {
                 // Granted concurrently by someone else: the outcome is the same.
@@ -375,14 +387,14 @@ impl Domain {
     }
 
     pub async fn revoke_role(
-        &self,
+        self,
         actor: &Actor,
         community_id: i64,
         user_id: i64,
         role: Role,
     ) -> DomainResult<Membership> {
         actor.require_any(community_id, &[Role::Secretary], "revoke roles")?;
-        let txn = self.db.begin().await?;
+        let txn = self.d.db.begin().await?;
         if role == Role::Secretary {
             let secretaries = community_role::Entity::find()
                 .filter(community_role::Column::CommunityId.eq(community_id))
@@ -406,29 +418,24 @@ impl Domain {
         self.membership_of(user_id, community_id).await
     }
 
-    async fn membership_of(&self, user_id: i64, community_id: i64) -> DomainResult<Membership> {
+    async fn membership_of(self, user_id: i64, community_id: i64) -> DomainResult<Membership> {
         let community = community::Entity::find_by_id(community_id)
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .ok_or(DomainError::NotFound("community"))?;
-        let mut roles = self.roles_of(&self.db, user_id, community_id).await?;
+        let mut roles = self.roles_of(&self.d.db, user_id, community_id).await?;
         roles.sort();
         Ok(Membership { community_id, community_name: community.name, roles })
     }
 
     /// Members of a community holding a role, for the secretary's dispatch list.
-    pub async fn community_people(
-        &self,
-        actor: &Actor,
-        community_id: i64,
-        role: Role,
-    ) -> DomainResult<Vec<UserSummary>> {
+    pub async fn people(self, actor: &Actor, community_id: i64, role: Role) -> DomainResult<Vec<UserSummary>> {
         actor.require_any(community_id, &Role::STAFF, "list the community's people")?;
         let grants = community_role::Entity::find()
             .filter(community_role::Column::CommunityId.eq(community_id))
             .filter(community_role::Column::Role.eq(role.as_str()))
             .order_by_asc(community_role::Column::UserId)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         let ids: Vec<i64> = grants.iter().map(|g| g.user_id).collect();
         let users = self.user_summaries(&ids).await?;
@@ -437,7 +444,7 @@ impl Domain {
 
     /// A signed-in user asks to join the community whose invite code they were given.
     pub async fn request_to_join(
-        &self,
+        self,
         user_id: i64,
         invite_code: &str,
         note: Option<String>,
@@ -445,13 +452,16 @@ impl Domain {
         let code = invite_code.trim().to_uppercase();
         let community = community::Entity::find()
             .filter(community::Column::InviteCode.eq(code))
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .ok_or_else(|| {
-            DomainError::bad_input("inviteCode", "no community has this invite code; check it with your grid worker")
-        })?;
+                DomainError::bad_input(
+                    "inviteCode",
+                    "no community has this invite code; check it with your grid worker",
+                )
+            })?;
         let note = crate::validate::optional_text("note", note, 200)?;
-        let roles = self.roles_of(&self.db, user_id, community.id).await?;
+        let roles = self.roles_of(&self.d.db, user_id, community.id).await?;
         if roles.contains(&Role::Resident) {
             return Err(DomainError::Conflict("you are already a resident of this community".into()));
         }
@@ -459,7 +469,7 @@ impl Domain {
             .filter(join_request::Column::UserId.eq(user_id))
             .filter(join_request::Column::CommunityId.eq(community.id))
             .filter(join_request::Column::Status.eq(JoinStatus::Pending.as_str()))
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
         {
             return pending.try_into();
@@ -469,21 +479,21 @@ impl Domain {
             community_id: Set(community.id),
             status: Set(JoinStatus::Pending.as_str().into()),
             note: Set(note),
-            created_at: Set(self.clock.now()),
+            created_at: Set(self.d.clock.now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&self.d.db)
         .await?
         .try_into()
     }
 
-    pub async fn join_requests(&self, actor: &Actor, community_id: i64) -> DomainResult<Vec<JoinRequest>> {
+    pub async fn join_requests(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<JoinRequest>> {
         actor.require_any(community_id, &Role::STAFF, "review join requests")?;
         join_request::Entity::find()
             .filter(join_request::Column::CommunityId.eq(community_id))
             .filter(join_request::Column::Status.eq(JoinStatus::Pending.as_str()))
             .order_by_asc(join_request::Column::Id)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(JoinRequest::try_from)
@@ -492,20 +502,15 @@ impl Domain {
 
     /// The grid worker or secretary confirms (or declines) a join request;
     /// confirming makes the user a resident.
-    pub async fn decide_join_request(
-        &self,
-        actor: &Actor,
-        request_id: i64,
-        approve: bool,
-    ) -> DomainResult<JoinRequest> {
+    pub async fn decide_join_request(self, actor: &Actor, request_id: i64, approve: bool) -> DomainResult<JoinRequest> {
         let request = join_request::Entity::find_by_id(request_id)
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .filter(|r| actor.belongs_to(r.community_id))
             .ok_or(DomainError::NotFound("join request"))?;
         actor.require_any(request.community_id, &Role::STAFF, "decide join requests")?;
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let now = self.d.clock.now();
+        let txn = self.d.db.begin().await?;
         let to = if approve { JoinStatus::Approved } else { JoinStatus::Declined };
         let updated = join_request::Entity::update_many()
             .col_expr(join_request::Column::Status, Expr::value(to.as_str()))
@@ -534,5 +539,28 @@ impl Domain {
         let mut decided = JoinRequest::try_from(request)?;
         decided.status = to;
         Ok(decided)
+    }
+}
+
+impl Org<'_> {
+    /// A community's overdue policy (not sensitive: any viewer of the community may read it).
+    pub async fn overdue_policy(self, community_id: i64) -> DomainResult<crate::deadlines::OverduePolicy> {
+        crate::deadlines::policy_of(&self.d.db, community_id).await
+    }
+
+    /// The community's secretary chooses what happens to claimed work past its deadline.
+    pub async fn set_overdue_policy(
+        self,
+        actor: &Actor,
+        community_id: i64,
+        policy: crate::deadlines::OverduePolicy,
+    ) -> DomainResult<crate::deadlines::OverduePolicy> {
+        actor.require_any(community_id, &[Role::Secretary], "set the community's overdue policy")?;
+        community::Entity::update_many()
+            .col_expr(community::Column::OverduePolicy, Expr::value(policy.as_str()))
+            .filter(community::Column::Id.eq(community_id))
+            .exec(&self.d.db)
+            .await?;
+        Ok(policy)
     }
 }

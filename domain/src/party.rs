@@ -17,6 +17,18 @@ use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::{Domain, validate};
 
+/// 双报到: report-ins of at-work party members and the public service board.
+#[derive(Clone, Copy)]
+pub struct Party<'a> {
+    d: &'a Domain,
+}
+
+impl<'a> Party<'a> {
+    pub(crate) fn new(d: &'a Domain) -> Self {
+        Self { d }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportInStatus {
     Pending,
@@ -136,9 +148,9 @@ async fn set_role<C: ConnectionTrait>(
     Ok(())
 }
 
-impl Domain {
-    pub async fn report_in(&self, actor: &Actor, input: ReportInRequest) -> DomainResult<ReportIn> {
-        if !self.community_exists(input.community_id).await? {
+impl Party<'_> {
+    pub async fn report_in(self, actor: &Actor, input: ReportInRequest) -> DomainResult<ReportIn> {
+        if !self.d.org().community_exists(input.community_id).await? {
             return Err(DomainError::NotFound("community"));
         }
         let work_unit = validate::required_text("workUnit", &input.work_unit, 100)?;
@@ -160,7 +172,7 @@ impl Domain {
                     .add(report_in::Column::Status.eq(ReportInStatus::Pending.as_str()))
                     .add(report_in::Column::Status.eq(ReportInStatus::Approved.as_str())),
             )
-            .one(&self.db)
+            .one(&self.d.db)
             .await?;
         if let Some(active) = active {
             let status = ReportInStatus::parse(&active.status)?;
@@ -180,10 +192,10 @@ impl Domain {
             public_phone: Set(public_phone),
             status: Set(ReportInStatus::Pending.as_str().into()),
             active_key: Set(Some(format!("{}:{}", actor.user_id, input.community_id))),
-            created_at: Set(self.clock.now()),
+            created_at: Set(self.d.clock.now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&self.d.db)
         .await
         .map_err(|e| match DomainError::from(e) {
             // The same report-in sent twice at once: the unique active key lets one through.
@@ -195,9 +207,9 @@ impl Domain {
         .try_into()
     }
 
-    async fn report_in_row(&self, actor: &Actor, id: i64) -> DomainResult<report_in::Model> {
+    async fn report_in_row(self, actor: &Actor, id: i64) -> DomainResult<report_in::Model> {
         report_in::Entity::find_by_id(id)
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .filter(|r| r.user_id == actor.user_id || actor.belongs_to(r.community_id))
             .ok_or(DomainError::NotFound("report-in"))
@@ -205,11 +217,11 @@ impl Domain {
 
     /// Approving grants PARTY_MEMBER (and RESIDENT: they live here), and ends
     /// an approved report-in elsewhere (the member moved).
-    pub async fn approve_report_in(&self, actor: &Actor, id: i64) -> DomainResult<ReportIn> {
+    pub async fn approve_report_in(self, actor: &Actor, id: i64) -> DomainResult<ReportIn> {
         let row = self.report_in_row(actor, id).await?;
         actor.require_any(row.community_id, &[Role::Secretary], "approve report-ins")?;
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let now = self.d.clock.now();
+        let txn = self.d.db.begin().await?;
         let decided = report_in::Entity::update_many()
             .col_expr(report_in::Column::Status, Expr::value(ReportInStatus::Approved.as_str()))
             .col_expr(report_in::Column::DecidedBy, Expr::value(actor.user_id))
@@ -236,7 +248,7 @@ impl Domain {
         self.report_in_row(actor, id).await?.try_into()
     }
 
-    pub async fn decline_report_in(&self, actor: &Actor, id: i64, reason: &str) -> DomainResult<ReportIn> {
+    pub async fn decline_report_in(self, actor: &Actor, id: i64, reason: &str) -> DomainResult<ReportIn> {
         let row = self.report_in_row(actor, id).await?;
         actor.require_any(row.community_id, &[Role::Secretary], "decline report-ins")?;
         let reason = validate::required_text("reason", reason, 500)?;
@@ -245,10 +257,10 @@ impl Domain {
             .col_expr(report_in::Column::ActiveKey, Expr::value(Option::<String>::None))
             .col_expr(report_in::Column::DeclineReason, Expr::value(reason))
             .col_expr(report_in::Column::DecidedBy, Expr::value(actor.user_id))
-            .col_expr(report_in::Column::DecidedAt, Expr::value(self.clock.now()))
+            .col_expr(report_in::Column::DecidedAt, Expr::value(self.d.clock.now()))
             .filter(report_in::Column::Id.eq(id))
             .filter(report_in::Column::Status.eq(ReportInStatus::Pending.as_str()))
-            .exec(&self.db)
+            .exec(&self.d.db)
             .await?;
         if decided.rows_affected == 0 {
             return Err(DomainError::invalid_state("this report-in has already been decided"));
@@ -258,20 +270,20 @@ impl Domain {
 
     /// The member leaves (or the secretary removes them): the report-in ends,
     /// PARTY_MEMBER is revoked and their volunteer posts are given up.
-    pub async fn leave_report_in(&self, actor: &Actor, id: i64) -> DomainResult<ReportIn> {
+    pub async fn leave_report_in(self, actor: &Actor, id: i64) -> DomainResult<ReportIn> {
         let row = self.report_in_row(actor, id).await?;
         if row.user_id != actor.user_id && !actor.has(row.community_id, Role::Secretary) {
             return Err(DomainError::forbidden("only the member or the secretary can end a report-in"));
         }
         let status = ReportInStatus::parse(&row.status)?;
-        let txn = self.db.begin().await?;
+        let txn = self.d.db.begin().await?;
         match status {
-            ReportInStatus::Approved => self.end_report_in(&txn, &row, actor.user_id, self.clock.now()).await?,
+            ReportInStatus::Approved => self.end_report_in(&txn, &row, actor.user_id, self.d.clock.now()).await?,
             ReportInStatus::Pending => {
                 report_in::Entity::update_many()
                     .col_expr(report_in::Column::Status, Expr::value(ReportInStatus::Left.as_str()))
                     .col_expr(report_in::Column::ActiveKey, Expr::value(Option::<String>::None))
-                    .col_expr(report_in::Column::LeftAt, Expr::value(self.clock.now()))
+                    .col_expr(report_in::Column::LeftAt, Expr::value(self.d.clock.now()))
                     .filter(report_in::Column::Id.eq(id))
                     .exec(&txn)
                     .await?;
@@ -283,7 +295,7 @@ impl Domain {
     }
 
     async fn end_report_in<C: ConnectionTrait>(
-        &self,
+        self,
         conn: &C,
         row: &report_in::Model,
         by: i64,
@@ -297,14 +309,14 @@ impl Domain {
             .exec(conn)
             .await?;
         set_role(conn, row.user_id, row.community_id, Role::PartyMember, by, now, false).await?;
-        self.leave_all_posts(conn, row.user_id, row.community_id, now).await
+        self.d.posts().leave_all(conn, row.user_id, row.community_id, now).await
     }
 
-    pub async fn my_report_ins(&self, actor: &Actor) -> DomainResult<Vec<ReportIn>> {
+    pub async fn my_report_ins(self, actor: &Actor) -> DomainResult<Vec<ReportIn>> {
         report_in::Entity::find()
             .filter(report_in::Column::UserId.eq(actor.user_id))
             .order_by_desc(report_in::Column::Id)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(ReportIn::try_from)
@@ -313,7 +325,7 @@ impl Domain {
 
     /// The secretary's list, pending first.
     pub async fn report_ins(
-        &self,
+        self,
         actor: &Actor,
         community_id: i64,
         status: Option<ReportInStatus>,
@@ -323,30 +335,30 @@ impl Domain {
         if let Some(status) = status {
             query = query.filter(report_in::Column::Status.eq(status.as_str()));
         }
-        query.order_by_asc(report_in::Column::Id).all(&self.db).await?.into_iter().map(ReportIn::try_from).collect()
+        query.order_by_asc(report_in::Column::Id).all(&self.d.db).await?.into_iter().map(ReportIn::try_from).collect()
     }
 
     /// The public board: every reported-in member, for anyone in the community.
-    pub async fn service_board(&self, actor: &Actor, community_id: i64) -> DomainResult<Vec<BoardEntry>> {
+    pub async fn service_board(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<BoardEntry>> {
         actor.require_member(community_id)?;
         let rows = report_in::Entity::find()
             .filter(report_in::Column::CommunityId.eq(community_id))
             .filter(report_in::Column::Status.eq(ReportInStatus::Approved.as_str()))
             .order_by_asc(report_in::Column::Id)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         let member_ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
-        let names = self.user_summaries(&member_ids).await?;
+        let names = self.d.org().user_summaries(&member_ids).await?;
         let claims = post_claim::Entity::find()
             .filter(post_claim::Column::CommunityId.eq(community_id))
             .filter(post_claim::Column::MemberId.is_in(member_ids.clone()))
             .filter(post_claim::Column::LeftAt.is_null())
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         let post_ids: Vec<i64> = claims.iter().map(|c| c.post_id).collect();
         let titles: std::collections::HashMap<i64, String> = post::Entity::find()
             .filter(post::Column::Id.is_in(post_ids))
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(|p| (p.id, p.title))
@@ -373,11 +385,11 @@ impl Domain {
     }
 
     /// The community a member is reported in to now, if any.
-    pub async fn reported_in_community(&self, member_id: i64) -> DomainResult<Option<i64>> {
+    pub async fn reported_in_community(self, member_id: i64) -> DomainResult<Option<i64>> {
         Ok(report_in::Entity::find()
             .filter(report_in::Column::UserId.eq(member_id))
             .filter(report_in::Column::Status.eq(ReportInStatus::Approved.as_str()))
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .map(|r| r.community_id))
     }

@@ -20,6 +20,18 @@ use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
 
+/// Dedication points (党员奉献积分): rules, entries, month scores, leaderboards and awards.
+#[derive(Clone, Copy)]
+pub struct Points<'a> {
+    d: &'a Domain,
+}
+
+impl<'a> Points<'a> {
+    pub(crate) fn new(d: &'a Domain) -> Self {
+        Self { d }
+    }
+}
+
 /// A community's rules. Every amount can be changed by its secretary.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -452,14 +464,14 @@ fn months_between(first: Month, last: Month) -> Vec<Month> {
     out
 }
 
-impl Domain {
-    pub async fn dedication_rules(&self, actor: &Actor, community_id: i64) -> DomainResult<DedicationRules> {
+impl Points<'_> {
+    pub async fn rules(self, actor: &Actor, community_id: i64) -> DomainResult<DedicationRules> {
         actor.require_member(community_id)?;
-        rules_for(&self.db, community_id).await
+        rules_for(&self.d.db, community_id).await
     }
 
-    pub async fn set_dedication_rules(
-        &self,
+    pub async fn set_rules(
+        self,
         actor: &Actor,
         community_id: i64,
         rules: DedicationRules,
@@ -471,7 +483,7 @@ impl Domain {
             community_id: Set(community_id),
             rules: Set(json),
             updated_by: Set(actor.user_id),
-            updated_at: Set(self.clock.now()),
+            updated_at: Set(self.d.clock.now()),
         };
         dedication_rules::Entity::insert(row)
             .on_conflict(
@@ -483,14 +495,14 @@ impl Domain {
                     ])
                     .to_owned(),
             )
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&self.d.db)
             .await?;
         Ok(rules)
     }
 
     /// A secretary's manual adjustment, with its reason. The key makes a retry safe.
-    pub async fn adjust_dedication_points(
-        &self,
+    pub async fn adjust(
+        self,
         actor: &Actor,
         community_id: i64,
         member_id: i64,
@@ -504,12 +516,12 @@ impl Domain {
         }
         let reason = crate::validate::required_text("reason", reason, 200)?;
         crate::idempotency::check_key(idempotency_key)?;
-        if !self.roles_of(&self.db, member_id, community_id).await?.contains(&Role::PartyMember) {
+        if !self.d.org().roles_of(&self.d.db, member_id, community_id).await?.contains(&Role::PartyMember) {
             return Err(DomainError::bad_input("memberId", "this person is not a party member of the community"));
         }
         let key = format!("manual:{community_id}:{}:{idempotency_key}", actor.user_id);
         credit(
-            &self.db,
+            &self.d.db,
             Credit {
                 community_id,
                 member_id,
@@ -519,13 +531,13 @@ impl Domain {
                 source_id: None,
                 key: key.clone(),
                 created_by: Some(actor.user_id),
-                at: self.clock.now(),
+                at: self.d.clock.now(),
             },
         )
         .await?;
         let entry: DedicationEntry = dedication_entry::Entity::find()
             .filter(dedication_entry::Column::SourceKey.eq(key))
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .ok_or_else(|| DomainError::internal("adjustment vanished"))?
             .try_into()?;
@@ -537,7 +549,7 @@ impl Domain {
         Ok(entry)
     }
 
-    fn require_points_viewer(&self, actor: &Actor, community_id: i64, member_id: i64) -> DomainResult<()> {
+    fn require_points_viewer(self, actor: &Actor, community_id: i64, member_id: i64) -> DomainResult<()> {
         actor.require_member(community_id)?;
         if actor.user_id == member_id || actor.has_any(community_id, &Role::STAFF) {
             Ok(())
@@ -547,15 +559,15 @@ impl Domain {
     }
 
     /// A member's balance (the sum of every entry) and entries, newest first.
-    pub async fn dedication_account(
-        &self,
+    pub async fn account(
+        self,
         actor: &Actor,
         community_id: i64,
         member_id: i64,
         page: PageRequest,
     ) -> DomainResult<(i64, Page<DedicationEntry>)> {
         self.require_points_viewer(actor, community_id, member_id)?;
-        let all = self.entries_of(&self.db, community_id, Some(member_id)).await?;
+        let all = self.entries_of(&self.d.db, community_id, Some(member_id)).await?;
         let balance: i64 = all.iter().map(|e| i64::from(e.points)).sum();
         let total_count = all.len() as u64;
         let mut newest_first: Vec<DedicationEntry> =
@@ -566,7 +578,7 @@ impl Domain {
     }
 
     async fn entries_of<C: ConnectionTrait>(
-        &self,
+        self,
         conn: &C,
         community_id: i64,
         member: Option<i64>,
@@ -586,7 +598,7 @@ impl Domain {
 
     /// Month scores, recomputed from the entries every time.
     pub async fn month_scores(
-        &self,
+        self,
         actor: &Actor,
         community_id: i64,
         member_id: i64,
@@ -597,8 +609,8 @@ impl Domain {
         if from > to || months_between(from, to).len() > 36 {
             return Err(DomainError::bad_input("from", "ask for 1 to 36 months, oldest first"));
         }
-        let rules = rules_for(&self.db, community_id).await?;
-        let entries = self.entries_of(&self.db, community_id, Some(member_id)).await?;
+        let rules = rules_for(&self.d.db, community_id).await?;
+        let entries = self.entries_of(&self.d.db, community_id, Some(member_id)).await?;
         Ok(month_scores_from(&entries, &months_between(from, to), rules.monthly_base))
     }
 
@@ -606,17 +618,13 @@ impl Domain {
     /// length by the end of `through` (a month that is over). Idempotent:
     /// each run is keyed by its first month, so re-running adds nothing.
     /// Returns the entries it wrote.
-    pub async fn close_dedication_months(
-        &self,
-        community_id: i64,
-        through: Month,
-    ) -> DomainResult<Vec<DedicationEntry>> {
-        let now = self.clock.now();
+    pub async fn close_months(self, community_id: i64, through: Month) -> DomainResult<Vec<DedicationEntry>> {
+        let now = self.d.clock.now();
         if through >= Month::of(now) {
             return Err(DomainError::bad_input("month", "that month is not over yet"));
         }
-        let rules = rules_for(&self.db, community_id).await?;
-        let entries = self.entries_of(&self.db, community_id, None).await?;
+        let rules = rules_for(&self.d.db, community_id).await?;
+        let entries = self.entries_of(&self.d.db, community_id, None).await?;
         let mut by_member: BTreeMap<i64, Vec<DedicationEntry>> = BTreeMap::new();
         for e in entries {
             by_member.entry(e.member_id).or_default().push(e);
@@ -649,7 +657,7 @@ impl Domain {
                     let key = format!("{}:{community_id}:{member}:{start}", kind.as_str().to_lowercase());
                     // Keyed by the run's first month: a run already awarded writes nothing.
                     let wrote = credit(
-                        &self.db,
+                        &self.d.db,
                         Credit {
                             community_id,
                             member_id: member,
@@ -668,7 +676,7 @@ impl Domain {
                     }
                     if let Some(row) = dedication_entry::Entity::find()
                         .filter(dedication_entry::Column::SourceKey.eq(key))
-                        .one(&self.db)
+                        .one(&self.d.db)
                         .await?
                     {
                         written.push(row.try_into()?);
@@ -680,31 +688,31 @@ impl Domain {
     }
 
     /// Closes `through` for every community (the monthly sweep).
-    pub async fn close_dedication_months_everywhere(&self, through: Month) -> DomainResult<usize> {
+    pub async fn close_months_everywhere(self, through: Month) -> DomainResult<usize> {
         let mut written = 0;
-        for c in crate::entities::community::Entity::find().all(&self.db).await? {
-            written += self.close_dedication_months(c.id, through).await?.len();
+        for c in crate::entities::community::Entity::find().all(&self.d.db).await? {
+            written += self.close_months(c.id, through).await?.len();
         }
         Ok(written)
     }
 
     /// As [`Domain::close_dedication_months`], by the secretary.
-    pub async fn close_dedication_month(
-        &self,
+    pub async fn close_month(
+        self,
         actor: &Actor,
         community_id: i64,
         through: Month,
     ) -> DomainResult<Vec<DedicationEntry>> {
         actor.require_any(community_id, &[Role::Secretary], "close a month's dedication points")?;
-        self.close_dedication_months(community_id, through).await
+        self.close_months(community_id, through).await
     }
 
     /// Approved report-ins: member → party branch.
-    pub(crate) async fn reported_in_members(&self, community_id: i64) -> DomainResult<HashMap<i64, String>> {
+    pub(crate) async fn reported_in_members(self, community_id: i64) -> DomainResult<HashMap<i64, String>> {
         Ok(report_in::Entity::find()
             .filter(report_in::Column::CommunityId.eq(community_id))
             .filter(report_in::Column::Status.eq(crate::party::ReportInStatus::Approved.as_str()))
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(|r| (r.user_id, r.party_branch))
@@ -712,22 +720,17 @@ impl Domain {
     }
 
     /// Points earned in a month or quarter, ranked; members of the community only.
-    pub async fn dedication_leaderboard(
-        &self,
-        actor: &Actor,
-        community_id: i64,
-        period: Period,
-    ) -> DomainResult<Vec<Standing>> {
+    pub async fn leaderboard(self, actor: &Actor, community_id: i64, period: Period) -> DomainResult<Vec<Standing>> {
         actor.require_any(community_id, &Role::WORKERS, "see the dedication leaderboard")?;
         self.standings(community_id, period).await
     }
 
-    async fn standings(&self, community_id: i64, period: Period) -> DomainResult<Vec<Standing>> {
+    async fn standings(self, community_id: i64, period: Period) -> DomainResult<Vec<Standing>> {
         let months: Vec<String> = period.months().iter().map(ToString::to_string).collect();
         let entries = dedication_entry::Entity::find()
             .filter(dedication_entry::Column::CommunityId.eq(community_id))
             .filter(dedication_entry::Column::Month.is_in(months))
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         let branches = self.reported_in_members(community_id).await?;
         let mut points: HashMap<i64, i32> = branches.keys().map(|m| (*m, 0)).collect();
@@ -758,7 +761,7 @@ impl Domain {
 
     /// The quarter's standings per party branch, with the nominations made so far.
     pub async fn award_ranking(
-        &self,
+        self,
         actor: &Actor,
         community_id: i64,
         quarter: Quarter,
@@ -791,12 +794,12 @@ impl Domain {
             .collect())
     }
 
-    async fn nominations(&self, community_id: i64, quarter: Quarter) -> DomainResult<Vec<Nomination>> {
+    async fn nominations(self, community_id: i64, quarter: Quarter) -> DomainResult<Vec<Nomination>> {
         Ok(award_nomination::Entity::find()
             .filter(award_nomination::Column::CommunityId.eq(community_id))
             .filter(award_nomination::Column::Quarter.eq(quarter.to_string()))
             .order_by_asc(award_nomination::Column::Id)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(Nomination::from)
@@ -805,7 +808,7 @@ impl Domain {
 
     /// Names a member for the quarter's Dedication Award (党员奉献奖): 1–3 per branch.
     pub async fn nominate_award(
-        &self,
+        self,
         actor: &Actor,
         community_id: i64,
         quarter: Quarter,
@@ -819,7 +822,7 @@ impl Domain {
             .get(&member_id)
             .cloned()
             .ok_or_else(|| DomainError::bad_input("memberId", "only members who have reported in can be nominated"))?;
-        let txn = sea_orm::TransactionTrait::begin(&self.db).await?;
+        let txn = sea_orm::TransactionTrait::begin(&self.d.db).await?;
         // Nominations in a community are made one at a time, so the limit
         // per branch holds when several are sent at once.
         crate::entities::community::Entity::find_by_id(community_id).lock_exclusive().one(&txn).await?;
@@ -845,7 +848,7 @@ impl Domain {
             member_id: Set(member_id),
             citation: Set(citation),
             nominated_by: Set(actor.user_id),
-            created_at: Set(self.clock.now()),
+            created_at: Set(self.d.clock.now()),
             ..Default::default()
         }
         .insert(&txn)

@@ -23,6 +23,18 @@ use crate::entities::{user, wechat_push, wechat_push_grant};
 use crate::error::{DomainError, DomainResult};
 use crate::org::Actor;
 
+/// WeChat subscription messages: grants, the outbox and its sender.
+#[derive(Clone, Copy)]
+pub struct Push<'a> {
+    d: &'a Domain,
+}
+
+impl<'a> Push<'a> {
+    pub(crate) fn new(d: &'a Domain) -> Self {
+        Self { d }
+    }
+}
+
 crate::string_enum!(
     /// What a subscription message is about; each kind is one WeChat template.
     PushKind {
@@ -267,19 +279,19 @@ pub(crate) fn order_page(order_id: i64) -> String {
     format!("pages/order/detail?id={order_id}")
 }
 
-impl Domain {
+impl Push<'_> {
     /// Records what the user allowed in `wx.requestSubscribeMessage`: one
     /// one-time grant more for each kind listed (a kind listed twice counts
     /// twice, as WeChat counts each tap). Returns the user's grants after.
-    pub async fn accept_subscriptions(&self, actor: &Actor, kinds: &[PushKind]) -> DomainResult<Vec<PushGrant>> {
+    pub async fn accept_subscriptions(self, actor: &Actor, kinds: &[PushKind]) -> DomainResult<Vec<PushGrant>> {
         if kinds.is_empty() {
             return Err(DomainError::bad_input("kinds", "name at least one kind of message the user allowed"));
         }
         if kinds.len() > 20 {
             return Err(DomainError::bad_input("kinds", "at most 20 kinds at a time"));
         }
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let now = self.d.clock.now();
+        let txn = self.d.db.begin().await?;
         for kind in kinds {
             let row = wechat_push_grant::ActiveModel {
                 user_id: Set(actor.user_id),
@@ -302,14 +314,14 @@ impl Domain {
                 .await?;
         }
         txn.commit().await?;
-        self.push_grants(actor).await
+        self.grants(actor).await
     }
 
     /// The signed-in user's remaining one-time grants, one entry per kind (0 when none).
-    pub async fn push_grants(&self, actor: &Actor) -> DomainResult<Vec<PushGrant>> {
+    pub async fn grants(self, actor: &Actor) -> DomainResult<Vec<PushGrant>> {
         let rows = wechat_push_grant::Entity::find()
             .filter(wechat_push_grant::Column::UserId.eq(actor.user_id))
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         Ok(PushKind::ALL
             .iter()
@@ -325,19 +337,14 @@ impl Domain {
     /// while it is still due, so two senders (on any nodes) never take the
     /// same row. A sender that dies lets the lease run out; the row is then
     /// due again.
-    pub async fn claim_due_pushes(
-        &self,
-        now: DateTime<Utc>,
-        lease: Duration,
-        limit: u64,
-    ) -> DomainResult<Vec<DuePush>> {
+    pub async fn claim_due(self, now: DateTime<Utc>, lease: Duration, limit: u64) -> DomainResult<Vec<DuePush>> {
         let candidates = wechat_push::Entity::find()
             .filter(wechat_push::Column::Status.eq(PushStatus::Pending.as_str()))
             .filter(wechat_push::Column::NextAttemptAt.lte(now))
             .order_by_asc(wechat_push::Column::NextAttemptAt)
             .order_by_asc(wechat_push::Column::Id)
             .limit(limit)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         let mut held = Vec::new();
         for row in candidates {
@@ -349,13 +356,13 @@ impl Domain {
                         .add(wechat_push::Column::Status.eq(PushStatus::Pending.as_str()))
                         .add(wechat_push::Column::NextAttemptAt.lte(now)),
                 )
-                .exec(&self.db)
+                .exec(&self.d.db)
                 .await?;
             if taken.rows_affected != 1 {
                 continue; // another sender took it first
             }
             let openid = user::Entity::find_by_id(row.user_id)
-                .one(&self.db)
+                .one(&self.d.db)
                 .await?
                 .map(|u| u.openid)
                 .filter(|o| !o.starts_with("deleted:") && !o.is_empty());
@@ -373,7 +380,7 @@ impl Domain {
 
     /// Records what became of a held message. Only a PENDING row changes, so
     /// a late report for a row already settled is ignored.
-    pub async fn record_push_outcome(&self, id: i64, outcome: PushOutcome, now: DateTime<Utc>) -> DomainResult<()> {
+    pub async fn record_outcome(self, id: i64, outcome: PushOutcome, now: DateTime<Utc>) -> DomainResult<()> {
         let mut update = wechat_push::Entity::update_many();
         update = match outcome {
             PushOutcome::Sent => update
@@ -399,17 +406,17 @@ impl Domain {
         update
             .filter(wechat_push::Column::Id.eq(id))
             .filter(wechat_push::Column::Status.eq(PushStatus::Pending.as_str()))
-            .exec(&self.db)
+            .exec(&self.d.db)
             .await?;
         Ok(())
     }
 
     /// Every message queued for a user, oldest first (for tests and support).
-    pub async fn pushes_for_user(&self, user_id: i64) -> DomainResult<Vec<PushRecord>> {
+    pub async fn for_user(self, user_id: i64) -> DomainResult<Vec<PushRecord>> {
         wechat_push::Entity::find()
             .filter(wechat_push::Column::UserId.eq(user_id))
             .order_by_asc(wechat_push::Column::Id)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(PushRecord::try_from)

@@ -23,6 +23,18 @@ use crate::ledger::{
 use crate::org::{Actor, Role};
 use crate::{Domain, idempotency, validate};
 
+/// The love supermarket (爱心超市): items, redemptions with points, pickups.
+#[derive(Clone, Copy)]
+pub struct Supermarket<'a> {
+    d: &'a Domain,
+}
+
+impl<'a> Supermarket<'a> {
+    pub(crate) fn new(d: &'a Domain) -> Self {
+        Self { d }
+    }
+}
+
 crate::string_enum!(
     RedemptionStatus {
         Pending = "PENDING",
@@ -106,9 +118,9 @@ fn pickup_code() -> String {
     (0..8).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
-impl Domain {
-    pub async fn create_supermarket_item(
-        &self,
+impl Supermarket<'_> {
+    pub async fn create_item(
+        self,
         actor: &Actor,
         community_id: i64,
         name: &str,
@@ -130,23 +142,23 @@ impl Domain {
             stock: Set(stock),
             reserved: Set(0),
             created_by: Set(actor.user_id),
-            created_at: Set(self.clock.now()),
+            created_at: Set(self.d.clock.now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&self.d.db)
         .await?
         .into())
     }
 
-    async fn visible_item(&self, actor: &Actor, id: i64) -> DomainResult<supermarket_item::Model> {
+    async fn visible_item(self, actor: &Actor, id: i64) -> DomainResult<supermarket_item::Model> {
         supermarket_item::Entity::find_by_id(id)
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .filter(|i| actor.belongs_to(i.community_id))
             .ok_or(DomainError::NotFound("item"))
     }
 
-    pub async fn restock_item(&self, actor: &Actor, id: i64, quantity: i32) -> DomainResult<Item> {
+    pub async fn restock_item(self, actor: &Actor, id: i64, quantity: i32) -> DomainResult<Item> {
         let item = self.visible_item(actor, id).await?;
         actor.require_any(item.community_id, &OPERATORS, "restock the love supermarket")?;
         if !(1..=100_000).contains(&quantity) {
@@ -155,30 +167,30 @@ impl Domain {
         supermarket_item::Entity::update_many()
             .col_expr(supermarket_item::Column::Stock, Expr::col(supermarket_item::Column::Stock).add(quantity))
             .filter(supermarket_item::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(&self.d.db)
             .await?;
         Ok(self.visible_item(actor, id).await?.into())
     }
 
-    pub async fn retire_item(&self, actor: &Actor, id: i64) -> DomainResult<Item> {
+    pub async fn retire_item(self, actor: &Actor, id: i64) -> DomainResult<Item> {
         let item = self.visible_item(actor, id).await?;
         actor.require_any(item.community_id, &OPERATORS, "retire love supermarket items")?;
         supermarket_item::Entity::update_many()
-            .col_expr(supermarket_item::Column::RetiredAt, Expr::value(self.clock.now()))
+            .col_expr(supermarket_item::Column::RetiredAt, Expr::value(self.d.clock.now()))
             .filter(supermarket_item::Column::Id.eq(id))
             .filter(supermarket_item::Column::RetiredAt.is_null())
-            .exec(&self.db)
+            .exec(&self.d.db)
             .await?;
         Ok(self.visible_item(actor, id).await?.into())
     }
 
-    pub async fn supermarket_items(&self, actor: &Actor, community_id: i64) -> DomainResult<Vec<Item>> {
+    pub async fn items(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<Item>> {
         actor.require_member(community_id)?;
         Ok(supermarket_item::Entity::find()
             .filter(supermarket_item::Column::CommunityId.eq(community_id))
             .filter(supermarket_item::Column::RetiredAt.is_null())
             .order_by_asc(supermarket_item::Column::Id)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(Item::from)
@@ -186,8 +198,8 @@ impl Domain {
     }
 
     /// Reserves points and stock; the resident shows the pickup code at the counter.
-    pub async fn redeem_item(
-        &self,
+    pub async fn redeem(
+        self,
         actor: &Actor,
         item_id: i64,
         quantity: i32,
@@ -217,12 +229,12 @@ impl Domain {
             }],
             status: TransferStatus::Posted,
         };
-        if let Some(done) = replayed(&self.db, &hold).await? {
+        if let Some(done) = replayed(&self.d.db, &hold).await? {
             return self.redemption_for_hold(done.id).await;
         }
-        let rules = civility_rules_for(&self.db, c).await?;
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let rules = civility_rules_for(&self.d.db, c).await?;
+        let now = self.d.clock.now();
+        let txn = self.d.db.begin().await?;
         let reserved = supermarket_item::Entity::update_many()
             .col_expr(supermarket_item::Column::Reserved, Expr::col(supermarket_item::Column::Reserved).add(quantity))
             .filter(supermarket_item::Column::Id.eq(item_id))
@@ -265,33 +277,34 @@ impl Domain {
             Err(DomainError::Conflict(_)) => {
                 txn.rollback().await?;
                 // A concurrent retry with the same key got there first.
-                let done = replayed(&self.db, &hold).await?.ok_or_else(|| DomainError::Conflict("try again".into()))?;
+                let done =
+                    replayed(&self.d.db, &hold).await?.ok_or_else(|| DomainError::Conflict("try again".into()))?;
                 self.redemption_for_hold(done.id).await
             }
             Err(e) => Err(e),
         }
     }
 
-    async fn redemption_for_hold(&self, transfer_id: i64) -> DomainResult<Redemption> {
+    async fn redemption_for_hold(self, transfer_id: i64) -> DomainResult<Redemption> {
         redemption::Entity::find()
             .filter(redemption::Column::HoldTransferId.eq(transfer_id))
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .ok_or(DomainError::NotFound("redemption"))?
             .try_into()
     }
 
     /// The operator hands the goods over: the points settle and the stock leaves.
-    pub async fn confirm_pickup(&self, actor: &Actor, pickup_code: &str) -> DomainResult<Redemption> {
+    pub async fn confirm_pickup(self, actor: &Actor, pickup_code: &str) -> DomainResult<Redemption> {
         let code = pickup_code.trim().to_uppercase();
         let row = redemption::Entity::find()
             .filter(redemption::Column::PickupCode.eq(code))
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .filter(|r| actor.belongs_to(r.community_id))
             .ok_or_else(|| DomainError::bad_input("pickupCode", "no redemption has this pickup code"))?;
         actor.require_any(row.community_id, &OPERATORS, "hand out love supermarket goods")?;
-        if row.expires_at <= self.clock.now() && row.status == RedemptionStatus::Pending.as_str() {
+        if row.expires_at <= self.d.clock.now() && row.status == RedemptionStatus::Pending.as_str() {
             self.void(row.clone(), None).await?;
             return Err(DomainError::invalid_state("this redemption has expired; its points were returned"));
         }
@@ -299,23 +312,23 @@ impl Domain {
     }
 
     /// The resident (or the operator) cancels a pending redemption.
-    pub async fn cancel_redemption(&self, actor: &Actor, id: i64) -> DomainResult<Redemption> {
+    pub async fn cancel_redemption(self, actor: &Actor, id: i64) -> DomainResult<Redemption> {
         let row = redemption::Entity::find_by_id(id)
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .filter(|r| r.user_id == actor.user_id || actor.has_any(r.community_id, &OPERATORS))
             .ok_or(DomainError::NotFound("redemption"))?;
         self.void(row, Some(actor.user_id)).await
     }
 
-    async fn void(&self, row: redemption::Model, by: Option<i64>) -> DomainResult<Redemption> {
+    async fn void(self, row: redemption::Model, by: Option<i64>) -> DomainResult<Redemption> {
         self.settle(row, RedemptionStatus::Voided, by).await
     }
 
     /// Pending → completed (points to the supermarket, stock out) or voided
     /// (points back, reservation released), by one guarded update.
-    async fn settle(&self, row: redemption::Model, to: RedemptionStatus, by: Option<i64>) -> DomainResult<Redemption> {
-        let now = self.clock.now();
+    async fn settle(self, row: redemption::Model, to: RedemptionStatus, by: Option<i64>) -> DomainResult<Redemption> {
+        let now = self.d.clock.now();
         let c = row.community_id;
         let (kind, target, reason) = match to {
             RedemptionStatus::Completed => (
@@ -325,7 +338,7 @@ impl Domain {
             ),
             _ => (TransferKind::Release, AccountRef::resident(c, row.user_id), "redemption voided; points returned"),
         };
-        let txn = self.db.begin().await?;
+        let txn = self.d.db.begin().await?;
         let moved = redemption::Entity::update_many()
             .col_expr(redemption::Column::Status, Expr::value(to.as_str()))
             .col_expr(redemption::Column::SettledBy, Expr::value(by))
@@ -375,19 +388,19 @@ impl Domain {
             .await?;
         txn.commit().await?;
         redemption::Entity::find_by_id(row.id)
-            .one(&self.db)
+            .one(&self.d.db)
             .await?
             .ok_or(DomainError::NotFound("redemption"))?
             .try_into()
     }
 
     /// Voids pending redemptions past their expiry (the sweeper). Returns how many.
-    pub async fn expire_redemptions(&self) -> DomainResult<usize> {
+    pub async fn expire_redemptions(self) -> DomainResult<usize> {
         let due = redemption::Entity::find()
             .filter(redemption::Column::Status.eq(RedemptionStatus::Pending.as_str()))
-            .filter(redemption::Column::ExpiresAt.lte(self.clock.now()))
+            .filter(redemption::Column::ExpiresAt.lte(self.d.clock.now()))
             .limit(500)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         let mut voided = 0;
         for row in due {
@@ -402,7 +415,7 @@ impl Domain {
 
     /// A resident's own redemptions, or (for operators) the community's.
     pub async fn redemptions(
-        &self,
+        self,
         actor: &Actor,
         community_id: i64,
         status: Option<RedemptionStatus>,
@@ -418,7 +431,7 @@ impl Domain {
         query
             .order_by_desc(redemption::Column::Id)
             .limit(200)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(Redemption::try_from)

@@ -7,6 +7,18 @@ use crate::Domain;
 use crate::entities::upload;
 use crate::error::{DomainError, DomainResult};
 
+/// Photos uploaded to this server.
+#[derive(Clone, Copy)]
+pub struct Uploads<'a> {
+    d: &'a Domain,
+}
+
+impl<'a> Uploads<'a> {
+    pub(crate) fn new(d: &'a Domain) -> Self {
+        Self { d }
+    }
+}
+
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
 
 /// Image kinds we accept, recognised by content, not by name.
@@ -47,32 +59,23 @@ impl ImageKind {
     }
 }
 
-impl Domain {
-    /// Checks an upload before it is written: kind by content, size.
-    pub fn check_upload(bytes: &[u8]) -> DomainResult<ImageKind> {
-        if bytes.len() > MAX_UPLOAD_BYTES {
-            return Err(DomainError::bad_input("file", "photos must be 5 MB or smaller"));
-        }
-        ImageKind::sniff(bytes)
-            .ok_or_else(|| DomainError::bad_input("file", "only JPEG, PNG or WebP photos can be uploaded"))
-    }
-
-    pub async fn record_upload(&self, owner_id: i64, id: &str, kind: ImageKind, size: usize) -> DomainResult<()> {
+impl Uploads<'_> {
+    pub async fn record(self, owner_id: i64, id: &str, kind: ImageKind, size: usize) -> DomainResult<()> {
         upload::ActiveModel {
             id: Set(id.into()),
             owner_id: Set(owner_id),
             content_type: Set(kind.content_type().into()),
             size: Set(size as i64),
-            created_at: Set(self.clock.now()),
+            created_at: Set(self.d.clock.now()),
         }
-        .insert(&self.db)
+        .insert(&self.d.db)
         .await?;
         Ok(())
     }
 
     /// `BAD_USER_INPUT` unless every id names an upload that exists.
-    pub(crate) async fn require_uploads<C: ConnectionTrait>(
-        &self,
+    pub(crate) async fn require<C: ConnectionTrait>(
+        self,
         conn: &C,
         field: &'static str,
         ids: &[String],
@@ -92,6 +95,15 @@ impl Domain {
     }
 }
 
+/// Checks an upload before it is written: kind by content, size.
+pub fn check(bytes: &[u8]) -> DomainResult<ImageKind> {
+    if bytes.len() > MAX_UPLOAD_BYTES {
+        return Err(DomainError::bad_input("file", "photos must be 5 MB or smaller"));
+    }
+    ImageKind::sniff(bytes)
+        .ok_or_else(|| DomainError::bad_input("file", "only JPEG, PNG or WebP photos can be uploaded"))
+}
+
 /// A photo list as stored: a JSON array of URLs (`None`: no list).
 pub(crate) fn urls_from_json(text: Option<&str>) -> DomainResult<Vec<String>> {
     match text {
@@ -104,17 +116,17 @@ pub(crate) fn urls_to_json(urls: &[String]) -> DomainResult<String> {
     serde_json::to_string(urls).map_err(DomainError::internal)
 }
 
-impl Domain {
+impl Uploads<'_> {
     /// Photos someone attaches: at most nine, each uploaded here (and
     /// recorded) or an https URL. Returns them cleaned, ready to store.
     pub(crate) async fn checked_photos<C: ConnectionTrait>(
-        &self,
+        self,
         conn: &C,
         field: &'static str,
         urls: &[String],
     ) -> DomainResult<Vec<String>> {
-        let (urls, upload_ids) = crate::validate::photo_urls(field, urls, &self.settings.upload_url_prefix)?;
-        self.require_uploads(conn, field, &upload_ids).await?;
+        let (urls, upload_ids) = crate::validate::photo_urls(field, urls, &self.d.settings.upload_url_prefix)?;
+        self.require(conn, field, &upload_ids).await?;
         Ok(urls)
     }
 }

@@ -3,10 +3,12 @@
 //!
 //! Without environment variables: a SQLite file in a temp directory and the
 //! in-process session store. With `LINLI_TEST_DATABASE_URL` (a PostgreSQL
-//! server URL; each test creates a fresh database there) and
+//! server URL; each test gets its own database there) and
 //! `LINLI_TEST_REDIS_URL` (each test uses its own key prefix), the same tests
 //! run against them, and fail if they cannot be reached.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code)]
+
+mod database;
 
 use std::sync::Arc;
 
@@ -15,6 +17,8 @@ use chrono::Utc;
 use domain::ManualClock;
 use serde_json::{Value, json};
 use wiremock::MockServer;
+
+use database::{Start, database_for_test};
 
 pub const CHENGNAN: &str = "城南社区";
 pub const CHENGBEI: &str = "城北社区";
@@ -64,10 +68,8 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
     config.wechat.secret = "wx-test-secret".to_string().into();
     config.sweep_interval_seconds = 0;
     config.push.interval_seconds = 0;
-    config.database_url = Some(match std::env::var("LINLI_TEST_DATABASE_URL") {
-        Ok(server) if !server.is_empty() => fresh_postgres_database(&server).await,
-        _ => format!("sqlite://{}/linli.db?mode=rwc", data_dir.path().display()),
-    });
+    // Many servers run at once on one PostgreSQL; each needs only a few connections.
+    config.database_max_connections = 4;
     if let Ok(redis) = std::env::var("LINLI_TEST_REDIS_URL")
         && !redis.is_empty()
     {
@@ -75,6 +77,10 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         config.redis_prefix = format!("linli-test-{}", uuid::Uuid::new_v4().simple());
     }
     customise(&mut config);
+    if config.database_url.is_none() {
+        let start = if config.seed_demo_enabled() { Start::Demo } else { Start::Empty };
+        config.database_url = Some(database_for_test(data_dir.path(), start).await);
+    }
     // `LINLI_TEST_LOG=1` shows the server's logs (with `RUST_LOG`, and `LINLI_LOG_SQL=1` for statements).
     if std::env::var_os("LINLI_TEST_LOG").is_some() {
         config.log_sql = std::env::var_os("LINLI_LOG_SQL").is_some();
@@ -99,20 +105,6 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         sessions: Default::default(),
         _data_dir: data_dir,
     }
-}
-
-/// Creates an empty database on the PostgreSQL server for one test.
-async fn fresh_postgres_database(server_url: &str) -> String {
-    use sea_orm::{ConnectionTrait, Database};
-    let admin = Database::connect(server_url)
-        .await
-        .unwrap_or_else(|e| panic!("LINLI_TEST_DATABASE_URL is set but PostgreSQL cannot be reached: {e}"));
-    let name = format!("linli_test_{}", uuid::Uuid::new_v4().simple());
-    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
-    admin.close().await.unwrap();
-    let (base, _) =
-        server_url.rsplit_once('/').expect("LINLI_TEST_DATABASE_URL should look like postgres://user@host:port/db");
-    format!("{base}/{name}")
 }
 
 impl TestApp {
@@ -180,7 +172,7 @@ impl TestApp {
     /// The books balance: every entry sums to zero, every transfer sums to
     /// zero, every cached balance equals its entries. Ledger tests end with it.
     pub async fn assert_ledger_balanced(&self) {
-        let check = self.domain.ledger_consistency(None).await.expect("the consistency check should run");
+        let check = self.domain.ledger().consistency(None).await.expect("the consistency check should run");
         assert!(check.ok(), "the ledger does not balance: {check:?}");
     }
 

@@ -109,7 +109,7 @@ impl MemoryBus {
 impl EventBus for MemoryBus {
     async fn publish(&self, events: &[RelayedEvent]) -> Result<(), String> {
         for event in events {
-            self.domain.consume_event(NOTIFIER, event).await.map_err(|e| e.to_string())?;
+            self.domain.events().consume(NOTIFIER, event).await.map_err(|e| e.to_string())?;
         }
         for event in events {
             self.hub.deliver(event.clone());
@@ -128,7 +128,7 @@ impl Events {
     /// Builds the bus for `config` and starts the relay (and, with Redis,
     /// the fan-out listener and the notifier consumer).
     pub async fn start(config: &Config, domain: &Domain) -> anyhow::Result<Self> {
-        let hub = Arc::new(EventHub::new(domain.latest_event_seq().await?));
+        let hub = Arc::new(EventHub::new(domain.events().latest_seq().await?));
         let bus: Arc<dyn EventBus> = match config.events_redis_url() {
             Some(url) => {
                 let bus =
@@ -172,7 +172,7 @@ pub fn spawn_relay(
             }
             loop {
                 let bus = bus.clone();
-                match domain.relay_events(batch, |events| async move { bus.publish(&events).await }).await {
+                match domain.events().relay(batch, |events| async move { bus.publish(&events).await }).await {
                     Ok(n) if (n as u64) < batch => {
                         backoff = interval;
                         break;

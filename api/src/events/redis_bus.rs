@@ -123,7 +123,7 @@ async fn listen(client: redis::Client, channel: String, domain: Domain, hub: Arc
 
 async fn catch_up(domain: &Domain, hub: &EventHub) {
     loop {
-        match domain.events_since(hub.last_seq(), EventScope::All, 1000).await {
+        match domain.events().since(hub.last_seq(), EventScope::All, 1000).await {
             Ok(events) => {
                 let done = events.len() < 1000;
                 for event in events {
@@ -200,7 +200,7 @@ impl Consumer {
 
     /// Every community's stream, each with the group (created reading from the start).
     async fn streams(&self, conn: &mut ConnectionManager) -> redis::RedisResult<Vec<String>> {
-        let communities = match self.domain.community_ids().await {
+        let communities = match self.domain.events().community_ids().await {
             Ok(ids) => ids,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot list communities for the notifier");
@@ -245,7 +245,7 @@ impl Consumer {
             let event = entry.get::<String>("event").and_then(|json| serde_json::from_str::<RelayedEvent>(&json).ok());
             match event {
                 Some(event) => {
-                    if let Err(e) = self.domain.consume_event(NOTIFIER, &event).await {
+                    if let Err(e) = self.domain.events().consume(NOTIFIER, &event).await {
                         // Not acknowledged: it will be handed out again.
                         tracing::warn!(error = %e, event = event.event_id, "the notifier could not handle an event");
                         continue;

@@ -22,7 +22,7 @@ pub struct AuthPayload {
 }
 
 async fn payload(ctx: &Context<'_>, p: crate::auth::AuthPayload) -> Result<AuthPayload> {
-    let actor = domain(ctx).actor(p.user.id).await.gql()?;
+    let actor = domain(ctx).org().actor(p.user.id).await.gql()?;
     Ok(AuthPayload {
         access_token: p.access_token,
         refresh_token: p.refresh_token,
@@ -36,7 +36,7 @@ impl AuthQuery {
     /// Who you are and where you belong.
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
         let actor = actor(ctx).await?;
-        let user = domain(ctx).user(actor.user_id).await.gql()?;
+        let user = domain(ctx).org().user(actor.user_id).await.gql()?;
         Ok(User { user, memberships: actor.memberships().cloned().collect() })
     }
 }
@@ -68,14 +68,14 @@ impl AuthMutation {
     async fn bind_phone(&self, ctx: &Context<'_>, code: String) -> Result<User> {
         let actor = actor(ctx).await?;
         let phone = auth_service(ctx).wechat.phone_number(code.trim()).await.gql()?;
-        let user = domain(ctx).set_verified_phone(actor.user_id, &phone).await.gql()?;
+        let user = domain(ctx).auth().set_verified_phone(actor.user_id, &phone).await.gql()?;
         Ok(User { user, memberships: actor.memberships().cloned().collect() })
     }
 
     /// The name neighbours and helpers see (at most 30 characters).
     async fn set_display_name(&self, ctx: &Context<'_>, display_name: String) -> Result<User> {
         let actor = actor(ctx).await?;
-        let user = domain(ctx).set_display_name(actor.user_id, &display_name).await.gql()?;
+        let user = domain(ctx).auth().set_display_name(actor.user_id, &display_name).await.gql()?;
         Ok(User { user, memberships: actor.memberships().cloned().collect() })
     }
 }

@@ -158,13 +158,13 @@ impl CanteenQuery {
     /// The day's menu.
     async fn canteen_menu(&self, ctx: &Context<'_>, community_id: ID, date: NaiveDate) -> Result<Vec<Meal>> {
         let actor = actor(ctx).await?;
-        let meals = domain(ctx).menu(actor, parse_id(&community_id, "community")?, date).await.gql()?;
+        let meals = domain(ctx).canteen().menu(actor, parse_id(&community_id, "community")?, date).await.gql()?;
         Ok(meals.into_iter().map(Into::into).collect())
     }
 
     async fn my_meal_bookings(&self, ctx: &Context<'_>, community_id: ID) -> Result<Vec<MealBooking>> {
         let actor = actor(ctx).await?;
-        let list = domain(ctx).my_meal_bookings(actor, parse_id(&community_id, "community")?).await.gql()?;
+        let list = domain(ctx).canteen().my_bookings(actor, parse_id(&community_id, "community")?).await.gql()?;
         bookings_out(ctx, list).await
     }
 
@@ -176,7 +176,8 @@ impl CanteenQuery {
         date: NaiveDate,
     ) -> Result<Vec<SheetLine>> {
         let actor = actor(ctx).await?;
-        let lines = domain(ctx).canteen_daily_sheet(actor, parse_id(&community_id, "community")?, date).await.gql()?;
+        let lines =
+            domain(ctx).canteen().daily_sheet(actor, parse_id(&community_id, "community")?, date).await.gql()?;
         let mut out = Vec::with_capacity(lines.len());
         for l in lines {
             out.push(SheetLine {
@@ -195,7 +196,7 @@ impl CanteenQuery {
     async fn canteen_settings(&self, ctx: &Context<'_>, community_id: ID) -> Result<CanteenSettings> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        domain(ctx).canteen_settings_for(actor, c).await.map(Into::into).gql()
+        domain(ctx).canteen().settings(actor, c).await.map(Into::into).gql()
     }
 }
 
@@ -215,7 +216,11 @@ impl CanteenMutation {
             .into_iter()
             .map(|i| c::NewMeal { kind: i.kind.into(), name: i.name, price_fen: i.price_fen, quantity: i.quantity })
             .collect();
-        let meals = domain(ctx).publish_menu(actor, parse_id(&community_id, "community")?, date, items).await.gql()?;
+        let meals = domain(ctx)
+            .canteen()
+            .publish_menu(actor, parse_id(&community_id, "community")?, date, items)
+            .await
+            .gql()?;
         Ok(meals.into_iter().map(Into::into).collect())
     }
 
@@ -228,34 +233,35 @@ impl CanteenMutation {
         idempotency_key: String,
     ) -> Result<MealBooking> {
         let actor = actor(ctx).await?;
-        let b = domain(ctx).book_meal(actor, parse_id(&meal_id, "meal")?, quantity, &idempotency_key).await.gql()?;
+        let b =
+            domain(ctx).canteen().book(actor, parse_id(&meal_id, "meal")?, quantity, &idempotency_key).await.gql()?;
         booking_out(ctx, b).await
     }
 
     async fn cancel_meal_booking(&self, ctx: &Context<'_>, booking_id: ID) -> Result<MealBooking> {
         let actor = actor(ctx).await?;
-        let b = domain(ctx).cancel_meal_booking(actor, parse_id(&booking_id, "booking")?).await.gql()?;
+        let b = domain(ctx).canteen().cancel_booking(actor, parse_id(&booking_id, "booking")?).await.gql()?;
         booking_out(ctx, b).await
     }
 
     /// Spends civility points on a discount coupon for this booking.
     async fn use_meal_coupon(&self, ctx: &Context<'_>, booking_id: ID) -> Result<MealBooking> {
         let actor = actor(ctx).await?;
-        let b = domain(ctx).use_meal_coupon(actor, parse_id(&booking_id, "booking")?).await.gql()?;
+        let b = domain(ctx).canteen().use_coupon(actor, parse_id(&booking_id, "booking")?).await.gql()?;
         booking_out(ctx, b).await
     }
 
     /// The operator records payment at the counter.
     async fn mark_meal_paid(&self, ctx: &Context<'_>, booking_id: ID, method: PaymentMethod) -> Result<MealBooking> {
         let actor = actor(ctx).await?;
-        let b = domain(ctx).mark_meal_paid(actor, parse_id(&booking_id, "booking")?, method.into()).await.gql()?;
+        let b = domain(ctx).canteen().mark_paid(actor, parse_id(&booking_id, "booking")?, method.into()).await.gql()?;
         booking_out(ctx, b).await
     }
 
     /// Serving: the operator marks the meal collected.
     async fn mark_meal_collected(&self, ctx: &Context<'_>, booking_id: ID) -> Result<MealBooking> {
         let actor = actor(ctx).await?;
-        let b = domain(ctx).mark_meal_collected(actor, parse_id(&booking_id, "booking")?).await.gql()?;
+        let b = domain(ctx).canteen().mark_collected(actor, parse_id(&booking_id, "booking")?).await.gql()?;
         booking_out(ctx, b).await
     }
 
@@ -267,7 +273,7 @@ impl CanteenMutation {
     ) -> Result<CanteenSettings> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        let mut current = domain(ctx).canteen_settings_for(actor, c).await.gql()?;
+        let mut current = domain(ctx).canteen().settings(actor, c).await.gql()?;
         if let Some(v) = settings.cutoff_hour {
             current.cutoff_hour = v;
         }
@@ -277,6 +283,6 @@ impl CanteenMutation {
         if let Some(v) = settings.coupon_value_fen {
             current.coupon_value_fen = v;
         }
-        domain(ctx).set_canteen_settings(actor, c, current).await.map(Into::into).gql()
+        domain(ctx).canteen().set_settings(actor, c, current).await.map(Into::into).gql()
     }
 }

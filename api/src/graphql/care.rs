@@ -12,8 +12,8 @@ use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, Simple
 use chrono::{DateTime, Utc};
 
 use domain::care as c;
+use domain::care as v;
 use domain::pagination::PageRequest;
-use domain::visits as v;
 
 use super::types::{Community, Counted, Person, community, page_to_connection, people, person};
 use super::{OrGql, actor, auth_service, domain, parse_id};
@@ -96,17 +96,17 @@ impl CareProfile {
     /// The elder's phone: in full for the people assigned and the secretaries
     /// (each read is logged), masked for everyone else.
     async fn phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        domain(ctx).care_profile_phone(actor(ctx).await?, &self.0).await.gql()
+        domain(ctx).care().profile_phone(actor(ctx).await?, &self.0).await.gql()
     }
 
     /// Where to visit: in full as `phone`, cut to the building for everyone else.
     async fn address(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        domain(ctx).care_profile_address(actor(ctx).await?, &self.0).await.gql()
+        domain(ctx).care().profile_address(actor(ctx).await?, &self.0).await.gql()
     }
 
     /// Whether phones and the address are masked for you.
     async fn contacts_masked(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(domain(ctx).care_profile_masked(actor(ctx).await?, &self.0))
+        Ok(domain(ctx).care().profile_masked(actor(ctx).await?, &self.0))
     }
 
     async fn emergency_contacts(&self) -> Vec<EmergencyContact> {
@@ -115,20 +115,20 @@ impl CareProfile {
 
     /// The consent standing now; null when none stands or you may not see it.
     async fn consent(&self, ctx: &Context<'_>) -> Result<Option<CareConsent>> {
-        let all = domain(ctx).care_consents(actor(ctx).await?, &self.0).await.gql()?;
+        let all = domain(ctx).care().consents(actor(ctx).await?, &self.0).await.gql()?;
         Ok(all.and_then(|list| list.into_iter().find(|c| c.stands())).map(CareConsent))
     }
 
     /// Every consent given and withdrawn, newest first; null unless you may see health notes.
     async fn consent_history(&self, ctx: &Context<'_>) -> Result<Option<Vec<CareConsent>>> {
-        let all = domain(ctx).care_consents(actor(ctx).await?, &self.0).await.gql()?;
+        let all = domain(ctx).care().consents(actor(ctx).await?, &self.0).await.gql()?;
         Ok(all.map(|list| list.into_iter().map(CareConsent).collect()))
     }
 
     /// Newest first. Null for everyone but the elder, the people assigned to
     /// them and the secretaries; a read that returns notes is logged.
     async fn health_notes(&self, ctx: &Context<'_>) -> Result<Option<Vec<HealthNote>>> {
-        let notes = domain(ctx).care_health_notes(actor(ctx).await?, &self.0).await.gql()?;
+        let notes = domain(ctx).care().health_notes(actor(ctx).await?, &self.0).await.gql()?;
         Ok(notes.map(|list| list.into_iter().map(HealthNote).collect()))
     }
 
@@ -159,7 +159,7 @@ impl EmergencyContact {
 
     /// In full for the people assigned and the secretaries (logged), masked for others.
     async fn phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        domain(ctx).care_contact_phone(actor(ctx).await?, &self.profile, self.index).await.gql()
+        domain(ctx).care().contact_phone(actor(ctx).await?, &self.profile, self.index).await.gql()
     }
 
     /// The family member's own linli account, when they have one.
@@ -401,7 +401,8 @@ impl CareQuery {
     async fn care_profile(&self, ctx: &Context<'_>, elder_id: ID) -> Result<CareProfile> {
         let actor = actor(ctx).await?;
         domain(ctx)
-            .care_profile(actor, parse_id(&elder_id, "care profile")?)
+            .care()
+            .profile(actor, parse_id(&elder_id, "care profile")?)
             .await
             .map(|p| CareProfile(Arc::new(p)))
             .gql()
@@ -419,7 +420,8 @@ impl CareQuery {
         let actor = actor(ctx).await?;
         let page = PageRequest::new(first, after.as_deref()).gql()?;
         domain(ctx)
-            .care_profiles(actor, parse_id(&community_id, "community")?, page)
+            .care()
+            .profiles(actor, parse_id(&community_id, "community")?, page)
             .await
             .map(|p| page_to_connection(p, |x| x.id, |x| CareProfile(Arc::new(x))))
             .gql()
@@ -439,6 +441,7 @@ impl CareQuery {
         let page = PageRequest::new(first, after.as_deref()).gql()?;
         let subject = subject_id.as_ref().map(|s| parse_id(s, "user")).transpose()?;
         let page = domain(ctx)
+            .care()
             .sensitive_access_log(actor, parse_id(&community_id, "community")?, subject, page)
             .await
             .gql()?;
@@ -455,7 +458,7 @@ impl CareQuery {
     ) -> Result<AccessLogConnection> {
         let actor = actor(ctx).await?;
         let page = PageRequest::new(first, after.as_deref()).gql()?;
-        let page = domain(ctx).my_data_access_log(actor, page).await.gql()?;
+        let page = domain(ctx).care().my_data_access_log(actor, page).await.gql()?;
         access_log_connection(ctx, page).await
     }
 
@@ -471,6 +474,7 @@ impl CareQuery {
         let actor = actor(ctx).await?;
         let page = PageRequest::new(first, after.as_deref()).gql()?;
         domain(ctx)
+            .care()
             .visits(actor, parse_id(&elder_id, "care profile")?, page)
             .await
             .map(|p| page_to_connection(p, |x| x.id, CareVisit))
@@ -480,7 +484,7 @@ impl CareQuery {
     /// Elders not seen within their interval, most overdue first; for the community's staff.
     async fn overdue_visits(&self, ctx: &Context<'_>, community_id: ID) -> Result<Vec<OverdueVisit>> {
         let actor = actor(ctx).await?;
-        let list = domain(ctx).overdue_visits(actor, parse_id(&community_id, "community")?).await.gql()?;
+        let list = domain(ctx).care().overdue_visits(actor, parse_id(&community_id, "community")?).await.gql()?;
         let ids: Vec<i64> =
             list.iter().flat_map(|o| [Some(o.elder_id), o.grid_worker_id, o.household_lead_id]).flatten().collect();
         let names = people(ctx, ids).await?;
@@ -502,7 +506,7 @@ impl CareQuery {
     /// Everything linli holds about you, as one JSON document.
     async fn export_my_data(&self, ctx: &Context<'_>) -> Result<Json<serde_json::Value>> {
         let actor = actor(ctx).await?;
-        domain(ctx).export_my_data(actor).await.map(Json).gql()
+        domain(ctx).data_rights().export_my_data(actor).await.map(Json).gql()
     }
 }
 
@@ -532,7 +536,7 @@ impl CareMutation {
             address: input.address,
             emergency_contacts: contacts,
         };
-        domain(ctx).save_care_profile(actor, save).await.map(|p| CareProfile(Arc::new(p))).gql()
+        domain(ctx).care().save_profile(actor, save).await.map(|p| CareProfile(Arc::new(p))).gql()
     }
 
     /// Records the elder's (or a guardian's) separate consent to keep health notes.
@@ -546,19 +550,24 @@ impl CareMutation {
             given_at: input.given_at,
             wording_version: input.wording_version,
         };
-        domain(ctx).record_care_consent(actor, record).await.map(CareConsent).gql()
+        domain(ctx).care().record_consent(actor, record).await.map(CareConsent).gql()
     }
 
     /// Withdraws the standing consent: the notes are hidden at once and erased within a day.
     async fn withdraw_care_consent(&self, ctx: &Context<'_>, elder_id: ID) -> Result<CareConsent> {
         let actor = actor(ctx).await?;
-        domain(ctx).withdraw_care_consent(actor, parse_id(&elder_id, "care profile")?).await.map(CareConsent).gql()
+        domain(ctx).care().withdraw_consent(actor, parse_id(&elder_id, "care profile")?).await.map(CareConsent).gql()
     }
 
     /// Writes a health note (assigned people and secretaries, while consent stands).
     async fn add_health_note(&self, ctx: &Context<'_>, elder_id: ID, body: String) -> Result<HealthNote> {
         let actor = actor(ctx).await?;
-        domain(ctx).add_health_note(actor, parse_id(&elder_id, "care profile")?, &body).await.map(HealthNote).gql()
+        domain(ctx)
+            .care()
+            .add_health_note(actor, parse_id(&elder_id, "care profile")?, &body)
+            .await
+            .map(HealthNote)
+            .gql()
     }
 
     /// Logs a home visit (走访).
@@ -581,7 +590,7 @@ impl CareMutation {
             follow_up_needed,
             follow_up,
         };
-        domain(ctx).log_visit(actor, input, idempotency_key.as_deref()).await.map(CareVisit).gql()
+        domain(ctx).care().log_visit(actor, input, idempotency_key.as_deref()).await.map(CareVisit).gql()
     }
 
     /// Erases or anonymises your personal data; type the word the app shows
@@ -590,7 +599,7 @@ impl CareMutation {
     async fn delete_my_data(&self, ctx: &Context<'_>, confirm: String, user_id: Option<ID>) -> Result<DataDeletion> {
         let actor = actor(ctx).await?;
         let target = user_id.as_ref().map(|u| parse_id(u, "user")).transpose()?;
-        let deletion = domain(ctx).delete_my_data(actor, target, &confirm).await.gql()?;
+        let deletion = domain(ctx).data_rights().delete_my_data(actor, target, &confirm).await.gql()?;
         let store = &auth_service(ctx).store;
         for session in &deletion.ended_sessions {
             store.end(session).await.map_err(|e| super::gql_error(e.into()))?;

@@ -4,7 +4,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use domain::care_requests as d;
+use domain::care as d;
 
 use super::types::{Order, Person, person};
 use super::{OrGql, actor, domain, parse_id};
@@ -16,7 +16,7 @@ pub struct CareRequestQuery;
 pub struct CareRequestMutation;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::care_requests::CareKind")]
+#[graphql(remote = "domain::care::CareKind")]
 pub enum CareKind {
     MealDelivery,
     /// Help drawing cash at the proxy bank counter.
@@ -31,7 +31,7 @@ pub enum CareKind {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::care_requests::FiledAs")]
+#[graphql(remote = "domain::care::FiledAs")]
 pub enum CareFiledAs {
     Elder,
     Family,
@@ -147,7 +147,7 @@ pub struct Wristband {
 impl CareRequestQuery {
     async fn care_request(&self, ctx: &Context<'_>, id: ID) -> Result<CareRequest> {
         let actor = actor(ctx).await?;
-        domain(ctx).care_request(actor, parse_id(&id, "care request")?).await.map(CareRequest).gql()
+        domain(ctx).care().request(actor, parse_id(&id, "care request")?).await.map(CareRequest).gql()
     }
 
     /// The community's care requests for helpers and staff: urgent first, then newest.
@@ -158,14 +158,14 @@ impl CareRequestQuery {
         #[graphql(default)] open_only: bool,
     ) -> Result<Vec<CareRequest>> {
         let actor = actor(ctx).await?;
-        let list = domain(ctx).care_requests(actor, parse_id(&community_id, "community")?, open_only).await.gql()?;
+        let list = domain(ctx).care().requests(actor, parse_id(&community_id, "community")?, open_only).await.gql()?;
         Ok(list.into_iter().map(CareRequest).collect())
     }
 
     /// Requests for me, or that I filed for someone.
     async fn my_care_requests(&self, ctx: &Context<'_>) -> Result<Vec<CareRequest>> {
         let actor = actor(ctx).await?;
-        Ok(domain(ctx).my_care_requests(actor).await.gql()?.into_iter().map(CareRequest).collect())
+        Ok(domain(ctx).care().my_requests(actor).await.gql()?.into_iter().map(CareRequest).collect())
     }
 }
 
@@ -185,7 +185,7 @@ impl CareRequestMutation {
             address: input.address,
             contact_phone: input.contact_phone,
         };
-        domain(ctx).file_care_request(actor, file, input.idempotency_key.as_deref()).await.map(CareRequest).gql()
+        domain(ctx).care().file_request(actor, file, input.idempotency_key.as_deref()).await.map(CareRequest).gql()
     }
 
     /// The helper who claimed a cash request records the hand-over with a receipt photo.
@@ -197,20 +197,24 @@ impl CareRequestMutation {
     ) -> Result<CareRequest> {
         let actor = actor(ctx).await?;
         let id = parse_id(&request_id, "care request")?;
-        domain(ctx).record_cash_handover(actor, id, &receipt_url).await.map(CareRequest).gql()
+        domain(ctx).care().record_cash_handover(actor, id, &receipt_url).await.map(CareRequest).gql()
     }
 
     /// The elder, or a grid worker or secretary as witness, confirms receiving the cash.
     async fn confirm_cash_received(&self, ctx: &Context<'_>, request_id: ID) -> Result<CareRequest> {
         let actor = actor(ctx).await?;
         let id = parse_id(&request_id, "care request")?;
-        domain(ctx).confirm_cash_received(actor, id).await.map(CareRequest).gql()
+        domain(ctx).care().confirm_cash_received(actor, id).await.map(CareRequest).gql()
     }
 
     /// A secretary or grid worker binds a wristband to a resident of their community.
     async fn register_wristband(&self, ctx: &Context<'_>, resident_id: ID, device_id: String) -> Result<Wristband> {
         let actor = actor(ctx).await?;
-        let w = domain(ctx).register_wristband(actor, parse_id(&resident_id, "resident")?, &device_id).await.gql()?;
+        let w = domain(ctx)
+            .care()
+            .register_wristband(actor, parse_id(&resident_id, "resident")?, &device_id)
+            .await
+            .gql()?;
         Ok(Wristband {
             resident: person(ctx, Some(w.resident_id)).await?,
             registered_by: person(ctx, Some(w.registered_by)).await?,
@@ -221,6 +225,6 @@ impl CareRequestMutation {
 
     async fn unregister_wristband(&self, ctx: &Context<'_>, device_id: String) -> Result<bool> {
         let actor = actor(ctx).await?;
-        domain(ctx).unregister_wristband(actor, &device_id).await.gql()
+        domain(ctx).care().unregister_wristband(actor, &device_id).await.gql()
     }
 }

@@ -272,7 +272,7 @@ impl LedgerQuery {
         let user = user_id.as_ref().map(|u| parse_id(u, "user")).transpose()?;
         let page = PageRequest::new(first, after.as_deref()).gql()?;
         let (balance, lines) =
-            domain(ctx).civility_account(actor, parse_id(&community_id, "community")?, user, page).await.gql()?;
+            domain(ctx).ledger().account(actor, parse_id(&community_id, "community")?, user, page).await.gql()?;
         Ok(CivilityAccount {
             user_id: user.unwrap_or(actor.user_id).into(),
             balance,
@@ -282,20 +282,20 @@ impl LedgerQuery {
 
     async fn civility_rules(&self, ctx: &Context<'_>, community_id: ID) -> Result<CivilityRules> {
         let actor = actor(ctx).await?;
-        domain(ctx).civility_rules(actor, parse_id(&community_id, "community")?).await.map(rules_out).gql()
+        domain(ctx).ledger().rules(actor, parse_id(&community_id, "community")?).await.map(rules_out).gql()
     }
 
     /// Large awards waiting for the moral-review committee.
     async fn pending_civility_awards(&self, ctx: &Context<'_>, community_id: ID) -> Result<Vec<Transfer>> {
         let actor = actor(ctx).await?;
-        let list = domain(ctx).pending_civility_awards(actor, parse_id(&community_id, "community")?).await.gql()?;
+        let list = domain(ctx).ledger().pending_awards(actor, parse_id(&community_id, "community")?).await.gql()?;
         transfers_out(ctx, list).await
     }
 
     /// The books balance: entries sum to zero, cached balances equal their entries (secretary).
     async fn ledger_consistency(&self, ctx: &Context<'_>, community_id: ID) -> Result<LedgerConsistency> {
         let actor = actor(ctx).await?;
-        let c = domain(ctx).community_ledger_consistency(actor, parse_id(&community_id, "community")?).await.gql()?;
+        let c = domain(ctx).ledger().community_consistency(actor, parse_id(&community_id, "community")?).await.gql()?;
         Ok(LedgerConsistency {
             ok: c.ok(),
             entries_sum: c.entries_sum,
@@ -307,7 +307,7 @@ impl LedgerQuery {
 
     async fn supermarket_items(&self, ctx: &Context<'_>, community_id: ID) -> Result<Vec<SupermarketItem>> {
         let actor = actor(ctx).await?;
-        let items = domain(ctx).supermarket_items(actor, parse_id(&community_id, "community")?).await.gql()?;
+        let items = domain(ctx).supermarket().items(actor, parse_id(&community_id, "community")?).await.gql()?;
         Ok(items.into_iter().map(Into::into).collect())
     }
 
@@ -320,6 +320,7 @@ impl LedgerQuery {
     ) -> Result<Vec<Redemption>> {
         let actor = actor(ctx).await?;
         let list = domain(ctx)
+            .supermarket()
             .redemptions(actor, parse_id(&community_id, "community")?, status.map(Into::into))
             .await
             .gql()?;
@@ -342,7 +343,8 @@ impl LedgerMutation {
     ) -> Result<Transfer> {
         let actor = actor(ctx).await?;
         let t = domain(ctx)
-            .award_civility_points(
+            .ledger()
+            .award(
                 actor,
                 parse_id(&community_id, "community")?,
                 parse_id(&user_id, "user")?,
@@ -368,6 +370,7 @@ impl LedgerMutation {
     ) -> Result<Transfer> {
         let actor = actor(ctx).await?;
         let t = domain(ctx)
+            .ledger()
             .record_mutual_help(
                 actor,
                 parse_id(&community_id, "community")?,
@@ -384,14 +387,15 @@ impl LedgerMutation {
     /// The moral-review committee approves or rejects a large award.
     async fn review_civility_award(&self, ctx: &Context<'_>, transfer_id: ID, approve: bool) -> Result<Transfer> {
         let actor = actor(ctx).await?;
-        let t = domain(ctx).review_civility_award(actor, parse_id(&transfer_id, "award")?, approve).await.gql()?;
+        let t = domain(ctx).ledger().review_award(actor, parse_id(&transfer_id, "award")?, approve).await.gql()?;
         transfer_out(ctx, t).await
     }
 
     /// Undoes a transfer with a reversal that points at it (secretary).
     async fn reverse_transfer(&self, ctx: &Context<'_>, transfer_id: ID, reason: String) -> Result<Transfer> {
         let actor = actor(ctx).await?;
-        let t = domain(ctx).reverse_transfer(actor, parse_id(&transfer_id, "transfer")?, &reason).await.gql()?;
+        let t =
+            domain(ctx).ledger().reverse_transfer(actor, parse_id(&transfer_id, "transfer")?, &reason).await.gql()?;
         transfer_out(ctx, t).await
     }
 
@@ -403,7 +407,7 @@ impl LedgerMutation {
     ) -> Result<CivilityRules> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        let mut current = domain(ctx).civility_rules(actor, c).await.gql()?;
+        let mut current = domain(ctx).ledger().rules(actor, c).await.gql()?;
         if let Some(v) = rules.points_per_activity {
             current.points_per_activity = v;
         }
@@ -417,7 +421,7 @@ impl LedgerMutation {
             current.mutual_help =
                 list.into_iter().map(|m| l::MutualHelpRule { code: m.code, name: m.name, points: m.points }).collect();
         }
-        domain(ctx).set_civility_rules(actor, c, current).await.map(rules_out).gql()
+        domain(ctx).ledger().set_rules(actor, c, current).await.map(rules_out).gql()
     }
 
     async fn create_supermarket_item(
@@ -430,7 +434,8 @@ impl LedgerMutation {
     ) -> Result<SupermarketItem> {
         let actor = actor(ctx).await?;
         domain(ctx)
-            .create_supermarket_item(actor, parse_id(&community_id, "community")?, &name, price_points, stock)
+            .supermarket()
+            .create_item(actor, parse_id(&community_id, "community")?, &name, price_points, stock)
             .await
             .map(Into::into)
             .gql()
@@ -438,12 +443,12 @@ impl LedgerMutation {
 
     async fn restock_supermarket_item(&self, ctx: &Context<'_>, item_id: ID, quantity: i32) -> Result<SupermarketItem> {
         let actor = actor(ctx).await?;
-        domain(ctx).restock_item(actor, parse_id(&item_id, "item")?, quantity).await.map(Into::into).gql()
+        domain(ctx).supermarket().restock_item(actor, parse_id(&item_id, "item")?, quantity).await.map(Into::into).gql()
     }
 
     async fn retire_supermarket_item(&self, ctx: &Context<'_>, item_id: ID) -> Result<SupermarketItem> {
         let actor = actor(ctx).await?;
-        domain(ctx).retire_item(actor, parse_id(&item_id, "item")?).await.map(Into::into).gql()
+        domain(ctx).supermarket().retire_item(actor, parse_id(&item_id, "item")?).await.map(Into::into).gql()
     }
 
     /// Reserves the points and the goods; show `pickupCode` at the counter.
@@ -457,7 +462,8 @@ impl LedgerMutation {
     ) -> Result<Redemption> {
         let actor = actor(ctx).await?;
         domain(ctx)
-            .redeem_item(actor, parse_id(&item_id, "item")?, quantity, &idempotency_key)
+            .supermarket()
+            .redeem(actor, parse_id(&item_id, "item")?, quantity, &idempotency_key)
             .await
             .map(Into::into)
             .gql()
@@ -466,12 +472,17 @@ impl LedgerMutation {
     /// The operator hands the goods over.
     async fn confirm_pickup(&self, ctx: &Context<'_>, pickup_code: String) -> Result<Redemption> {
         let actor = actor(ctx).await?;
-        domain(ctx).confirm_pickup(actor, &pickup_code).await.map(Into::into).gql()
+        domain(ctx).supermarket().confirm_pickup(actor, &pickup_code).await.map(Into::into).gql()
     }
 
     /// Cancels a pending redemption; the points and goods are released.
     async fn cancel_redemption(&self, ctx: &Context<'_>, redemption_id: ID) -> Result<Redemption> {
         let actor = actor(ctx).await?;
-        domain(ctx).cancel_redemption(actor, parse_id(&redemption_id, "redemption")?).await.map(Into::into).gql()
+        domain(ctx)
+            .supermarket()
+            .cancel_redemption(actor, parse_id(&redemption_id, "redemption")?)
+            .await
+            .map(Into::into)
+            .gql()
     }
 }

@@ -40,7 +40,7 @@ impl Loader<i64> for PersonLoader {
     type Error = Error;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Person>, Error> {
-        let found = self.0.user_summaries(keys).await.map_err(gql_error)?;
+        let found = self.0.org().user_summaries(keys).await.map_err(gql_error)?;
         Ok(found.into_iter().map(|(id, u)| (id, u.into())).collect())
     }
 }
@@ -50,7 +50,7 @@ impl Loader<i64> for CommunityLoader {
     type Error = Error;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Community>, Error> {
-        self.0.communities(keys).await.map_err(gql_error)
+        self.0.org().communities(keys).await.map_err(gql_error)
     }
 }
 

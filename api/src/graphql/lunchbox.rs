@@ -460,7 +460,7 @@ impl LunchboxQuery {
     ) -> Result<NotificationConnection> {
         let actor = actor(ctx).await?;
         let page = PageRequest::new(first, after.as_deref()).gql()?;
-        let (page, unread_count) = domain(ctx).my_notifications(actor, unread_only, page).await.gql()?;
+        let (page, unread_count) = domain(ctx).notifications().mine(actor, unread_only, page).await.gql()?;
         let counts = NotificationCounts { total_count: page.total_count, unread_count };
         let mut connection = Connection::with_additional_fields(page.has_previous_page, page.has_next_page, counts);
         connection.edges.extend(page.items.into_iter().map(|x| Edge::new(encode_cursor(x.id), x.into())));
@@ -611,13 +611,13 @@ impl LunchboxMutation {
 
     async fn mark_notification_read(&self, ctx: &Context<'_>, id: ID) -> Result<Notification> {
         let actor = actor(ctx).await?;
-        let x = domain(ctx).mark_notification_read(actor, parse_id(&id, "notification")?).await.gql()?;
+        let x = domain(ctx).notifications().mark_read(actor, parse_id(&id, "notification")?).await.gql()?;
         Ok(x.into())
     }
 
     /// Marks all your notices read; how many were unread.
     async fn mark_all_notifications_read(&self, ctx: &Context<'_>) -> Result<u64> {
         let actor = actor(ctx).await?;
-        domain(ctx).mark_all_notifications_read(actor).await.gql()
+        domain(ctx).notifications().mark_all_read(actor).await.gql()
     }
 }

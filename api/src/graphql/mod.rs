@@ -222,7 +222,7 @@ fn clone_auth_error(e: &DomainError) -> DomainError {
 pub(crate) async fn actor<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Actor> {
     let who = authenticated(ctx)?;
     let auth = ctx.data_unchecked::<RequestAuth>();
-    auth.actor.get_or_try_init(|| domain(ctx).actor(who.user_id)).await.map_err(gql_error)
+    auth.actor.get_or_try_init(|| domain(ctx).org().actor(who.user_id)).await.map_err(gql_error)
 }
 
 /// GraphQL ids are decimal strings of database ids; anything else is not found.

@@ -17,7 +17,7 @@ impl OrgQuery {
     async fn join_requests(&self, ctx: &Context<'_>, community_id: ID) -> Result<Vec<JoinRequest>> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        Ok(domain(ctx).join_requests(actor, c).await.gql()?.into_iter().map(JoinRequest).collect())
+        Ok(domain(ctx).org().join_requests(actor, c).await.gql()?.into_iter().map(JoinRequest).collect())
     }
 
     /// People holding a role in a community, e.g. the party members to dispatch to
@@ -25,7 +25,7 @@ impl OrgQuery {
     async fn community_people(&self, ctx: &Context<'_>, community_id: ID, role: Role) -> Result<Vec<Person>> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        Ok(domain(ctx).community_people(actor, c, role.into()).await.gql()?.into_iter().map(Into::into).collect())
+        Ok(domain(ctx).org().people(actor, c, role.into()).await.gql()?.into_iter().map(Into::into).collect())
     }
 }
 
@@ -35,14 +35,14 @@ impl OrgMutation {
     async fn grant_role(&self, ctx: &Context<'_>, community_id: ID, user_id: ID, role: Role) -> Result<Membership> {
         let actor = actor(ctx).await?;
         let (c, u) = (parse_id(&community_id, "community")?, parse_id(&user_id, "user")?);
-        domain(ctx).grant_role(actor, c, u, role.into()).await.map(Membership).gql()
+        domain(ctx).org().grant_role(actor, c, u, role.into()).await.map(Membership).gql()
     }
 
     /// A secretary takes a role away. The last secretary cannot be removed.
     async fn revoke_role(&self, ctx: &Context<'_>, community_id: ID, user_id: ID, role: Role) -> Result<Membership> {
         let actor = actor(ctx).await?;
         let (c, u) = (parse_id(&community_id, "community")?, parse_id(&user_id, "user")?);
-        domain(ctx).revoke_role(actor, c, u, role.into()).await.map(Membership).gql()
+        domain(ctx).org().revoke_role(actor, c, u, role.into()).await.map(Membership).gql()
     }
 
     /// The community's secretary chooses what happens to claimed orders and
@@ -55,7 +55,7 @@ impl OrgMutation {
     ) -> Result<Community> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        domain(ctx).set_overdue_policy(actor, c, policy.into()).await.gql()?;
+        domain(ctx).org().set_overdue_policy(actor, c, policy.into()).await.gql()?;
         community(ctx, c).await
     }
 
@@ -68,19 +68,19 @@ impl OrgMutation {
         note: Option<String>,
     ) -> Result<JoinRequest> {
         let who = authenticated(ctx)?;
-        domain(ctx).request_to_join(who.user_id, &invite_code, note).await.map(JoinRequest).gql()
+        domain(ctx).org().request_to_join(who.user_id, &invite_code, note).await.map(JoinRequest).gql()
     }
 
     /// Confirms a join request: the applicant becomes a resident.
     async fn approve_join_request(&self, ctx: &Context<'_>, join_request_id: ID) -> Result<JoinRequest> {
         let actor = actor(ctx).await?;
         let id = parse_id(&join_request_id, "join request")?;
-        domain(ctx).decide_join_request(actor, id, true).await.map(JoinRequest).gql()
+        domain(ctx).org().decide_join_request(actor, id, true).await.map(JoinRequest).gql()
     }
 
     async fn decline_join_request(&self, ctx: &Context<'_>, join_request_id: ID) -> Result<JoinRequest> {
         let actor = actor(ctx).await?;
         let id = parse_id(&join_request_id, "join request")?;
-        domain(ctx).decide_join_request(actor, id, false).await.map(JoinRequest).gql()
+        domain(ctx).org().decide_join_request(actor, id, false).await.map(JoinRequest).gql()
     }
 }

@@ -101,7 +101,7 @@ pub struct BoardEntry {
 impl PartyQuery {
     async fn my_report_ins(&self, ctx: &Context<'_>) -> Result<Vec<ReportIn>> {
         let actor = actor(ctx).await?;
-        Ok(domain(ctx).my_report_ins(actor).await.gql()?.into_iter().map(ReportIn).collect())
+        Ok(domain(ctx).party().my_report_ins(actor).await.gql()?.into_iter().map(ReportIn).collect())
     }
 
     /// Report-ins to a community (secretaries and grid workers).
@@ -113,13 +113,20 @@ impl PartyQuery {
     ) -> Result<Vec<ReportIn>> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        Ok(domain(ctx).report_ins(actor, c, status.map(Into::into)).await.gql()?.into_iter().map(ReportIn).collect())
+        Ok(domain(ctx)
+            .party()
+            .report_ins(actor, c, status.map(Into::into))
+            .await
+            .gql()?
+            .into_iter()
+            .map(ReportIn)
+            .collect())
     }
 
     /// The public service board: every reported-in member's unit, posts and chosen phone.
     async fn service_board(&self, ctx: &Context<'_>, community_id: ID) -> Result<Vec<BoardEntry>> {
         let actor = actor(ctx).await?;
-        let board = domain(ctx).service_board(actor, parse_id(&community_id, "community")?).await.gql()?;
+        let board = domain(ctx).party().service_board(actor, parse_id(&community_id, "community")?).await.gql()?;
         Ok(board
             .into_iter()
             .map(|e| BoardEntry {
@@ -146,24 +153,29 @@ impl PartyMutation {
             specialties: input.specialties,
             public_phone: input.public_phone,
         };
-        domain(ctx).report_in(actor, request).await.map(ReportIn).gql()
+        domain(ctx).party().report_in(actor, request).await.map(ReportIn).gql()
     }
 
     /// The secretary approves: the member becomes a PARTY_MEMBER here (and
     /// leaves the community they reported in to before, if any).
     async fn approve_report_in(&self, ctx: &Context<'_>, report_in_id: ID) -> Result<ReportIn> {
         let actor = actor(ctx).await?;
-        domain(ctx).approve_report_in(actor, parse_id(&report_in_id, "report-in")?).await.map(ReportIn).gql()
+        domain(ctx).party().approve_report_in(actor, parse_id(&report_in_id, "report-in")?).await.map(ReportIn).gql()
     }
 
     async fn decline_report_in(&self, ctx: &Context<'_>, report_in_id: ID, reason: String) -> Result<ReportIn> {
         let actor = actor(ctx).await?;
-        domain(ctx).decline_report_in(actor, parse_id(&report_in_id, "report-in")?, &reason).await.map(ReportIn).gql()
+        domain(ctx)
+            .party()
+            .decline_report_in(actor, parse_id(&report_in_id, "report-in")?, &reason)
+            .await
+            .map(ReportIn)
+            .gql()
     }
 
     /// The member leaves (or the secretary removes them): PARTY_MEMBER and posts are given up.
     async fn leave_report_in(&self, ctx: &Context<'_>, report_in_id: ID) -> Result<ReportIn> {
         let actor = actor(ctx).await?;
-        domain(ctx).leave_report_in(actor, parse_id(&report_in_id, "report-in")?).await.map(ReportIn).gql()
+        domain(ctx).party().leave_report_in(actor, parse_id(&report_in_id, "report-in")?).await.map(ReportIn).gql()
     }
 }

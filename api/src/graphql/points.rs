@@ -259,7 +259,7 @@ fn period(month: Option<String>, quarter: Option<String>) -> Result<Period> {
 impl PointsQuery {
     async fn dedication_rules(&self, ctx: &Context<'_>, community_id: ID) -> Result<DedicationRules> {
         let actor = actor(ctx).await?;
-        domain(ctx).dedication_rules(actor, parse_id(&community_id, "community")?).await.map(Into::into).gql()
+        domain(ctx).points().rules(actor, parse_id(&community_id, "community")?).await.map(Into::into).gql()
     }
 
     /// A member's balance and entries, newest first (the member and the community's staff).
@@ -275,7 +275,7 @@ impl PointsQuery {
         let member = parse_id(&member_id, "member")?;
         let page = PageRequest::new(first, after.as_deref()).gql()?;
         let (balance, entries) =
-            domain(ctx).dedication_account(actor, parse_id(&community_id, "community")?, member, page).await.gql()?;
+            domain(ctx).points().account(actor, parse_id(&community_id, "community")?, member, page).await.gql()?;
         Ok(DedicationAccount {
             member_id,
             balance,
@@ -295,6 +295,7 @@ impl PointsQuery {
         let actor = actor(ctx).await?;
         let (from, to) = (Month::parse("from", &from).gql()?, Month::parse("to", &to).gql()?);
         let scores = domain(ctx)
+            .points()
             .month_scores(actor, parse_id(&community_id, "community")?, parse_id(&member_id, "member")?, from, to)
             .await
             .gql()?;
@@ -314,7 +315,8 @@ impl PointsQuery {
     ) -> Result<Vec<Standing>> {
         let actor = actor(ctx).await?;
         let list = domain(ctx)
-            .dedication_leaderboard(actor, parse_id(&community_id, "community")?, period(month, quarter)?)
+            .points()
+            .leaderboard(actor, parse_id(&community_id, "community")?, period(month, quarter)?)
             .await
             .gql()?;
         standings_out(ctx, list).await
@@ -324,7 +326,8 @@ impl PointsQuery {
     async fn award_ranking(&self, ctx: &Context<'_>, community_id: ID, quarter: String) -> Result<Vec<BranchRanking>> {
         let actor = actor(ctx).await?;
         let quarter = Quarter::parse("quarter", &quarter).gql()?;
-        let branches = domain(ctx).award_ranking(actor, parse_id(&community_id, "community")?, quarter).await.gql()?;
+        let branches =
+            domain(ctx).points().award_ranking(actor, parse_id(&community_id, "community")?, quarter).await.gql()?;
         let mut out = Vec::with_capacity(branches.len());
         for (party_branch, standings, nominations) in branches {
             out.push(BranchRanking {
@@ -348,8 +351,8 @@ impl PointsMutation {
     ) -> Result<DedicationRules> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        let current = domain(ctx).dedication_rules(actor, c).await.gql()?;
-        domain(ctx).set_dedication_rules(actor, c, rules.apply(current)).await.map(Into::into).gql()
+        let current = domain(ctx).points().rules(actor, c).await.gql()?;
+        domain(ctx).points().set_rules(actor, c, rules.apply(current)).await.map(Into::into).gql()
     }
 
     /// A manual adjustment by the secretary, with its reason; the key makes a retry safe.
@@ -364,7 +367,8 @@ impl PointsMutation {
     ) -> Result<DedicationEntry> {
         let actor = actor(ctx).await?;
         domain(ctx)
-            .adjust_dedication_points(
+            .points()
+            .adjust(
                 actor,
                 parse_id(&community_id, "community")?,
                 parse_id(&member_id, "member")?,
@@ -388,7 +392,7 @@ impl PointsMutation {
         let actor = actor(ctx).await?;
         let month = Month::parse("month", &month).gql()?;
         let written =
-            domain(ctx).close_dedication_month(actor, parse_id(&community_id, "community")?, month).await.gql()?;
+            domain(ctx).points().close_month(actor, parse_id(&community_id, "community")?, month).await.gql()?;
         Ok(written.into_iter().map(Into::into).collect())
     }
 
@@ -404,6 +408,7 @@ impl PointsMutation {
         let actor = actor(ctx).await?;
         let quarter = Quarter::parse("quarter", &quarter).gql()?;
         let n = domain(ctx)
+            .points()
             .nominate_award(
                 actor,
                 parse_id(&community_id, "community")?,

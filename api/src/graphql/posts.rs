@@ -30,7 +30,7 @@ pub enum PostKind {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::posts::ActivityKind")]
+#[graphql(remote = "domain::activities::ActivityKind")]
 pub enum ActivityKind {
     VolunteerService,
     Cultural,
@@ -40,7 +40,7 @@ pub enum ActivityKind {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::posts::Duty")]
+#[graphql(remote = "domain::duties::Duty")]
 pub enum Duty {
     ClaimPost,
     KeepInTouch,
@@ -172,7 +172,7 @@ async fn post_out(ctx: &Context<'_>, post: p::Post) -> Result<Post> {
 async fn posts_out(ctx: &Context<'_>, posts: Vec<p::Post>) -> Result<Vec<Post>> {
     let me = actor(ctx).await?.user_id;
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
-    let holders = domain(ctx).post_holders(&ids).await.gql()?;
+    let holders = domain(ctx).posts().holders(&ids).await.gql()?;
     let names = people(ctx, holders.values().flatten().copied()).await?;
     let mut out = Vec::with_capacity(posts.len());
     for post in posts {
@@ -194,10 +194,10 @@ async fn posts_out(ctx: &Context<'_>, posts: Vec<p::Post>) -> Result<Vec<Post>> 
     Ok(out)
 }
 
-async fn activities_out(ctx: &Context<'_>, activities: Vec<p::Activity>) -> Result<Vec<Activity>> {
+async fn activities_out(ctx: &Context<'_>, activities: Vec<domain::activities::Activity>) -> Result<Vec<Activity>> {
     let actor = actor(ctx).await?;
     let ids: Vec<i64> = activities.iter().map(|a| a.id).collect();
-    let mine = domain(ctx).my_signups(actor, &ids).await.gql()?;
+    let mine = domain(ctx).activities().my_signups(actor, &ids).await.gql()?;
     let mut signups = signups_out(ctx, mine.into_values().collect()).await?;
     let mut out = Vec::with_capacity(activities.len());
     for a in activities {
@@ -220,7 +220,7 @@ async fn activities_out(ctx: &Context<'_>, activities: Vec<p::Activity>) -> Resu
     Ok(out)
 }
 
-async fn signups_out(ctx: &Context<'_>, list: Vec<p::Signup>) -> Result<Vec<Signup>> {
+async fn signups_out(ctx: &Context<'_>, list: Vec<domain::activities::Signup>) -> Result<Vec<Signup>> {
     let names = people(ctx, list.iter().map(|s| s.user_id)).await?;
     list.into_iter()
         .map(|s| {
@@ -236,11 +236,11 @@ async fn signups_out(ctx: &Context<'_>, list: Vec<p::Signup>) -> Result<Vec<Sign
         .collect()
 }
 
-async fn signup_out(ctx: &Context<'_>, s: p::Signup) -> Result<Signup> {
+async fn signup_out(ctx: &Context<'_>, s: domain::activities::Signup) -> Result<Signup> {
     Ok(signups_out(ctx, vec![s]).await?.remove(0))
 }
 
-async fn suggestions_out(ctx: &Context<'_>, list: Vec<p::Suggestion>) -> Result<Vec<Suggestion>> {
+async fn suggestions_out(ctx: &Context<'_>, list: Vec<domain::duties::Suggestion>) -> Result<Vec<Suggestion>> {
     let names = people(ctx, list.iter().map(|s| s.member_id)).await?;
     Ok(list
         .into_iter()
@@ -255,7 +255,7 @@ async fn suggestions_out(ctx: &Context<'_>, list: Vec<p::Suggestion>) -> Result<
         .collect())
 }
 
-async fn duties_out(ctx: &Context<'_>, list: Vec<p::YearlyDuties>) -> Result<Vec<YearlyDuties>> {
+async fn duties_out(ctx: &Context<'_>, list: Vec<domain::duties::YearlyDuties>) -> Result<Vec<YearlyDuties>> {
     let names = people(ctx, list.iter().map(|d| d.member_id)).await?;
     Ok(list
         .into_iter()
@@ -285,7 +285,8 @@ impl PostQuery {
         #[graphql(default)] include_retired: bool,
     ) -> Result<Vec<Post>> {
         let actor = actor(ctx).await?;
-        let posts = domain(ctx).posts(actor, parse_id(&community_id, "community")?, include_retired).await.gql()?;
+        let posts =
+            domain(ctx).posts().list(actor, parse_id(&community_id, "community")?, include_retired).await.gql()?;
         posts_out(ctx, posts).await
     }
 
@@ -297,41 +298,42 @@ impl PostQuery {
         #[graphql(default)] upcoming_only: bool,
     ) -> Result<Vec<Activity>> {
         let actor = actor(ctx).await?;
-        let list = domain(ctx).activities(actor, parse_id(&community_id, "community")?, upcoming_only).await.gql()?;
+        let list =
+            domain(ctx).activities().list(actor, parse_id(&community_id, "community")?, upcoming_only).await.gql()?;
         activities_out(ctx, list).await
     }
 
     async fn activity(&self, ctx: &Context<'_>, id: ID) -> Result<Activity> {
         let actor = actor(ctx).await?;
-        let a = domain(ctx).activity(actor, parse_id(&id, "activity")?).await.gql()?;
+        let a = domain(ctx).activities().get(actor, parse_id(&id, "activity")?).await.gql()?;
         Ok(activities_out(ctx, vec![a]).await?.remove(0))
     }
 
     /// A fresh, short-lived code for attendees to scan (the organiser and staff).
     async fn activity_check_in_code(&self, ctx: &Context<'_>, activity_id: ID) -> Result<CheckInCode> {
         let actor = actor(ctx).await?;
-        let code = domain(ctx).activity_check_in_code(actor, parse_id(&activity_id, "activity")?).await.gql()?;
+        let code = domain(ctx).activities().check_in_code(actor, parse_id(&activity_id, "activity")?).await.gql()?;
         Ok(CheckInCode { code: code.code, expires_at: code.expires_at })
     }
 
     /// Who signed up and who came.
     async fn activity_attendance(&self, ctx: &Context<'_>, activity_id: ID) -> Result<Vec<Signup>> {
         let actor = actor(ctx).await?;
-        let list = domain(ctx).activity_attendance(actor, parse_id(&activity_id, "activity")?).await.gql()?;
+        let list = domain(ctx).activities().attendance(actor, parse_id(&activity_id, "activity")?).await.gql()?;
         signups_out(ctx, list).await
     }
 
     /// All of the community's suggestions for its staff; your own otherwise.
     async fn suggestions(&self, ctx: &Context<'_>, community_id: ID) -> Result<Vec<Suggestion>> {
         let actor = actor(ctx).await?;
-        let list = domain(ctx).suggestions(actor, parse_id(&community_id, "community")?).await.gql()?;
+        let list = domain(ctx).duties().suggestions(actor, parse_id(&community_id, "community")?).await.gql()?;
         suggestions_out(ctx, list).await
     }
 
     /// The community's households, to assign to members (staff).
     async fn households(&self, ctx: &Context<'_>, community_id: ID) -> Result<Vec<Household>> {
         let actor = actor(ctx).await?;
-        let list = domain(ctx).households(actor, parse_id(&community_id, "community")?).await.gql()?;
+        let list = domain(ctx).duties().households(actor, parse_id(&community_id, "community")?).await.gql()?;
         Ok(list
             .into_iter()
             .map(|h| Household { id: h.id.into(), label: h.label, building: h.building, grid: h.grid })
@@ -350,14 +352,14 @@ impl PostQuery {
         let actor = actor(ctx).await?;
         let member = parse_id(&member_id, "member")?;
         let community = community_id.as_ref().map(|c| parse_id(c, "community")).transpose()?;
-        let duties = domain(ctx).yearly_duties(actor, community, member, year).await.gql()?;
+        let duties = domain(ctx).duties().yearly(actor, community, member, year).await.gql()?;
         Ok(duties_out(ctx, vec![duties]).await?.remove(0))
     }
 
     /// Every reported-in member's 四个一 for a year, the most behind first (staff).
     async fn duties_overview(&self, ctx: &Context<'_>, community_id: ID, year: i32) -> Result<Vec<YearlyDuties>> {
         let actor = actor(ctx).await?;
-        let list = domain(ctx).duties_overview(actor, parse_id(&community_id, "community")?, year).await.gql()?;
+        let list = domain(ctx).duties().overview(actor, parse_id(&community_id, "community")?, year).await.gql()?;
         duties_out(ctx, list).await
     }
 }
@@ -376,33 +378,33 @@ impl PostMutation {
             term_start: input.term_start,
             term_end: input.term_end,
         };
-        let post = domain(ctx).create_post(actor, new).await.gql()?;
+        let post = domain(ctx).posts().create(actor, new).await.gql()?;
         post_out(ctx, post).await
     }
 
     /// A member takes a place on a post; a full post answers `CONFLICT`.
     async fn claim_post(&self, ctx: &Context<'_>, post_id: ID) -> Result<Post> {
         let actor = actor(ctx).await?;
-        let post = domain(ctx).claim_post(actor, parse_id(&post_id, "post")?).await.gql()?;
+        let post = domain(ctx).posts().claim(actor, parse_id(&post_id, "post")?).await.gql()?;
         post_out(ctx, post).await
     }
 
     async fn leave_post(&self, ctx: &Context<'_>, post_id: ID) -> Result<Post> {
         let actor = actor(ctx).await?;
-        let post = domain(ctx).leave_post(actor, parse_id(&post_id, "post")?).await.gql()?;
+        let post = domain(ctx).posts().leave(actor, parse_id(&post_id, "post")?).await.gql()?;
         post_out(ctx, post).await
     }
 
     async fn retire_post(&self, ctx: &Context<'_>, post_id: ID) -> Result<Post> {
         let actor = actor(ctx).await?;
-        let post = domain(ctx).retire_post(actor, parse_id(&post_id, "post")?).await.gql()?;
+        let post = domain(ctx).posts().retire(actor, parse_id(&post_id, "post")?).await.gql()?;
         post_out(ctx, post).await
     }
 
     /// Secretaries and grid workers organise activities.
     async fn create_activity(&self, ctx: &Context<'_>, input: CreateActivityInput) -> Result<Activity> {
         let actor = actor(ctx).await?;
-        let new = p::NewActivity {
+        let new = domain::activities::NewActivity {
             community_id: parse_id(&input.community_id, "community")?,
             title: input.title,
             kind: input.kind.into(),
@@ -412,40 +414,45 @@ impl PostMutation {
             capacity: input.capacity,
             service_minutes: input.service_minutes,
         };
-        let a = domain(ctx).create_activity(actor, new).await.gql()?;
+        let a = domain(ctx).activities().create(actor, new).await.gql()?;
         Ok(activities_out(ctx, vec![a]).await?.remove(0))
     }
 
     /// Members, volunteers and residents sign up; a full activity answers `CONFLICT`.
     async fn sign_up_for_activity(&self, ctx: &Context<'_>, activity_id: ID) -> Result<Signup> {
         let actor = actor(ctx).await?;
-        let s = domain(ctx).sign_up_for_activity(actor, parse_id(&activity_id, "activity")?).await.gql()?;
+        let s = domain(ctx).activities().sign_up(actor, parse_id(&activity_id, "activity")?).await.gql()?;
         signup_out(ctx, s).await
     }
 
     async fn cancel_activity_signup(&self, ctx: &Context<'_>, activity_id: ID) -> Result<Activity> {
         let actor = actor(ctx).await?;
-        let a = domain(ctx).cancel_signup(actor, parse_id(&activity_id, "activity")?).await.gql()?;
+        let a = domain(ctx).activities().cancel_signup(actor, parse_id(&activity_id, "activity")?).await.gql()?;
         Ok(activities_out(ctx, vec![a]).await?.remove(0))
     }
 
     /// Checks in with the code scanned from the organiser's phone; records service time.
     async fn check_in(&self, ctx: &Context<'_>, code: String) -> Result<Signup> {
         let actor = actor(ctx).await?;
-        let s = domain(ctx).check_in(actor, &code).await.gql()?;
+        let s = domain(ctx).activities().check_in(actor, &code).await.gql()?;
         signup_out(ctx, s).await
     }
 
     /// A member's reasonable suggestion (合理化建议).
     async fn submit_suggestion(&self, ctx: &Context<'_>, community_id: ID, text: String) -> Result<Suggestion> {
         let actor = actor(ctx).await?;
-        let s = domain(ctx).submit_suggestion(actor, parse_id(&community_id, "community")?, &text).await.gql()?;
+        let s =
+            domain(ctx).duties().submit_suggestion(actor, parse_id(&community_id, "community")?, &text).await.gql()?;
         Ok(suggestions_out(ctx, vec![s]).await?.remove(0))
     }
 
     async fn answer_suggestion(&self, ctx: &Context<'_>, suggestion_id: ID, answer: String) -> Result<Suggestion> {
         let actor = actor(ctx).await?;
-        let s = domain(ctx).answer_suggestion(actor, parse_id(&suggestion_id, "suggestion")?, &answer).await.gql()?;
+        let s = domain(ctx)
+            .duties()
+            .answer_suggestion(actor, parse_id(&suggestion_id, "suggestion")?, &answer)
+            .await
+            .gql()?;
         Ok(suggestions_out(ctx, vec![s]).await?.remove(0))
     }
 
@@ -462,6 +469,7 @@ impl PostMutation {
         let actor = actor(ctx).await?;
         let ids = household_ids.iter().map(|h| parse_id(h, "household")).collect::<Result<Vec<_>>>()?;
         let assigned = domain(ctx)
+            .duties()
             .assign_households(
                 actor,
                 parse_id(&community_id, "community")?,
@@ -484,6 +492,7 @@ impl PostMutation {
     ) -> Result<HouseholdContact> {
         let actor = actor(ctx).await?;
         let c = domain(ctx)
+            .duties()
             .log_household_contact(actor, parse_id(&household_id, "household")?, &note, contacted_at)
             .await
             .gql()?;

@@ -44,7 +44,7 @@ impl PushQuery {
     /// Your remaining one-time subscriptions, one entry per kind.
     async fn my_push_grants(&self, ctx: &Context<'_>) -> Result<Vec<PushGrant>> {
         let actor = actor(ctx).await?;
-        domain(ctx).push_grants(actor).await.map(grants).gql()
+        domain(ctx).push().grants(actor).await.map(grants).gql()
     }
 }
 
@@ -56,6 +56,6 @@ impl PushMutation {
     async fn accept_subscriptions(&self, ctx: &Context<'_>, kinds: Vec<PushKind>) -> Result<Vec<PushGrant>> {
         let actor = actor(ctx).await?;
         let kinds: Vec<d::PushKind> = kinds.into_iter().map(Into::into).collect();
-        domain(ctx).accept_subscriptions(actor, &kinds).await.map(grants).gql()
+        domain(ctx).push().accept_subscriptions(actor, &kinds).await.map(grants).gql()
     }
 }

@@ -213,7 +213,7 @@ impl Feed {
                 continue;
             }
             if self.catching_up {
-                match self.domain.events_since(self.last, self.scope, PAGE).await {
+                match self.domain.events().since(self.last, self.scope, PAGE).await {
                     Ok(events) => {
                         self.catching_up = events.len() as u64 == PAGE;
                         self.backlog.extend(events);

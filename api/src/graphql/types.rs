@@ -123,7 +123,7 @@ impl Community {
     /// deadline (the claimant loses the overdue points either way). Set by
     /// the community's secretary with `setOverduePolicy`.
     async fn overdue_policy(&self, ctx: &Context<'_>) -> Result<OverduePolicy> {
-        domain(ctx).overdue_policy(self.0.id).await.map(Into::into).gql()
+        domain(ctx).org().overdue_policy(self.0.id).await.map(Into::into).gql()
     }
 }
 

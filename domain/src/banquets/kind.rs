@@ -19,7 +19,7 @@ impl Kind for banquet_booking::Entity {
     const COMMUNITY: banquet_booking::Column = banquet_booking::Column::CommunityId;
     const STATUS: banquet_booking::Column = banquet_booking::Column::Status;
     const HOLDER: Option<banquet_booking::Column> = None;
-    const UPDATED_AT: banquet_booking::Column = banquet_booking::Column::UpdatedAt;
+    const UPDATED_AT: Option<banquet_booking::Column> = Some(banquet_booking::Column::UpdatedAt);
     const PEOPLE: &'static [banquet_booking::Column] = &[banquet_booking::Column::BookedBy];
 
     fn next(from: BanquetStatus, action: BanquetAction) -> Option<BanquetStatus> {

@@ -30,7 +30,7 @@ impl Kind for lunchbox_delivery::Entity {
     const COMMUNITY: lunchbox_delivery::Column = lunchbox_delivery::Column::CommunityId;
     const STATUS: lunchbox_delivery::Column = lunchbox_delivery::Column::Status;
     const HOLDER: Option<lunchbox_delivery::Column> = Some(lunchbox_delivery::Column::ClaimantId);
-    const UPDATED_AT: lunchbox_delivery::Column = lunchbox_delivery::Column::UpdatedAt;
+    const UPDATED_AT: Option<lunchbox_delivery::Column> = Some(lunchbox_delivery::Column::UpdatedAt);
     const PEOPLE: &'static [lunchbox_delivery::Column] = &[lunchbox_delivery::Column::ClaimantId];
 
     fn next(from: DeliveryStatus, action: LunchboxAction) -> Option<DeliveryStatus> {

@@ -272,7 +272,7 @@ impl Lunchbox<'_> {
             .map(|m| (m.id, m))
             .collect();
         let claimants: Vec<i64> = rows.iter().filter_map(|d| d.claimant_id).collect();
-        let names = self.d.user_summaries(&claimants).await?;
+        let names = self.d.org().user_summaries(&claimants).await?;
         rows.into_iter()
             .map(|d| {
                 let r = recipients

@@ -68,11 +68,11 @@ impl Lunchbox<'_> {
         }
         let note = validate::optional_text("note", input.note, 200)?;
         if let Some(user) = input.user_id
-            && self.d.roles_of(&self.d.db, user, community_id).await?.is_empty()
+            && self.d.org().roles_of(&self.d.db, user, community_id).await?.is_empty()
         {
             return Err(DomainError::bad_input("userId", "the linked person is not a member of this community"));
         }
-        if !self.d.roles_of(&self.d.db, input.grid_worker_id, community_id).await?.contains(&Role::GridWorker) {
+        if !self.d.org().roles_of(&self.d.db, input.grid_worker_id, community_id).await?.contains(&Role::GridWorker) {
             return Err(DomainError::bad_input(
                 "gridWorkerId",
                 "the responsible grid worker must hold GRID_WORKER in this community",

@@ -30,7 +30,7 @@ impl Kind for order::Entity {
     const COMMUNITY: order::Column = order::Column::CommunityId;
     const STATUS: order::Column = order::Column::Status;
     const HOLDER: Option<order::Column> = Some(order::Column::ClaimantId);
-    const UPDATED_AT: order::Column = order::Column::UpdatedAt;
+    const UPDATED_AT: Option<order::Column> = Some(order::Column::UpdatedAt);
     const PEOPLE: &'static [order::Column] =
         &[order::Column::PlacedBy, order::Column::OnBehalfOf, order::Column::AssigneeId, order::Column::ClaimantId];
 

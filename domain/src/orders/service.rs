@@ -53,6 +53,7 @@ impl Orders<'_> {
     async fn insert(self, actor: &Actor, input: PlaceOrder, idempotency: Option<(&str, &str)>) -> DomainResult<Order> {
         let beneficiary = self
             .d
+            .org()
             .on_behalf_of(actor, input.community_id, input.on_behalf_of, "place orders")
             .await?
             .unwrap_or(actor.user_id);
@@ -108,7 +109,7 @@ impl Orders<'_> {
         new: NewOrder,
         now: DateTime<Utc>,
     ) -> DomainResult<order::Model> {
-        self.d.require_uploads(conn, "photoUrls", &new.upload_ids).await?;
+        self.d.uploads().require(conn, "photoUrls", &new.upload_ids).await?;
         let model = order::ActiveModel {
             community_id: Set(new.community_id),
             category: Set(new.category.as_str().into()),
@@ -194,7 +195,7 @@ impl Orders<'_> {
         let (row, order) = self.visible(actor, id).await?;
         actor.require_any(order.community_id, &Role::STAFF, "dispatch orders")?;
         if let Some(assignee) = assignee {
-            let roles = self.d.roles_of(&self.d.db, assignee, order.community_id).await?;
+            let roles = self.d.org().roles_of(&self.d.db, assignee, order.community_id).await?;
             if !roles.iter().any(|r| Role::HELPERS.contains(r)) {
                 return Err(DomainError::bad_input(
                     "assigneeId",
@@ -260,7 +261,7 @@ impl Orders<'_> {
         }
         let note = validate::required_text("note", note, 1000)?;
         self.policy_of(&order).await?.check_complete()?;
-        let photos = urls_to_json(&self.d.checked_photos(&self.d.db, "photoUrls", photo_urls).await?)?;
+        let photos = urls_to_json(&self.d.uploads().checked_photos(&self.d.db, "photoUrls", photo_urls).await?)?;
         let completed_at = self.d.clock.now();
         let completion_note = note.clone();
         self.take(

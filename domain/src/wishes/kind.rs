@@ -27,7 +27,7 @@ impl Kind for wish::Entity {
     const COMMUNITY: wish::Column = wish::Column::CommunityId;
     const STATUS: wish::Column = wish::Column::Status;
     const HOLDER: Option<wish::Column> = Some(wish::Column::ClaimantId);
-    const UPDATED_AT: wish::Column = wish::Column::UpdatedAt;
+    const UPDATED_AT: Option<wish::Column> = Some(wish::Column::UpdatedAt);
     const PEOPLE: &'static [wish::Column] =
         &[wish::Column::PlacedBy, wish::Column::OnBehalfOf, wish::Column::ClaimantId];
 

@@ -44,7 +44,10 @@ pub(crate) trait Kind: Sized + Send + Sync + 'static {
     /// Who holds it now (the claimant), when it can be held. Every step is
     /// guarded on the holder as read as well as the status.
     const HOLDER: Option<Column<Self>>;
-    const UPDATED_AT: Column<Self>;
+    /// When the row last changed, where it keeps that: set by every step,
+    /// and the guard of a step that leaves the status as it is. A kind
+    /// without one guards such steps itself.
+    const UPDATED_AT: Option<Column<Self>>;
     /// The people its events concern besides whoever acted (placer,
     /// beneficiary, assignee, holder): who sees them on their own feed.
     const PEOPLE: &'static [Column<Self>];

@@ -101,7 +101,9 @@ pub(crate) async fn step_in<K: Kind>(
     let now = d.clock.now();
     let mut changes = step.changes;
     changes.set(K::STATUS, to.as_str().into());
-    changes.set(K::UPDATED_AT, now.into());
+    if let Some(updated_at) = K::UPDATED_AT {
+        changes.set(updated_at, now.into());
+    }
     let mut guard = Condition::all().add(K::ID.eq(head.id)).add(K::STATUS.eq(head.status.as_str()));
     if let Some(holder) = K::HOLDER {
         guard = guard.add(match head.holder {
@@ -109,10 +111,10 @@ pub(crate) async fn step_in<K: Kind>(
             None => holder.is_null(),
         });
     }
-    if to == head.status {
+    if let (true, Some(updated_at)) = (to == head.status, K::UPDATED_AT) {
         // A step that leaves the status as it is (an alert, a record) would
         // pass the guard twice: it is guarded on the row's last change too.
-        guard = guard.add(K::UPDATED_AT.eq(row.get(K::UPDATED_AT)));
+        guard = guard.add(updated_at.eq(row.get(updated_at)));
     }
     // The changed row comes back with `RETURNING`: no second read.
     let mut updated =

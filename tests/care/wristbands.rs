@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // Wristbands end to end: staff bind a device to a resident; the device
 // platform posts signed alarms to `POST /webhooks/wristband`; an alarm opens
 // an urgent care request for the wearer, tells the people looking after them,
@@ -8,8 +5,8 @@ mod common;
 // nobody claims it in five minutes. Signatures are checked: good, bad,
 // missing, stale, replayed.
 
+use crate::common::*;
 use chrono::{DateTime, Duration, Utc};
-use common::*;
 use domain::Clock;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
@@ -356,11 +353,11 @@ async fn an_alarm_nobody_claims_in_five_minutes_goes_to_the_secretary() {
     assert!(!w.told("demo-secretary", "CARE_ESCALATED", &id).await);
 
     w.app.clock.advance(Duration::minutes(4));
-    assert_eq!(w.app.domain.escalate_unclaimed_care().await.unwrap(), Vec::<i64>::new());
+    assert_eq!(w.app.domain.care().escalate_unclaimed().await.unwrap(), Vec::<i64>::new());
     w.app.clock.advance(Duration::seconds(61));
     let swept_at = w.app.clock.now();
-    assert_eq!(w.app.domain.escalate_unclaimed_care().await.unwrap(), [numeric]);
-    assert_eq!(w.app.domain.escalate_unclaimed_care().await.unwrap(), Vec::<i64>::new());
+    assert_eq!(w.app.domain.care().escalate_unclaimed().await.unwrap(), [numeric]);
+    assert_eq!(w.app.domain.care().escalate_unclaimed().await.unwrap(), Vec::<i64>::new());
 
     assert_about(&w.care(&id).await["escalatedAt"], swept_at, "escalatedAt");
     assert!(w.told("demo-secretary", "CARE_ESCALATED", &id).await, "{:?}", w.notices("demo-secretary").await);
@@ -374,7 +371,7 @@ async fn a_claimed_alarm_is_not_escalated() {
     w.app.clock.advance(Duration::minutes(2));
     ok(&w.gql("demo-volunteer", CLAIM, json!({ "id": id })).await);
     w.app.clock.advance(Duration::minutes(10));
-    assert_eq!(w.app.domain.escalate_unclaimed_care().await.unwrap(), Vec::<i64>::new());
+    assert_eq!(w.app.domain.care().escalate_unclaimed().await.unwrap(), Vec::<i64>::new());
     assert!(w.care(&id).await["escalatedAt"].is_null());
 }
 

@@ -1,12 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // Care profiles, consent and health notes, and the sensitive-access log, end
 // to end as the demo users: 吴奶奶 (demo-elder) is looked after by 吴网格员
 // (demo-grid) and her household lead 龙阿姨 (demo-resident-1).
 
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use domain::Clock;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
@@ -408,11 +405,11 @@ async fn withdrawn_notes_are_erased_by_the_sweep_after_the_grace_period() {
     data(&w.consent(&w.grid).await, "recordCareConsent");
     data(&w.note(&w.grid, NOTE_TEXT).await, "addHealthNote");
     data(&w.note(&w.lead, "右耳听力下降").await, "addHealthNote");
-    assert_eq!(w.app.domain.erase_withdrawn_health_notes().await.unwrap(), 0, "nothing withdrawn yet");
+    assert_eq!(w.app.domain.care().erase_withdrawn_health_notes().await.unwrap(), 0, "nothing withdrawn yet");
     data(&w.gql(&w.elder, WITHDRAW, json!({ "e": w.elder.user_id })).await, "withdrawCareConsent");
 
     w.app.clock.advance(Duration::hours(23));
-    assert_eq!(w.app.domain.erase_withdrawn_health_notes().await.unwrap(), 0, "still in the grace period");
+    assert_eq!(w.app.domain.care().erase_withdrawn_health_notes().await.unwrap(), 0, "still in the grace period");
     let rows = care_health_note::Entity::find().all(&w.app.domain.db).await.unwrap();
     assert!(rows.iter().all(|r| r.body.is_some() && r.hidden_at.is_some()));
 
@@ -421,8 +418,8 @@ async fn withdrawn_notes_are_erased_by_the_sweep_after_the_grace_period() {
     assert_eq!(data(&w.profile(&w.grid).await, "careProfile")["healthNotes"], json!([]));
 
     w.app.clock.advance(Duration::hours(2));
-    assert_eq!(w.app.domain.erase_withdrawn_health_notes().await.unwrap(), 2);
-    assert_eq!(w.app.domain.erase_withdrawn_health_notes().await.unwrap(), 0, "erased once");
+    assert_eq!(w.app.domain.care().erase_withdrawn_health_notes().await.unwrap(), 2);
+    assert_eq!(w.app.domain.care().erase_withdrawn_health_notes().await.unwrap(), 0, "erased once");
     let rows = care_health_note::Entity::find().all(&w.app.domain.db).await.unwrap();
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|r| r.body.is_none() && r.erased_at.is_some()), "{rows:?}");

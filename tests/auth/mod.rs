@@ -1,12 +1,11 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // Sign-in, access tokens, refresh rotation and logout, end to end.
 
+mod wechat;
+
+use crate::common::*;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
-use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 

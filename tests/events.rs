@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // Real time: the outbox relay, live subscriptions over graphql-transport-ws,
 // reconnecting with a cursor, and (on Redis) the bus surviving Redis going
 // away, a consumer dying before it acknowledged, and a relay dying between
@@ -9,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use futures_util::{SinkExt, StreamExt};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};

@@ -1,15 +1,14 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // The service-order loop end to end, as the demo users: 点单 → 派单 → 接单 →
 // 办结 → 审定 → 评单, with every forbidden role and transition, concurrent
 // claims, idempotent retries, deadlines, lists, photos and role admin.
 // Privacy (scoping and masking) is in `order_privacy.rs`.
 
+mod privacy;
+
 use std::collections::{HashMap, HashSet};
 
+use crate::common::*;
 use chrono::{DateTime, Duration, Utc};
-use common::*;
 use domain::Clock;
 use futures_util::future::join_all;
 use serde_json::{Value, json};

@@ -1,13 +1,10 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // Subscription messages through the outbox, against the fake WeChat: grants
 // from wx.requestSubscribeMessage, messages queued for order events and
 // notices, and the sender's handling of each answer WeChat gives.
 
+use crate::common::*;
 use api::push::PushSender;
 use chrono::Duration;
-use common::*;
 use domain::Clock;
 use domain::entities::workflow_event;
 use domain::push::{PushKind, PushStatus};
@@ -175,7 +172,7 @@ async fn a_claimed_order_pushes_one_message_to_the_placer() {
     assert_eq!(body["data"]["thing2"]["value"], "李党员已接单");
     assert!(body["data"]["time3"]["value"].as_str().unwrap().len() == 16, "{body}");
 
-    let records = app.domain.pushes_for_user(user_id(&app, "demo-resident-1").await).await.unwrap();
+    let records = app.domain.push().for_user(user_id(&app, "demo-resident-1").await).await.unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].status, PushStatus::Sent);
     assert_eq!(records[0].kind, PushKind::OrderClaimed);
@@ -240,7 +237,7 @@ async fn without_a_grant_nothing_is_sent() {
     assert_eq!(relayed(&app, event).await, 0);
     let report = sender(&app).send_due_pushes(app.clock.now()).await.unwrap();
     assert_eq!(report.taken(), 0);
-    let records = app.domain.pushes_for_user(user_id(&app, "demo-resident-1").await).await.unwrap();
+    let records = app.domain.push().for_user(user_id(&app, "demo-resident-1").await).await.unwrap();
     assert!(records.is_empty(), "nothing is queued without a grant: {records:?}");
 }
 
@@ -307,7 +304,7 @@ async fn a_message_held_by_a_sender_that_died_is_sent_after_its_lease_runs_out()
     relayed(&app, event_id(&app, order, "CLAIMED").await).await;
     let lease = Duration::seconds(app.config.push.lease_seconds);
     // A sender takes the message and dies before sending it.
-    let held = app.domain.claim_due_pushes(app.clock.now(), lease, 10).await.unwrap();
+    let held = app.domain.push().claim_due(app.clock.now(), lease, 10).await.unwrap();
     assert_eq!(held.len(), 1);
     let s = sender(&app);
     assert_eq!(s.send_due_pushes(app.clock.now()).await.unwrap().taken(), 0, "held by the first sender");
@@ -368,7 +365,7 @@ async fn a_refusal_43101_is_recorded_and_never_retried() {
     assert_eq!(s.send_due_pushes(app.clock.now()).await.unwrap().refused, 1);
     app.clock.advance(Duration::days(1));
     assert_eq!(s.send_due_pushes(app.clock.now()).await.unwrap().taken(), 0, "not retried");
-    let records = app.domain.pushes_for_user(user_id(&app, "demo-resident-1").await).await.unwrap();
+    let records = app.domain.push().for_user(user_id(&app, "demo-resident-1").await).await.unwrap();
     assert_eq!(records[0].status, PushStatus::Refused);
     assert_eq!(records[0].last_errcode, Some(43101));
 }
@@ -385,7 +382,7 @@ async fn a_bad_template_fails_the_message_without_retrying() {
     assert_eq!(s.send_due_pushes(app.clock.now()).await.unwrap().failed, 1);
     app.clock.advance(Duration::days(1));
     assert_eq!(s.send_due_pushes(app.clock.now()).await.unwrap().taken(), 0);
-    let records = app.domain.pushes_for_user(user_id(&app, "demo-resident-1").await).await.unwrap();
+    let records = app.domain.push().for_user(user_id(&app, "demo-resident-1").await).await.unwrap();
     assert_eq!((records[0].status, records[0].last_errcode), (PushStatus::Failed, Some(40037)));
 }
 
@@ -409,7 +406,7 @@ async fn a_busy_wechat_is_retried_after_the_backoff_and_then_sent() {
     let base = Duration::seconds(app.config.push.retry_base_seconds);
 
     assert_eq!(s.send_due_pushes(app.clock.now()).await.unwrap().retrying, 1);
-    let records = app.domain.pushes_for_user(user_id(&app, "demo-resident-1").await).await.unwrap();
+    let records = app.domain.push().for_user(user_id(&app, "demo-resident-1").await).await.unwrap();
     assert_eq!((records[0].status, records[0].attempts, records[0].last_errcode), (PushStatus::Pending, 1, Some(-1)));
     assert!(same_time(records[0].next_attempt_at, app.clock.now() + base), "retried after the base backoff");
 
@@ -417,7 +414,7 @@ async fn a_busy_wechat_is_retried_after_the_backoff_and_then_sent() {
     assert_eq!(s.send_due_pushes(app.clock.now()).await.unwrap().taken(), 0, "not before the backoff");
     app.clock.advance(Duration::seconds(1));
     assert_eq!(s.send_due_pushes(app.clock.now()).await.unwrap().sent, 1);
-    let records = app.domain.pushes_for_user(user_id(&app, "demo-resident-1").await).await.unwrap();
+    let records = app.domain.push().for_user(user_id(&app, "demo-resident-1").await).await.unwrap();
     assert_eq!((records[0].status, records[0].attempts), (PushStatus::Sent, 2));
 }
 
@@ -438,7 +435,7 @@ async fn a_message_that_keeps_failing_is_given_up_after_the_last_attempt() {
         s.send_due_pushes(app.clock.now()).await.unwrap();
         app.clock.advance(Duration::hours(2));
     }
-    let records = app.domain.pushes_for_user(user_id(&app, "demo-resident-1").await).await.unwrap();
+    let records = app.domain.push().for_user(user_id(&app, "demo-resident-1").await).await.unwrap();
     assert_eq!((records[0].status, records[0].attempts), (PushStatus::Failed, 3));
 }
 

@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // 党员奉献积分 end to end: the community's rules, entries written as orders
 // are approved and rated, manual adjustments with retry-safe keys, who may
 // see a member's points, month scores, the 3-month bonus and penalty runs
@@ -10,8 +7,8 @@ mod common;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::common::*;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, TimeZone, Utc};
-use common::*;
 use domain::Clock;
 use domain::points::Month;
 use futures_util::future::join_all;

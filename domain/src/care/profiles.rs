@@ -29,6 +29,7 @@ use sea_orm::{
     QuerySelect, Set, TransactionTrait,
 };
 
+use super::Care;
 use crate::entities::{
     care_consent, care_contact, care_health_note, care_profile, community_role, sensitive_access, user,
 };
@@ -36,7 +37,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
 use crate::workflow::guarded_update;
-use crate::{Domain, privacy, validate};
+use crate::{privacy, validate};
 
 crate::string_enum!(
     CareNeed {
@@ -362,10 +363,10 @@ fn needs_from_json(text: &str) -> DomainResult<Vec<CareNeed>> {
 /// Client clocks on cheap phones drift; a time this far ahead still counts as now.
 pub(crate) const CLOCK_SKEW_MINUTES: i64 = 5;
 
-impl Domain {
+impl Care<'_> {
     /// Loads a profile with its contacts and the elder's phone.
-    pub(crate) async fn load_care_profile<C: ConnectionTrait>(
-        &self,
+    pub(crate) async fn load_profile<C: ConnectionTrait>(
+        self,
         conn: &C,
         elder_id: i64,
     ) -> DomainResult<Option<CareProfile>> {
@@ -407,33 +408,33 @@ impl Domain {
     }
 
     /// The profile, if the actor may see it; `NOT_FOUND` otherwise.
-    pub async fn care_profile(&self, actor: &Actor, elder_id: i64) -> DomainResult<CareProfile> {
-        self.load_care_profile(&self.db, elder_id)
+    pub async fn profile(self, actor: &Actor, elder_id: i64) -> DomainResult<CareProfile> {
+        self.load_profile(&self.d.db, elder_id)
             .await?
             .filter(|p| p.visible_to(actor))
             .ok_or(DomainError::NotFound("care profile"))
     }
 
     /// Profiles of a community, for its staff, oldest first.
-    pub async fn care_profiles(
-        &self,
+    pub async fn profiles(
+        self,
         actor: &Actor,
         community_id: i64,
         page: PageRequest,
     ) -> DomainResult<Page<CareProfile>> {
         actor.require_any(community_id, &Role::STAFF, "list the community's care profiles")?;
         let cond = Condition::all().add(care_profile::Column::CommunityId.eq(community_id));
-        let total_count = care_profile::Entity::find().filter(cond.clone()).count(&self.db).await?;
+        let total_count = care_profile::Entity::find().filter(cond.clone()).count(&self.d.db).await?;
         let mut query = care_profile::Entity::find().filter(cond);
         if let Some(after) = page.after {
             query = query.filter(care_profile::Column::Id.gt(after));
         }
-        let mut rows = query.order_by_asc(care_profile::Column::Id).limit(page.first + 1).all(&self.db).await?;
+        let mut rows = query.order_by_asc(care_profile::Column::Id).limit(page.first + 1).all(&self.d.db).await?;
         let has_next_page = rows.len() as u64 > page.first;
         rows.truncate(page.first as usize);
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
-            if let Some(p) = self.load_care_profile(&self.db, row.elder_id).await? {
+            if let Some(p) = self.load_profile(&self.d.db, row.elder_id).await? {
                 items.push(p);
             }
         }
@@ -443,10 +444,10 @@ impl Domain {
     /// Creates or updates an elder's profile. The secretary and the grid
     /// workers create and update; the household lead updates everything but
     /// who is assigned.
-    pub async fn save_care_profile(&self, actor: &Actor, input: SaveCareProfile) -> DomainResult<CareProfile> {
+    pub async fn save_profile(self, actor: &Actor, input: SaveCareProfile) -> DomainResult<CareProfile> {
         let c = input.community_id;
         actor.require_member(c)?;
-        let existing = self.load_care_profile(&self.db, input.elder_id).await?;
+        let existing = self.load_profile(&self.d.db, input.elder_id).await?;
         if let Some(p) = &existing {
             if p.community_id != c {
                 actor.require_member(p.community_id)?;
@@ -470,11 +471,11 @@ impl Domain {
         } else {
             actor.require_any(c, &Role::STAFF, "create care profiles")?;
         }
-        if !self.roles_of(&self.db, input.elder_id, c).await?.contains(&Role::Resident) {
+        if !self.d.org().roles_of(&self.d.db, input.elder_id, c).await?.contains(&Role::Resident) {
             return Err(DomainError::bad_input("elderId", "this person is not a resident of the community"));
         }
         if let Some(g) = input.grid_worker_id
-            && !self.roles_of(&self.db, g, c).await?.contains(&Role::GridWorker)
+            && !self.d.org().roles_of(&self.d.db, g, c).await?.contains(&Role::GridWorker)
         {
             return Err(DomainError::bad_input("gridWorkerId", "this person is not a grid worker of the community"));
         }
@@ -482,7 +483,7 @@ impl Domain {
             if h == input.elder_id {
                 return Err(DomainError::bad_input("householdLeadId", "the elder cannot be their own household lead"));
             }
-            if self.roles_of(&self.db, h, c).await?.is_empty() {
+            if self.d.org().roles_of(&self.d.db, h, c).await?.is_empty() {
                 return Err(DomainError::bad_input(
                     "householdLeadId",
                     "the household lead must belong to the community",
@@ -513,7 +514,7 @@ impl Domain {
             let relation = validate::required_text("emergencyContacts.relation", &contact.relation, 20)?;
             let phone = validate::phone("emergencyContacts.phone", &contact.phone)?;
             if let Some(linked) = contact.linked_user_id
-                && (linked == input.elder_id || user::Entity::find_by_id(linked).one(&self.db).await?.is_none())
+                && (linked == input.elder_id || user::Entity::find_by_id(linked).one(&self.d.db).await?.is_none())
             {
                 return Err(DomainError::bad_input(
                     "emergencyContacts.linkedUserId",
@@ -523,8 +524,8 @@ impl Domain {
             contacts.push((name, relation, phone, contact.linked_user_id));
         }
         let needs = needs_to_json(&input.needs)?;
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let now = self.d.clock.now();
+        let txn = self.d.db.begin().await?;
         let profile_id = match &existing {
             Some(p) => {
                 let updated = guarded_update(
@@ -592,11 +593,11 @@ impl Domain {
             .await?;
         }
         txn.commit().await?;
-        self.load_care_profile(&self.db, input.elder_id).await?.ok_or(DomainError::NotFound("care profile"))
+        self.load_profile(&self.d.db, input.elder_id).await?.ok_or(DomainError::NotFound("care profile"))
     }
 
     async fn reveal(
-        &self,
+        self,
         actor: &Actor,
         profile: &CareProfile,
         field: SensitiveField,
@@ -611,7 +612,7 @@ impl Domain {
         }
         if actor.user_id != profile.elder_id {
             log_sensitive_access(
-                &self.db,
+                &self.d.db,
                 SensitiveAccess {
                     community_id: profile.community_id,
                     accessor_id: actor.user_id,
@@ -619,7 +620,7 @@ impl Domain {
                     field,
                     purpose: PURPOSE_PROFILE_VIEW,
                     care_request_id: None,
-                    at: self.clock.now(),
+                    at: self.d.clock.now(),
                 },
             )
             .await?;
@@ -628,18 +629,18 @@ impl Domain {
     }
 
     /// The elder's phone: in full (and logged) for those entitled, masked for others.
-    pub async fn care_profile_phone(&self, actor: &Actor, profile: &CareProfile) -> DomainResult<Option<String>> {
+    pub async fn profile_phone(self, actor: &Actor, profile: &CareProfile) -> DomainResult<Option<String>> {
         self.reveal(actor, profile, SensitiveField::Phone, profile.phone.as_deref(), privacy::mask_phone).await
     }
 
     /// The elder's address: in full (and logged) for those entitled, cut to the building for others.
-    pub async fn care_profile_address(&self, actor: &Actor, profile: &CareProfile) -> DomainResult<Option<String>> {
+    pub async fn profile_address(self, actor: &Actor, profile: &CareProfile) -> DomainResult<Option<String>> {
         self.reveal(actor, profile, SensitiveField::Address, profile.address.as_deref(), privacy::mask_address).await
     }
 
     /// One emergency contact's phone, as [`Self::care_profile_phone`].
-    pub async fn care_contact_phone(
-        &self,
+    pub async fn contact_phone(
+        self,
         actor: &Actor,
         profile: &CareProfile,
         index: usize,
@@ -649,17 +650,13 @@ impl Domain {
     }
 
     /// Whether the phone and address are masked for this actor.
-    pub fn care_profile_masked(&self, actor: &Actor, profile: &CareProfile) -> bool {
+    pub fn profile_masked(self, actor: &Actor, profile: &CareProfile) -> bool {
         !profile.sees_sensitive(actor)
     }
 
     /// The health notes, newest first, for those entitled (a read that returns
     /// notes is logged); `None` for everyone else.
-    pub async fn care_health_notes(
-        &self,
-        actor: &Actor,
-        profile: &CareProfile,
-    ) -> DomainResult<Option<Vec<HealthNote>>> {
+    pub async fn health_notes(self, actor: &Actor, profile: &CareProfile) -> DomainResult<Option<Vec<HealthNote>>> {
         if !profile.sees_sensitive(actor) {
             return Ok(None);
         }
@@ -668,7 +665,7 @@ impl Domain {
             .filter(care_health_note::Column::HiddenAt.is_null())
             .filter(care_health_note::Column::Body.is_not_null())
             .order_by_desc(care_health_note::Column::Id)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         let notes: Vec<HealthNote> = rows
             .into_iter()
@@ -678,7 +675,7 @@ impl Domain {
             .collect();
         if !notes.is_empty() && actor.user_id != profile.elder_id {
             log_sensitive_access(
-                &self.db,
+                &self.d.db,
                 SensitiveAccess {
                     community_id: profile.community_id,
                     accessor_id: actor.user_id,
@@ -686,7 +683,7 @@ impl Domain {
                     field: SensitiveField::HealthNotes,
                     purpose: PURPOSE_PROFILE_VIEW,
                     care_request_id: None,
-                    at: self.clock.now(),
+                    at: self.d.clock.now(),
                 },
             )
             .await?;
@@ -695,14 +692,14 @@ impl Domain {
     }
 
     /// The consent history, newest first, for the elder and those entitled; `None` for others.
-    pub async fn care_consents(&self, actor: &Actor, profile: &CareProfile) -> DomainResult<Option<Vec<Consent>>> {
+    pub async fn consents(self, actor: &Actor, profile: &CareProfile) -> DomainResult<Option<Vec<Consent>>> {
         if !profile.sees_sensitive(actor) {
             return Ok(None);
         }
         care_consent::Entity::find()
             .filter(care_consent::Column::ProfileId.eq(profile.id))
             .order_by_desc(care_consent::Column::Id)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(Consent::try_from)
@@ -721,10 +718,10 @@ impl Domain {
     }
 
     /// Records the separate consent health notes need (PIPL art. 29).
-    pub async fn record_care_consent(&self, actor: &Actor, input: RecordConsent) -> DomainResult<Consent> {
-        let profile = self.care_profile(actor, input.elder_id).await?;
+    pub async fn record_consent(self, actor: &Actor, input: RecordConsent) -> DomainResult<Consent> {
+        let profile = self.profile(actor, input.elder_id).await?;
         Self::require_consent_recorder(actor, &profile, "record consent")?;
-        let now = self.clock.now();
+        let now = self.d.clock.now();
         let (guardian_name, guardian_relation) = match input.given_by {
             ConsentGiver::Elder => (None, None),
             ConsentGiver::Guardian => {
@@ -743,7 +740,7 @@ impl Domain {
             return Err(DomainError::bad_input("givenAt", "consent cannot be given in the future"));
         }
         let wording = validate::required_text("wordingVersion", &input.wording_version, 20)?;
-        let txn = self.db.begin().await?;
+        let txn = self.d.db.begin().await?;
         let inserted = care_consent::ActiveModel {
             profile_id: Set(profile.id),
             community_id: Set(profile.community_id),
@@ -776,11 +773,11 @@ impl Domain {
     }
 
     /// Withdraws the standing consent: its notes are hidden at once and erased by the sweep.
-    pub async fn withdraw_care_consent(&self, actor: &Actor, elder_id: i64) -> DomainResult<Consent> {
-        let profile = self.care_profile(actor, elder_id).await?;
+    pub async fn withdraw_consent(self, actor: &Actor, elder_id: i64) -> DomainResult<Consent> {
+        let profile = self.profile(actor, elder_id).await?;
         Self::require_consent_recorder(actor, &profile, "withdraw consent")?;
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let now = self.d.clock.now();
+        let txn = self.d.db.begin().await?;
         let standing = care_consent::Entity::find()
             .filter(care_consent::Column::ActiveKey.eq(profile.id))
             .one(&txn)
@@ -815,16 +812,16 @@ impl Domain {
     }
 
     /// Writes a health note; only the people assigned and the secretaries, and only while consent stands.
-    pub async fn add_health_note(&self, actor: &Actor, elder_id: i64, body: &str) -> DomainResult<HealthNote> {
-        let profile = self.care_profile(actor, elder_id).await?;
+    pub async fn add_health_note(self, actor: &Actor, elder_id: i64, body: &str) -> DomainResult<HealthNote> {
+        let profile = self.profile(actor, elder_id).await?;
         if !profile.entitled(actor) {
             return Err(DomainError::forbidden(
                 "only the elder's grid worker, household lead or the secretary may write health notes",
             ));
         }
         let body = validate::required_text("body", body, 1000)?;
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let now = self.d.clock.now();
+        let txn = self.d.db.begin().await?;
         let no_consent =
             || DomainError::invalid_state("health notes can be written only while the elder's consent stands");
         let standing = care_consent::Entity::find()
@@ -866,21 +863,21 @@ impl Domain {
     /// The sweep step: notes hidden by a withdrawal more than
     /// [`ERASE_AFTER_HOURS`] ago have their text overwritten with NULL.
     /// Returns how many were erased.
-    pub async fn erase_withdrawn_health_notes(&self) -> DomainResult<u64> {
-        let now = self.clock.now();
+    pub async fn erase_withdrawn_health_notes(self) -> DomainResult<u64> {
+        let now = self.d.clock.now();
         let erased = care_health_note::Entity::update_many()
             .col_expr(care_health_note::Column::Body, Expr::value(Option::<String>::None))
             .col_expr(care_health_note::Column::ErasedAt, Expr::value(now))
             .filter(care_health_note::Column::HiddenAt.lte(now - Duration::hours(ERASE_AFTER_HOURS)))
             .filter(care_health_note::Column::ErasedAt.is_null())
-            .exec(&self.db)
+            .exec(&self.d.db)
             .await?;
         Ok(erased.rows_affected)
     }
 
     /// The community's access log, newest first, for its secretaries.
     pub async fn sensitive_access_log(
-        &self,
+        self,
         actor: &Actor,
         community_id: i64,
         subject_id: Option<i64>,
@@ -895,17 +892,17 @@ impl Domain {
     }
 
     /// Who read the caller's sensitive data, newest first.
-    pub async fn my_data_access_log(&self, actor: &Actor, page: PageRequest) -> DomainResult<Page<AccessLogEntry>> {
+    pub async fn my_data_access_log(self, actor: &Actor, page: PageRequest) -> DomainResult<Page<AccessLogEntry>> {
         self.access_log_page(Condition::all().add(sensitive_access::Column::SubjectId.eq(actor.user_id)), page).await
     }
 
-    async fn access_log_page(&self, cond: Condition, page: PageRequest) -> DomainResult<Page<AccessLogEntry>> {
-        let total_count = sensitive_access::Entity::find().filter(cond.clone()).count(&self.db).await?;
+    async fn access_log_page(self, cond: Condition, page: PageRequest) -> DomainResult<Page<AccessLogEntry>> {
+        let total_count = sensitive_access::Entity::find().filter(cond.clone()).count(&self.d.db).await?;
         let mut query = sensitive_access::Entity::find().filter(cond);
         if let Some(after) = page.after {
             query = query.filter(sensitive_access::Column::Id.lt(after));
         }
-        let mut rows = query.order_by_desc(sensitive_access::Column::Id).limit(page.first + 1).all(&self.db).await?;
+        let mut rows = query.order_by_desc(sensitive_access::Column::Id).limit(page.first + 1).all(&self.d.db).await?;
         let has_next_page = rows.len() as u64 > page.first;
         rows.truncate(page.first as usize);
         Ok(Page {
@@ -918,7 +915,7 @@ impl Domain {
 
     /// Latest visit per elder, for the overdue list.
     pub(crate) async fn latest_visits<C: ConnectionTrait>(
-        &self,
+        self,
         conn: &C,
         elder_ids: &[i64],
     ) -> DomainResult<HashMap<i64, DateTime<Utc>>> {

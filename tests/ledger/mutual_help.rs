@@ -1,13 +1,10 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // Mutual-help points (互助积分) under the community's own scoring rules: the
 // secretary keeps the list of deeds and what each earns; a grid worker or the
 // secretary records a resident's deed against a rule, which sets the points;
 // deeds worth more than the review size wait for the moral-review committee;
 // retries with the same key record once. The books balance after every test.
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 const RULES: &str = "query($c: ID!) { civilityRules(communityId: $c) { reviewAbove mutualHelp { code name points } } }";

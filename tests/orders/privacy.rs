@@ -1,10 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // Who may see an order at all (community scoping, residents, the street),
 // and who sees its contact details in full (masking).
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 const ORDER_FIELDS: &str =

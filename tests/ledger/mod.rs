@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // 乡风文明积分 end to end, as the demo users: the secretary's awards (with a
 // reason, under an idempotency key, the large ones waiting for the
 // moral-review committee), reversals that point at what they undo, the
@@ -8,10 +5,12 @@ mod common;
 // residents earn by attending cultural activities and clean-ups, and the
 // consistency check. Every test ends with the books balancing.
 
+mod mutual_help;
+
 use std::collections::{HashMap, HashSet};
 
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use domain::Clock;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
@@ -927,7 +926,7 @@ async fn the_consistency_check_is_for_the_secretary_and_holds_after_every_kind_o
     payload(&w.gql("demo-secretary", CONFIRM, json!({ "code": code })).await);
     payload(&w.gql("demo-resident-2", CANCEL, json!({ "id": pending[1]["id"] })).await);
     w.app.clock.advance(Duration::hours(49));
-    assert_eq!(w.app.domain.expire_redemptions().await.unwrap(), 1);
+    assert_eq!(w.app.domain.supermarket().expire_redemptions().await.unwrap(), 1);
 
     let check = w.consistency().await;
     assert_eq!(check["ok"], true, "{check}");

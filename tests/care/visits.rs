@@ -1,11 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // Home visits (走访): who logs them, their input rules, and the overdue list
 // as the clock moves.
 
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use domain::Clock;
 use serde_json::{Value, json};
 

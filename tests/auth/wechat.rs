@@ -1,9 +1,6 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // Sign-in and the phone-number button against a fake WeChat.
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, body_partial_json, method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};

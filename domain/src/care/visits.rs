@@ -11,12 +11,13 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::care::CLOCK_SKEW_MINUTES;
+use super::Care;
+use super::profiles::CLOCK_SKEW_MINUTES;
 use crate::entities::{care_profile, care_visit};
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
-use crate::{Domain, idempotency, validate};
+use crate::{idempotency, validate};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Visit {
@@ -76,18 +77,13 @@ pub struct OverdueVisit {
 
 const LOG_VISIT_SCOPE: &str = "logVisit";
 
-impl Domain {
+impl Care<'_> {
     /// The assigned grid worker or household lead, or any grid worker or
     /// secretary of the community, logs a visit.
-    pub async fn log_visit(
-        &self,
-        actor: &Actor,
-        input: LogVisit,
-        idempotency_key: Option<&str>,
-    ) -> DomainResult<Visit> {
+    pub async fn log_visit(self, actor: &Actor, input: LogVisit, idempotency_key: Option<&str>) -> DomainResult<Visit> {
         let hash = idempotency::request_hash(&input)?;
         idempotency::once(
-            &self.db,
+            &self.d.db,
             actor.user_id,
             LOG_VISIT_SCOPE,
             idempotency_key,
@@ -99,12 +95,12 @@ impl Domain {
     }
 
     async fn insert_visit(
-        &self,
+        self,
         actor: &Actor,
         input: LogVisit,
         idempotency: Option<(&str, &str)>,
     ) -> DomainResult<Visit> {
-        let profile = self.care_profile(actor, input.elder_id).await?;
+        let profile = self.profile(actor, input.elder_id).await?;
         let me = Some(actor.user_id);
         let assigned = profile.grid_worker_id == me || profile.household_lead_id == me;
         if !assigned && !actor.has_any(profile.community_id, &Role::STAFF) {
@@ -112,7 +108,7 @@ impl Domain {
                 "only the elder's grid worker or household lead, or the community's staff, may log visits",
             ));
         }
-        let now = self.clock.now();
+        let now = self.d.clock.now();
         if input.visited_at > now + Duration::minutes(CLOCK_SKEW_MINUTES) {
             return Err(DomainError::bad_input("visitedAt", "a visit cannot be logged before it happens"));
         }
@@ -130,7 +126,7 @@ impl Domain {
             }
             _ => {}
         }
-        let txn = self.db.begin().await?;
+        let txn = self.d.db.begin().await?;
         let care_request_id = match (input.follow_up_needed, &follow_up) {
             (true, Some(text)) => {
                 Some(self.follow_up_request(&txn, actor, profile.community_id, profile.elder_id, text, now).await?)
@@ -158,22 +154,22 @@ impl Domain {
         Ok(row.into())
     }
 
-    async fn load_visit(&self, id: i64) -> DomainResult<Visit> {
-        care_visit::Entity::find_by_id(id).one(&self.db).await?.map(Visit::from).ok_or(DomainError::NotFound("visit"))
+    async fn load_visit(self, id: i64) -> DomainResult<Visit> {
+        care_visit::Entity::find_by_id(id).one(&self.d.db).await?.map(Visit::from).ok_or(DomainError::NotFound("visit"))
     }
 
     /// Visits to one elder, newest logged first: for the elder and whoever may see their profile.
-    pub async fn visits(&self, actor: &Actor, elder_id: i64, page: PageRequest) -> DomainResult<Page<Visit>> {
-        let profile = self.care_profile(actor, elder_id).await?;
+    pub async fn visits(self, actor: &Actor, elder_id: i64, page: PageRequest) -> DomainResult<Page<Visit>> {
+        let profile = self.profile(actor, elder_id).await?;
         let cond = Condition::all()
             .add(care_visit::Column::ElderId.eq(profile.elder_id))
             .add(care_visit::Column::CommunityId.eq(profile.community_id));
-        let total_count = care_visit::Entity::find().filter(cond.clone()).count(&self.db).await?;
+        let total_count = care_visit::Entity::find().filter(cond.clone()).count(&self.d.db).await?;
         let mut query = care_visit::Entity::find().filter(cond);
         if let Some(after) = page.after {
             query = query.filter(care_visit::Column::Id.lt(after));
         }
-        let mut rows = query.order_by_desc(care_visit::Column::Id).limit(page.first + 1).all(&self.db).await?;
+        let mut rows = query.order_by_desc(care_visit::Column::Id).limit(page.first + 1).all(&self.d.db).await?;
         let has_next_page = rows.len() as u64 > page.first;
         rows.truncate(page.first as usize);
         Ok(Page {
@@ -186,15 +182,15 @@ impl Domain {
 
     /// Elders whose last visit (or profile creation) plus their interval is
     /// before now, most overdue first. For the community's staff.
-    pub async fn overdue_visits(&self, actor: &Actor, community_id: i64) -> DomainResult<Vec<OverdueVisit>> {
+    pub async fn overdue_visits(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<OverdueVisit>> {
         actor.require_any(community_id, &Role::STAFF, "see overdue visits")?;
-        let now = self.clock.now();
+        let now = self.d.clock.now();
         let profiles = care_profile::Entity::find()
             .filter(care_profile::Column::CommunityId.eq(community_id))
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         let ids: Vec<i64> = profiles.iter().map(|p| p.elder_id).collect();
-        let latest = self.latest_visits(&self.db, &ids).await?;
+        let latest = self.latest_visits(&self.d.db, &ids).await?;
         let today = now.with_timezone(&Shanghai).date_naive();
         let mut overdue: Vec<OverdueVisit> = profiles
             .into_iter()

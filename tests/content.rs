@@ -1,12 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // Content security against the fake WeChat: text others will read passes
 // msg_sec_check (v2) first; photos on orders and wishes go to
 // media_check_async, and a `risky` verdict pushed to /webhooks/wechat
 // withdraws the photo. Off unless configured (on by default in production).
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, ResponseTemplate};

@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // Elderly-care requests end to end, as the mini-program files and works them:
 // who may file for 吴奶奶 (demo-elder), what each kind needs, urgent requests
 // opening at once, the order spine (claim → complete → approve → rate) under
@@ -9,8 +6,8 @@ mod common;
 
 use std::collections::HashMap;
 
+use crate::common::*;
 use chrono::{DateTime, Duration, Utc};
-use common::*;
 use domain::Clock;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
@@ -738,13 +735,13 @@ async fn an_urgent_request_nobody_claims_in_five_minutes_is_escalated_to_the_sec
     let numeric: i64 = id.parse().unwrap();
 
     w.app.clock.advance(Duration::minutes(4));
-    assert_eq!(w.app.domain.escalate_unclaimed_care().await.unwrap(), Vec::<i64>::new(), "not yet due");
+    assert_eq!(w.app.domain.care().escalate_unclaimed().await.unwrap(), Vec::<i64>::new(), "not yet due");
     assert!(w.care(&id).await["escalatedAt"].is_null());
 
     w.app.clock.advance(Duration::minutes(2));
     let swept_at = w.app.clock.now();
-    assert_eq!(w.app.domain.escalate_unclaimed_care().await.unwrap(), [numeric]);
-    assert_eq!(w.app.domain.escalate_unclaimed_care().await.unwrap(), Vec::<i64>::new(), "once only");
+    assert_eq!(w.app.domain.care().escalate_unclaimed().await.unwrap(), [numeric]);
+    assert_eq!(w.app.domain.care().escalate_unclaimed().await.unwrap(), Vec::<i64>::new(), "once only");
 
     let seen = w.care(&id).await;
     assert_about(&seen["escalatedAt"], swept_at, "escalatedAt");
@@ -768,7 +765,7 @@ async fn concurrent_sweeps_escalate_an_urgent_request_exactly_once() {
     let sweeps: Vec<_> = (0..6)
         .map(|_| {
             let domain = w.app.domain.clone();
-            tokio::spawn(async move { domain.escalate_unclaimed_care().await })
+            tokio::spawn(async move { domain.care().escalate_unclaimed().await })
         })
         .collect();
     let mut escalated = Vec::new();
@@ -792,7 +789,7 @@ async fn claimed_cancelled_and_non_urgent_requests_are_not_escalated() {
     let submitted = w.file_for_elder(json!({})).await;
 
     w.app.clock.advance(Duration::hours(3));
-    assert_eq!(w.app.domain.escalate_unclaimed_care().await.unwrap(), Vec::<i64>::new());
+    assert_eq!(w.app.domain.care().escalate_unclaimed().await.unwrap(), Vec::<i64>::new());
     for id in [claimed, cancelled, plain, submitted] {
         assert!(w.care(&id).await["escalatedAt"].is_null(), "{id}");
     }

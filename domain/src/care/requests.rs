@@ -14,6 +14,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use super::Care;
 use crate::entities::{care_request, order, webhook_receipt, wristband};
 use crate::error::{DomainError, DomainResult};
 use crate::notifications::{self, NewNotice};
@@ -183,12 +184,12 @@ fn check_device_id(device_id: &str) -> DomainResult<String> {
     }
 }
 
-impl Domain {
+impl Care<'_> {
     /// Files a care request for oneself (an elder), or for an elder as their
     /// grid worker or the secretary. Urgent requests skip triage: they open at
     /// once with a short claim deadline.
-    pub async fn file_care_request(
-        &self,
+    pub async fn file_request(
+        self,
         actor: &Actor,
         input: FileCareRequest,
         idempotency_key: Option<&str>,
@@ -197,18 +198,18 @@ impl Domain {
         let hash = idempotency::request_hash(&input)?;
         let key = idempotency_key.map(|k| (k, hash.as_str()));
         idempotency::once(
-            &self.db,
+            &self.d.db,
             actor.user_id,
             FILE_SCOPE,
             idempotency_key,
             &hash,
-            || self.insert_care_request(actor, input.clone(), key),
-            |id| self.load_care_request(id),
+            || self.insert_request(actor, input.clone(), key),
+            |id| self.load_request(id),
         )
         .await
     }
 
-    async fn filed_as(&self, actor: &Actor, community_id: i64, elder: i64) -> DomainResult<FiledAs> {
+    async fn filed_as(self, actor: &Actor, community_id: i64, elder: i64) -> DomainResult<FiledAs> {
         if elder == actor.user_id {
             return if actor.has(community_id, Role::Resident) {
                 Ok(FiledAs::Elder)
@@ -216,7 +217,7 @@ impl Domain {
                 Err(DomainError::forbidden("care requests are for residents of the community"))
             };
         }
-        if !self.roles_of(&self.db, elder, community_id).await?.contains(&Role::Resident) {
+        if !self.d.org().roles_of(&self.d.db, elder, community_id).await?.contains(&Role::Resident) {
             return Err(DomainError::bad_input("elderId", "this person is not a resident of the community"));
         }
         if actor.has(community_id, Role::Secretary) {
@@ -225,13 +226,13 @@ impl Domain {
         if actor.has(community_id, Role::GridWorker) {
             return Ok(FiledAs::GridWorker);
         }
-        if let Some(a) = care::elder_assignment(&self.db, elder).await?
+        if let Some(a) = care::elder_assignment(&self.d.db, elder).await?
             && a.community_id == community_id
             && a.household_lead_id == Some(actor.user_id)
         {
             return Ok(FiledAs::HouseholdLead);
         }
-        if care::emergency_contact_users(&self.db, elder).await?.contains(&actor.user_id) {
+        if care::emergency_contact_users(&self.d.db, elder).await?.contains(&actor.user_id) {
             return Ok(FiledAs::Family);
         }
         Err(DomainError::forbidden(
@@ -240,8 +241,8 @@ impl Domain {
         ))
     }
 
-    async fn insert_care_request(
-        &self,
+    async fn insert_request(
+        self,
         actor: &Actor,
         input: FileCareRequest,
         idempotency: Option<(&str, &str)>,
@@ -279,10 +280,10 @@ impl Domain {
             photo_urls: vec![],
             on_behalf_of: Some(elder),
         };
-        let new = self.orders().prepare(&self.db, &place, elder).await?;
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
-        let model = self.orders().insert_row(&txn, actor.user_id, new, now).await?;
+        let new = self.d.orders().prepare(&self.d.db, &place, elder).await?;
+        let now = self.d.clock.now();
+        let txn = self.d.db.begin().await?;
+        let model = self.d.orders().insert_row(&txn, actor.user_id, new, now).await?;
         care_request::ActiveModel {
             order_id: Set(model.id),
             community_id: Set(c),
@@ -306,13 +307,13 @@ impl Domain {
             idempotency::remember(&txn, actor.user_id, FILE_SCOPE, key, hash, model.id, now).await?;
         }
         txn.commit().await?;
-        self.load_care_request(model.id).await
+        self.load_request(model.id).await
     }
 
     /// A home visit's follow-up becomes a care request for the secretary to
     /// dispatch, written in the visit's transaction. Returns its id.
     pub(crate) async fn follow_up_request<C: sea_orm::ConnectionTrait>(
-        &self,
+        self,
         conn: &C,
         visitor: &Actor,
         community_id: i64,
@@ -337,8 +338,8 @@ impl Domain {
             photo_urls: vec![],
             on_behalf_of: Some(elder),
         };
-        let new = self.orders().prepare(conn, &place, elder).await?;
-        let model = self.orders().insert_row(conn, visitor.user_id, new, now).await?;
+        let new = self.d.orders().prepare(conn, &place, elder).await?;
+        let model = self.d.orders().insert_row(conn, visitor.user_id, new, now).await?;
         care_request::ActiveModel {
             order_id: Set(model.id),
             community_id: Set(community_id),
@@ -359,60 +360,55 @@ impl Domain {
     /// the order machine's own publish step, by whoever filed it (or the
     /// system, for an alarm), in the filing's transaction.
     async fn open_urgent(
-        &self,
+        self,
         txn: &sea_orm::DatabaseTransaction,
         row: &order::Model,
         actor_id: Option<i64>,
         kind: CareKind,
         now: DateTime<Utc>,
     ) -> DomainResult<()> {
-        let (claim, _) = kind.windows(true, &self.settings.care);
+        let (claim, _) = kind.windows(true, &self.d.settings.care);
         let step = OrderStep::new(actor_id, OrderAction::Publish)
             .note("urgent: opened to helpers at once".to_owned())
             .set(|m| m.claim_due_at = Set(Some(now + claim)));
-        match workflow::step_in(self, txn, row, step).await? {
+        match workflow::step_in(self.d, txn, row, step).await? {
             Some(_) => Ok(()),
             None => Err(DomainError::internal("a new care request changed before it opened")),
         }
     }
 
-    async fn load_care_request(&self, id: i64) -> DomainResult<CareRequest> {
+    async fn load_request(self, id: i64) -> DomainResult<CareRequest> {
         let row =
-            care_request::Entity::find_by_id(id).one(&self.db).await?.ok_or(DomainError::NotFound("care request"))?;
-        let order = self.orders().load(id).await?;
+            care_request::Entity::find_by_id(id).one(&self.d.db).await?.ok_or(DomainError::NotFound("care request"))?;
+        let order = self.d.orders().load(id).await?;
         care(row, order)
     }
 
     /// A care request the actor may see (the same rule as its order).
-    pub async fn care_request(&self, actor: &Actor, id: i64) -> DomainResult<CareRequest> {
-        let order = self.orders().get(actor, id).await.map_err(|_| DomainError::NotFound("care request"))?;
+    pub async fn request(self, actor: &Actor, id: i64) -> DomainResult<CareRequest> {
+        let order = self.d.orders().get(actor, id).await.map_err(|_| DomainError::NotFound("care request"))?;
         let row =
-            care_request::Entity::find_by_id(id).one(&self.db).await?.ok_or(DomainError::NotFound("care request"))?;
+            care_request::Entity::find_by_id(id).one(&self.d.db).await?.ok_or(DomainError::NotFound("care request"))?;
         care(row, order)
     }
 
     /// A community's care requests for its helpers and staff, urgent and newest first.
-    pub async fn care_requests(
-        &self,
-        actor: &Actor,
-        community_id: i64,
-        open_only: bool,
-    ) -> DomainResult<Vec<CareRequest>> {
+    pub async fn requests(self, actor: &Actor, community_id: i64, open_only: bool) -> DomainResult<Vec<CareRequest>> {
         actor.require_any(community_id, &Role::WORKERS, "see the community's care requests")?;
         let rows = care_request::Entity::find()
             .filter(care_request::Column::CommunityId.eq(community_id))
             .order_by_desc(care_request::Column::Urgent)
             .order_by_desc(care_request::Column::OrderId)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         self.with_orders(rows, |o| !open_only || !o.status.is_finished()).await
     }
 
     /// Requests for me as the elder, or that I filed.
-    pub async fn my_care_requests(&self, actor: &Actor) -> DomainResult<Vec<CareRequest>> {
+    pub async fn my_requests(self, actor: &Actor) -> DomainResult<Vec<CareRequest>> {
         let filed: Vec<i64> = order::Entity::find()
             .filter(order::Column::PlacedBy.eq(actor.user_id))
-            .all(&self.db)
+            .all(&self.d.db)
             .await?
             .into_iter()
             .map(|o| o.id)
@@ -424,17 +420,17 @@ impl Domain {
                     .add(care_request::Column::OrderId.is_in(filed)),
             )
             .order_by_desc(care_request::Column::OrderId)
-            .all(&self.db)
+            .all(&self.d.db)
             .await?;
         self.with_orders(rows, |_| true).await
     }
 
     async fn with_orders(
-        &self,
+        self,
         rows: Vec<care_request::Model>,
         keep: impl Fn(&Order) -> bool,
     ) -> DomainResult<Vec<CareRequest>> {
-        let mut orders = self.orders().by_id(&rows.iter().map(|r| r.order_id).collect::<Vec<_>>()).await?;
+        let mut orders = self.d.orders().by_id(&rows.iter().map(|r| r.order_id).collect::<Vec<_>>()).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let Some(order) = orders.remove(&row.order_id) else { continue };
@@ -446,8 +442,8 @@ impl Domain {
     }
 
     /// The helper who claimed a cash request records handing the cash over, with the receipt.
-    pub async fn record_cash_handover(&self, actor: &Actor, id: i64, receipt_url: &str) -> DomainResult<CareRequest> {
-        let req = self.care_request(actor, id).await?;
+    pub async fn record_cash_handover(self, actor: &Actor, id: i64, receipt_url: &str) -> DomainResult<CareRequest> {
+        let req = self.request(actor, id).await?;
         let Some(cash) = &req.cash else {
             return Err(DomainError::bad_input("requestId", "this request is not help drawing cash"));
         };
@@ -458,12 +454,14 @@ impl Domain {
             return Err(DomainError::invalid_state("the hand-over is already recorded"));
         }
         let receipt = self
-            .checked_photos(&self.db, "receiptUrl", &[receipt_url.to_owned()])
+            .d
+            .uploads()
+            .checked_photos(&self.d.db, "receiptUrl", &[receipt_url.to_owned()])
             .await?
             .into_iter()
             .next()
             .ok_or_else(|| DomainError::bad_input("receiptUrl", "add the receipt photo"))?;
-        let now = self.clock.now();
+        let now = self.d.clock.now();
         let changes = care_request::ActiveModel {
             cash_handed_by: Set(Some(actor.user_id)),
             cash_handed_at: Set(Some(now)),
@@ -479,8 +477,8 @@ impl Domain {
 
     /// The elder, or a witness who is not the helper (their grid worker, the
     /// secretary), confirms the cash was received.
-    pub async fn confirm_cash_received(&self, actor: &Actor, id: i64) -> DomainResult<CareRequest> {
-        let req = self.care_request(actor, id).await?;
+    pub async fn confirm_cash_received(self, actor: &Actor, id: i64) -> DomainResult<CareRequest> {
+        let req = self.request(actor, id).await?;
         let Some(cash) = &req.cash else {
             return Err(DomainError::bad_input("requestId", "this request is not help drawing cash"));
         };
@@ -499,7 +497,7 @@ impl Domain {
         if cash.confirmed_at.is_some() {
             return Err(DomainError::invalid_state("the hand-over is already confirmed"));
         }
-        let now = self.clock.now();
+        let now = self.d.clock.now();
         let changes = care_request::ActiveModel {
             cash_confirmed_by: Set(Some(actor.user_id)),
             cash_confirmed_at: Set(Some(now)),
@@ -514,7 +512,7 @@ impl Domain {
     /// A step of the cash hand-over: recorded on the order (its history,
     /// guarded like every order step) and in the care record, together.
     async fn cash_step(
-        &self,
+        self,
         req: CareRequest,
         action: OrderAction,
         changes: care_request::ActiveModel,
@@ -522,27 +520,22 @@ impl Domain {
         actor_id: i64,
         note: &str,
     ) -> DomainResult<CareRequest> {
-        let row = self.orders().row(&self.db, req.order.id).await?;
-        let txn = self.db.begin().await?;
+        let row = self.d.orders().row(&self.d.db, req.order.id).await?;
+        let txn = self.d.db.begin().await?;
         let step = OrderStep::by(actor_id, action).note(note.to_owned());
-        if workflow::step_in(self, &txn, &row, step).await?.is_none() {
-            return Err(workflow::refused::<order::Entity>(self, txn, &row, action, Some(actor_id)).await);
+        if workflow::step_in(self.d, &txn, &row, step).await?.is_none() {
+            return Err(workflow::refused::<order::Entity>(self.d, txn, &row, action, Some(actor_id)).await);
         }
         if !guarded_update(&txn, changes, guard).await? {
             txn.rollback().await?;
             return Err(DomainError::invalid_state("this step was already recorded"));
         }
         txn.commit().await?;
-        self.load_care_request(req.order.id).await
+        self.load_request(req.order.id).await
     }
 
     /// A secretary or grid worker binds a wristband to a resident of their community.
-    pub async fn register_wristband(
-        &self,
-        actor: &Actor,
-        resident_id: i64,
-        device_id: &str,
-    ) -> DomainResult<Wristband> {
+    pub async fn register_wristband(self, actor: &Actor, resident_id: i64, device_id: &str) -> DomainResult<Wristband> {
         let device_id = check_device_id(device_id)?;
         let staff_of = actor.communities_with(&Role::STAFF);
         if staff_of.is_empty() {
@@ -550,7 +543,7 @@ impl Domain {
         }
         let mut community = None;
         for c in staff_of {
-            if self.roles_of(&self.db, resident_id, c).await?.contains(&Role::Resident) {
+            if self.d.org().roles_of(&self.d.db, resident_id, c).await?.contains(&Role::Resident) {
                 community = Some(c);
                 break;
             }
@@ -562,7 +555,7 @@ impl Domain {
             ));
         };
         if let Some(existing) =
-            wristband::Entity::find().filter(wristband::Column::DeviceId.eq(&device_id)).one(&self.db).await?
+            wristband::Entity::find().filter(wristband::Column::DeviceId.eq(&device_id)).one(&self.d.db).await?
         {
             return if existing.resident_id == resident_id {
                 Ok(existing.into())
@@ -575,32 +568,32 @@ impl Domain {
             community_id: Set(community_id),
             resident_id: Set(resident_id),
             registered_by: Set(actor.user_id),
-            created_at: Set(self.clock.now()),
+            created_at: Set(self.d.clock.now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&self.d.db)
         .await?;
         Ok(row.into())
     }
 
     /// Unbinds a wristband (a lost or returned device).
-    pub async fn unregister_wristband(&self, actor: &Actor, device_id: &str) -> DomainResult<bool> {
+    pub async fn unregister_wristband(self, actor: &Actor, device_id: &str) -> DomainResult<bool> {
         let Some(row) =
-            wristband::Entity::find().filter(wristband::Column::DeviceId.eq(device_id.trim())).one(&self.db).await?
+            wristband::Entity::find().filter(wristband::Column::DeviceId.eq(device_id.trim())).one(&self.d.db).await?
         else {
             return Err(DomainError::NotFound("wristband"));
         };
         actor.require_any(row.community_id, &Role::STAFF, "unbind wristbands")?;
-        wristband::Entity::delete_by_id(row.id).exec(&self.db).await?;
+        wristband::Entity::delete_by_id(row.id).exec(&self.d.db).await?;
         Ok(true)
     }
 
     /// An alarm from the device platform, already authenticated by its
     /// signature. `digest` identifies the delivery: the same one twice is a
     /// `CONFLICT`. Alarms from one device close together join its open request.
-    pub async fn wristband_alarm(&self, alarm: WristbandAlarm, digest: &str) -> DomainResult<AlarmOutcome> {
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
+    pub async fn wristband_alarm(self, alarm: WristbandAlarm, digest: &str) -> DomainResult<AlarmOutcome> {
+        let now = self.d.clock.now();
+        let txn = self.d.db.begin().await?;
         let receipt = webhook_receipt::ActiveModel {
             source: Set("wristband".into()),
             digest: Set(digest.into()),
@@ -626,7 +619,7 @@ impl Domain {
             txn.rollback().await?;
             return Err(DomainError::NotFound("wristband"));
         };
-        let since = alarm.at - Duration::minutes(self.settings.care.alarm_merge_minutes);
+        let since = alarm.at - Duration::minutes(self.d.settings.care.alarm_merge_minutes);
         let open = care_request::Entity::find()
             .filter(care_request::Column::DeviceId.eq(&alarm.device_id))
             .filter(care_request::Column::ElderId.eq(band.resident_id))
@@ -647,7 +640,7 @@ impl Domain {
                     .exec(&txn)
                     .await?;
                 let step = OrderStep::system(OrderAction::RepeatAlarm).note(format!("another alarm: {note}"));
-                if workflow::step_in(self, &txn, &row, step).await?.is_none() {
+                if workflow::step_in(self.d, &txn, &row, step).await?.is_none() {
                     return Err(DomainError::internal("a locked order changed under an alarm"));
                 }
                 txn.commit().await?;
@@ -668,8 +661,8 @@ impl Domain {
             photo_urls: vec![],
             on_behalf_of: None,
         };
-        let new = self.orders().prepare(&txn, &place, band.resident_id).await?;
-        let model = self.orders().insert_row(&txn, band.resident_id, new, now).await?;
+        let new = self.d.orders().prepare(&txn, &place, band.resident_id).await?;
+        let model = self.d.orders().insert_row(&txn, band.resident_id, new, now).await?;
         care_request::ActiveModel {
             order_id: Set(model.id),
             community_id: Set(band.community_id),
@@ -697,7 +690,7 @@ impl Domain {
     /// community's grid workers), and for alarms their linked family too.
     #[allow(clippy::too_many_arguments)]
     async fn tell_carers<C: sea_orm::ConnectionTrait>(
-        &self,
+        self,
         conn: &C,
         community_id: i64,
         elder: i64,
@@ -744,8 +737,8 @@ impl Domain {
     /// for unclaimed urgent requests (the order sweep skips them);
     /// non-urgent requests, and claimed ones past their finish deadline,
     /// follow the order sweeps and the community's overdue policy.
-    pub async fn escalate_unclaimed_care(&self) -> DomainResult<Vec<i64>> {
-        workflow::sweep(self, &UrgentUnclaimed).await
+    pub async fn escalate_unclaimed(self) -> DomainResult<Vec<i64>> {
+        workflow::sweep(self.d, &UrgentUnclaimed).await
     }
 }
 

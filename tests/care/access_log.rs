@@ -1,11 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-
 // Full phones and addresses on orders are sensitive: every time someone other
 // than the resident sees them in full, the read is logged with the order as
 // its purpose; masked reads and fields nobody asked for are not.
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 const PLACE: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }";

@@ -1,0 +1,31 @@
+//! linli's end-to-end suite: one binary, one module per domain area. Every
+//! test talks GraphQL (or HTTP) to its own server, as the mini-program and
+//! the console do; see `common` for the world they start in.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod auth;
+mod banquets;
+mod canteen;
+mod care;
+mod content;
+mod data_rights;
+mod deadlines;
+mod duties;
+mod events;
+mod exports;
+mod http;
+mod ledger;
+mod limits;
+mod lunchbox;
+mod notifications;
+mod orders;
+mod party;
+mod points;
+mod posts;
+mod push;
+mod schema;
+mod smoke;
+mod supermarket;
+mod wishes;
