@@ -33,8 +33,6 @@ const CREATE_VENUE: &str = "mutation($c: ID!, $n: String!, $t: Int!) { createBan
 const CREATE_MENU: &str = "mutation($c: ID!, $n: String!, $p: Int!, $d: [String!]!) { createBanquetMenu(communityId: \
      $c, name: $n, pricePerTableFen: $p, dishes: $d) { id name pricePerTableFen dishes retired } }";
 const RETIRE_MENU: &str = "mutation($m: ID!) { retireBanquetMenu(menuId: $m) { id retired } }";
-const GRANT: &str =
-    "mutation($c: ID!, $u: ID!, $r: Role!) { grantRole(communityId: $c, userId: $u, role: $r) { roles } }";
 const REVOKE: &str =
     "mutation($c: ID!, $u: ID!, $r: Role!) { revokeRole(communityId: $c, userId: $u, role: $r) { roles } }";
 const CALENDAR: &str = "query($c: ID!, $f: NaiveDate!, $t: NaiveDate!) { banquetCalendar(communityId: $c, from: $f, \
@@ -103,21 +101,6 @@ fn key(label: &str) -> String {
     format!("{label}-{}", uuid::Uuid::new_v4().simple())
 }
 
-/// The one field under `data`, asserting there were no errors.
-fn payload(resp: &Value) -> &Value {
-    assert!(resp.get("errors").is_none(), "unexpected errors: {resp}");
-    resp["data"].as_object().and_then(|o| o.values().next()).unwrap_or_else(|| panic!("no data: {resp}"))
-}
-
-/// `errors[0].extensions.code`, or `OK` when the request succeeded.
-fn outcome(resp: &Value) -> String {
-    if resp.get("errors").is_none() { "OK".to_owned() } else { error_code(resp) }
-}
-
-fn error_field(resp: &Value) -> String {
-    resp["errors"][0]["extensions"]["field"].as_str().unwrap_or_else(|| panic!("expected a field: {resp}")).to_owned()
-}
-
 fn error_message(resp: &Value) -> String {
     resp["errors"][0]["message"].as_str().unwrap_or_else(|| panic!("expected a message: {resp}")).to_owned()
 }
@@ -127,10 +110,6 @@ fn assert_bad_input(resp: &Value, field: &str, says: &str) {
     assert_eq!(outcome(resp), "BAD_USER_INPUT", "{resp}");
     assert_eq!(error_field(resp), field, "{resp}");
     assert!(error_message(resp).contains(says), "the message should say “{says}”: {resp}");
-}
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_else(|| panic!("no id: {v}")).to_owned()
 }
 
 fn count(outcomes: &[String], what: &str) -> usize {

@@ -68,8 +68,6 @@ const AWARD: &str = "mutation($c: ID!, $u: ID!, $p: Int!, $r: String!, $k: Strin
 const ACCOUNT: &str = "query($c: ID!) { civilityAccount(communityId: $c, first: 100) { balance entries { edges { \
      node { amount } } } } }";
 const CONSISTENCY: &str = "query($c: ID!) { ledgerConsistency(communityId: $c) { ok entriesSum } }";
-const GRANT: &str =
-    "mutation($c: ID!, $u: ID!, $r: Role!) { grantRole(communityId: $c, userId: $u, role: $r) { roles } }";
 
 /// Mutation and sign-in limits out of the way.
 fn roomy(config: &mut api::Config) {
@@ -289,25 +287,6 @@ impl World {
         assert_eq!(payload(&resp)["ok"], true, "{resp}");
         assert_eq!(payload(&resp)["entriesSum"], 0, "{resp}");
     }
-}
-
-/// The one field under `data`, asserting there were no errors.
-fn payload(resp: &Value) -> &Value {
-    assert!(resp.get("errors").is_none(), "unexpected errors: {resp}");
-    resp["data"].as_object().and_then(|o| o.values().next()).unwrap_or_else(|| panic!("no data: {resp}"))
-}
-
-/// `errors[0].extensions.code`, or `OK` when the request succeeded.
-fn outcome(resp: &Value) -> String {
-    if resp.get("errors").is_none() { "OK".to_owned() } else { error_code(resp) }
-}
-
-fn error_field(resp: &Value) -> String {
-    resp["errors"][0]["extensions"]["field"].as_str().unwrap_or_else(|| panic!("expected a field: {resp}")).to_owned()
-}
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_else(|| panic!("no id: {v}")).to_owned()
 }
 
 fn count(outcomes: &[String], what: &str) -> usize {

@@ -247,23 +247,6 @@ impl World {
     }
 }
 
-fn payload(resp: &Value) -> &Value {
-    assert!(resp.get("errors").is_none(), "unexpected errors: {resp}");
-    resp["data"].as_object().and_then(|o| o.values().next()).unwrap_or_else(|| panic!("no data: {resp}"))
-}
-
-fn outcome(resp: &Value) -> String {
-    if resp.get("errors").is_none() { "OK".to_owned() } else { error_code(resp) }
-}
-
-fn error_field(resp: &Value) -> String {
-    resp["errors"][0]["extensions"]["field"].as_str().unwrap_or_else(|| panic!("expected a field: {resp}")).to_owned()
-}
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_else(|| panic!("no id: {v}")).to_owned()
-}
-
 fn nodes(connection: &Value) -> Vec<Value> {
     connection["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()).collect()
 }

@@ -64,8 +64,6 @@ fn attendance_query() -> String {
 }
 const CODE: &str = "query($id: ID!) { activityCheckInCode(activityId: $id) { code expiresAt } }";
 const POINTS: &str = "query($c: ID!, $m: ID!) { dedicationPoints(communityId: $c, memberId: $m, first: 100) { balance entries { totalCount edges { node { points reason source sourceId month createdAt } } } } }";
-const GRANT: &str =
-    "mutation($c: ID!, $u: ID!, $r: Role!) { grantRole(communityId: $c, userId: $u, role: $r) { roles } }";
 const REPORT_IN: &str = "mutation($input: ReportInInput!) { reportIn(input: $input) { id status } }";
 const APPROVE_REPORT_IN: &str = "mutation($id: ID!) { approveReportIn(reportInId: $id) { id status } }";
 
@@ -235,21 +233,6 @@ fn merge(input: &mut Value, extra: Value) {
             input[k] = v;
         }
     }
-}
-
-/// The one field under `data`, asserting there were no errors.
-fn payload(resp: &Value) -> &Value {
-    assert!(resp.get("errors").is_none(), "unexpected errors: {resp}");
-    resp["data"].as_object().and_then(|o| o.values().next()).unwrap_or_else(|| panic!("no data: {resp}"))
-}
-
-/// `errors[0].extensions.code`, or `OK` when the request succeeded.
-fn outcome(resp: &Value) -> String {
-    if resp.get("errors").is_none() { "OK".to_owned() } else { error_code(resp) }
-}
-
-fn error_field(resp: &Value) -> String {
-    resp["errors"][0]["extensions"]["field"].as_str().unwrap_or_else(|| panic!("expected a field: {resp}")).to_owned()
 }
 
 fn time(v: &Value) -> DateTime<Utc> {

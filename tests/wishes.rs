@@ -60,8 +60,6 @@ const WISHES: &str = "query($filter: WishFilter, $first: Int, $after: String) { 
                       after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } \
                       edges { cursor node { id status } } } }";
 
-const GRANT: &str =
-    "mutation($c: ID!, $u: ID!, $r: Role!) { grantRole(communityId: $c, userId: $u, role: $r) { roles } }";
 const POINTS: &str = "query($c: ID!, $m: ID!) { dedicationPoints(communityId: $c, memberId: $m) { balance \
                       entries { totalCount edges { node { points reason source sourceId month } } } } }";
 const SET_RULES: &str = "mutation($c: ID!, $rules: DedicationRulesInput!) { setDedicationRules(communityId: $c, \
@@ -227,27 +225,8 @@ impl World {
     }
 }
 
-/// The one field under `data`, asserting there were no errors.
-fn payload(resp: &Value) -> &Value {
-    assert!(resp.get("errors").is_none(), "unexpected errors: {resp}");
-    resp["data"].as_object().and_then(|o| o.values().next()).unwrap_or_else(|| panic!("no data: {resp}"))
-}
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_else(|| panic!("no id: {v}")).to_owned()
-}
-
 fn node_ids(connection: &Value) -> Vec<String> {
     connection["edges"].as_array().unwrap().iter().map(|e| id(&e["node"])).collect()
-}
-
-fn error_field(resp: &Value) -> String {
-    resp["errors"][0]["extensions"]["field"].as_str().unwrap_or_else(|| panic!("expected a field: {resp}")).to_owned()
-}
-
-/// `errors[0].extensions.code`, or `OK` when the request succeeded.
-fn outcome(resp: &Value) -> String {
-    if resp.get("errors").is_none() { "OK".to_owned() } else { error_code(resp) }
 }
 
 fn time(v: &Value) -> DateTime<Utc> {
@@ -1000,49 +979,16 @@ async fn concurrent_retries_with_one_key_post_one_wish() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_members_claiming_one_wish_at_once_leave_exactly_one_winner() {
     let w = World::new().await;
-    let app = &w.app;
-    let claimers: Vec<Session> =
-        join_all((1..=30).map(|n| async move { app.login(&format!("wish-claimer-{n}")).await })).await;
-    let secretary = w.session("demo-secretary").await;
-    let grants = join_all(claimers.iter().map(|c| {
-        w.app.gql(Some(&secretary.access_token), GRANT, json!({ "c": w.chengnan, "u": c.user_id, "r": "PARTY_MEMBER" }))
-    }))
-    .await;
-    for g in &grants {
-        assert_eq!(payload(g)["roles"], json!(["PARTY_MEMBER"]), "{g}");
-    }
+    let claimers = fresh_party_members(&w.app, &w.chengnan, "wish-claimer", 30).await;
     let id = w.wish_in("PUBLISHED").await;
-
-    let results = join_all(claimers.iter().map(|c| {
-        w.app.gql(
-            Some(&c.access_token),
-            "mutation($id: ID!) { claimWish(wishId: $id) { id status claimant { id } } }",
-            json!({ "id": id }),
-        )
-    }))
+    let winner = one_claim_wins(
+        &w.app,
+        &claimers,
+        "mutation($id: ID!) { claimWish(wishId: $id) { id status claimant { id } } }",
+        &id,
+    )
     .await;
-
-    let mut winners = Vec::new();
-    let mut codes: HashMap<String, usize> = HashMap::new();
-    for (claimer, resp) in claimers.iter().zip(&results) {
-        if resp.get("errors").is_none() {
-            assert_eq!(resp["data"]["claimWish"]["status"], "CLAIMED");
-            assert_eq!(resp["data"]["claimWish"]["claimant"]["id"], claimer.user_id.as_str());
-            winners.push(claimer.user_id.clone());
-        } else {
-            *codes.entry(error_code(resp)).or_default() += 1;
-        }
-    }
-    assert_eq!(winners.len(), 1, "exactly one claim wins; losers: {codes:?}");
-    assert_eq!(codes.get("ALREADY_CLAIMED"), Some(&29), "every loser is told it is taken: {codes:?}");
-
-    let wish = w.wish(&id).await;
-    assert_eq!(wish["status"], "CLAIMED");
-    assert_eq!(wish["claimant"]["id"], winners[0].as_str());
-    let claims: Vec<&Value> =
-        wish["history"].as_array().unwrap().iter().filter(|e| e["toStatus"] == "CLAIMED").collect();
-    assert_eq!(claims.len(), 1, "one claim recorded: {claims:?}");
-    assert_eq!(claims[0]["actor"]["id"], winners[0].as_str());
+    assert_claimed_once_by(&w.wish(&id).await, &winner);
 }
 
 #[tokio::test]

@@ -12,22 +12,14 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use sha2::{Digest, Sha256};
 
-use crate::Domain;
 use crate::entities::{refresh_token, session, user};
 use crate::error::{DomainError, DomainResult};
 use crate::org::User;
 
-/// Sessions and refresh tokens behind sign-in, and the user records they name.
-#[derive(Clone, Copy)]
-pub struct Auth<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Auth<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// Sessions and refresh tokens behind sign-in, and the user records they name.
+    Auth
+);
 
 #[derive(Clone, Debug)]
 pub struct NewSession {

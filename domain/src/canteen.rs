@@ -21,19 +21,12 @@ use crate::ledger::{
     AccountKind, AccountRef, Movement, TransferKind, TransferRequest, TransferStatus, post_in, transfer_amount,
 };
 use crate::org::{Actor, Role};
-use crate::{Domain, idempotency, validate};
+use crate::{idempotency, validate};
 
-/// The contract canteen: its settings, menus, bookings, counter payments and daily sheet.
-#[derive(Clone, Copy)]
-pub struct Canteen<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Canteen<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// The contract canteen: its settings, menus, bookings, counter payments and daily sheet.
+    Canteen
+);
 
 crate::string_enum!(
     MealKind {

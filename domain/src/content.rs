@@ -8,22 +8,14 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
 
-use crate::Domain;
 use crate::entities::{media_check, order, user, wish};
 use crate::error::{DomainError, DomainResult};
 use crate::workflow::Subject;
 
-/// Content security: photos waiting for WeChat's verdict, and what a risky verdict withdraws.
-#[derive(Clone, Copy)]
-pub struct Content<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Content<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// Content security: photos waiting for WeChat's verdict, and what a risky verdict withdraws.
+    Content
+);
 
 crate::string_enum!(
     MediaCheckStatus {

@@ -33,7 +33,6 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use crate::Domain;
 use crate::canteen::BookingStatus;
 use crate::entities::{
     activity_signup, care_consent, care_contact, care_health_note, care_profile, care_visit, community_role,
@@ -47,17 +46,10 @@ use crate::party::ReportInStatus;
 use crate::supermarket::RedemptionStatus;
 use crate::wishes::WishStatus;
 
-/// A person's own data: the export, and deletion.
-#[derive(Clone, Copy)]
-pub struct DataRights<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> DataRights<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// A person's own data: the export, and deletion.
+    DataRights
+);
 
 /// The word the mini-program asks a person to type before deleting.
 pub const DELETE_CONFIRMATION: &str = "注销";

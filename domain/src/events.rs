@@ -23,22 +23,14 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::Domain;
 use crate::entities::{banquet_booking, community, event_inbox, lunchbox_delivery, order, wish, workflow_event};
 use crate::error::{DomainError, DomainResult};
 use crate::workflow::{self, Subject};
 
-/// The real-time outbox: relaying events to the bus, catching up, consuming them once.
-#[derive(Clone, Copy)]
-pub struct Events<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Events<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// The real-time outbox: relaying events to the bus, catching up, consuming them once.
+    Events
+);
 
 /// The advisory lock every relaying node competes for (PostgreSQL).
 const RELAY_LOCK: i64 = 0x6c69_6e6c_6901;

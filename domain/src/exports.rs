@@ -12,7 +12,6 @@ use chrono_tz::Asia::Shanghai;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::Domain;
 use crate::canteen::{BookingStatus, MealKind};
 use crate::entities::{ledger_account, ledger_entry, ledger_transfer, meal, meal_booking};
 use crate::error::{DomainError, DomainResult};
@@ -22,17 +21,10 @@ use crate::org::{Actor, Role};
 use crate::pagination::PageRequest;
 use crate::points::Month;
 
-/// The office's spreadsheet exports.
-#[derive(Clone, Copy)]
-pub struct Exports<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Exports<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// The office's spreadsheet exports.
+    Exports
+);
 
 /// The longest range one export covers.
 const MAX_EXPORT_DAYS: i64 = 366;

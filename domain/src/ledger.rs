@@ -22,19 +22,12 @@ use crate::entities::{civility_rules, ledger_account, ledger_entry, ledger_trans
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
-use crate::{Domain, idempotency, validate};
+use crate::{idempotency, validate};
 
-/// Civility points (乡风文明积分): the double-entry ledger, its rules, awards and reviews.
-#[derive(Clone, Copy)]
-pub struct Ledger<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Ledger<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// Civility points (乡风文明积分): the double-entry ledger, its rules, awards and reviews.
+    Ledger
+);
 
 crate::string_enum!(
     AccountKind {

@@ -37,6 +37,25 @@ macro_rules! string_enum {
 }
 pub(crate) use string_enum;
 
+/// An area service: a borrowed view of the [`Domain`] whose methods are the
+/// area's operations (`domain.orders().claim(…)`).
+macro_rules! area_service {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy)]
+        pub struct $name<'a> {
+            d: &'a $crate::Domain,
+        }
+
+        impl<'a> $name<'a> {
+            pub(crate) fn new(d: &'a $crate::Domain) -> Self {
+                Self { d }
+            }
+        }
+    };
+}
+pub(crate) use area_service;
+
 pub mod activities;
 pub mod auth;
 pub mod banquets;

@@ -11,19 +11,12 @@ use crate::entities::{community_role, notification};
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
-use crate::{Domain, push};
+use crate::push;
 
-/// The in-app notice inbox.
-#[derive(Clone, Copy)]
-pub struct Notifications<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Notifications<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// The in-app notice inbox.
+    Notifications
+);
 
 /// A notice about to be sent.
 #[derive(Clone, Debug)]

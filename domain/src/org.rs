@@ -10,21 +10,13 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::Domain;
 use crate::entities::{community, community_role, join_request, street_role, user};
 use crate::error::{DomainError, DomainResult};
 
-/// Communities, people, roles and join requests, and the community's overdue policy.
-#[derive(Clone, Copy)]
-pub struct Org<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Org<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// Communities, people, roles and join requests, and the community's overdue policy.
+    Org
+);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

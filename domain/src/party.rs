@@ -15,19 +15,12 @@ use sea_orm::{
 use crate::entities::{community_role, post, post_claim, report_in};
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
-use crate::{Domain, validate};
+use crate::validate;
 
-/// 双报到: report-ins of at-work party members and the public service board.
-#[derive(Clone, Copy)]
-pub struct Party<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Party<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// 双报到: report-ins of at-work party members and the public service board.
+    Party
+);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportInStatus {

@@ -14,23 +14,15 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 
-use crate::Domain;
 use crate::entities::{award_nomination, dedication_entry, dedication_rules, report_in};
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
 
-/// Dedication points (党员奉献积分): rules, entries, month scores, leaderboards and awards.
-#[derive(Clone, Copy)]
-pub struct Points<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Points<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// Dedication points (党员奉献积分): rules, entries, month scores, leaderboards and awards.
+    Points
+);
 
 /// A community's rules. Every amount can be changed by its secretary.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

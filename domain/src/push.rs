@@ -18,22 +18,14 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use crate::Domain;
 use crate::entities::{user, wechat_push, wechat_push_grant};
 use crate::error::{DomainError, DomainResult};
 use crate::org::Actor;
 
-/// WeChat subscription messages: grants, the outbox and its sender.
-#[derive(Clone, Copy)]
-pub struct Push<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Push<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// WeChat subscription messages: grants, the outbox and its sender.
+    Push
+);
 
 crate::string_enum!(
     /// What a subscription message is about; each kind is one WeChat template.

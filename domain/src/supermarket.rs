@@ -21,19 +21,12 @@ use crate::ledger::{
     replayed,
 };
 use crate::org::{Actor, Role};
-use crate::{Domain, idempotency, validate};
+use crate::{idempotency, validate};
 
-/// The love supermarket (爱心超市): items, redemptions with points, pickups.
-#[derive(Clone, Copy)]
-pub struct Supermarket<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Supermarket<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// The love supermarket (爱心超市): items, redemptions with points, pickups.
+    Supermarket
+);
 
 crate::string_enum!(
     RedemptionStatus {

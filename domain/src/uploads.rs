@@ -3,21 +3,13 @@
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
-use crate::Domain;
 use crate::entities::upload;
 use crate::error::{DomainError, DomainResult};
 
-/// Photos uploaded to this server.
-#[derive(Clone, Copy)]
-pub struct Uploads<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Uploads<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// Photos uploaded to this server.
+    Uploads
+);
 
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
 

@@ -21,8 +21,6 @@ const NOTE: &str = "mutation($e: ID!, $b: String!) { addHealthNote(elderId: $e, 
 const LOG: &str = "query($c: ID!, $s: ID) { sensitiveAccessLog(communityId: $c, subjectId: $s) { totalCount \
                    edges { node { accessor { id displayName } subject { id } field purpose community { name } } } } }";
 const MY_LOG: &str = "{ myDataAccessLog { totalCount edges { node { accessor { displayName } field purpose } } } }";
-const GRANT: &str =
-    "mutation($c: ID!, $u: ID!, $r: Role!) { grantRole(communityId: $c, userId: $u, role: $r) { roles } }";
 
 const ELDER_PHONE: &str = "0855-3331234";
 const ELDER_ADDRESS: &str = "城南社区1栋1单元101";

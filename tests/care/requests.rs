@@ -56,8 +56,6 @@ const CANCEL: &str = "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"å
 
 const SAVE_PROFILE: &str = "mutation($input: CareProfileInput!) { saveCareProfile(input: $input) { id \
      householdLead { id } emergencyContacts { name linkedUser { id } } } }";
-const GRANT: &str =
-    "mutation($c: ID!, $u: ID!, $r: Role!) { grantRole(communityId: $c, userId: $u, role: $r) { roles } }";
 const INBOX: &str = "{ myNotifications(first: 50) { edges { node { kind title subjectKind subjectId } } } }";
 
 const PHOTO: &str = "https://img.example.com/meal-delivered.jpg";

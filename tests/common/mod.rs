@@ -209,3 +209,78 @@ pub fn error_code(response: &Value) -> String {
         .unwrap_or_else(|| panic!("expected an error with a code: {response}"))
         .to_owned()
 }
+
+/// Grants a role in a community (`$c`, `$u`, `$r`).
+pub const GRANT: &str =
+    "mutation($c: ID!, $u: ID!, $r: Role!) { grantRole(communityId: $c, userId: $u, role: $r) { roles } }";
+
+/// The one field under `data`, asserting there were no errors.
+pub fn payload(resp: &Value) -> &Value {
+    assert!(resp.get("errors").is_none(), "unexpected errors: {resp}");
+    resp["data"].as_object().and_then(|o| o.values().next()).unwrap_or_else(|| panic!("no data: {resp}"))
+}
+
+/// `errors[0].extensions.code`, or `OK` when the request succeeded.
+pub fn outcome(resp: &Value) -> String {
+    if resp.get("errors").is_none() { "OK".to_owned() } else { error_code(resp) }
+}
+
+/// The `extensions.field` of the first error.
+pub fn error_field(resp: &Value) -> String {
+    resp["errors"][0]["extensions"]["field"].as_str().unwrap_or_else(|| panic!("expected a field: {resp}")).to_owned()
+}
+
+/// The `id` of an object in a response.
+pub fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_else(|| panic!("no id: {v}")).to_owned()
+}
+
+/// `n` new users (`<prefix>-1` …) made party members of 城南社区 (whose id
+/// is `community`) by its secretary.
+pub async fn fresh_party_members(app: &TestApp, community: &str, prefix: &str, n: usize) -> Vec<Session> {
+    let members: Vec<Session> =
+        futures_util::future::join_all((1..=n).map(|i| async move { app.login(&format!("{prefix}-{i}")).await })).await;
+    let secretary = app.session("demo-secretary").await;
+    let grants = futures_util::future::join_all(members.iter().map(|m| {
+        app.gql(Some(&secretary.access_token), GRANT, json!({ "c": community, "u": m.user_id, "r": "PARTY_MEMBER" }))
+    }))
+    .await;
+    for g in &grants {
+        assert_eq!(payload(g)["roles"], json!(["PARTY_MEMBER"]), "{g}");
+    }
+    members
+}
+
+/// Every claimer sends the claim `mutation` (with `$id`, selecting
+/// `status claimant { id }`) at once: exactly one wins and every other is
+/// told ALREADY_CLAIMED. Returns the winner's user id.
+pub async fn one_claim_wins(app: &TestApp, claimers: &[Session], mutation: &str, id: &str) -> String {
+    let results = futures_util::future::join_all(
+        claimers.iter().map(|c| app.gql(Some(&c.access_token), mutation, json!({ "id": id }))),
+    )
+    .await;
+    let mut winners = Vec::new();
+    let mut codes: std::collections::HashMap<String, usize> = Default::default();
+    for (claimer, resp) in claimers.iter().zip(&results) {
+        if resp.get("errors").is_none() {
+            assert_eq!(payload(resp)["status"], "CLAIMED");
+            assert_eq!(payload(resp)["claimant"]["id"], claimer.user_id.as_str());
+            winners.push(claimer.user_id.clone());
+        } else {
+            *codes.entry(error_code(resp)).or_default() += 1;
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one claim wins; losers: {codes:?}");
+    assert_eq!(codes.get("ALREADY_CLAIMED"), Some(&(claimers.len() - 1)), "every loser is told it is taken: {codes:?}");
+    winners.remove(0)
+}
+
+/// A claimed order or wish, read back: held by `winner`, with one claim in its history, by them.
+pub fn assert_claimed_once_by(subject: &Value, winner: &str) {
+    assert_eq!(subject["status"], "CLAIMED");
+    assert_eq!(subject["claimant"]["id"], winner);
+    let claims: Vec<&Value> =
+        subject["history"].as_array().unwrap().iter().filter(|e| e["toStatus"] == "CLAIMED").collect();
+    assert_eq!(claims.len(), 1, "one claim recorded: {claims:?}");
+    assert_eq!(claims[0]["actor"]["id"], winner);
+}

@@ -174,21 +174,6 @@ impl World {
     }
 }
 
-/// The one field under `data`, asserting there were no errors.
-fn payload(resp: &Value) -> &Value {
-    assert!(resp.get("errors").is_none(), "unexpected errors: {resp}");
-    resp["data"].as_object().and_then(|o| o.values().next()).unwrap_or_else(|| panic!("no data: {resp}"))
-}
-
-/// `errors[0].extensions.code`, or `OK` when the request succeeded.
-fn outcome(resp: &Value) -> String {
-    if resp.get("errors").is_none() { "OK".to_owned() } else { error_code(resp) }
-}
-
-fn error_field(resp: &Value) -> String {
-    resp["errors"][0]["extensions"]["field"].as_str().unwrap_or_else(|| panic!("expected a field: {resp}")).to_owned()
-}
-
 /// The statement lines of an account, newest first.
 fn lines(account: &Value) -> Vec<Value> {
     account["entries"]["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()).collect()
@@ -196,10 +181,6 @@ fn lines(account: &Value) -> Vec<Value> {
 
 fn amounts(account: &Value) -> Vec<i64> {
     lines(account).iter().map(|l| l["amount"].as_i64().unwrap()).collect()
-}
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_else(|| panic!("no id: {v}")).to_owned()
 }
 
 // ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 
 mod privacy;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::common::*;
 use chrono::{DateTime, Duration, Utc};
@@ -201,16 +201,6 @@ impl World {
     }
 }
 
-/// The one field under `data`, asserting there were no errors.
-fn payload(resp: &Value) -> &Value {
-    assert!(resp.get("errors").is_none(), "unexpected errors: {resp}");
-    resp["data"].as_object().and_then(|o| o.values().next()).unwrap_or_else(|| panic!("no data: {resp}"))
-}
-
-fn error_field(resp: &Value) -> String {
-    resp["errors"][0]["extensions"]["field"].as_str().unwrap_or_else(|| panic!("expected a field: {resp}")).to_owned()
-}
-
 fn time(v: &Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}")))
         .unwrap_or_else(|e| panic!("{v} is not RFC 3339: {e}"))
@@ -219,11 +209,6 @@ fn time(v: &Value) -> DateTime<Utc> {
 
 fn ids(connection: &Value) -> Vec<String> {
     connection["edges"].as_array().unwrap().iter().map(|e| e["node"]["id"].as_str().unwrap().to_owned()).collect()
-}
-
-/// `errors[0].extensions.code`, or `OK` when the request succeeded.
-fn outcome(resp: &Value) -> String {
-    if resp.get("errors").is_none() { "OK".to_owned() } else { error_code(resp) }
 }
 
 /// One page of `orders` or `orderPool` as `who`.
@@ -727,49 +712,16 @@ async fn requests_without_a_token_are_unauthenticated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_members_claiming_one_order_at_once_leave_exactly_one_winner() {
     let w = World::with(roomy).await;
-    let app = &w.app;
-    let claimers: Vec<Session> =
-        join_all((1..=50).map(|n| async move { app.login(&format!("claimer-{n}")).await })).await;
-    let secretary = w.session("demo-secretary").await;
-    let grants = join_all(claimers.iter().map(|c| {
-        w.app.gql(Some(&secretary.access_token), GRANT, json!({ "c": w.chengnan, "u": c.user_id, "r": "PARTY_MEMBER" }))
-    }))
-    .await;
-    for g in &grants {
-        assert_eq!(payload(g)["roles"], json!(["PARTY_MEMBER"]), "{g}");
-    }
+    let claimers = fresh_party_members(&w.app, &w.chengnan, "claimer", 50).await;
     let id = w.order_in("OPEN").await;
-
-    let results = join_all(claimers.iter().map(|c| {
-        w.app.gql(
-            Some(&c.access_token),
-            "mutation($id: ID!) { claimOrder(orderId: $id) { id status claimant { id } } }",
-            json!({ "id": id }),
-        )
-    }))
+    let winner = one_claim_wins(
+        &w.app,
+        &claimers,
+        "mutation($id: ID!) { claimOrder(orderId: $id) { id status claimant { id } } }",
+        &id,
+    )
     .await;
-
-    let mut winners = Vec::new();
-    let mut codes: HashMap<String, usize> = HashMap::new();
-    for (claimer, resp) in claimers.iter().zip(&results) {
-        if resp.get("errors").is_none() {
-            assert_eq!(resp["data"]["claimOrder"]["status"], "CLAIMED");
-            assert_eq!(resp["data"]["claimOrder"]["claimant"]["id"], claimer.user_id.as_str());
-            winners.push(claimer.user_id.clone());
-        } else {
-            *codes.entry(error_code(resp)).or_default() += 1;
-        }
-    }
-    assert_eq!(winners.len(), 1, "exactly one claim wins; losers: {codes:?}");
-    assert_eq!(codes.get("ALREADY_CLAIMED"), Some(&49), "every loser is told it is taken: {codes:?}");
-
-    let order = w.order(&id).await;
-    assert_eq!(order["status"], "CLAIMED");
-    assert_eq!(order["claimant"]["id"], winners[0].as_str());
-    let claims: Vec<&Value> =
-        order["history"].as_array().unwrap().iter().filter(|e| e["toStatus"] == "CLAIMED").collect();
-    assert_eq!(claims.len(), 1, "one claim recorded: {claims:?}");
-    assert_eq!(claims[0]["actor"]["id"], winners[0].as_str());
+    assert_claimed_once_by(&w.order(&id).await, &winner);
 }
 
 // ---------------------------------------------------------------------------

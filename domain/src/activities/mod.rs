@@ -23,19 +23,12 @@ use crate::ledger::{
 };
 use crate::org::{Actor, Role};
 use crate::points::{Credit, SourceKind, credit, rules_for};
-use crate::{Domain, validate};
+use crate::validate;
 
-/// Activities members, volunteers and residents sign up for and check in to.
-#[derive(Clone, Copy)]
-pub struct Activities<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Activities<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// Activities members, volunteers and residents sign up for and check in to.
+    Activities
+);
 
 crate::string_enum!(
     ActivityKind {

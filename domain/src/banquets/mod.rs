@@ -26,16 +26,7 @@ pub use model::{
 };
 pub use setup::seed_banquets;
 
-use crate::Domain;
-
-/// Banquets: the council's limits, venues and menus, bookings and their decisions, the calendar.
-#[derive(Clone, Copy)]
-pub struct Banquets<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Banquets<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// Banquets: the council's limits, venues and menus, bookings and their decisions, the calendar.
+    Banquets
+);

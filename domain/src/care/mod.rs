@@ -25,17 +25,8 @@ pub use requests::{
 };
 pub use visits::{LogVisit, OverdueVisit, Visit};
 
-use crate::Domain;
-
-/// Elderly care: profiles, consent and health notes, the access log, visits,
-/// care requests and wristbands.
-#[derive(Clone, Copy)]
-pub struct Care<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Care<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// Elderly care: profiles, consent and health notes, the access log, visits,
+    /// care requests and wristbands.
+    Care
+);

@@ -15,19 +15,12 @@ use crate::entities::{
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::points::rules_for;
-use crate::{Domain, validate};
+use crate::validate;
 
-/// Suggestions, the households each member keeps in touch with, and the yearly 四个一.
-#[derive(Clone, Copy)]
-pub struct Duties<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Duties<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// Suggestions, the households each member keeps in touch with, and the yearly 四个一.
+    Duties
+);
 
 #[derive(Clone, Debug)]
 pub struct Suggestion {

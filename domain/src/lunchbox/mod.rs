@@ -29,16 +29,7 @@ pub use model::{
     Recipient, RecipientCategory, RecipientInput, Shortfall, ShortfallReason,
 };
 
-use crate::Domain;
-
-/// Love lunchboxes: the roster, the day's tasks, delivering them, the late alert, the report.
-#[derive(Clone, Copy)]
-pub struct Lunchbox<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Lunchbox<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// Love lunchboxes: the roster, the day's tasks, delivering them, the late alert, the report.
+    Lunchbox
+);

@@ -23,17 +23,8 @@ pub use machine::{OrderAction, OrderCategory, OrderStatus, next_status};
 pub use model::{Contact, Order, OrderEvent, OrderFilter, OrderPage, OverdueSweep, PlaceOrder, Rating};
 pub use policy::CareKind;
 
-use crate::Domain;
-
-/// Orders: placing, dispatching, claiming, completing, approving, rating;
-/// the lists; the deadline sweeps.
-#[derive(Clone, Copy)]
-pub struct Orders<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Orders<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// Orders: placing, dispatching, claiming, completing, approving, rating;
+    /// the lists; the deadline sweeps.
+    Orders
+);

@@ -17,19 +17,12 @@ use crate::entities::{post, post_claim};
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::points::{Credit, SourceKind, credit, rules_for};
-use crate::{Domain, validate};
+use crate::validate;
 
-/// Volunteer posts (因人设岗) members claim by interest.
-#[derive(Clone, Copy)]
-pub struct Posts<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Posts<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// Volunteer posts (因人设岗) members claim by interest.
+    Posts
+);
 
 crate::string_enum!(
     /// The posts the seeds name.

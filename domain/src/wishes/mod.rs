@@ -16,17 +16,8 @@ mod sweeps;
 pub use machine::{WishAction, WishStatus, next_wish_status};
 pub use model::{PostWish, Wish, WishEvent, WishFilter};
 
-use crate::Domain;
-
-/// Wishes: posting, reviewing, claiming, fulfilling, approving, thanking;
-/// lists; the claim deadline.
-#[derive(Clone, Copy)]
-pub struct Wishes<'a> {
-    d: &'a Domain,
-}
-
-impl<'a> Wishes<'a> {
-    pub(crate) fn new(d: &'a Domain) -> Self {
-        Self { d }
-    }
-}
+crate::area_service!(
+    /// Wishes: posting, reviewing, claiming, fulfilling, approving, thanking;
+    /// lists; the claim deadline.
+    Wishes
+);
