@@ -69,12 +69,6 @@ const ACCOUNT: &str = "query($c: ID!) { civilityAccount(communityId: $c, first: 
      node { amount } } } } }";
 const CONSISTENCY: &str = "query($c: ID!) { ledgerConsistency(communityId: $c) { ok entriesSum } }";
 
-/// Mutation and sign-in limits out of the way.
-fn roomy(config: &mut api::Config) {
-    config.limits.mutations_per_minute = 100_000;
-    config.limits.logins_per_openid_per_minute = 1_000;
-}
-
 /// Asia/Shanghai (no daylight saving time, so a fixed +08:00 is exact).
 fn shanghai() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap()
@@ -85,31 +79,9 @@ fn key(label: &str) -> String {
     format!("{label}-{}", uuid::Uuid::new_v4().simple())
 }
 
-/// One test's server, its 城南社区 id, and a session per user (signed in once).
-struct World {
-    app: TestApp,
-    chengnan: String,
-}
+area_world!();
 
 impl World {
-    async fn new() -> Self {
-        let app = spawn_app_with(roomy).await;
-        let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan }
-    }
-
-    async fn session(&self, who: &str) -> Session {
-        self.app.session(who).await
-    }
-
-    async fn id_of(&self, who: &str) -> String {
-        self.session(who).await.user_id
-    }
-
-    async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        self.app.gql_as(who, query, variables).await
-    }
-
     /// A new user the secretary makes a resident of 城南社区.
     async fn fresh_resident(&self, openid: &str) -> String {
         let id = self.id_of(openid).await;

@@ -26,31 +26,14 @@ const MY_POLICIES: &str = "{ me { memberships { community { id overduePolicy } }
 const POINTS: &str = "query($c: ID!, $m: ID!) { dedicationPoints(communityId: $c, memberId: $m, first: 100) { \
                       balance entries { edges { node { points source sourceId } } } } }";
 
-struct World {
-    app: TestApp,
-    chengnan: String,
-}
+area_world!();
 
 impl World {
-    async fn new() -> Self {
-        let app = spawn_app().await;
-        let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan }
-    }
-
-    async fn gql(&self, who: &str, query: &str, vars: Value) -> Value {
-        self.app.gql_as(who, query, vars).await
-    }
-
     /// `data.<only field>` of `query` as `who`, asserting no errors.
     async fn ok(&self, who: &str, query: &str, vars: Value) -> Value {
         let resp = self.gql(who, query, vars).await;
         assert!(resp.get("errors").is_none(), "{who}: unexpected errors: {resp}");
         resp["data"].as_object().unwrap().values().next().unwrap().clone()
-    }
-
-    async fn id_of(&self, who: &str) -> String {
-        self.app.session(who).await.user_id
     }
 
     /// A repair order for 龙阿姨, published to the pool (or assigned to `assignee`); its id.

@@ -55,36 +55,9 @@ const APPROVE_REPORT_IN: &str = "mutation($id: ID!) { approveReportIn(reportInId
 
 const ALL_FOUR: [&str; 4] = ["CLAIM_POST", "KEEP_IN_TOUCH", "JOIN_ACTIVITY", "MAKE_SUGGESTION"];
 
-/// Mutation and sign-in limits out of the way.
-fn roomy(config: &mut api::Config) {
-    config.limits.mutations_per_minute = 100_000;
-    config.limits.logins_per_openid_per_minute = 1_000;
-}
-
-struct World {
-    app: TestApp,
-    chengnan: String,
-}
+area_world!();
 
 impl World {
-    async fn new() -> Self {
-        let app = spawn_app_with(roomy).await;
-        let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan }
-    }
-
-    async fn session(&self, who: &str) -> Session {
-        self.app.session(who).await
-    }
-
-    async fn id_of(&self, who: &str) -> String {
-        self.session(who).await.user_id
-    }
-
-    async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        self.app.gql_as(who, query, variables).await
-    }
-
     /// The year (Asia/Shanghai) the app clock is in.
     fn year(&self) -> i32 {
         domain::points::Month::of(self.app.clock.now()).year

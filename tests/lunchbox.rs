@@ -104,39 +104,13 @@ const INBOX: &str = "{ myNotifications(first: 100) { totalCount unreadCount edge
      subjectId title body read } } } }";
 const PHOTO: &str = "https://img.example/lunchbox-handover.jpg";
 
-fn roomy(config: &mut api::Config) {
-    config.limits.mutations_per_minute = 100_000;
-    config.limits.logins_per_openid_per_minute = 1_000;
-}
-
 fn shanghai() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap()
 }
 
-struct World {
-    app: TestApp,
-    chengnan: String,
-}
+area_world!();
 
 impl World {
-    async fn new() -> Self {
-        let app = spawn_app_with(roomy).await;
-        let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan }
-    }
-
-    async fn session(&self, who: &str) -> Session {
-        self.app.session(who).await
-    }
-
-    async fn id_of(&self, who: &str) -> String {
-        self.session(who).await.user_id
-    }
-
-    async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        self.app.gql_as(who, query, variables).await
-    }
-
     fn today(&self) -> NaiveDate {
         self.app.clock.now().with_timezone(&shanghai()).date_naive()
     }

@@ -69,37 +69,9 @@ const APPROVE_REPORT_IN: &str = "mutation($id: ID!) { approveReportIn(reportInId
 
 const BRANCH_1: &str = "城南社区党总支第一支部";
 
-/// Mutation and sign-in limits out of the way.
-fn roomy(config: &mut api::Config) {
-    config.limits.mutations_per_minute = 100_000;
-    config.limits.logins_per_openid_per_minute = 1_000;
-}
-
-/// One test's server, its 城南社区 id, and a session per user (signed in once).
-struct World {
-    app: TestApp,
-    chengnan: String,
-}
+area_world!();
 
 impl World {
-    async fn new() -> Self {
-        let app = spawn_app_with(roomy).await;
-        let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan }
-    }
-
-    async fn session(&self, who: &str) -> Session {
-        self.app.session(who).await
-    }
-
-    async fn id_of(&self, who: &str) -> String {
-        self.session(who).await.user_id
-    }
-
-    async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        self.app.gql_as(who, query, variables).await
-    }
-
     /// A new user who reports in to 城南社区 and is approved: a PARTY_MEMBER.
     async fn fresh_member(&self, openid: &str) -> String {
         let id = self.id_of(openid).await;

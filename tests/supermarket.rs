@@ -59,37 +59,9 @@ const SET_RULES: &str = "mutation($c: ID!, $r: CivilityRulesInput!) { setCivilit
 const CONSISTENCY: &str = "query($c: ID!) { ledgerConsistency(communityId: $c) { ok entriesSum \
      mismatchedAccountIds unbalancedTransferIds } }";
 
-/// Mutation and sign-in limits out of the way, for tests that make many changes as one user.
-fn roomy(config: &mut api::Config) {
-    config.limits.mutations_per_minute = 10_000;
-    config.limits.logins_per_openid_per_minute = 1_000;
-}
-
-/// One test's server, its 城南社区 id, and a session per demo user (signed in once).
-struct World {
-    app: TestApp,
-    chengnan: String,
-}
+area_world!();
 
 impl World {
-    async fn new() -> Self {
-        let app = spawn_app_with(roomy).await;
-        let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan }
-    }
-
-    async fn session(&self, who: &str) -> Session {
-        self.app.session(who).await
-    }
-
-    async fn id_of(&self, who: &str) -> String {
-        self.session(who).await.user_id
-    }
-
-    async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        self.app.gql_as(who, query, variables).await
-    }
-
     /// The secretary awards `points` (at most the review size, so they post at once).
     async fn give(&self, who: &str, points: i64) {
         let user = self.id_of(who).await;

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 mod database;
+mod world;
 
 use std::sync::Arc;
 
@@ -19,6 +20,8 @@ use serde_json::{Value, json};
 use wiremock::MockServer;
 
 use database::{Start, database_for_test};
+pub(crate) use world::area_world;
+pub use world::{World, roomy};
 
 pub const CHENGNAN: &str = "城南社区";
 pub const CHENGBEI: &str = "城北社区";

@@ -60,37 +60,9 @@ const REDEEM: &str = "mutation($i: ID!, $q: Int!, $k: String!) { redeemItem(item
 const CONFIRM: &str = "mutation($code: String!) { confirmPickup(pickupCode: $code) { id status } }";
 const CANCEL: &str = "mutation($id: ID!) { cancelRedemption(redemptionId: $id) { id status } }";
 
-/// Mutation and sign-in limits out of the way, for tests that make many changes as one user.
-fn roomy(config: &mut api::Config) {
-    config.limits.mutations_per_minute = 10_000;
-    config.limits.logins_per_openid_per_minute = 1_000;
-}
-
-/// One test's server, its 城南社区 id, and a session per demo user (signed in once).
-struct World {
-    app: TestApp,
-    chengnan: String,
-}
+area_world!();
 
 impl World {
-    async fn new() -> Self {
-        let app = spawn_app_with(roomy).await;
-        let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan }
-    }
-
-    async fn session(&self, who: &str) -> Session {
-        self.app.session(who).await
-    }
-
-    async fn id_of(&self, who: &str) -> String {
-        self.session(who).await.user_id
-    }
-
-    async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        self.app.gql_as(who, query, variables).await
-    }
-
     /// `awardCivilityPoints` in 城南社区 as `by`, to `to`.
     async fn try_award_by(&self, by: &str, to: &str, points: i64, reason: &str, key: &str) -> Value {
         let user = self.id_of(to).await;

@@ -25,23 +25,9 @@ fn field(resp: &Value) -> String {
     resp["errors"][0]["extensions"]["field"].as_str().unwrap_or_default().to_owned()
 }
 
-struct World {
-    app: TestApp,
-    chengnan: String,
-}
+area_world!();
 
 impl World {
-    async fn new() -> Self {
-        let app = spawn_app_with(|c| c.limits.mutations_per_minute = 10_000).await;
-        let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan }
-    }
-
-    async fn gql(&self, who: &str, query: &str, vars: Value) -> Value {
-        let token = self.app.login(who).await.access_token;
-        self.app.gql(Some(&token), query, vars).await
-    }
-
     async fn record(&self, who: &str, user: &str, code: &str, key: &str) -> Value {
         self.gql(who, RECORD, json!({ "c": self.chengnan, "u": user, "code": code, "n": "帮6楼王奶奶买药", "k": format!("mutual-help-{key}") }))
             .await

@@ -68,41 +68,9 @@ const REVOKE: &str = "mutation($c: ID!, $u: ID!, $r: Role!) { revokeRole(communi
 const ORDERS: &str = "query($filter: OrderFilter, $first: Int, $after: String) { orders(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id status category } } } }";
 const POOL: &str = "query($c: ID!, $first: Int, $after: String) { orderPool(communityId: $c, first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id status } } } }";
 
-/// Mutation limits out of the way, for tests that make many changes as one user.
-fn roomy(config: &mut api::Config) {
-    config.limits.mutations_per_minute = 100_000;
-    config.limits.logins_per_openid_per_minute = 1_000;
-}
-
-/// One test's server, its 城南社区 id, and a session per demo user (signed in once).
-struct World {
-    app: TestApp,
-    chengnan: String,
-}
+area_world!();
 
 impl World {
-    async fn new() -> Self {
-        Self::with(|_| {}).await
-    }
-
-    async fn with(customise: impl FnOnce(&mut api::Config)) -> Self {
-        let app = spawn_app_with(customise).await;
-        let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan }
-    }
-
-    async fn session(&self, who: &str) -> Session {
-        self.app.session(who).await
-    }
-
-    async fn id_of(&self, who: &str) -> String {
-        self.session(who).await.user_id
-    }
-
-    async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        self.app.gql_as(who, query, variables).await
-    }
-
     /// `placeOrder` with a plain repair request, overridden by `extra`.
     async fn try_place(&self, who: &str, extra: Value) -> Value {
         let mut input = json!({

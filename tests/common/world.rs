@@ -1,0 +1,77 @@
+//! The world most tests start in: a server with the demo street, 城南社区's
+//! id, and each demo user signed in once. An area module adds its own
+//! helpers with [`area_world!`] and `impl World { … }`.
+
+use serde_json::Value;
+
+use super::{CHENGNAN, Session, TestApp, spawn_app_with};
+
+/// Mutation and sign-in limits out of the way, for tests that make many
+/// changes as a few users.
+pub fn roomy(config: &mut api::Config) {
+    config.limits.mutations_per_minute = 100_000;
+    config.limits.logins_per_openid_per_minute = 1_000;
+}
+
+pub struct World {
+    pub app: TestApp,
+    pub chengnan: String,
+}
+
+impl World {
+    /// A server with the limits out of the way ([`roomy`]).
+    pub async fn new() -> Self {
+        Self::with(roomy).await
+    }
+
+    /// A server after `customise` has adjusted its configuration.
+    pub async fn with(customise: impl FnOnce(&mut api::Config)) -> Self {
+        let app = spawn_app_with(customise).await;
+        let chengnan = app.community_id(CHENGNAN).await;
+        Self { app, chengnan }
+    }
+
+    /// `who`'s session, signed in on first use.
+    pub async fn session(&self, who: &str) -> Session {
+        self.app.session(who).await
+    }
+
+    /// `who`'s user id.
+    pub async fn id_of(&self, who: &str) -> String {
+        self.session(who).await.user_id
+    }
+
+    /// One GraphQL request as `who`.
+    pub async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
+        self.app.gql_as(who, query, variables).await
+    }
+}
+
+/// Declares the module's own `World`: the common one (reached through
+/// `Deref`), to which the module adds its helpers without their names
+/// meeting another module's.
+macro_rules! area_world {
+    () => {
+        struct World($crate::common::World);
+
+        impl std::ops::Deref for World {
+            type Target = $crate::common::World;
+
+            fn deref(&self) -> &Self::Target {
+                &self.0
+            }
+        }
+
+        #[allow(dead_code)]
+        impl World {
+            async fn new() -> Self {
+                Self($crate::common::World::new().await)
+            }
+
+            async fn with(customise: impl FnOnce(&mut api::Config)) -> Self {
+                Self($crate::common::World::with(customise).await)
+            }
+        }
+    };
+}
+pub(crate) use area_world;
