@@ -5,6 +5,7 @@
 
 mod common;
 
+mod architecture;
 mod auth;
 mod banquets;
 mod canteen;

@@ -232,6 +232,25 @@ impl AuthService {
         counts_as_mutation: bool,
     ) -> DomainResult<(Authenticated, MutationLimit)> {
         let claims = self.tokens.verify(bearer)?;
+        self.check_session(claims, counts_as_mutation).await
+    }
+
+    /// As [`AuthService::authenticate`], with the token's expiry (Unix
+    /// seconds), for a connection that outlives one request. The token is
+    /// verified once.
+    pub async fn authenticate_until(&self, bearer: &str) -> DomainResult<(Authenticated, i64)> {
+        let claims = self.tokens.verify(bearer)?;
+        let expires = claims.exp;
+        let (who, _) = self.check_session(claims, false).await?;
+        Ok((who, expires))
+    }
+
+    /// The session behind verified claims: alive, and (for a mutation) within the limit.
+    async fn check_session(
+        &self,
+        claims: Claims,
+        counts_as_mutation: bool,
+    ) -> DomainResult<(Authenticated, MutationLimit)> {
         let user_id: i64 =
             claims.sub.parse().map_err(|_| DomainError::Unauthenticated("the access token is invalid".into()))?;
         let key = mutation_limit_key(user_id);

@@ -18,7 +18,7 @@ use domain::exports::Export;
 use domain::{DomainError, DomainResult};
 
 use crate::http::{authenticate, domain_error_response};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const CHUNK: usize = 64 * 1024;

@@ -17,7 +17,7 @@ use domain::{DomainError, DomainResult};
 
 use crate::auth::{Authenticated, MutationLimit};
 use crate::graphql::{RequestAuth, RequestMeta, counts_against_rate_limit, with_request_loaders};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";

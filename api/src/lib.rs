@@ -12,6 +12,7 @@ mod http;
 pub mod metrics;
 pub mod push;
 pub mod startup;
+mod state;
 pub mod store;
 pub mod telemetry;
 mod uploads;

@@ -3,7 +3,6 @@
 //! workers; nothing is created inside the `HttpServer::new` closure.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,21 +17,12 @@ use domain::{Clock, Domain, Settings, SystemClock};
 use crate::auth::{AuthService, Tokens, secret_bytes};
 use crate::config::Config;
 use crate::events::Events;
-use crate::graphql::{LinliSchema, build_schema};
+use crate::graphql::build_schema;
 use crate::metrics::Metrics;
+use crate::state::AppState;
 use crate::store::{CountingStore, MemoryStore, RedisStore, SessionStore};
 use crate::wechat::WechatClient;
 use crate::{exports, http, uploads, webhooks, ws};
-
-pub struct AppState {
-    pub schema: LinliSchema,
-    pub domain: Domain,
-    pub auth: Arc<AuthService>,
-    pub config: Config,
-    pub metrics: Metrics,
-    pub upload_dir: PathBuf,
-    pub events: Events,
-}
 
 pub struct Application {
     port: u16,

@@ -12,7 +12,7 @@ use domain::DomainError;
 use domain::uploads::MAX_UPLOAD_BYTES;
 
 use crate::http::{authenticate, domain_error_response, error_response};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn upload(req: HttpRequest, mut payload: Multipart, state: web::Data<AppState>) -> HttpResponse {
     let who = match authenticate(&state, &req).await {

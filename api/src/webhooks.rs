@@ -22,7 +22,7 @@ use domain::DomainError;
 use domain::care::{AlarmKind, WristbandAlarm};
 
 use crate::http::{domain_error_response, error_response};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const JSON: &str = "application/json; charset=utf-8";
 

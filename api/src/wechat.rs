@@ -186,45 +186,29 @@ impl WechatClient {
     /// The verified phone number behind a phone-button code.
     pub async fn phone_number(&self, code: &str) -> DomainResult<String> {
         let api = "getuserphonenumber";
-        let mut force_refresh = false;
-        loop {
-            let token = self.access_token(force_refresh).await?;
-            let reply: PhoneReply = self
-                .http
-                .post(format!("{}/wxa/business/getuserphonenumber", self.base))
-                .query(&[("access_token", token.as_str())])
-                .json(&serde_json::json!({ "code": code }))
-                .send()
-                .await
-                .map_err(|e| transport(api, e))?
-                .json()
-                .await
-                .map_err(|e| transport(api, e))?;
-            match reply.errcode {
-                0 => {}
-                40001 | 42001 if !force_refresh => {
-                    force_refresh = true;
-                    continue;
-                }
-                40029 => {
-                    return Err(DomainError::bad_input(
-                        "code",
-                        "the phone-number code is invalid or was already used; tap the button again",
-                    ));
-                }
-                other => return Err(wechat_error(api, other, &reply.errmsg)),
+        let body = serde_json::json!({ "code": code });
+        let reply = self.post_with_token(api, "/wxa/business/getuserphonenumber", &body).await?;
+        let reply: PhoneReply = serde_json::from_value(reply)
+            .map_err(|e| DomainError::internal(format!("{api} answered in an unexpected shape: {e}")))?;
+        match reply.errcode {
+            0 => {}
+            40029 => {
+                return Err(DomainError::bad_input(
+                    "code",
+                    "the phone-number code is invalid or was already used; tap the button again",
+                ));
             }
-            let info =
-                reply.phone_info.ok_or_else(|| DomainError::internal("getuserphonenumber without phone_info"))?;
-            if info.watermark.appid != self.appid {
-                tracing::error!("getuserphonenumber watermark names another app");
-                return Err(DomainError::forbidden("this phone number was issued to another app"));
-            }
-            if info.country_code != "86" {
-                return Err(DomainError::bad_input("code", "only mainland China mobile numbers can be bound"));
-            }
-            return Ok(info.pure_phone_number);
+            other => return Err(wechat_error(api, other, &reply.errmsg)),
         }
+        let info = reply.phone_info.ok_or_else(|| DomainError::internal("getuserphonenumber without phone_info"))?;
+        if info.watermark.appid != self.appid {
+            tracing::error!("getuserphonenumber watermark names another app");
+            return Err(DomainError::forbidden("this phone number was issued to another app"));
+        }
+        if info.country_code != "86" {
+            return Err(DomainError::bad_input("code", "only mainland China mobile numbers can be bound"));
+        }
+        Ok(info.pure_phone_number)
     }
 }
 

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::auth::Authenticated;
 use crate::graphql::{RequestAuth, connection_loaders};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const FORBIDDEN: u16 = 4403;
 const INIT_TIMEOUT: u16 = 4408;
@@ -68,9 +68,8 @@ struct Signed {
 
 async fn authenticate(state: &AppState, init: &Value) -> Option<Signed> {
     let token = bearer(init.get("payload").unwrap_or(&Value::Null))?;
-    let claims = state.auth.tokens.verify(token).ok()?;
-    let who = state.auth.authenticate(token).await.ok()?;
-    let left = (claims.exp - chrono::Utc::now().timestamp()).max(0) as u64;
+    let (who, expires) = state.auth.authenticate_until(token).await.ok()?;
+    let left = (expires - chrono::Utc::now().timestamp()).max(0) as u64;
     Some(Signed { who, expires: tokio::time::Instant::now() + Duration::from_secs(left) })
 }
 

@@ -9,31 +9,12 @@
 //! at once act exactly once.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::ConnectionTrait;
 
-use crate::entities::community;
-use crate::error::{DomainError, DomainResult};
+use crate::error::DomainResult;
 use crate::notifications::{NewNotice, notify, people_with_roles};
 use crate::org::Role;
 use crate::workflow::Subject;
-
-crate::string_enum!(
-    /// What happens to claimed work (orders, wishes) not finished by its deadline.
-    #[derive(Default)]
-    OverduePolicy {
-        /// Back to the pool (or the published list) for someone else to claim.
-        #[default]
-        ReturnToPool = "RETURN_TO_POOL",
-        /// Taken out of the pool: escalated, and the secretary is told.
-        Escalate = "ESCALATE",
-    }
-);
-
-/// The community's policy, read through the caller's connection (a sweep's transaction).
-pub(crate) async fn policy_of<C: ConnectionTrait>(conn: &C, community_id: i64) -> DomainResult<OverduePolicy> {
-    let row = community::Entity::find_by_id(community_id).one(conn).await?.ok_or(DomainError::NotFound("community"))?;
-    OverduePolicy::parse(&row.overdue_policy)
-}
 
 /// A notice from a deadline sweep to each secretary of the community, once
 /// per `key` and secretary.

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::entities::{banquet_booking, community, event_inbox, lunchbox_delivery, order, wish, workflow_event};
 use crate::error::{DomainError, DomainResult};
-use crate::workflow::{self, Subject};
+use crate::workflow::{self, Status, Subject};
 
 crate::area_service!(
     /// The real-time outbox: relaying events to the bus, catching up, consuming them once.
@@ -55,6 +55,19 @@ pub struct RelayedEvent {
     /// the assignee and claimant, and whoever acted.
     pub audience: Vec<i64>,
     pub at: DateTime<Utc>,
+}
+
+impl RelayedEvent {
+    /// Whether the event is about this kind of work.
+    pub fn is_about(&self, subject: Subject) -> bool {
+        self.subject == subject.as_str()
+    }
+
+    /// The status the work moved to, in its workflow's own type; `None` when
+    /// the event is about another kind of work.
+    pub fn moved_to<S: Status>(&self) -> Option<S> {
+        S::parse(&self.to_status).ok()
+    }
 }
 
 /// Whose events a reader wants.

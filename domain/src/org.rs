@@ -536,8 +536,8 @@ impl Org<'_> {
 
 impl Org<'_> {
     /// A community's overdue policy (not sensitive: any viewer of the community may read it).
-    pub async fn overdue_policy(self, community_id: i64) -> DomainResult<crate::deadlines::OverduePolicy> {
-        crate::deadlines::policy_of(&self.d.db, community_id).await
+    pub async fn overdue_policy(self, community_id: i64) -> DomainResult<OverduePolicy> {
+        policy_of(&self.d.db, community_id).await
     }
 
     /// The community's secretary chooses what happens to claimed work past its deadline.
@@ -545,8 +545,8 @@ impl Org<'_> {
         self,
         actor: &Actor,
         community_id: i64,
-        policy: crate::deadlines::OverduePolicy,
-    ) -> DomainResult<crate::deadlines::OverduePolicy> {
+        policy: OverduePolicy,
+    ) -> DomainResult<OverduePolicy> {
         actor.require_any(community_id, &[Role::Secretary], "set the community's overdue policy")?;
         community::Entity::update_many()
             .col_expr(community::Column::OverduePolicy, Expr::value(policy.as_str()))
@@ -555,4 +555,22 @@ impl Org<'_> {
             .await?;
         Ok(policy)
     }
+}
+
+crate::string_enum!(
+    /// What happens to claimed work (orders, wishes) not finished by its deadline.
+    #[derive(Default)]
+    OverduePolicy {
+        /// Back to the pool (or the published list) for someone else to claim.
+        #[default]
+        ReturnToPool = "RETURN_TO_POOL",
+        /// Taken out of the pool: escalated, and the secretary is told.
+        Escalate = "ESCALATE",
+    }
+);
+
+/// The community's policy, read through the caller's connection (a sweep's transaction).
+pub(crate) async fn policy_of<C: ConnectionTrait>(conn: &C, community_id: i64) -> DomainResult<OverduePolicy> {
+    let row = community::Entity::find_by_id(community_id).one(conn).await?.ok_or(DomainError::NotFound("community"))?;
+    OverduePolicy::parse(&row.overdue_policy)
 }

@@ -1,5 +1,12 @@
 //! Masking: the default for phones and addresses. Full values are shown only
-//! where a rule in the owning module says the viewer needs them.
+//! where a rule in the owning module says the viewer needs them, and every
+//! such read is written to the access log.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+
+use crate::entities::sensitive_access;
+use crate::error::DomainResult;
 
 /// `13812345678` → `138****5678`; landlines keep the area code and last four.
 pub fn mask_phone(phone: &str) -> String {
@@ -47,4 +54,44 @@ mod tests {
         assert_eq!(mask_address("城南社区 12号楼 1单元 301"), "城南社区 12号楼****");
         assert_eq!(mask_address("幸福路18号"), "幸福路****");
     }
+}
+
+crate::string_enum!(
+    SensitiveField {
+        HealthNotes = "HEALTH_NOTES",
+        Phone = "PHONE",
+        Address = "ADDRESS",
+        EmergencyContactPhone = "EMERGENCY_CONTACT_PHONE",
+    }
+);
+
+/// One read of a sensitive field, about to be logged.
+#[derive(Clone, Debug)]
+pub struct SensitiveAccess<'a> {
+    pub community_id: i64,
+    pub accessor_id: i64,
+    pub subject_id: i64,
+    pub field: SensitiveField,
+    /// e.g. [`PURPOSE_PROFILE_VIEW`], or `CARE_REQUEST` with `care_request_id`.
+    pub purpose: &'a str,
+    pub care_request_id: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// Writes one access-log row; call it where the value is revealed, in the
+/// same transaction as whatever else that call changes.
+pub async fn log_sensitive_access<C: ConnectionTrait>(conn: &C, access: SensitiveAccess<'_>) -> DomainResult<()> {
+    sensitive_access::ActiveModel {
+        community_id: Set(access.community_id),
+        accessor_id: Set(access.accessor_id),
+        subject_id: Set(access.subject_id),
+        field: Set(access.field.as_str().into()),
+        purpose: Set(access.purpose.into()),
+        care_request_id: Set(access.care_request_id),
+        at: Set(access.at),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
 }

@@ -169,7 +169,7 @@ impl Domain {
             name: Set(name.into()),
             invite_code: Set(invite_code.into()),
             created_at: Set(self.clock.now()),
-            overdue_policy: Set(crate::deadlines::OverduePolicy::default().as_str().into()),
+            overdue_policy: Set(crate::org::OverduePolicy::default().as_str().into()),
             ..Default::default()
         }
         .insert(txn)

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Object, Result, SimpleObject};
 
-use super::types::User;
+use super::org::User;
 use super::{OrGql, actor, auth_service, authenticated, domain};
 
 #[derive(Default)]

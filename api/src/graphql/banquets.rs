@@ -7,7 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::banquets as b;
 use domain::pagination::{Page, PageRequest};
 
-use super::types::{Counted, Person, page_to_connection, people};
+use super::org::{Person, people};
+use super::pages::{Counted, page_to_connection};
 use super::{OrGql, actor, domain, parse_id};
 
 #[derive(Default)]

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use domain::canteen as c;
 
-use super::types::{Person, people};
+use super::org::{Person, people};
 use super::{OrGql, actor, domain, parse_id};
 
 #[derive(Default)]

@@ -15,7 +15,8 @@ use domain::care as c;
 use domain::care as v;
 use domain::pagination::PageRequest;
 
-use super::types::{Community, Counted, Person, community, page_to_connection, people, person};
+use super::org::{Community, Person, community, people, person};
+use super::pages::{Counted, page_to_connection};
 use super::{OrGql, actor, auth_service, domain, parse_id};
 
 #[derive(Default)]

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 
 use domain::care as d;
 
-use super::types::{Order, Person, person};
+use super::orders::Order;
+use super::org::{Person, person};
 use super::{OrGql, actor, domain, parse_id};
 
 #[derive(Default)]

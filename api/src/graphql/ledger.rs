@@ -8,7 +8,8 @@ use domain::ledger as l;
 use domain::pagination::PageRequest;
 use domain::supermarket as s;
 
-use super::types::{Counted, Person, page_to_connection, people};
+use super::org::{Person, people};
+use super::pages::{Counted, page_to_connection};
 use super::{OrGql, actor, domain, parse_id};
 
 #[derive(Default)]

@@ -12,11 +12,10 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use domain::Domain;
 use domain::orders::OrderEvent;
-use domain::org::Community;
+use domain::org::{Community, UserSummary};
 use domain::wishes::WishEvent;
 
 use super::gql_error;
-use super::types::Person;
 
 /// The request's people, cached for the request.
 pub type People = DataLoader<PersonLoader, HashMapCache>;
@@ -27,7 +26,7 @@ pub type Communities = DataLoader<CommunityLoader, HashMapCache>;
 #[derive(Clone, Default)]
 pub struct OrderHistory {
     pub events: Vec<OrderEvent>,
-    pub actors: Vec<(i64, Person)>,
+    pub actors: Vec<(i64, UserSummary)>,
 }
 
 pub struct PersonLoader(Domain);
@@ -36,12 +35,11 @@ pub struct OrderHistoryLoader(Domain);
 pub struct WishHistoryLoader(Domain);
 
 impl Loader<i64> for PersonLoader {
-    type Value = Person;
+    type Value = UserSummary;
     type Error = Error;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Person>, Error> {
-        let found = self.0.org().user_summaries(keys).await.map_err(gql_error)?;
-        Ok(found.into_iter().map(|(id, u)| (id, u.into())).collect())
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, UserSummary>, Error> {
+        self.0.org().user_summaries(keys).await.map_err(gql_error)
     }
 }
 
@@ -63,12 +61,12 @@ impl Loader<i64> for OrderHistoryLoader {
         Ok(histories
             .into_iter()
             .map(|(id, events)| {
-                let mut people: Vec<(i64, Person)> = Vec::new();
+                let mut people: Vec<(i64, UserSummary)> = Vec::new();
                 for actor in events.iter().filter_map(|e| e.actor_id) {
                     if let Some(u) = actors.get(&actor)
                         && !people.iter().any(|(seen, _)| *seen == actor)
                     {
-                        people.push((actor, u.clone().into()));
+                        people.push((actor, u.clone()));
                     }
                 }
                 (id, OrderHistory { events, actors: people })

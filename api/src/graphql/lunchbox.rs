@@ -10,7 +10,8 @@ use domain::notifications as n;
 use domain::pagination::{Page, PageRequest, encode_cursor};
 
 use super::canteen::MealKind;
-use super::types::{Counted, Person, page_to_connection, people};
+use super::org::{Person, people};
+use super::pages::{Counted, page_to_connection};
 use super::{OrGql, actor, domain, parse_id};
 
 #[derive(Default)]

@@ -1,5 +1,46 @@
 //! The GraphQL contract. Resolvers are thin: authenticate, parse, call one
-//! domain service, wrap the result. One module per area, merged here.
+//! domain service, wrap the result. One module per area, merged here; each
+//! area's output types sit beside its resolvers.
+
+/// One recorded change of a workflow (an order, a wish, …).
+macro_rules! workflow_event {
+    ($name:ident, $status:ty, $domain_status:ty) => {
+        #[derive(async_graphql::SimpleObject, Clone)]
+        #[graphql(complex)]
+        pub struct $name {
+            #[graphql(skip)]
+            pub actor_id: Option<i64>,
+            pub from_status: Option<$status>,
+            pub to_status: $status,
+            pub at: chrono::DateTime<chrono::Utc>,
+            /// The reason, note or rating given with the change.
+            pub note: Option<String>,
+        }
+
+        #[async_graphql::ComplexObject]
+        impl $name {
+            /// Who made the change; empty when the system did (a missed deadline).
+            async fn actor(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+            ) -> async_graphql::Result<Option<$crate::graphql::org::Person>> {
+                $crate::graphql::org::person(ctx, self.actor_id).await
+            }
+        }
+
+        impl From<domain::workflow::Event<$domain_status>> for $name {
+            fn from(e: domain::workflow::Event<$domain_status>) -> Self {
+                Self {
+                    actor_id: e.actor_id,
+                    from_status: e.from_status.map(Into::into),
+                    to_status: e.to_status.into(),
+                    at: e.at,
+                    note: e.note,
+                }
+            }
+        }
+    };
+}
 
 mod auth;
 mod banquets;
@@ -12,12 +53,12 @@ mod loaders;
 mod lunchbox;
 mod orders;
 mod org;
+mod pages;
 mod party;
 mod points;
 mod posts;
 mod push;
 mod subscriptions;
-mod types;
 mod wishes;
 
 use std::sync::Arc;

@@ -1,12 +1,18 @@
 //! Service orders: 点单 → 派单 → 接单 → 办结 → 审定 → 评单.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 
+use async_graphql::dataloader::DataLoader;
+use chrono::{DateTime, Utc};
 use domain::orders as d;
+
+use domain::care::SensitiveField;
 use domain::pagination::PageRequest;
 
-use super::types::{Counted, Order, OrderCategory, OrderStatus, page_to_connection, prime_order_page};
+use super::loaders::{Communities, OrderHistoryLoader, People};
+use super::org::{Community, Person, community, person};
+use super::pages::{Counted, page_to_connection};
 use domain::workflow::Subject;
 
 use super::{ContentChecks, ContentScene, OrGql, actor, domain, parse_id};
@@ -192,4 +198,171 @@ impl OrderMutation {
         let actor = actor(ctx).await?;
         domain(ctx).orders().escalate(actor, parse_id(&order_id, "order")?, &reason).await.map(Order).gql()
     }
+}
+
+// Output types.
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::orders::OrderStatus")]
+pub enum OrderStatus {
+    Submitted,
+    Open,
+    Assigned,
+    Claimed,
+    AwaitingApproval,
+    Approved,
+    Closed,
+    Cancelled,
+    Escalated,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::orders::OrderCategory")]
+pub enum OrderCategory {
+    Repair,
+    LegalAid,
+    Employment,
+    SocialSecurity,
+    ElderlyCare,
+    Tutoring,
+    Health,
+    Environment,
+    Dispute,
+    Other,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct Rating {
+    pub stars: i32,
+    pub comment: Option<String>,
+}
+
+workflow_event!(OrderEvent, OrderStatus, d::OrderStatus);
+
+pub struct Order(pub d::Order);
+
+impl From<d::Order> for Order {
+    fn from(o: d::Order) -> Self {
+        Self(o)
+    }
+}
+
+#[Object]
+impl Order {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+
+    async fn status(&self) -> OrderStatus {
+        self.0.status.into()
+    }
+
+    async fn category(&self) -> OrderCategory {
+        self.0.category.into()
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// In full for the resident, whoever placed it, the helper while it is
+    /// theirs, and the community's grid workers and secretaries; cut to the
+    /// building for everyone else.
+    async fn address(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let actor = actor(ctx).await?;
+        domain(ctx).orders().contact(actor, &self.0, SensitiveField::Address).await.gql()
+    }
+
+    /// In full for the same people as `address`; `138****5678` for everyone else.
+    async fn contact_phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let actor = actor(ctx).await?;
+        domain(ctx).orders().contact(actor, &self.0, SensitiveField::Phone).await.gql()
+    }
+
+    /// Whether `address` and `contactPhone` are masked for you.
+    async fn contact_masked(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.0.contact_for(actor(ctx).await?).masked)
+    }
+
+    async fn photo_urls(&self) -> &[String] {
+        &self.0.photo_urls
+    }
+
+    async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
+        community(ctx, self.0.community_id).await
+    }
+
+    async fn placed_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, Some(self.0.placed_by)).await
+    }
+
+    /// The resident a grid worker or secretary placed this for (代点单).
+    async fn on_behalf_of(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, self.0.on_behalf_of).await
+    }
+
+    async fn assignee(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, self.0.assignee_id).await
+    }
+
+    async fn claimant(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, self.0.claimant_id).await
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// Set when the order is dispatched: claim by then.
+    async fn claim_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.claim_due_at
+    }
+
+    /// Set when the order is claimed: finish by then.
+    async fn complete_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.complete_due_at
+    }
+
+    /// When the deadline sweep last found a claim of this order unfinished
+    /// past `completeDueAt` (the claim then lapsed or the order escalated).
+    async fn overdue_at(&self) -> Option<DateTime<Utc>> {
+        self.0.overdue_at
+    }
+
+    async fn completion_note(&self) -> Option<&str> {
+        self.0.completion_note.as_deref()
+    }
+
+    async fn completion_photo_urls(&self) -> &[String] {
+        &self.0.completion_photo_urls
+    }
+
+    async fn rating(&self) -> Option<Rating> {
+        self.0.rating.as_ref().map(|r| Rating { stars: r.stars, comment: r.comment.clone() })
+    }
+
+    /// Every change, oldest first: who, when, from what to what, and why.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
+        let history =
+            ctx.data_unchecked::<DataLoader<OrderHistoryLoader>>().load_one(self.0.id).await?.unwrap_or_default();
+        ctx.data_unchecked::<People>().feed_many(history.actors).await;
+        Ok(history.events.into_iter().map(Into::into).collect())
+    }
+}
+
+/// Puts what a page already read into the request's loaders, so nested
+/// people and communities cost no further statement.
+pub(crate) async fn prime_order_page(ctx: &Context<'_>, page: &mut d::OrderPage) {
+    let people = std::mem::take(&mut page.people);
+    ctx.data_unchecked::<People>().feed_many(people).await;
+    let communities = std::mem::take(&mut page.communities);
+    ctx.data_unchecked::<Communities>().feed_many(communities).await;
 }

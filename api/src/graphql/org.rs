@@ -1,9 +1,12 @@
 //! Communities, roles and joining.
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
 
-use super::types::{Community, JoinRequest, Membership, OverduePolicy, Person, Role, community};
-use super::{OrGql, actor, authenticated, domain, parse_id};
+use domain::org as o;
+
+use super::loaders::{Communities, People};
+use super::{OrGql, actor, authenticated, domain, gql_error, parse_id};
 
 #[derive(Default)]
 pub struct OrgQuery;
@@ -83,4 +86,168 @@ impl OrgMutation {
         let id = parse_id(&join_request_id, "join request")?;
         domain(ctx).org().decide_join_request(actor, id, false).await.map(JoinRequest).gql()
     }
+}
+
+// Output types: people, communities and the roles they hold.
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::org::Role")]
+pub enum Role {
+    Resident,
+    PartyMember,
+    Volunteer,
+    GridWorker,
+    Secretary,
+    CanteenOperator,
+    /// A member of the red-and-white affairs council (红白理事会); granted only to party members.
+    BanquetCouncil,
+    StreetReviewer,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::org::JoinStatus")]
+pub enum JoinStatus {
+    Pending,
+    Approved,
+    Declined,
+}
+
+/// The signed-in user.
+pub struct User {
+    pub user: o::User,
+    pub memberships: Vec<o::Membership>,
+}
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        self.user.id.into()
+    }
+
+    async fn display_name(&self) -> &str {
+        &self.user.display_name
+    }
+
+    /// Your own phone, in full.
+    async fn phone(&self) -> Option<&str> {
+        self.user.phone.as_deref()
+    }
+
+    /// Whether the phone came from WeChat's phone-number button.
+    async fn phone_verified(&self) -> bool {
+        self.user.phone_verified
+    }
+
+    async fn memberships(&self) -> Vec<Membership> {
+        self.memberships.iter().cloned().map(Membership).collect()
+    }
+}
+
+pub struct Membership(pub o::Membership);
+
+#[Object]
+impl Membership {
+    async fn community(&self) -> Community {
+        Community(o::Community { id: self.0.community_id, name: self.0.community_name.clone(), street_id: 0 })
+    }
+
+    async fn roles(&self) -> Vec<Role> {
+        self.0.roles.iter().map(|r| (*r).into()).collect()
+    }
+}
+
+pub struct Community(pub o::Community);
+
+#[Object]
+impl Community {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// What happens to claimed orders and wishes not finished by their
+    /// deadline (the claimant loses the overdue points either way). Set by
+    /// the community's secretary with `setOverduePolicy`.
+    async fn overdue_policy(&self, ctx: &Context<'_>) -> Result<OverduePolicy> {
+        domain(ctx).org().overdue_policy(self.0.id).await.map(Into::into).gql()
+    }
+}
+
+/// Another person, as much as others may see: a name.
+#[derive(SimpleObject, Clone)]
+pub struct Person {
+    pub id: ID,
+    pub display_name: String,
+}
+
+impl From<o::UserSummary> for Person {
+    fn from(u: o::UserSummary) -> Self {
+        Self { id: u.id.into(), display_name: u.display_name }
+    }
+}
+
+/// What happens to claimed work (orders, wishes) not finished by its deadline.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::org::OverduePolicy")]
+pub enum OverduePolicy {
+    /// The claim lapses and the work goes back to the pool (or the wish list) with a fresh claim deadline.
+    ReturnToPool,
+    /// The work is escalated and the secretaries are told.
+    Escalate,
+}
+
+pub(crate) async fn person(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Person>> {
+    match id {
+        Some(id) => Ok(ctx.data_unchecked::<People>().load_one(id).await?.map(Person::from)),
+        None => Ok(None),
+    }
+}
+
+pub struct JoinRequest(pub o::JoinRequest);
+
+#[Object]
+impl JoinRequest {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+
+    async fn status(&self) -> JoinStatus {
+        self.0.status.into()
+    }
+
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
+        community(ctx, self.0.community_id).await
+    }
+
+    async fn applicant(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, Some(self.0.user_id)).await
+    }
+}
+
+/// Many people in one batch.
+pub(crate) async fn people(
+    ctx: &Context<'_>,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, Person>> {
+    let found = ctx.data_unchecked::<People>().load_many(ids).await?;
+    Ok(found.into_iter().map(|(id, u)| (id, Person::from(u))).collect())
+}
+
+pub(crate) async fn community(ctx: &Context<'_>, id: i64) -> Result<Community> {
+    ctx.data_unchecked::<Communities>()
+        .load_one(id)
+        .await?
+        .map(Community)
+        .ok_or_else(|| gql_error(domain::DomainError::NotFound("community")))
 }

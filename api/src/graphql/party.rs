@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use domain::party as p;
 
-use super::types::{Community, Person, community, person};
+use super::org::{Community, Person, community, person};
 use super::{OrGql, actor, domain, parse_id};
 
 #[derive(Default)]

@@ -9,7 +9,8 @@ use domain::DomainError;
 use domain::pagination::PageRequest;
 use domain::points::{self as pt, Month, Period, Quarter};
 
-use super::types::{Counted, Person, page_to_connection, people};
+use super::org::{Person, people};
+use super::pages::{Counted, page_to_connection};
 use super::{OrGql, actor, domain, gql_error, parse_id};
 
 #[derive(Default)]

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::DomainError;
 use domain::posts as p;
 
-use super::types::{Person, people};
+use super::org::{Person, people};
 use super::{OrGql, actor, domain, gql_error, parse_id};
 
 #[derive(Default)]

@@ -13,9 +13,11 @@ use futures_util::Stream;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
 use domain::events::{EventScope, RelayedEvent};
+use domain::orders::OrderStatus;
+use domain::workflow::Subject;
 use domain::{Actor, Domain, DomainError, Role};
 
-use super::types::Order;
+use super::orders::Order;
 use super::wishes::Wish;
 use super::{actor, domain, gql_error, parse_id};
 use crate::events::EventHub;
@@ -32,12 +34,13 @@ pub enum PoolEventKind {
 }
 
 impl PoolEventKind {
-    fn of(to_status: &str) -> Option<Self> {
-        match to_status {
-            "OPEN" => Some(Self::Opened),
-            "CLAIMED" => Some(Self::Claimed),
-            "CANCELLED" => Some(Self::Cancelled),
-            "ESCALATED" => Some(Self::Escalated),
+    /// What an order event means to the pool; `None` for changes the pool does not show.
+    fn of(event: &RelayedEvent) -> Option<Self> {
+        match event.moved_to::<OrderStatus>()? {
+            OrderStatus::Open => Some(Self::Opened),
+            OrderStatus::Claimed => Some(Self::Claimed),
+            OrderStatus::Cancelled => Some(Self::Cancelled),
+            OrderStatus::Escalated => Some(Self::Escalated),
             _ => None,
         }
     }
@@ -92,18 +95,17 @@ impl Subscription {
         Ok(feed.map_batches(move |events| {
             let (domain, actor) = (domain.clone(), actor.clone());
             async move {
-                let events: Vec<(PoolEventKind, RelayedEvent)> = events
+                let events = events.into_iter().filter(|e| PoolEventKind::of(e).is_some()).collect();
+                with_orders(&domain, &actor, events)
+                    .await
                     .into_iter()
-                    .filter(|e| e.subject == "ORDER")
-                    .filter_map(|e| PoolEventKind::of(&e.to_status).map(|kind| (kind, e)))
-                    .collect();
-                let ids: Vec<i64> = events.iter().map(|(_, e)| e.subject_id).collect();
-                let orders = visible_orders(&domain, &actor, &ids).await;
-                events
-                    .into_iter()
-                    .filter_map(|(kind, e)| {
-                        let order = Order(orders.get(&e.subject_id)?.clone());
-                        Some(OrderPoolEvent { kind, cursor: e.seq.to_string(), at: e.at, order })
+                    .filter_map(|(e, order)| {
+                        Some(OrderPoolEvent {
+                            kind: PoolEventKind::of(&e)?,
+                            cursor: e.seq.to_string(),
+                            at: e.at,
+                            order,
+                        })
                     })
                     .collect()
             }
@@ -123,15 +125,10 @@ impl Subscription {
         Ok(feed.map_batches(move |events| {
             let (domain, actor) = (domain.clone(), actor.clone());
             async move {
-                let events: Vec<RelayedEvent> = events.into_iter().filter(|e| e.subject == "ORDER").collect();
-                let ids: Vec<i64> = events.iter().map(|e| e.subject_id).collect();
-                let orders = visible_orders(&domain, &actor, &ids).await;
-                events
+                with_orders(&domain, &actor, events)
+                    .await
                     .into_iter()
-                    .filter_map(|e| {
-                        let order = Order(orders.get(&e.subject_id)?.clone());
-                        Some(OrderUpdate { cursor: e.seq.to_string(), at: e.at, order })
-                    })
+                    .map(|(e, order)| OrderUpdate { cursor: e.seq.to_string(), at: e.at, order })
                     .collect()
             }
         }))
@@ -150,7 +147,7 @@ impl Subscription {
             let (domain, actor) = (domain.clone(), actor.clone());
             async move {
                 let mut updates = Vec::new();
-                for e in events.into_iter().filter(|e| e.subject == "WISH") {
+                for e in events.into_iter().filter(|e| e.is_about(Subject::Wish)) {
                     if let Ok(wish) = domain.wishes().get(&actor, e.subject_id).await {
                         updates.push(WishUpdate { cursor: e.seq.to_string(), at: e.at, wish: Wish(wish) });
                     }
@@ -161,16 +158,27 @@ impl Subscription {
     }
 }
 
-/// The orders the actor may see among `ids`; none when they cannot be read
-/// (the subscriber misses those events' details rather than the connection).
-async fn visible_orders(domain: &Domain, actor: &Actor, ids: &[i64]) -> HashMap<i64, domain::orders::Order> {
-    if ids.is_empty() {
-        return HashMap::new();
+/// The order events among `events`, each with its order as the actor may
+/// see it now. Events whose order the actor may not see (or that cannot be
+/// read) are left out: the subscriber misses those events' details rather
+/// than the connection.
+async fn with_orders(domain: &Domain, actor: &Actor, events: Vec<RelayedEvent>) -> Vec<(RelayedEvent, Order)> {
+    let events: Vec<RelayedEvent> = events.into_iter().filter(|e| e.is_about(Subject::Order)).collect();
+    if events.is_empty() {
+        return Vec::new();
     }
-    domain.orders().visible_to(actor, ids).await.unwrap_or_else(|e| {
+    let ids: Vec<i64> = events.iter().map(|e| e.subject_id).collect();
+    let orders = domain.orders().visible_to(actor, &ids).await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "a live feed could not read its orders");
         HashMap::new()
-    })
+    });
+    events
+        .into_iter()
+        .filter_map(|e| {
+            let order = orders.get(&e.subject_id).cloned().map(Order)?;
+            Some((e, order))
+        })
+        .collect()
 }
 
 /// One subscriber's events in cursor order, each once: first what it missed

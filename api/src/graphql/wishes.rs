@@ -2,14 +2,15 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 
 use domain::pagination::PageRequest;
 use domain::wishes as w;
 
 use super::loaders::WishHistoryLoader;
-use super::types::{Community, Counted, Person, WishEvent, WishStatus, community, page_to_connection, person};
+use super::org::{Community, Person, community, person};
+use super::pages::{Counted, page_to_connection};
 use domain::workflow::Subject;
 
 use super::{ContentChecks, ContentScene, OrGql, actor, domain, parse_id};
@@ -238,4 +239,23 @@ impl WishMutation {
         let actor = actor(ctx).await?;
         domain(ctx).wishes().cancel(actor, parse_id(&wish_id, "wish")?, reason).await.map(Wish).gql()
     }
+}
+
+// Output types.
+
+workflow_event!(WishEvent, WishStatus, domain::wishes::WishStatus);
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::wishes::WishStatus")]
+pub enum WishStatus {
+    Submitted,
+    Published,
+    Claimed,
+    AwaitingApproval,
+    Approved,
+    Closed,
+    Declined,
+    Cancelled,
+    /// A claim missed its deadline under the ESCALATE policy; the secretary publishes it again or cancels it.
+    Escalated,
 }

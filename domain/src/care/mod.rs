@@ -14,12 +14,13 @@ mod profiles;
 mod requests;
 mod visits;
 
+pub use crate::privacy::{SensitiveAccess, SensitiveField};
 pub use profiles::{
     AccessLogEntry, CareNeed, CareProfile, Consent, ConsentGiver, DEFAULT_INTERVAL_ALONE, DEFAULT_INTERVAL_OTHERS,
     ERASE_AFTER_HOURS, ElderAssignment, EmergencyContact, HealthNote, MAX_CONTACTS, NewContact, PURPOSE_PROFILE_VIEW,
-    RecordConsent, SaveCareProfile, SensitiveAccess, SensitiveField,
+    RecordConsent, SaveCareProfile,
 };
-pub(crate) use profiles::{elder_assignment, emergency_contact_users, log_sensitive_access};
+pub(crate) use profiles::{elder_assignment, emergency_contact_users};
 pub use requests::{
     AlarmKind, AlarmOutcome, CareKind, CareRequest, CashHandover, FileCareRequest, FiledAs, Wristband, WristbandAlarm,
 };

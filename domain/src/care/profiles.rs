@@ -36,8 +36,9 @@ use crate::entities::{
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
+use crate::privacy::{self, SensitiveAccess, SensitiveField, log_sensitive_access};
+use crate::validate;
 use crate::workflow::guarded_update;
-use crate::{privacy, validate};
 
 crate::string_enum!(
     CareNeed {
@@ -56,15 +57,6 @@ crate::string_enum!(
     ConsentGiver {
         Elder = "SELF",
         Guardian = "GUARDIAN",
-    }
-);
-
-crate::string_enum!(
-    SensitiveField {
-        HealthNotes = "HEALTH_NOTES",
-        Phone = "PHONE",
-        Address = "ADDRESS",
-        EmergencyContactPhone = "EMERGENCY_CONTACT_PHONE",
     }
 );
 
@@ -213,37 +205,6 @@ impl TryFrom<sensitive_access::Model> for AccessLogEntry {
             at: m.at,
         })
     }
-}
-
-/// One read of a sensitive field, about to be logged.
-#[derive(Clone, Debug)]
-pub struct SensitiveAccess<'a> {
-    pub community_id: i64,
-    pub accessor_id: i64,
-    pub subject_id: i64,
-    pub field: SensitiveField,
-    /// e.g. [`PURPOSE_PROFILE_VIEW`], or `CARE_REQUEST` with `care_request_id`.
-    pub purpose: &'a str,
-    pub care_request_id: Option<i64>,
-    pub at: DateTime<Utc>,
-}
-
-/// Writes one access-log row; call it where the value is revealed, in the
-/// same transaction as whatever else that call changes.
-pub async fn log_sensitive_access<C: ConnectionTrait>(conn: &C, access: SensitiveAccess<'_>) -> DomainResult<()> {
-    sensitive_access::ActiveModel {
-        community_id: Set(access.community_id),
-        accessor_id: Set(access.accessor_id),
-        subject_id: Set(access.subject_id),
-        field: Set(access.field.as_str().into()),
-        purpose: Set(access.purpose.into()),
-        care_request_id: Set(access.care_request_id),
-        at: Set(access.at),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 /// Who looks after an elder: for care requests, alarms and visits.

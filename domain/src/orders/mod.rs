@@ -17,11 +17,13 @@ mod pushes;
 mod queries;
 mod service;
 mod sweeps;
+mod timing;
 
 pub(crate) use kind::OrderStep;
 pub use machine::{OrderAction, OrderCategory, OrderStatus, next_status};
 pub use model::{Contact, Order, OrderEvent, OrderFilter, OrderPage, OverdueSweep, PlaceOrder, Rating};
 pub use policy::CareKind;
+pub use timing::{CareSettings, Deadlines};
 
 crate::area_service!(
     /// Orders: placing, dispatching, claiming, completing, approving, rating;

@@ -16,9 +16,9 @@ use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait};
 
 use super::machine::OrderCategory;
+use super::timing::{CareSettings, Deadlines};
 use crate::entities::care_request;
 use crate::error::{DomainError, DomainResult};
-use crate::settings::{CareSettings, Settings};
 
 crate::string_enum!(
     CareKind {
@@ -104,13 +104,10 @@ impl OrderPolicy {
     }
 
     /// How long helpers have to claim, then to finish.
-    pub(crate) fn windows(&self, s: &Settings) -> (Duration, Duration) {
+    pub(crate) fn windows(&self, d: &Deadlines, care_settings: &CareSettings) -> (Duration, Duration) {
         match &self.care {
-            Some(care) => care.kind.windows(care.urgent, &s.care),
-            None => {
-                let d = &s.order_deadlines;
-                (d.claim_window(self.category), d.complete_window(self.category))
-            }
+            Some(care) => care.kind.windows(care.urgent, care_settings),
+            None => (d.claim_window(self.category), d.complete_window(self.category)),
         }
     }
 

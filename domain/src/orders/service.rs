@@ -8,10 +8,10 @@ use super::kind::OrderStep;
 use super::machine::{OrderAction, OrderCategory, OrderStatus};
 use super::model::{Order, PlaceOrder};
 use super::policy::OrderPolicy;
-use crate::care::{self, SensitiveAccess, SensitiveField};
 use crate::entities::{order, user};
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
+use crate::privacy::{self, SensitiveAccess, SensitiveField};
 use crate::uploads::urls_to_json;
 use crate::workflow;
 use crate::{idempotency, validate};
@@ -157,7 +157,7 @@ impl Orders<'_> {
 
     /// How long to claim and to finish, by the order's policy.
     async fn windows(self, order: &Order) -> DomainResult<(Duration, Duration)> {
-        Ok(self.policy_of(order).await?.windows(&self.d.settings))
+        Ok(self.policy_of(order).await?.windows(&self.d.settings.order_deadlines, &self.d.settings.care))
     }
 
     /// The order's phone or address as this viewer may see it. A full value
@@ -172,7 +172,7 @@ impl Orders<'_> {
         };
         if value.is_some() && !contact.masked && actor.user_id != order.beneficiary() {
             let purpose = self.policy_of(order).await?.access_purpose();
-            care::log_sensitive_access(
+            privacy::log_sensitive_access(
                 &self.d.db,
                 SensitiveAccess {
                     community_id: order.community_id,

@@ -15,9 +15,10 @@ use super::machine::{OrderAction, OrderStatus};
 use super::model::OverdueSweep;
 use super::policy::{OrderPolicy, urgent_care_ids};
 use crate::Domain;
-use crate::deadlines::{self, OverduePolicy};
+use crate::deadlines;
 use crate::entities::order;
 use crate::error::DomainResult;
+use crate::org::{OverduePolicy, policy_of};
 use crate::workflow::{self, Deadline};
 
 impl Orders<'_> {
@@ -95,13 +96,16 @@ impl Deadline for Overdue {
         now: DateTime<Utc>,
     ) -> DomainResult<Option<(OrderStep, OverduePolicy)>> {
         let Some(due) = row.complete_due_at else { return Ok(None) };
-        let policy = deadlines::policy_of(txn, row.community_id).await?;
+        let policy = policy_of(txn, row.community_id).await?;
         let missed = format!("not finished by {}", deadlines::local_time(due));
         let still_due = order::Column::CompleteDueAt.lt(now).into_condition();
         let step = match policy {
             OverduePolicy::ReturnToPool => {
                 let category = crate::orders::OrderCategory::parse(&row.category)?;
-                let claim_window = OrderPolicy::of(txn, row.id, category).await?.windows(&d.settings).0;
+                let claim_window = OrderPolicy::of(txn, row.id, category)
+                    .await?
+                    .windows(&d.settings.order_deadlines, &d.settings.care)
+                    .0;
                 OrderStep::system(OrderAction::Lapse)
                     .note(format!("{missed}: the claim lapsed and the order is back in the pool"))
                     .set(|m| {

@@ -9,9 +9,10 @@ use super::Wishes;
 use super::kind::WishStep;
 use super::machine::{WishAction, WishStatus};
 use crate::Domain;
-use crate::deadlines::{self, OverduePolicy};
+use crate::deadlines;
 use crate::entities::wish;
 use crate::error::DomainResult;
+use crate::org::{OverduePolicy, policy_of};
 use crate::workflow::{self, Deadline};
 
 impl Wishes<'_> {
@@ -44,7 +45,7 @@ impl Deadline for Overdue {
     ) -> DomainResult<Option<(WishStep, ())>> {
         let Some(due) = row.claim_due_at else { return Ok(None) };
         let missed = format!("not fulfilled by {}", deadlines::local_time(due));
-        let step = match deadlines::policy_of(txn, row.community_id).await? {
+        let step = match policy_of(txn, row.community_id).await? {
             OverduePolicy::ReturnToPool => WishStep::system(WishAction::Lapse)
                 .note(format!("{missed}: the claim lapsed and the wish is back in the list"))
                 .set(|m| {
