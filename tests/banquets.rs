@@ -87,11 +87,6 @@ fn list_query() -> String {
 }
 
 /// Mutation and sign-in limits out of the way.
-fn roomy(config: &mut api::Config) {
-    config.limits.mutations_per_minute = 100_000;
-    config.limits.logins_per_openid_per_minute = 1_000;
-}
-
 /// Asia/Shanghai (no daylight saving time, so a fixed +08:00 is exact).
 fn shanghai() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap()
@@ -122,14 +117,8 @@ fn assert_refused(resp: &Value) {
     assert!(code == "NOT_FOUND" || code == "FORBIDDEN", "expected NOT_FOUND or FORBIDDEN: {resp}");
 }
 
-/// One test's server, its communities, the hall and menus, and a session per user.
-struct World {
-    app: TestApp,
-    chengnan: String,
-    hall: String,
-    home_menu: String,
-    grand_menu: String,
-}
+// One test's server, its communities, the hall and menus, and a session per user.
+area_world!(hall: String, home_menu: String, grand_menu: String);
 
 struct Booking {
     venue: String,
@@ -143,9 +132,8 @@ struct Booking {
 impl World {
     /// The canteen's hall (30 tables) and two menus (300 and 450 yuan a table), as the demo seed sets them up.
     async fn new() -> Self {
-        let app = spawn_app_with(roomy).await;
-        let chengnan = app.community_id(CHENGNAN).await;
-        let mut w = Self { app, chengnan, hall: String::new(), home_menu: String::new(), grand_menu: String::new() };
+        let base = crate::common::World::new().await;
+        let mut w = Self { base, hall: String::new(), home_menu: String::new(), grand_menu: String::new() };
         let venues = payload(&w.gql("demo-canteen", &venues_query(), json!({ "c": w.chengnan })).await).clone();
         assert_eq!(venues.as_array().unwrap().len(), 1, "the demo seed adds one hall: {venues}");
         w.hall = id(&venues[0]);
@@ -154,18 +142,6 @@ impl World {
         w.home_menu = named("家常八菜一汤");
         w.grand_menu = named("十菜一汤");
         w
-    }
-
-    async fn session(&self, who: &str) -> Session {
-        self.app.session(who).await
-    }
-
-    async fn id_of(&self, who: &str) -> String {
-        self.session(who).await.user_id
-    }
-
-    async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        self.app.gql_as(who, query, variables).await
     }
 
     async fn grant(&self, granter: &str, who: &str, role: &str) -> Value {

@@ -48,39 +48,9 @@ const POST_WISH: &str = "mutation($input: PostWishInput!) { postWish(input: $inp
 const PUBLISH_WISH: &str = "mutation($id: ID!) { publishWish(wishId: $id) { id status } }";
 const CLAIM_WISH: &str = "mutation($id: ID!) { claimWish(wishId: $id) { id status claimant { id } } }";
 
-/// Mutation and login limits out of the way, for tests that make many changes as one user.
-fn roomy(config: &mut api::Config) {
-    config.limits.mutations_per_minute = 100_000;
-    config.limits.logins_per_openid_per_minute = 1_000;
-}
-
-/// One test's server, the demo communities' ids, and a session per user (signed in once).
-struct World {
-    app: TestApp,
-    chengnan: String,
-    chengbei: String,
-}
+area_world!();
 
 impl World {
-    async fn new() -> Self {
-        let app = spawn_app_with(roomy).await;
-        let chengnan = app.community_id(CHENGNAN).await;
-        let chengbei = app.community_id(CHENGBEI).await;
-        Self { app, chengnan, chengbei }
-    }
-
-    async fn session(&self, who: &str) -> Session {
-        self.app.session(who).await
-    }
-
-    async fn id_of(&self, who: &str) -> String {
-        self.session(who).await.user_id
-    }
-
-    async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        self.app.gql_as(who, query, variables).await
-    }
-
     /// `reportIn` to `community` with a plausible unit and branch, overridden by `extra`.
     async fn try_report_in(&self, who: &str, community: &str, extra: Value) -> Value {
         let mut input = json!({
@@ -168,7 +138,7 @@ impl World {
 
     /// The community's posts as the secretary sees them, by title.
     async fn posts(&self, community: &str) -> HashMap<String, Value> {
-        let secretary = if community == self.chengbei { "demo-secretary-2" } else { "demo-secretary" };
+        let secretary = if community == self.chengbei().await { "demo-secretary-2" } else { "demo-secretary" };
         let resp = self.gql(secretary, POSTS, json!({ "c": community })).await;
         data(&resp, "posts")
             .as_array()
@@ -423,6 +393,38 @@ async fn a_report_in_is_decided_once() {
 }
 
 #[tokio::test]
+async fn every_step_of_a_report_in_is_in_its_history_with_who_took_it() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let w = World::new().await;
+    let report = w.report_in("newmember-1", &w.chengnan).await;
+    w.must("demo-secretary", "approve", &report, "APPROVED").await;
+    w.must("newmember-1", "leave", &report, "LEFT").await;
+
+    let db = &w.app.domain.db;
+    let sql = format!(
+        "SELECT from_status, to_status, actor_id FROM workflow_events \
+         WHERE subject_kind = 'REPORT_IN' AND subject_id = {report} ORDER BY id"
+    );
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    let history: Vec<(Option<String>, String, String)> = rows
+        .iter()
+        .map(|r| {
+            let actor: i64 = r.try_get_by_index(2).unwrap();
+            (r.try_get_by_index(0).unwrap(), r.try_get_by_index(1).unwrap(), actor.to_string())
+        })
+        .collect();
+    let (member, secretary) = (w.id_of("newmember-1").await, w.id_of("demo-secretary").await);
+    assert_eq!(
+        history,
+        vec![
+            (None, "PENDING".to_owned(), member.clone()),
+            (Some("PENDING".to_owned()), "APPROVED".to_owned(), secretary),
+            (Some("APPROVED".to_owned()), "LEFT".to_owned(), member),
+        ]
+    );
+}
+
+#[tokio::test]
 async fn a_decline_needs_a_reason() {
     let w = World::new().await;
     let report = w.report_in("newmember-1", &w.chengnan).await;
@@ -497,28 +499,28 @@ async fn moving_to_another_community_ends_the_old_report_in_when_the_new_one_is_
     assert!(holder_ids(payload(&claimed)).contains(&mover), "{claimed}");
 
     // Reporting in to 城北 changes nothing until 城北 approves.
-    let new = w.report_in("mover-1", &w.chengbei).await;
+    let new = w.report_in("mover-1", &w.chengbei().await).await;
     assert_eq!(w.my_report_in("mover-1", &old).await["status"], "APPROVED");
     assert_eq!(w.roles("mover-1", &w.chengnan).await, vec!["PARTY_MEMBER", "RESIDENT"]);
-    assert!(w.roles("mover-1", &w.chengbei).await.is_empty());
+    assert!(w.roles("mover-1", &w.chengbei().await).await.is_empty());
     // 城南's secretary cannot approve 城北's report-in.
     assert_eq!(error_code(&w.act("demo-secretary", "approve", &new).await), "NOT_FOUND");
 
     let approved = w.must("demo-secretary-2", "approve", &new, "APPROVED").await;
-    assert_eq!(approved["community"]["id"], w.chengbei.as_str());
+    assert_eq!(approved["community"]["id"], w.chengbei().await.as_str());
     assert_eq!(w.my_report_in("mover-1", &old).await["status"], "LEFT", "the old report-in ends");
     assert_eq!(w.my_report_in("mover-1", &new).await["status"], "APPROVED");
     assert_eq!(w.roles("mover-1", &w.chengnan).await, vec!["RESIDENT"], "still lives there, no longer a member");
-    assert_eq!(w.roles("mover-1", &w.chengbei).await, vec!["PARTY_MEMBER", "RESIDENT"]);
+    assert_eq!(w.roles("mover-1", &w.chengbei().await).await, vec!["PARTY_MEMBER", "RESIDENT"]);
 
     // Gone from 城南's board and posts and pool, on 城北's board.
     assert!(entry(&w.board("demo-resident-1", &w.chengnan).await, &mover).is_none());
-    assert!(entry(&w.board("demo-resident-3", &w.chengbei).await, &mover).is_some());
+    assert!(entry(&w.board("demo-resident-3", &w.chengbei().await).await, &mover).is_some());
     let posts = w.posts(&w.chengnan).await;
     assert!(!holder_ids(&posts["政策宣传员"]).contains(&mover), "her 城南 post is given up: {posts:?}");
     assert_eq!(posts["政策宣传员"]["taken"], 0);
     assert_eq!(error_code(&w.gql("mover-1", POOL, json!({ "c": w.chengnan })).await), "FORBIDDEN");
-    let pool = w.gql("mover-1", POOL, json!({ "c": w.chengbei })).await;
+    let pool = w.gql("mover-1", POOL, json!({ "c": w.chengbei().await })).await;
     assert_eq!(data(&pool, "orderPool")["totalCount"], 0);
 
     // 城南's staff see the old report-in as LEFT.
@@ -619,7 +621,7 @@ async fn report_in_lists_are_for_staff_and_filter_by_status() {
     let pending = w.report_in("newmember-1", &w.chengnan).await;
     let declined = w.report_in("newmember-2", &w.chengnan).await;
     w.must("demo-secretary", "decline", &declined, "DECLINED").await;
-    let elsewhere = w.report_in("newmember-3", &w.chengbei).await;
+    let elsewhere = w.report_in("newmember-3", &w.chengbei().await).await;
 
     let list = |who: &'static str, status: Value| {
         let w = &w;
@@ -637,7 +639,7 @@ async fn report_in_lists_are_for_staff_and_filter_by_status() {
         assert_eq!(list(staff, json!("DECLINED")).await, HashSet::from([declined.clone()]), "{staff}");
         assert_eq!(list(staff, json!("LEFT")).await, HashSet::new(), "{staff}");
     }
-    let resp = w.gql("demo-secretary-2", REPORT_INS, json!({ "c": w.chengbei, "status": "PENDING" })).await;
+    let resp = w.gql("demo-secretary-2", REPORT_INS, json!({ "c": w.chengbei().await, "status": "PENDING" })).await;
     assert_eq!(ids(data(&resp, "reportIns").as_array().unwrap()), vec![elsewhere]);
 
     for (who, expected) in [
@@ -728,7 +730,7 @@ async fn the_service_board_is_for_the_communitys_own_people() {
     let unknown = w.gql("demo-resident-1", BOARD, json!({ "c": "999999" })).await;
     assert_eq!(error_code(&unknown), "NOT_FOUND");
     // 城北 has nobody reported in yet.
-    assert!(w.board("demo-resident-3", &w.chengbei).await.is_empty());
+    assert!(w.board("demo-resident-3", &w.chengbei().await).await.is_empty());
 }
 
 #[tokio::test]

@@ -5,7 +5,6 @@
 // recomputation, the leaderboard and the quarterly Dedication Award.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use crate::common::*;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, TimeZone, Utc};
@@ -66,37 +65,9 @@ const APPROVE_REPORT_IN: &str = "mutation($id: ID!) { approveReportIn(reportInId
 const BRANCH_1: &str = "城南社区党总支第一支部";
 const BRANCH_2: &str = "城南社区党总支第二支部";
 
-/// Mutation and sign-in limits out of the way.
-fn roomy(config: &mut api::Config) {
-    config.limits.mutations_per_minute = 100_000;
-    config.limits.logins_per_openid_per_minute = 1_000;
-}
-
-struct World {
-    app: TestApp,
-    chengnan: String,
-    keys: Mutex<u32>,
-}
+area_world!();
 
 impl World {
-    async fn new() -> Self {
-        let app = spawn_app_with(roomy).await;
-        let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan, keys: Mutex::new(0) }
-    }
-
-    async fn session(&self, who: &str) -> Session {
-        self.app.session(who).await
-    }
-
-    async fn id_of(&self, who: &str) -> String {
-        self.session(who).await.user_id
-    }
-
-    async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        self.app.gql_as(who, query, variables).await
-    }
-
     /// A new user who reports in to 城南社区 under `branch`; approved unless `approve` is false.
     async fn fresh_member(&self, openid: &str, branch: &str, approve: bool) -> String {
         let id = self.id_of(openid).await;
@@ -117,11 +88,7 @@ impl World {
 
     /// A manual adjustment by the secretary with a new key.
     async fn adjust(&self, member: &str, points: i32) -> Value {
-        let key = {
-            let mut n = self.keys.lock().unwrap();
-            *n += 1;
-            format!("adjust-key-{:04}", *n)
-        };
+        let key = format!("adjust-key-{}", uuid::Uuid::new_v4().simple());
         let resp = self.try_adjust("demo-secretary", member, points, &key).await;
         payload(&resp).clone()
     }

@@ -66,39 +66,9 @@ const SET_RULES: &str = "mutation($c: ID!, $rules: DedicationRulesInput!) { setD
                          rules: $rules) { wishClaimDays wishClaimExpired wishFulfilled } }";
 const RULES: &str = "query($c: ID!) { dedicationRules(communityId: $c) { wishClaimDays wishClaimExpired } }";
 
-/// Mutation and login limits out of the way, for tests that make many changes as one user.
-fn roomy(config: &mut api::Config) {
-    config.limits.mutations_per_minute = 100_000;
-    config.limits.logins_per_openid_per_minute = 1_000;
-}
-
-/// One test's server, the demo communities' ids, and a session per user (signed in once).
-struct World {
-    app: TestApp,
-    chengnan: String,
-    chengbei: String,
-}
+area_world!();
 
 impl World {
-    async fn new() -> Self {
-        let app = spawn_app_with(roomy).await;
-        let chengnan = app.community_id(CHENGNAN).await;
-        let chengbei = app.community_id(CHENGBEI).await;
-        Self { app, chengnan, chengbei }
-    }
-
-    async fn session(&self, who: &str) -> Session {
-        self.app.session(who).await
-    }
-
-    async fn id_of(&self, who: &str) -> String {
-        self.session(who).await.user_id
-    }
-
-    async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        self.app.gql_as(who, query, variables).await
-    }
-
     /// `postWish` in 城南 with a school bag, overridden by `extra`.
     async fn try_post(&self, who: &str, extra: Value) -> Value {
         let mut input = json!({
@@ -854,7 +824,10 @@ async fn wishes_filter_by_community_status_mine_and_claimed_by_me() {
     assert_eq!(w.filtered("demo-secretary", json!({ "communityId": w.chengnan })).await, v(&[&d, &c, &b, &a]));
     assert_eq!(w.filtered("demo-grid", json!({ "status": "SUBMITTED" })).await, v(&[&c]));
     assert_eq!(w.filtered("demo-secretary-2", json!({})).await, Vec::<String>::new());
-    assert_eq!(w.filtered("demo-secretary-2", json!({ "communityId": w.chengbei })).await, Vec::<String>::new());
+    assert_eq!(
+        w.filtered("demo-secretary-2", json!({ "communityId": w.chengbei().await })).await,
+        Vec::<String>::new()
+    );
     let elsewhere = w.gql("demo-secretary-2", WISHES, json!({ "filter": { "communityId": w.chengnan } })).await;
     assert_eq!(error_code(&elsewhere), "NOT_FOUND", "another community's list: {elsewhere}");
 

@@ -29,7 +29,7 @@ use chrono_tz::Asia::Shanghai;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde_json::{Value, json};
 
@@ -41,10 +41,11 @@ use crate::entities::{
 };
 use crate::error::{DomainError, DomainResult};
 use crate::orders::OrderStatus;
-use crate::org::{Actor, Role};
+use crate::org::{Actor, JoinStatus, Role};
 use crate::party::ReportInStatus;
 use crate::supermarket::RedemptionStatus;
 use crate::wishes::WishStatus;
+use crate::workflow::Status;
 
 crate::area_service!(
     /// A person's own data: the export, and deletion.
@@ -66,21 +67,13 @@ pub struct Deletion {
     pub ended_sessions: Vec<String>,
 }
 
-const OPEN_ORDER: [OrderStatus; 6] = [
-    OrderStatus::Submitted,
-    OrderStatus::Open,
-    OrderStatus::Assigned,
-    OrderStatus::Claimed,
-    OrderStatus::AwaitingApproval,
-    OrderStatus::Escalated,
-];
-const HELD_ORDER: [OrderStatus; 3] = [OrderStatus::Assigned, OrderStatus::Claimed, OrderStatus::AwaitingApproval];
-const OPEN_WISH: [WishStatus; 4] =
-    [WishStatus::Submitted, WishStatus::Published, WishStatus::Claimed, WishStatus::AwaitingApproval];
-const HELD_WISH: [WishStatus; 2] = [WishStatus::Claimed, WishStatus::AwaitingApproval];
-
-fn texts<S: crate::workflow::Status>(all: &[S]) -> Vec<&'static str> {
-    all.iter().map(|s| s.as_str()).collect()
+/// The ids of the rows that match, in order.
+async fn ids_where<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    id: E::Column,
+    filter: Condition,
+) -> DomainResult<Vec<i64>> {
+    Ok(E::find().select_only().column(id).filter(filter).order_by_asc(id).into_tuple::<i64>().all(conn).await?)
 }
 
 fn ids(list: &[i64]) -> String {
@@ -492,10 +485,10 @@ impl DataRights<'_> {
             .exec(&txn)
             .await?;
         join_request::Entity::update_many()
-            .col_expr(join_request::Column::Status, Expr::value("DECLINED"))
+            .col_expr(join_request::Column::Status, Expr::value(JoinStatus::Declined.as_str()))
             .col_expr(join_request::Column::DecidedAt, Expr::value(now))
             .filter(join_request::Column::UserId.eq(target))
-            .filter(join_request::Column::Status.eq("PENDING"))
+            .filter(join_request::Column::Status.eq(JoinStatus::Pending.as_str()))
             .exec(&txn)
             .await?;
         report_in::Entity::update_many()
@@ -582,85 +575,101 @@ impl DataRights<'_> {
 
     /// What must be settled before a person's data can be deleted, in words.
     async fn open_items<C: ConnectionTrait>(self, conn: &C, who: i64, now: DateTime<Utc>) -> DomainResult<Vec<String>> {
-        let mut open = Vec::new();
-        let placed: Vec<i64> = order::Entity::find()
-            .filter(Condition::any().add(order::Column::PlacedBy.eq(who)).add(order::Column::OnBehalfOf.eq(who)))
-            .filter(order::Column::Status.is_in(texts(&OPEN_ORDER)))
-            .order_by_asc(order::Column::Id)
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|o| o.id)
-            .collect();
-        if !placed.is_empty() {
-            open.push(format!("open orders by or for you ({}): cancel them or let them finish", ids(&placed)));
-        }
-        let held: Vec<i64> = order::Entity::find()
-            .filter(Condition::any().add(order::Column::ClaimantId.eq(who)).add(order::Column::AssigneeId.eq(who)))
-            .filter(order::Column::Status.is_in(texts(&HELD_ORDER)))
-            .order_by_asc(order::Column::Id)
-            .all(conn)
-            .await?
-            .into_iter()
-            .filter(|o| o.claimant_id == Some(who) || o.status == OrderStatus::Assigned.as_str())
-            .map(|o| o.id)
-            .collect();
-        if !held.is_empty() {
-            open.push(format!("orders in your hands ({}): finish them or ask the secretary to reassign", ids(&held)));
-        }
-        let wishes: Vec<i64> = wish::Entity::find()
-            .filter(Condition::any().add(wish::Column::PlacedBy.eq(who)).add(wish::Column::OnBehalfOf.eq(who)))
-            .filter(wish::Column::Status.is_in(texts(&OPEN_WISH)))
-            .order_by_asc(wish::Column::Id)
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|w| w.id)
-            .collect();
-        if !wishes.is_empty() {
-            open.push(format!("open wishes by or for you ({}): cancel them or let them finish", ids(&wishes)));
-        }
-        let claimed: Vec<i64> = wish::Entity::find()
-            .filter(wish::Column::ClaimantId.eq(who))
-            .filter(wish::Column::Status.is_in(texts(&HELD_WISH)))
-            .order_by_asc(wish::Column::Id)
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|w| w.id)
-            .collect();
-        if !claimed.is_empty() {
-            open.push(format!("wishes you claimed ({}): fulfil them or give them back", ids(&claimed)));
-        }
-        let pending: Vec<i64> = redemption::Entity::find()
-            .filter(redemption::Column::UserId.eq(who))
-            .filter(redemption::Column::Status.eq(RedemptionStatus::Pending.as_str()))
-            .order_by_asc(redemption::Column::Id)
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
-        if !pending.is_empty() {
-            open.push(format!(
-                "supermarket redemptions waiting for pickup ({}): collect or cancel them",
-                ids(&pending)
-            ));
-        }
         let today = now.with_timezone(&Shanghai).date_naive();
-        let bookings: Vec<i64> = meal_booking::Entity::find()
-            .filter(meal_booking::Column::UserId.eq(who))
-            .filter(meal_booking::Column::Status.eq(BookingStatus::Booked.as_str()))
-            .filter(meal_booking::Column::ServedOn.gte(today))
-            .order_by_asc(meal_booking::Column::Id)
-            .all(conn)
-            .await?
+        let unsettled_orders = order::Column::Status.is_in(OrderStatus::texts_where(OrderStatus::is_unsettled));
+        let unsettled_wishes = wish::Column::Status.is_in(WishStatus::texts_where(WishStatus::is_unsettled));
+        let checks = [
+            (
+                "open orders by or for you",
+                "cancel them or let them finish",
+                ids_where::<order::Entity, _>(
+                    conn,
+                    order::Column::Id,
+                    Condition::all()
+                        .add(
+                            Condition::any()
+                                .add(order::Column::PlacedBy.eq(who))
+                                .add(order::Column::OnBehalfOf.eq(who)),
+                        )
+                        .add(unsettled_orders),
+                )
+                .await?,
+            ),
+            (
+                "orders in your hands",
+                "finish them or ask the secretary to reassign",
+                ids_where::<order::Entity, _>(
+                    conn,
+                    order::Column::Id,
+                    Condition::any()
+                        .add(
+                            Condition::all()
+                                .add(order::Column::ClaimantId.eq(who))
+                                .add(order::Column::Status.is_in(OrderStatus::texts_where(OrderStatus::is_in_hand))),
+                        )
+                        .add(
+                            Condition::all()
+                                .add(order::Column::AssigneeId.eq(who))
+                                .add(order::Column::Status.eq(OrderStatus::Assigned.as_str())),
+                        ),
+                )
+                .await?,
+            ),
+            (
+                "open wishes by or for you",
+                "cancel them or let them finish",
+                ids_where::<wish::Entity, _>(
+                    conn,
+                    wish::Column::Id,
+                    Condition::all()
+                        .add(Condition::any().add(wish::Column::PlacedBy.eq(who)).add(wish::Column::OnBehalfOf.eq(who)))
+                        .add(unsettled_wishes),
+                )
+                .await?,
+            ),
+            (
+                "wishes you claimed",
+                "fulfil them or give them back",
+                ids_where::<wish::Entity, _>(
+                    conn,
+                    wish::Column::Id,
+                    Condition::all()
+                        .add(wish::Column::ClaimantId.eq(who))
+                        .add(wish::Column::Status.is_in(WishStatus::texts_where(WishStatus::is_in_hand))),
+                )
+                .await?,
+            ),
+            (
+                "supermarket redemptions waiting for pickup",
+                "collect or cancel them",
+                ids_where::<redemption::Entity, _>(
+                    conn,
+                    redemption::Column::Id,
+                    Condition::all()
+                        .add(redemption::Column::UserId.eq(who))
+                        .add(redemption::Column::Status.eq(RedemptionStatus::Pending.as_str())),
+                )
+                .await?,
+            ),
+            (
+                "meal bookings from today on",
+                "collect or cancel them",
+                ids_where::<meal_booking::Entity, _>(
+                    conn,
+                    meal_booking::Column::Id,
+                    Condition::all()
+                        .add(meal_booking::Column::UserId.eq(who))
+                        .add(meal_booking::Column::Status.eq(BookingStatus::Booked.as_str()))
+                        .add(meal_booking::Column::ServedOn.gte(today)),
+                )
+                .await?,
+            ),
+        ];
+        let mut open: Vec<String> = checks
             .into_iter()
-            .map(|b| b.id)
+            .filter(|(_, _, found)| !found.is_empty())
+            .map(|(what, settle, found)| format!("{what} ({}): {settle}", ids(&found)))
             .collect();
-        if !bookings.is_empty() {
-            open.push(format!("meal bookings from today on ({}): collect or cancel them", ids(&bookings)));
-        }
         let secretary_of = community_role::Entity::find()
             .filter(community_role::Column::UserId.eq(who))
             .filter(community_role::Column::Role.eq(Role::Secretary.as_str()))

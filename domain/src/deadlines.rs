@@ -38,7 +38,7 @@ pub(crate) async fn tell_secretaries<C: ConnectionTrait>(conn: &C, n: SecretaryN
                 community_id: n.community_id,
                 recipient_id: secretary,
                 kind: n.kind,
-                subject_kind: Some(n.subject.as_str()),
+                subject_kind: Some(n.subject),
                 subject_id: Some(n.subject_id),
                 title: n.title.into(),
                 body: n.body.into(),

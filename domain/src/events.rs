@@ -23,7 +23,9 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::entities::{banquet_booking, community, event_inbox, lunchbox_delivery, order, wish, workflow_event};
+use crate::entities::{
+    banquet_booking, community, event_inbox, lunchbox_delivery, order, report_in, wish, workflow_event,
+};
 use crate::error::{DomainError, DomainResult};
 use crate::workflow::{self, Status, Subject};
 
@@ -44,7 +46,7 @@ pub struct RelayedEvent {
     pub seq: i64,
     pub event_id: i64,
     pub community_id: i64,
-    /// `ORDER`, `WISH`, `LUNCHBOX_DELIVERY`, `BANQUET`.
+    /// `ORDER`, `WISH`, `LUNCHBOX_DELIVERY`, `BANQUET`, `REPORT_IN`.
     pub subject: String,
     pub subject_id: i64,
     pub from_status: Option<String>,
@@ -60,7 +62,7 @@ pub struct RelayedEvent {
 impl RelayedEvent {
     /// Whether the event is about this kind of work.
     pub fn is_about(&self, subject: Subject) -> bool {
-        self.subject == subject.as_str()
+        Subject::of(&self.subject) == Some(subject)
     }
 
     /// The status the work moved to, in its workflow's own type; `None` when
@@ -293,15 +295,14 @@ impl Events<'_> {
                 Subject::LunchboxDelivery => {
                     workflow::people_of::<lunchbox_delivery::Entity, _>(&self.d.db, &ids).await?
                 }
+                Subject::ReportIn => workflow::people_of::<report_in::Entity, _>(&self.d.db, &ids).await?,
             };
             people.extend(found.into_iter().map(|(id, who)| ((kind, id), who)));
         }
         rows.into_iter()
             .map(|r| {
                 let seq = r.relay_seq.ok_or_else(|| DomainError::internal("an unplaced event reached the relay"))?;
-                let mut audience = Subject::ALL
-                    .into_iter()
-                    .find(|s| s.as_str() == r.subject_kind)
+                let mut audience = Subject::of(&r.subject_kind)
                     .and_then(|s| people.get(&(s.as_str(), r.subject_id)).cloned())
                     .unwrap_or_default();
                 if let Some(actor) = r.actor_id

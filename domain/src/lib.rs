@@ -25,6 +25,8 @@ macro_rules! string_enum {
         }
 
         impl $crate::workflow::Status for $name {
+            const ALL: &'static [Self] = $name::ALL;
+
             fn as_str(self) -> &'static str {
                 $name::as_str(self)
             }

@@ -12,6 +12,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
 use crate::push;
+use crate::workflow::Subject;
 
 crate::area_service!(
     /// The in-app notice inbox.
@@ -26,7 +27,7 @@ pub struct NewNotice {
     /// What happened, e.g. `LUNCHBOX_UNDELIVERED`.
     pub kind: &'static str,
     /// What it is about (`workflow::Subject::as_str()`), if one thing.
-    pub subject_kind: Option<&'static str>,
+    pub subject_kind: Option<Subject>,
     pub subject_id: Option<i64>,
     pub title: String,
     pub body: String,
@@ -71,7 +72,7 @@ pub(crate) async fn notify<C: ConnectionTrait>(conn: &C, n: NewNotice) -> Domain
         community_id: Set(n.community_id),
         recipient_id: Set(n.recipient_id),
         kind: Set(n.kind.into()),
-        subject_kind: Set(n.subject_kind.map(Into::into)),
+        subject_kind: Set(n.subject_kind.map(|s| s.as_str().to_owned())),
         subject_id: Set(n.subject_id),
         title: Set(n.title.clone()),
         body: Set(n.body.clone()),
@@ -90,7 +91,7 @@ pub(crate) async fn notify<C: ConnectionTrait>(conn: &C, n: NewNotice) -> Domain
     // Every new notice also goes to the phone as an ALARM subscription
     // message, when the recipient has a grant left for it.
     let page = match (n.subject_kind, n.subject_id) {
-        (Some("ORDER"), Some(id)) => format!("pages/order/detail?id={id}"),
+        (Some(Subject::Order), Some(id)) => format!("pages/order/detail?id={id}"),
         _ => "pages/notifications/index".to_owned(),
     };
     push::enqueue_push(

@@ -182,31 +182,13 @@ pub struct Community {
     pub street_id: i64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JoinStatus {
-    Pending,
-    Approved,
-    Declined,
-}
-
-impl JoinStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JoinStatus::Pending => "PENDING",
-            JoinStatus::Approved => "APPROVED",
-            JoinStatus::Declined => "DECLINED",
-        }
+crate::string_enum!(
+    JoinStatus {
+        Pending = "PENDING",
+        Approved = "APPROVED",
+        Declined = "DECLINED",
     }
-
-    fn parse(s: &str) -> DomainResult<Self> {
-        match s {
-            "PENDING" => Ok(Self::Pending),
-            "APPROVED" => Ok(Self::Approved),
-            "DECLINED" => Ok(Self::Declined),
-            other => Err(DomainError::internal(format!("unknown join status {other}"))),
-        }
-    }
-}
+);
 
 #[derive(Clone, Debug)]
 pub struct JoinRequest {

@@ -27,27 +27,12 @@ const ELDER_ADDRESS: &str = "城南社区1栋1单元101";
 const CONTACT_PHONE: &str = "13600001111";
 const NOTE_TEXT: &str = "高血压，每天早上服药一次";
 
-fn roomy(config: &mut api::Config) {
-    config.limits.mutations_per_minute = 100_000;
-    config.limits.logins_per_openid_per_minute = 1_000;
-}
-
-struct World {
-    app: TestApp,
-    c: String,
-    secretary: Session,
-    grid: Session,
-    other_grid: Session,
-    lead: Session,
-    member: Session,
-    elder: Session,
-    stranger: Session,
-}
+area_world!(secretary: Session, grid: Session, other_grid: Session, lead: Session, member: Session, elder: Session, stranger: Session);
 
 impl World {
     async fn new() -> Self {
-        let app = spawn_app_with(roomy).await;
-        let c = app.community_id(CHENGNAN).await;
+        let base = crate::common::World::new().await;
+        let (app, c) = (&base.app, &base.chengnan);
         let secretary = app.login("demo-secretary").await;
         let grid = app.login("demo-grid").await;
         let other_grid = app.login("demo-resident-2").await;
@@ -59,12 +44,12 @@ impl World {
         let member = app.login("demo-member-1").await;
         let elder = app.login("demo-elder").await;
         let stranger = app.login("demo-resident-3").await;
-        Self { app, c, secretary, grid, other_grid, lead, member, elder, stranger }
+        Self { base, secretary, grid, other_grid, lead, member, elder, stranger }
     }
 
     fn profile_input(&self) -> Value {
         json!({
-            "communityId": self.c,
+            "communityId": self.chengnan,
             "elderId": self.elder.user_id,
             "needs": ["MOBILITY", "MEDICATION_REMINDERS"],
             "livesAlone": true,
@@ -103,7 +88,7 @@ impl World {
     }
 
     async fn log_count(&self) -> u64 {
-        let log = self.gql(&self.secretary, LOG, json!({ "c": self.c, "s": self.elder.user_id })).await;
+        let log = self.gql(&self.secretary, LOG, json!({ "c": self.chengnan, "s": self.elder.user_id })).await;
         data(&log, "sensitiveAccessLog")["totalCount"].as_u64().unwrap()
     }
 }
@@ -209,7 +194,7 @@ async fn the_access_log_records_each_sensitive_read_and_nothing_else() {
     assert_eq!(w.log_count().await, 1);
 
     data(&w.profile(&w.lead).await, "careProfile");
-    let log = w.gql(&w.secretary, LOG, json!({ "c": w.c, "s": w.elder.user_id })).await;
+    let log = w.gql(&w.secretary, LOG, json!({ "c": w.chengnan, "s": w.elder.user_id })).await;
     let log = data(&log, "sensitiveAccessLog");
     assert_eq!(log["totalCount"], 5, "{log}");
     let mut fields: Vec<(String, String)> = log["edges"]
@@ -247,9 +232,9 @@ async fn the_access_log_records_each_sensitive_read_and_nothing_else() {
 
     // Only the secretary reads the community's log.
     for who in [&w.grid, &w.lead, &w.member, &w.elder] {
-        assert_eq!(error_code(&w.gql(who, LOG, json!({ "c": w.c, "s": null })).await), "FORBIDDEN");
+        assert_eq!(error_code(&w.gql(who, LOG, json!({ "c": w.chengnan, "s": null })).await), "FORBIDDEN");
     }
-    assert_eq!(error_code(&w.gql(&w.stranger, LOG, json!({ "c": w.c, "s": null })).await), "NOT_FOUND");
+    assert_eq!(error_code(&w.gql(&w.stranger, LOG, json!({ "c": w.chengnan, "s": null })).await), "NOT_FOUND");
 }
 
 // ---------------------------------------------------------------------------

@@ -65,43 +65,20 @@ const RECEIPT: &str = "https://img.example.com/bank-receipt.jpg";
 // Helpers
 // ---------------------------------------------------------------------------
 
-fn roomy(config: &mut api::Config) {
+/// The demo street with the limits out of the way and wristbands on.
+fn with_wristbands(config: &mut api::Config) {
+    roomy(config);
     config.care.wristband_secret = Some("test-wristband-secret".to_owned().into());
-    config.limits.mutations_per_minute = 10_000;
-    config.limits.logins_per_openid_per_minute = 1_000;
 }
 
-/// One test's server, its 城南社区 id, and a session per user (signed in once).
-struct World {
-    app: TestApp,
-    c: String,
-}
+area_world!(config = with_wristbands);
 
 impl World {
-    async fn new() -> Self {
-        let app = spawn_app_with(roomy).await;
-        let c = app.community_id(CHENGNAN).await;
-        Self { app, c }
-    }
-
-    async fn session(&self, who: &str) -> Session {
-        self.app.session(who).await
-    }
-
-    async fn id_of(&self, who: &str) -> String {
-        self.session(who).await.user_id
-    }
-
-    async fn gql(&self, who: &str, query: &str, vars: Value) -> Value {
-        let s = self.session(who).await;
-        self.app.gql(Some(&s.access_token), query, vars).await
-    }
-
     /// `fileCareRequest` as `who`: a meal delivery, non-urgent, for themselves,
     /// overridden by `extra`. The raw response.
     async fn try_file(&self, who: &str, extra: Value) -> Value {
         let mut input = json!({
-            "communityId": self.c,
+            "communityId": self.chengnan,
             "kind": "MEAL_DELIVERY",
             "title": "送午饭",
             "description": "腿脚不便，下不了楼，请帮忙送一份午饭",
@@ -169,7 +146,7 @@ impl World {
     /// household lead, and `family` (a user) is linked as her daughter.
     async fn save_profile(&self, family: &str) {
         let input = json!({
-            "communityId": self.c,
+            "communityId": self.chengnan,
             "elderId": self.id_of("demo-elder").await,
             "needs": ["MOBILITY", "MEALS"],
             "livesAlone": true,
@@ -358,7 +335,7 @@ async fn a_party_member_a_neighbour_and_people_from_another_community_cannot_fil
     let member = w.try_file("demo-member-1", json!({})).await;
     assert_eq!(error_code(&member), "FORBIDDEN", "{member}");
 
-    let all = w.gql("demo-secretary", LIST, json!({ "c": w.c, "open": false })).await;
+    let all = w.gql("demo-secretary", LIST, json!({ "c": w.chengnan, "open": false })).await;
     assert_eq!(ids(ok(&all)), Vec::<String>::new(), "nothing was filed");
 }
 
@@ -452,7 +429,7 @@ async fn urgent_requests_open_at_once_with_a_five_minute_claim_deadline_and_tell
         "the grid worker is told about an urgent request at once: {notices:?}"
     );
 
-    let open = w.gql("demo-member-2", LIST, json!({ "c": w.c, "open": true })).await;
+    let open = w.gql("demo-member-2", LIST, json!({ "c": w.chengnan, "open": true })).await;
     assert_eq!(ids(ok(&open)), [id.as_str()], "helpers see it in the open list");
 
     w.app.clock.advance(Duration::minutes(2));
@@ -497,7 +474,7 @@ async fn ten_helpers_claiming_one_urgent_request_at_once_leave_exactly_one_winne
         let s = w.session(&format!("care-volunteer-{n}")).await;
         let granted = w
             .app
-            .gql(Some(&secretary.access_token), GRANT, json!({ "c": w.c, "u": s.user_id, "r": "VOLUNTEER" }))
+            .gql(Some(&secretary.access_token), GRANT, json!({ "c": w.chengnan, "u": s.user_id, "r": "VOLUNTEER" }))
             .await;
         ok(&granted);
         claimers.push(s);
@@ -648,7 +625,7 @@ async fn filing_again_with_the_same_idempotency_key_files_once_and_other_content
 async fn concurrent_retries_with_one_key_file_one_request() {
     let w = World::new().await;
     let token = w.session("demo-elder").await.access_token;
-    let input = json!({ "input": { "communityId": w.c, "kind": "MEAL_DELIVERY", "title": "送午饭",
+    let input = json!({ "input": { "communityId": w.chengnan, "kind": "MEAL_DELIVERY", "title": "送午饭",
         "description": "请帮忙送一份午饭", "urgent": true, "idempotencyKey": "care-race-0001" } });
     let results = join_all((0..8).map(|_| w.app.gql(Some(&token), FILE, input.clone()))).await;
     let filed: Vec<String> = results.iter().map(|r| id(ok(r))).collect();
@@ -671,22 +648,22 @@ async fn the_community_list_is_for_helpers_and_staff_urgent_first_and_open_only_
     assert_eq!(ok(&w.gql("demo-resident-1", CANCEL, json!({ "id": cancelled })).await)["status"], "CANCELLED");
 
     for who in ["demo-member-1", "demo-volunteer", "demo-grid", "demo-secretary"] {
-        let all = w.gql(who, LIST, json!({ "c": w.c, "open": false })).await;
+        let all = w.gql(who, LIST, json!({ "c": w.chengnan, "open": false })).await;
         assert_eq!(
             ids(ok(&all)),
             [urgent.clone(), cancelled.clone(), plain.clone()],
             "{who}: urgent first, then newest"
         );
-        let open = w.gql(who, LIST, json!({ "c": w.c, "open": true })).await;
+        let open = w.gql(who, LIST, json!({ "c": w.chengnan, "open": true })).await;
         assert_eq!(ids(ok(&open)), [urgent.clone(), plain.clone()], "{who}");
     }
     for who in ["demo-resident-1", "demo-elder", "demo-canteen"] {
-        let refused = w.gql(who, LIST, json!({ "c": w.c, "open": false })).await;
+        let refused = w.gql(who, LIST, json!({ "c": w.chengnan, "open": false })).await;
         assert_eq!(error_code(&refused), "FORBIDDEN", "{who}: {refused}");
     }
     // To people of another community, the community is not there at all.
     for who in ["demo-secretary-2", "demo-resident-3"] {
-        let refused = w.gql(who, LIST, json!({ "c": w.c, "open": false })).await;
+        let refused = w.gql(who, LIST, json!({ "c": w.chengnan, "open": false })).await;
         assert_eq!(error_code(&refused), "NOT_FOUND", "{who}: {refused}");
     }
     let not_theirs = w.gql("demo-resident-2", CARE, json!({ "id": plain })).await;
@@ -700,7 +677,7 @@ async fn a_party_member_sees_the_contact_masked_until_they_claim_the_request() {
     let w = World::new().await;
     let id = id(&w.file("demo-resident-1", json!({ "urgent": true })).await);
 
-    let listed = w.gql("demo-member-1", LIST, json!({ "c": w.c, "open": true })).await;
+    let listed = w.gql("demo-member-1", LIST, json!({ "c": w.chengnan, "open": true })).await;
     let order = &ok(&listed)[0]["order"];
     assert_eq!(order["contactMasked"], true, "{order}");
     assert_eq!(order["contactPhone"], "138****5678");

@@ -15,40 +15,26 @@ const VISITS: &str =
 const OVERDUE: &str = "query($c: ID!) { overdueVisits(communityId: $c) { elder { id displayName } gridWorker { id } \
                        visitIntervalDays lastVisitAt dueAt daysOverdue } }";
 
-fn roomy(config: &mut api::Config) {
-    config.limits.mutations_per_minute = 100_000;
-    config.limits.logins_per_openid_per_minute = 1_000;
-}
-
-struct World {
-    app: TestApp,
-    c: String,
-    secretary: Session,
-    grid: Session,
-    lead: Session,
-    member: Session,
-    elder: Session,
-    neighbour: Session,
-}
+area_world!(secretary: Session, grid: Session, lead: Session, member: Session, elder: Session, neighbour: Session);
 
 impl World {
     async fn new() -> Self {
-        let app = spawn_app_with(roomy).await;
-        let c = app.community_id(CHENGNAN).await;
+        let base = crate::common::World::new().await;
+        let app = &base.app;
         let secretary = app.login("demo-secretary").await;
         let grid = app.login("demo-grid").await;
         let lead = app.login("demo-resident-1").await;
         let member = app.login("demo-member-1").await;
         let elder = app.login("demo-elder").await;
         let neighbour = app.login("demo-resident-2").await;
-        let w = Self { app, c, secretary, grid, lead, member, elder, neighbour };
+        let w = Self { base, secretary, grid, lead, member, elder, neighbour };
         let e = w.elder.user_id.clone();
         w.profile(&e, true, None).await;
         w
     }
 
     async fn profile(&self, elder: &str, alone: bool, interval: Option<i32>) {
-        let input = json!({ "communityId": self.c, "elderId": elder, "needs": ["MEALS"], "livesAlone": alone,
+        let input = json!({ "communityId": self.chengnan, "elderId": elder, "needs": ["MEALS"], "livesAlone": alone,
                             "visitIntervalDays": interval, "gridWorkerId": self.grid.user_id,
                             "householdLeadId": self.lead.user_id });
         let saved = self.app.gql(Some(&self.grid.access_token), SAVE, json!({ "input": input })).await;
@@ -65,7 +51,7 @@ impl World {
     }
 
     async fn overdue(&self, who: &Session) -> Value {
-        self.app.gql(Some(&who.access_token), OVERDUE, json!({ "c": self.c })).await
+        self.app.gql(Some(&who.access_token), OVERDUE, json!({ "c": self.chengnan })).await
     }
 }
 

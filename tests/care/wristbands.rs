@@ -32,10 +32,10 @@ const INBOX: &str = "{ myNotifications(first: 50) { edges { node { kind title su
 // Helpers
 // ---------------------------------------------------------------------------
 
-fn roomy(config: &mut api::Config) {
+/// The demo street with the limits out of the way and wristbands on.
+fn with_wristbands(config: &mut api::Config) {
+    roomy(config);
     config.care.wristband_secret = Some(SECRET.to_owned().into());
-    config.limits.mutations_per_minute = 10_000;
-    config.limits.logins_per_openid_per_minute = 1_000;
 }
 
 /// What is wrong, the headers sent, the body sent.
@@ -80,35 +80,9 @@ fn code(body: &Value) -> String {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}")).to_owned()
 }
 
-struct World {
-    app: TestApp,
-    c: String,
-}
+area_world!(config = with_wristbands);
 
 impl World {
-    async fn new() -> Self {
-        Self::with(roomy).await
-    }
-
-    async fn with(customise: impl FnOnce(&mut api::Config)) -> Self {
-        let app = spawn_app_with(customise).await;
-        let c = app.community_id(CHENGNAN).await;
-        Self { app, c }
-    }
-
-    async fn session(&self, who: &str) -> Session {
-        self.app.session(who).await
-    }
-
-    async fn id_of(&self, who: &str) -> String {
-        self.session(who).await.user_id
-    }
-
-    async fn gql(&self, who: &str, query: &str, vars: Value) -> Value {
-        let s = self.session(who).await;
-        self.app.gql(Some(&s.access_token), query, vars).await
-    }
-
     async fn register(&self, who: &str, resident: &str, device: &str) -> Value {
         let resident = self.id_of(resident).await;
         self.gql(who, REGISTER, json!({ "r": resident, "d": device })).await
@@ -166,7 +140,7 @@ impl World {
     }
 
     async fn request_count(&self) -> usize {
-        let resp = self.gql("demo-secretary", LIST, json!({ "c": self.c })).await;
+        let resp = self.gql("demo-secretary", LIST, json!({ "c": self.chengnan })).await;
         ok(&resp).as_array().unwrap().len()
     }
 
@@ -323,7 +297,7 @@ async fn an_alarm_tells_the_assigned_grid_worker_household_lead_and_linked_famil
     let w = World::new().await;
     let daughter = "elder-daughter";
     let input = json!({
-        "communityId": w.c,
+        "communityId": w.chengnan,
         "elderId": w.id_of("demo-elder").await,
         "needs": ["MOBILITY"],
         "livesAlone": true,

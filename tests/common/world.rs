@@ -1,10 +1,10 @@
 //! The world most tests start in: a server with the demo street, 城南社区's
-//! id, and each demo user signed in once. An area module adds its own
-//! helpers with [`area_world!`] and `impl World { … }`.
+//! id (城北社区's on request), and each demo user signed in once. An area
+//! module adds its own helpers with [`area_world!`] and `impl World { … }`.
 
 use serde_json::Value;
 
-use super::{CHENGNAN, Session, TestApp, spawn_app_with};
+use super::{CHENGBEI, CHENGNAN, Session, TestApp, spawn_app_with};
 
 /// Mutation and sign-in limits out of the way, for tests that make many
 /// changes as a few users.
@@ -16,6 +16,7 @@ pub fn roomy(config: &mut api::Config) {
 pub struct World {
     pub app: TestApp,
     pub chengnan: String,
+    chengbei: tokio::sync::OnceCell<String>,
 }
 
 impl World {
@@ -28,7 +29,12 @@ impl World {
     pub async fn with(customise: impl FnOnce(&mut api::Config)) -> Self {
         let app = spawn_app_with(customise).await;
         let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan }
+        Self { app, chengnan, chengbei: tokio::sync::OnceCell::new() }
+    }
+
+    /// 城北社区's id, looked up on first use (its secretary signs in for it).
+    pub async fn chengbei(&self) -> String {
+        self.chengbei.get_or_init(|| self.app.community_id(CHENGBEI)).await.clone()
     }
 
     /// `who`'s session, signed in on first use.
@@ -49,9 +55,14 @@ impl World {
 
 /// Declares the module's own `World`: the common one (reached through
 /// `Deref`), to which the module adds its helpers without their names
-/// meeting another module's.
+/// meeting another module's; `config = f` names the configuration `new`
+/// starts with (default [`roomy`]). With fields, the common world is `base` and
+/// the module writes its own `new`.
 macro_rules! area_world {
     () => {
+        $crate::common::area_world!(config = $crate::common::roomy);
+    };
+    (config = $customise:path) => {
         struct World($crate::common::World);
 
         impl std::ops::Deref for World {
@@ -65,11 +76,25 @@ macro_rules! area_world {
         #[allow(dead_code)]
         impl World {
             async fn new() -> Self {
-                Self($crate::common::World::new().await)
+                Self::with($customise).await
             }
 
             async fn with(customise: impl FnOnce(&mut api::Config)) -> Self {
                 Self($crate::common::World::with(customise).await)
+            }
+        }
+    };
+    ($($field:ident: $ty:ty),+ $(,)?) => {
+        struct World {
+            base: $crate::common::World,
+            $($field: $ty),+
+        }
+
+        impl std::ops::Deref for World {
+            type Target = $crate::common::World;
+
+            fn deref(&self) -> &Self::Target {
+                &self.base
             }
         }
     };

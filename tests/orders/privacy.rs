@@ -16,30 +16,9 @@ fn q(template: &str) -> String {
     template.replace("FIELDS", ORDER_FIELDS)
 }
 
-struct World {
-    app: TestApp,
-    chengnan: String,
-}
+area_world!();
 
 impl World {
-    async fn new() -> Self {
-        let app = spawn_app().await;
-        let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan }
-    }
-
-    async fn session(&self, who: &str) -> Session {
-        self.app.session(who).await
-    }
-
-    async fn id_of(&self, who: &str) -> String {
-        self.session(who).await.user_id
-    }
-
-    async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
-        self.app.gql_as(who, query, variables).await
-    }
-
     /// A repair order in `community`, with the placer's contact details on file unless `extra` says otherwise.
     async fn place_in(&self, who: &str, community: &str, extra: Value) -> Value {
         let mut input = json!({

@@ -91,24 +91,15 @@ impl Subscription {
             )));
         }
         let feed = Feed::start(ctx, EventScope::Community(community), after).await?;
-        let domain = domain(ctx).clone();
-        Ok(feed.map_batches(move |events| {
-            let (domain, actor) = (domain.clone(), actor.clone());
-            async move {
-                let events = events.into_iter().filter(|e| PoolEventKind::of(e).is_some()).collect();
-                with_orders(&domain, &actor, events)
-                    .await
-                    .into_iter()
-                    .filter_map(|(e, order)| {
-                        Some(OrderPoolEvent {
-                            kind: PoolEventKind::of(&e)?,
-                            cursor: e.seq.to_string(),
-                            at: e.at,
-                            order,
-                        })
-                    })
-                    .collect()
-            }
+        Ok(feed.map_batches(actor, |domain, actor, events| async move {
+            let events = events.into_iter().filter(|e| PoolEventKind::of(e).is_some()).collect();
+            with_orders(domain, actor, events)
+                .await
+                .into_iter()
+                .filter_map(|(e, order)| {
+                    Some(OrderPoolEvent { kind: PoolEventKind::of(&e)?, cursor: e.seq.to_string(), at: e.at, order })
+                })
+                .collect()
         }))
     }
 
@@ -121,16 +112,12 @@ impl Subscription {
     ) -> Result<impl Stream<Item = OrderUpdate> + 'ctx> {
         let actor = actor(ctx).await?.clone();
         let feed = Feed::start(ctx, EventScope::Person(actor.user_id), after).await?;
-        let domain = domain(ctx).clone();
-        Ok(feed.map_batches(move |events| {
-            let (domain, actor) = (domain.clone(), actor.clone());
-            async move {
-                with_orders(&domain, &actor, events)
-                    .await
-                    .into_iter()
-                    .map(|(e, order)| OrderUpdate { cursor: e.seq.to_string(), at: e.at, order })
-                    .collect()
-            }
+        Ok(feed.map_batches(actor, |domain, actor, events| async move {
+            with_orders(domain, actor, events)
+                .await
+                .into_iter()
+                .map(|(e, order)| OrderUpdate { cursor: e.seq.to_string(), at: e.at, order })
+                .collect()
         }))
     }
 
@@ -142,18 +129,14 @@ impl Subscription {
     ) -> Result<impl Stream<Item = WishUpdate> + 'ctx> {
         let actor = actor(ctx).await?.clone();
         let feed = Feed::start(ctx, EventScope::Person(actor.user_id), after).await?;
-        let domain = domain(ctx).clone();
-        Ok(feed.map_batches(move |events| {
-            let (domain, actor) = (domain.clone(), actor.clone());
-            async move {
-                let mut updates = Vec::new();
-                for e in events.into_iter().filter(|e| e.is_about(Subject::Wish)) {
-                    if let Ok(wish) = domain.wishes().get(&actor, e.subject_id).await {
-                        updates.push(WishUpdate { cursor: e.seq.to_string(), at: e.at, wish: Wish(wish) });
-                    }
+        Ok(feed.map_batches(actor, |domain, actor, events| async move {
+            let mut updates = Vec::new();
+            for e in events.into_iter().filter(|e| e.is_about(Subject::Wish)) {
+                if let Ok(wish) = domain.wishes().get(&actor, e.subject_id).await {
+                    updates.push(WishUpdate { cursor: e.seq.to_string(), at: e.at, wish: Wish(wish) });
                 }
-                updates
             }
+            updates
         }))
     }
 }
@@ -162,13 +145,13 @@ impl Subscription {
 /// see it now. Events whose order the actor may not see (or that cannot be
 /// read) are left out: the subscriber misses those events' details rather
 /// than the connection.
-async fn with_orders(domain: &Domain, actor: &Actor, events: Vec<RelayedEvent>) -> Vec<(RelayedEvent, Order)> {
+async fn with_orders(domain: Domain, actor: Actor, events: Vec<RelayedEvent>) -> Vec<(RelayedEvent, Order)> {
     let events: Vec<RelayedEvent> = events.into_iter().filter(|e| e.is_about(Subject::Order)).collect();
     if events.is_empty() {
         return Vec::new();
     }
     let ids: Vec<i64> = events.iter().map(|e| e.subject_id).collect();
-    let orders = domain.orders().visible_to(actor, &ids).await.unwrap_or_else(|e| {
+    let orders = domain.orders().visible_to(&actor, &ids).await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "a live feed could not read its orders");
         HashMap::new()
     });
@@ -275,23 +258,27 @@ impl Feed {
     /// The feed as a stream of what `show` makes of each batch: the next
     /// event with every event already waiting behind it (up to `BATCH`), so
     /// a busy feed reads its orders in one statement per batch, not one per event.
-    fn map_batches<T, F, Fut>(self, show: F) -> impl Stream<Item = T>
+    /// The feed in batches, each turned by `show` into what `actor` sees of it.
+    fn map_batches<T, F, Fut>(self, actor: Actor, show: F) -> impl Stream<Item = T>
     where
-        F: Fn(Vec<RelayedEvent>) -> Fut,
+        F: Fn(Domain, Actor, Vec<RelayedEvent>) -> Fut,
         Fut: Future<Output = Vec<T>>,
     {
-        futures_util::stream::unfold((self, show, VecDeque::new()), |(mut feed, show, mut shown)| async move {
-            loop {
-                if let Some(item) = shown.pop_front() {
-                    return Some((item, (feed, show, shown)));
+        futures_util::stream::unfold((self, show, VecDeque::new()), move |(mut feed, show, mut shown)| {
+            let actor = actor.clone();
+            async move {
+                loop {
+                    if let Some(item) = shown.pop_front() {
+                        return Some((item, (feed, show, shown)));
+                    }
+                    let mut batch = vec![feed.next().await?];
+                    while batch.len() < BATCH
+                        && let Some(event) = feed.ready()
+                    {
+                        batch.push(event);
+                    }
+                    shown.extend(show(feed.domain.clone(), actor.clone(), batch).await);
                 }
-                let mut batch = vec![feed.next().await?];
-                while batch.len() < BATCH
-                    && let Some(event) = feed.ready()
-                {
-                    batch.push(event);
-                }
-                shown.extend(show(batch).await);
             }
         })
     }

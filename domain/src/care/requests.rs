@@ -22,7 +22,7 @@ pub use crate::orders::CareKind;
 use crate::orders::OrderStep;
 use crate::orders::{Order, OrderAction, OrderCategory, OrderStatus, PlaceOrder};
 use crate::org::{Actor, Role};
-use crate::workflow::{self, Deadline, Subject, guarded_update};
+use crate::workflow::{self, Deadline, Status, Subject, guarded_update};
 use crate::{Domain, care, idempotency};
 
 crate::string_enum!(
@@ -718,7 +718,7 @@ impl Care<'_> {
                     community_id,
                     recipient_id: person,
                     kind,
-                    subject_kind: Some(Subject::Order.as_str()),
+                    subject_kind: Some(Subject::Order),
                     subject_id: Some(request_id),
                     title: if family_too { "紧急报警".into() } else { "紧急照护请求".into() },
                     body: format!("{text}（请求 #{request_id}），请尽快处理。"),
@@ -757,7 +757,7 @@ impl Deadline for UrgentUnclaimed {
             .and_where(care_request::Column::EscalatedAt.is_null())
             .to_owned();
         order::Entity::find()
-            .filter(order::Column::Status.is_in(OrderStatus::CLAIMABLE.map(OrderStatus::as_str)))
+            .filter(order::Column::Status.is_in(OrderStatus::texts_where(OrderStatus::is_claimable)))
             .filter(order::Column::ClaimDueAt.lt(now))
             .filter(order::Column::Id.in_subquery(urgent_not_alerted))
             .order_by_asc(order::Column::ClaimDueAt)

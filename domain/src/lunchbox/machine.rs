@@ -13,8 +13,9 @@ crate::string_enum!(
 
 impl DeliveryStatus {
     /// Not (yet) in the recipient's hands: what the late alert looks at.
-    pub const NOT_DELIVERED: [DeliveryStatus; 3] =
-        [DeliveryStatus::Open, DeliveryStatus::Claimed, DeliveryStatus::Undelivered];
+    pub fn is_not_delivered(self) -> bool {
+        matches!(self, DeliveryStatus::Open | DeliveryStatus::Claimed | DeliveryStatus::Undelivered)
+    }
 
     /// The canteen's portion is spoken for: every task but a cancelled one.
     pub fn takes_a_portion(self) -> bool {
@@ -50,7 +51,7 @@ pub fn next_delivery_status(from: DeliveryStatus, action: LunchboxAction) -> Opt
         (S::Open | S::Claimed, A::Cancel) => Some(S::Cancelled),
         // The second confirmation (photo or recipient) leaves it delivered.
         (S::Claimed | S::Delivered, A::ConfirmDelivered | A::ConfirmReceived) => Some(S::Delivered),
-        (s, A::Alert) if S::NOT_DELIVERED.contains(&s) => Some(s),
+        (s, A::Alert) if s.is_not_delivered() => Some(s),
         _ => None,
     }
 }
@@ -95,7 +96,7 @@ mod tests {
     fn the_late_alert_marks_undelivered_tasks_without_moving_them() {
         for s in S::ALL {
             let alerted = next_delivery_status(*s, A::Alert);
-            assert_eq!(alerted, S::NOT_DELIVERED.contains(s).then_some(*s), "{s:?}");
+            assert_eq!(alerted, s.is_not_delivered().then_some(*s), "{s:?}");
         }
     }
 

@@ -12,7 +12,7 @@ use super::model::{DEFAULT_DELIVER_BY_MINUTE, deliver_by, shanghai_day};
 use crate::Domain;
 use crate::entities::{lunchbox_delivery, lunchbox_settings};
 use crate::error::DomainResult;
-use crate::workflow::{self, Deadline};
+use crate::workflow::{self, Deadline, Status};
 
 impl Lunchbox<'_> {
     /// Alerts the recipient's grid worker and the community's secretaries,
@@ -35,7 +35,9 @@ impl Deadline for Undelivered {
         lunchbox_delivery::Entity::find()
             .filter(lunchbox_delivery::Column::AlertedAt.is_null())
             .filter(lunchbox_delivery::Column::ServedOn.lte(shanghai_day(now)))
-            .filter(lunchbox_delivery::Column::Status.is_in(DeliveryStatus::NOT_DELIVERED.map(DeliveryStatus::as_str)))
+            .filter(
+                lunchbox_delivery::Column::Status.is_in(DeliveryStatus::texts_where(DeliveryStatus::is_not_delivered)),
+            )
             .order_by_asc(lunchbox_delivery::Column::Id)
     }
 

@@ -151,7 +151,7 @@ async fn charge_overdue(txn: &DatabaseTransaction, moved: &Moved<'_, order::Enti
             community_id: before.community_id,
             recipient_id: member,
             kind: "ORDER_OVERDUE",
-            subject_kind: Some(Subject::Order.as_str()),
+            subject_kind: Some(Subject::Order),
             subject_id: Some(before.id),
             title: "服务单超时未办结".into(),
             body: format!(

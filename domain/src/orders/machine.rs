@@ -52,8 +52,11 @@ impl OrderStatus {
         matches!(self, OrderStatus::Assigned | OrderStatus::Claimed | OrderStatus::AwaitingApproval)
     }
 
-    /// Dispatched and waiting for a claim: what the unclaimed deadline looks at.
-    pub const CLAIMABLE: [OrderStatus; 2] = [OrderStatus::Open, OrderStatus::Assigned];
+    /// Not yet settled: neither approved, closed nor cancelled (an escalated
+    /// order is still the street's to settle).
+    pub fn is_unsettled(self) -> bool {
+        !matches!(self, OrderStatus::Approved | OrderStatus::Closed | OrderStatus::Cancelled)
+    }
 }
 
 /// What someone (or the system) does to an order.
@@ -233,7 +236,8 @@ mod tests {
     fn status_sets_agree_with_each_other() {
         for s in S::ALL {
             assert!(!(s.is_finished() && s.is_before_claim()), "{s:?}");
-            assert_eq!(s.is_claimable(), S::CLAIMABLE.contains(s), "{s:?}");
+            assert!(!s.is_in_hand() || s.is_unsettled(), "{s:?}");
+            assert_eq!(s.is_unsettled(), !s.is_finished() || *s == S::Escalated, "{s:?}");
             assert!(!s.is_claimable() || s.is_before_claim(), "{s:?}");
         }
     }

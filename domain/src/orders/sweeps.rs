@@ -19,7 +19,7 @@ use crate::deadlines;
 use crate::entities::order;
 use crate::error::DomainResult;
 use crate::org::{OverduePolicy, policy_of};
-use crate::workflow::{self, Deadline};
+use crate::workflow::{self, Deadline, Status};
 
 impl Orders<'_> {
     /// Orders dispatched (to the pool or a named member) that nobody claimed
@@ -53,7 +53,7 @@ impl Deadline for Unclaimed {
 
     fn due(&self, now: DateTime<Utc>) -> Select<order::Entity> {
         order::Entity::find()
-            .filter(order::Column::Status.is_in(OrderStatus::CLAIMABLE.map(OrderStatus::as_str)))
+            .filter(order::Column::Status.is_in(OrderStatus::texts_where(OrderStatus::is_claimable)))
             .filter(order::Column::ClaimDueAt.lt(now))
             .filter(order::Column::Id.not_in_subquery(urgent_care_ids()))
             .order_by_asc(order::Column::ClaimDueAt)

@@ -98,7 +98,7 @@ async fn tell_overdue(txn: &DatabaseTransaction, moved: &Moved<'_, wish::Entity>
             community_id: wish.community_id,
             recipient_id: member,
             kind: "WISH_OVERDUE",
-            subject_kind: Some(Subject::Wish.as_str()),
+            subject_kind: Some(Subject::Wish),
             subject_id: Some(wish.id),
             title: "认领的心愿已超时".into(),
             body: format!(

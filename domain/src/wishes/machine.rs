@@ -20,11 +20,21 @@ impl WishStatus {
     /// Reviewed and shown to the community's members: not waiting for the
     /// secretary, declined or called off.
     pub fn is_reviewed(self) -> bool {
-        !Self::UNREVIEWED.contains(&self)
+        !matches!(self, WishStatus::Submitted | WishStatus::Declined | WishStatus::Cancelled)
     }
 
-    /// Seen only by the people it is about and the staff.
-    pub const UNREVIEWED: [WishStatus; 3] = [WishStatus::Submitted, WishStatus::Declined, WishStatus::Cancelled];
+    /// Still to be settled: not yet approved, closed, declined or cancelled.
+    pub fn is_unsettled(self) -> bool {
+        matches!(
+            self,
+            WishStatus::Submitted | WishStatus::Published | WishStatus::Claimed | WishStatus::AwaitingApproval
+        )
+    }
+
+    /// In a claimant's hands: claimed, or awaiting approval of what they did.
+    pub fn is_in_hand(self) -> bool {
+        matches!(self, WishStatus::Claimed | WishStatus::AwaitingApproval)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

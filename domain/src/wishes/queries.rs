@@ -11,7 +11,7 @@ use crate::entities::wish;
 use crate::error::DomainResult;
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
-use crate::workflow::{self, Subject};
+use crate::workflow::{self, Status, Subject};
 
 impl Wishes<'_> {
     pub async fn histories(self, ids: &[i64]) -> DomainResult<HashMap<i64, Vec<WishEvent>>> {
@@ -34,7 +34,7 @@ impl Wishes<'_> {
             visible = visible.add(
                 Condition::all()
                     .add(wish::Column::CommunityId.is_in(helpers))
-                    .add(wish::Column::Status.is_not_in(WishStatus::UNREVIEWED.map(WishStatus::as_str))),
+                    .add(wish::Column::Status.is_in(WishStatus::texts_where(WishStatus::is_reviewed))),
             );
         }
         let mut cond = Condition::all().add(visible);

@@ -22,10 +22,18 @@ pub enum Subject {
     Wish,
     Banquet,
     LunchboxDelivery,
+    /// A party member's report-in (双报到).
+    ReportIn,
 }
 
 impl Subject {
-    pub const ALL: [Subject; 4] = [Subject::Order, Subject::Wish, Subject::Banquet, Subject::LunchboxDelivery];
+    pub const ALL: [Subject; 5] =
+        [Subject::Order, Subject::Wish, Subject::Banquet, Subject::LunchboxDelivery, Subject::ReportIn];
+
+    /// The subject a stored name stands for; `None` for one this build does not know.
+    pub fn of(name: &str) -> Option<Subject> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -33,6 +41,7 @@ impl Subject {
             Subject::Wish => "WISH",
             Subject::Banquet => "BANQUET",
             Subject::LunchboxDelivery => "LUNCHBOX_DELIVERY",
+            Subject::ReportIn => "REPORT_IN",
         }
     }
 }

@@ -12,8 +12,16 @@ use crate::error::DomainResult;
 
 /// A status enum stored as text (see `string_enum!`).
 pub trait Status: Copy + Eq + Debug + Send + Sync + 'static {
+    /// Every status, in declaration order.
+    const ALL: &'static [Self];
     fn as_str(self) -> &'static str;
     fn parse(s: &str) -> DomainResult<Self>;
+
+    /// The stored texts of the statuses in a set (one of the status's `is_…`
+    /// methods), for a query's `IN (…)`.
+    fn texts_where(in_set: impl Fn(Self) -> bool) -> Vec<&'static str> {
+        Self::ALL.iter().copied().filter(|s| in_set(*s)).map(Self::as_str).collect()
+    }
 }
 
 /// The row type of a kind.

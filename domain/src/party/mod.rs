@@ -6,7 +6,6 @@
 //! (亮身份、亮职务、亮电话).
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
@@ -15,38 +14,26 @@ use sea_orm::{
 use crate::entities::{community_role, post, post_claim, report_in};
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
-use crate::validate;
+use crate::{validate, workflow};
+
+mod kind;
+
+use kind::ReportInStep;
+pub use kind::{ReportInAction, next_report_in_status};
 
 crate::area_service!(
     /// 双报到: report-ins of at-work party members and the public service board.
     Party
 );
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReportInStatus {
-    Pending,
-    Approved,
-    Declined,
-    Left,
-}
-
-impl ReportInStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::Approved => "APPROVED",
-            Self::Declined => "DECLINED",
-            Self::Left => "LEFT",
-        }
+crate::string_enum!(
+    ReportInStatus {
+        Pending = "PENDING",
+        Approved = "APPROVED",
+        Declined = "DECLINED",
+        Left = "LEFT",
     }
-
-    fn parse(s: &str) -> DomainResult<Self> {
-        [Self::Pending, Self::Approved, Self::Declined, Self::Left]
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| DomainError::internal(format!("unknown report-in status {s}")))
-    }
-}
+);
 
 #[derive(Clone, Debug)]
 pub struct ReportIn {
@@ -105,7 +92,15 @@ pub struct BoardEntry {
     pub public_phone: Option<String>,
 }
 
-async fn set_role<C: ConnectionTrait>(
+/// Ending a report-in: the active key is freed for a later one.
+fn leave(by: i64, now: DateTime<Utc>) -> ReportInStep {
+    ReportInStep::by(by, ReportInAction::Leave).set(|m| {
+        m.active_key = Set(None);
+        m.left_at = Set(Some(now));
+    })
+}
+
+pub(crate) async fn set_role<C: ConnectionTrait>(
     conn: &C,
     user_id: i64,
     community_id: i64,
@@ -176,7 +171,9 @@ impl Party<'_> {
                 _ => "you are already reported in to this community".into(),
             }));
         }
-        report_in::ActiveModel {
+        let now = self.d.clock.now();
+        let txn = self.d.db.begin().await?;
+        let row = report_in::ActiveModel {
             user_id: Set(actor.user_id),
             community_id: Set(input.community_id),
             work_unit: Set(work_unit),
@@ -185,10 +182,10 @@ impl Party<'_> {
             public_phone: Set(public_phone),
             status: Set(ReportInStatus::Pending.as_str().into()),
             active_key: Set(Some(format!("{}:{}", actor.user_id, input.community_id))),
-            created_at: Set(self.d.clock.now()),
+            created_at: Set(now),
             ..Default::default()
         }
-        .insert(&self.d.db)
+        .insert(&txn)
         .await
         .map_err(|e| match DomainError::from(e) {
             // The same report-in sent twice at once: the unique active key lets one through.
@@ -196,8 +193,10 @@ impl Party<'_> {
                 DomainError::Conflict("you have already reported in here; the secretary has not decided yet".into())
             }
             other => other,
-        })?
-        .try_into()
+        })?;
+        workflow::created::<report_in::Entity, _>(&txn, &row, Some(actor.user_id), now).await?;
+        txn.commit().await?;
+        row.try_into()
     }
 
     async fn report_in_row(self, actor: &Actor, id: i64) -> DomainResult<report_in::Model> {
@@ -215,50 +214,54 @@ impl Party<'_> {
         actor.require_any(row.community_id, &[Role::Secretary], "approve report-ins")?;
         let now = self.d.clock.now();
         let txn = self.d.db.begin().await?;
-        let decided = report_in::Entity::update_many()
-            .col_expr(report_in::Column::Status, Expr::value(ReportInStatus::Approved.as_str()))
-            .col_expr(report_in::Column::DecidedBy, Expr::value(actor.user_id))
-            .col_expr(report_in::Column::DecidedAt, Expr::value(now))
-            .filter(report_in::Column::Id.eq(id))
-            .filter(report_in::Column::Status.eq(ReportInStatus::Pending.as_str()))
-            .exec(&txn)
-            .await?;
-        if decided.rows_affected == 0 {
-            return Err(DomainError::invalid_state("this report-in has already been decided"));
-        }
         let elsewhere = report_in::Entity::find()
             .filter(report_in::Column::UserId.eq(row.user_id))
             .filter(report_in::Column::Status.eq(ReportInStatus::Approved.as_str()))
             .filter(report_in::Column::Id.ne(id))
             .all(&txn)
             .await?;
-        for old in elsewhere {
-            self.end_report_in(&txn, &old, actor.user_id, now).await?;
+        for old in &elsewhere {
+            if workflow::step_in(self.d, &txn, old, leave(actor.user_id, now)).await?.is_none() {
+                return Err(workflow::refused::<report_in::Entity>(
+                    self.d,
+                    txn,
+                    old,
+                    ReportInAction::Leave,
+                    Some(actor.user_id),
+                )
+                .await);
+            }
         }
-        set_role(&txn, row.user_id, row.community_id, Role::PartyMember, actor.user_id, now, true).await?;
-        set_role(&txn, row.user_id, row.community_id, Role::Resident, actor.user_id, now, true).await?;
+        let approve = ReportInStep::by(actor.user_id, ReportInAction::Approve).set(|m| {
+            m.decided_by = Set(Some(actor.user_id));
+            m.decided_at = Set(Some(now));
+        });
+        let Some(approved) = workflow::step_in(self.d, &txn, &row, approve).await? else {
+            return Err(workflow::refused::<report_in::Entity>(
+                self.d,
+                txn,
+                &row,
+                ReportInAction::Approve,
+                Some(actor.user_id),
+            )
+            .await);
+        };
         txn.commit().await?;
-        self.report_in_row(actor, id).await?.try_into()
+        approved.try_into()
     }
 
     pub async fn decline_report_in(self, actor: &Actor, id: i64, reason: &str) -> DomainResult<ReportIn> {
         let row = self.report_in_row(actor, id).await?;
         actor.require_any(row.community_id, &[Role::Secretary], "decline report-ins")?;
         let reason = validate::required_text("reason", reason, 500)?;
-        let decided = report_in::Entity::update_many()
-            .col_expr(report_in::Column::Status, Expr::value(ReportInStatus::Declined.as_str()))
-            .col_expr(report_in::Column::ActiveKey, Expr::value(Option::<String>::None))
-            .col_expr(report_in::Column::DeclineReason, Expr::value(reason))
-            .col_expr(report_in::Column::DecidedBy, Expr::value(actor.user_id))
-            .col_expr(report_in::Column::DecidedAt, Expr::value(self.d.clock.now()))
-            .filter(report_in::Column::Id.eq(id))
-            .filter(report_in::Column::Status.eq(ReportInStatus::Pending.as_str()))
-            .exec(&self.d.db)
-            .await?;
-        if decided.rows_affected == 0 {
-            return Err(DomainError::invalid_state("this report-in has already been decided"));
-        }
-        self.report_in_row(actor, id).await?.try_into()
+        let now = self.d.clock.now();
+        let decline = ReportInStep::by(actor.user_id, ReportInAction::Decline).note(reason.clone()).set(|m| {
+            m.active_key = Set(None);
+            m.decline_reason = Set(Some(reason));
+            m.decided_by = Set(Some(actor.user_id));
+            m.decided_at = Set(Some(now));
+        });
+        workflow::step(self.d, &row, decline).await?.try_into()
     }
 
     /// The member leaves (or the secretary removes them): the report-in ends,
@@ -268,41 +271,7 @@ impl Party<'_> {
         if row.user_id != actor.user_id && !actor.has(row.community_id, Role::Secretary) {
             return Err(DomainError::forbidden("only the member or the secretary can end a report-in"));
         }
-        let status = ReportInStatus::parse(&row.status)?;
-        let txn = self.d.db.begin().await?;
-        match status {
-            ReportInStatus::Approved => self.end_report_in(&txn, &row, actor.user_id, self.d.clock.now()).await?,
-            ReportInStatus::Pending => {
-                report_in::Entity::update_many()
-                    .col_expr(report_in::Column::Status, Expr::value(ReportInStatus::Left.as_str()))
-                    .col_expr(report_in::Column::ActiveKey, Expr::value(Option::<String>::None))
-                    .col_expr(report_in::Column::LeftAt, Expr::value(self.d.clock.now()))
-                    .filter(report_in::Column::Id.eq(id))
-                    .exec(&txn)
-                    .await?;
-            }
-            _ => return Err(DomainError::invalid_state("this report-in is not active")),
-        }
-        txn.commit().await?;
-        self.report_in_row(actor, id).await?.try_into()
-    }
-
-    async fn end_report_in<C: ConnectionTrait>(
-        self,
-        conn: &C,
-        row: &report_in::Model,
-        by: i64,
-        now: DateTime<Utc>,
-    ) -> DomainResult<()> {
-        report_in::Entity::update_many()
-            .col_expr(report_in::Column::Status, Expr::value(ReportInStatus::Left.as_str()))
-            .col_expr(report_in::Column::ActiveKey, Expr::value(Option::<String>::None))
-            .col_expr(report_in::Column::LeftAt, Expr::value(now))
-            .filter(report_in::Column::Id.eq(row.id))
-            .exec(conn)
-            .await?;
-        set_role(conn, row.user_id, row.community_id, Role::PartyMember, by, now, false).await?;
-        self.d.posts().leave_all(conn, row.user_id, row.community_id, now).await
+        workflow::step(self.d, &row, leave(actor.user_id, self.d.clock.now())).await?.try_into()
     }
 
     pub async fn my_report_ins(self, actor: &Actor) -> DomainResult<Vec<ReportIn>> {
