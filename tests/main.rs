@@ -17,6 +17,7 @@ mod duties;
 mod events;
 mod exports;
 mod http;
+mod joins;
 mod ledger;
 mod limits;
 mod lunchbox;

@@ -40,8 +40,9 @@ use crate::entities::{
     post_claim, redemption, report_in, sensitive_access, session, street_role, suggestion, user, wish, wristband,
 };
 use crate::error::{DomainError, DomainResult};
+use crate::joins::JoinStatus;
 use crate::orders::OrderStatus;
-use crate::org::{Actor, JoinStatus, Role};
+use crate::org::{Actor, Role};
 use crate::party::ReportInStatus;
 use crate::supermarket::RedemptionStatus;
 use crate::wishes::WishStatus;

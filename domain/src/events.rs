@@ -24,7 +24,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::entities::{
-    banquet_booking, community, event_inbox, lunchbox_delivery, order, report_in, wish, workflow_event,
+    banquet_booking, community, event_inbox, join_request, lunchbox_delivery, order, report_in, wish, workflow_event,
 };
 use crate::error::{DomainError, DomainResult};
 use crate::workflow::{self, Status, Subject};
@@ -46,7 +46,7 @@ pub struct RelayedEvent {
     pub seq: i64,
     pub event_id: i64,
     pub community_id: i64,
-    /// `ORDER`, `WISH`, `LUNCHBOX_DELIVERY`, `BANQUET`, `REPORT_IN`.
+    /// `ORDER`, `WISH`, `LUNCHBOX_DELIVERY`, `BANQUET`, `REPORT_IN`, `JOIN_REQUEST`.
     pub subject: String,
     pub subject_id: i64,
     pub from_status: Option<String>,
@@ -296,6 +296,7 @@ impl Events<'_> {
                     workflow::people_of::<lunchbox_delivery::Entity, _>(&self.d.db, &ids).await?
                 }
                 Subject::ReportIn => workflow::people_of::<report_in::Entity, _>(&self.d.db, &ids).await?,
+                Subject::JoinRequest => workflow::people_of::<join_request::Entity, _>(&self.d.db, &ids).await?,
             };
             people.extend(found.into_iter().map(|(id, who)| ((kind, id), who)));
         }

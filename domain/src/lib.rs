@@ -73,6 +73,7 @@ pub mod error;
 pub mod events;
 pub mod exports;
 mod idempotency;
+pub mod joins;
 pub mod ledger;
 pub mod lunchbox;
 pub mod notifications;
@@ -167,6 +168,10 @@ impl Domain {
 
     pub fn notifications(&self) -> notifications::Notifications<'_> {
         notifications::Notifications::new(self)
+    }
+
+    pub fn joins(&self) -> joins::Joins<'_> {
+        joins::Joins::new(self)
     }
 
     pub fn orders(&self) -> orders::Orders<'_> {

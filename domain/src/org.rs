@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::entities::{community, community_role, join_request, street_role, user};
+use crate::entities::{community, community_role, street_role, user};
 use crate::error::{DomainError, DomainResult};
 
 crate::area_service!(
@@ -180,38 +180,6 @@ pub struct Community {
     pub id: i64,
     pub name: String,
     pub street_id: i64,
-}
-
-crate::string_enum!(
-    JoinStatus {
-        Pending = "PENDING",
-        Approved = "APPROVED",
-        Declined = "DECLINED",
-    }
-);
-
-#[derive(Clone, Debug)]
-pub struct JoinRequest {
-    pub id: i64,
-    pub user_id: i64,
-    pub community_id: i64,
-    pub status: JoinStatus,
-    pub note: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl TryFrom<join_request::Model> for JoinRequest {
-    type Error = DomainError;
-    fn try_from(m: join_request::Model) -> DomainResult<Self> {
-        Ok(Self {
-            id: m.id,
-            user_id: m.user_id,
-            community_id: m.community_id,
-            status: JoinStatus::parse(&m.status)?,
-            note: m.note,
-            created_at: m.created_at,
-        })
-    }
 }
 
 impl Org<'_> {
@@ -414,105 +382,6 @@ impl Org<'_> {
         let ids: Vec<i64> = grants.iter().map(|g| g.user_id).collect();
         let users = self.user_summaries(&ids).await?;
         Ok(ids.iter().filter_map(|id| users.get(id).cloned()).collect())
-    }
-
-    /// A signed-in user asks to join the community whose invite code they were given.
-    pub async fn request_to_join(
-        self,
-        user_id: i64,
-        invite_code: &str,
-        note: Option<String>,
-    ) -> DomainResult<JoinRequest> {
-        let code = invite_code.trim().to_uppercase();
-        let community = community::Entity::find()
-            .filter(community::Column::InviteCode.eq(code))
-            .one(&self.d.db)
-            .await?
-            .ok_or_else(|| {
-                DomainError::bad_input(
-                    "inviteCode",
-                    "no community has this invite code; check it with your grid worker",
-                )
-            })?;
-        let note = crate::validate::optional_text("note", note, 200)?;
-        let roles = self.roles_of(&self.d.db, user_id, community.id).await?;
-        if roles.contains(&Role::Resident) {
-            return Err(DomainError::Conflict("you are already a resident of this community".into()));
-        }
-        if let Some(pending) = join_request::Entity::find()
-            .filter(join_request::Column::UserId.eq(user_id))
-            .filter(join_request::Column::CommunityId.eq(community.id))
-            .filter(join_request::Column::Status.eq(JoinStatus::Pending.as_str()))
-            .one(&self.d.db)
-            .await?
-        {
-            return pending.try_into();
-        }
-        join_request::ActiveModel {
-            user_id: Set(user_id),
-            community_id: Set(community.id),
-            status: Set(JoinStatus::Pending.as_str().into()),
-            note: Set(note),
-            created_at: Set(self.d.clock.now()),
-            ..Default::default()
-        }
-        .insert(&self.d.db)
-        .await?
-        .try_into()
-    }
-
-    pub async fn join_requests(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<JoinRequest>> {
-        actor.require_any(community_id, &Role::STAFF, "review join requests")?;
-        join_request::Entity::find()
-            .filter(join_request::Column::CommunityId.eq(community_id))
-            .filter(join_request::Column::Status.eq(JoinStatus::Pending.as_str()))
-            .order_by_asc(join_request::Column::Id)
-            .all(&self.d.db)
-            .await?
-            .into_iter()
-            .map(JoinRequest::try_from)
-            .collect()
-    }
-
-    /// The grid worker or secretary confirms (or declines) a join request;
-    /// confirming makes the user a resident.
-    pub async fn decide_join_request(self, actor: &Actor, request_id: i64, approve: bool) -> DomainResult<JoinRequest> {
-        let request = join_request::Entity::find_by_id(request_id)
-            .one(&self.d.db)
-            .await?
-            .filter(|r| actor.belongs_to(r.community_id))
-            .ok_or(DomainError::NotFound("join request"))?;
-        actor.require_any(request.community_id, &Role::STAFF, "decide join requests")?;
-        let now = self.d.clock.now();
-        let txn = self.d.db.begin().await?;
-        let to = if approve { JoinStatus::Approved } else { JoinStatus::Declined };
-        let updated = join_request::Entity::update_many()
-            .col_expr(join_request::Column::Status, Expr::value(to.as_str()))
-            .col_expr(join_request::Column::DecidedBy, Expr::value(actor.user_id))
-            .col_expr(join_request::Column::DecidedAt, Expr::value(now))
-            .filter(join_request::Column::Id.eq(request_id))
-            .filter(join_request::Column::Status.eq(JoinStatus::Pending.as_str()))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected == 0 {
-            return Err(DomainError::invalid_state("this join request has already been decided"));
-        }
-        if approve && !self.roles_of(&txn, request.user_id, request.community_id).await?.contains(&Role::Resident) {
-            community_role::ActiveModel {
-                user_id: Set(request.user_id),
-                community_id: Set(request.community_id),
-                role: Set(Role::Resident.as_str().into()),
-                granted_by: Set(Some(actor.user_id)),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-        }
-        txn.commit().await?;
-        let mut decided = JoinRequest::try_from(request)?;
-        decided.status = to;
-        Ok(decided)
     }
 }
 

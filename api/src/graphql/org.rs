@@ -20,7 +20,7 @@ impl OrgQuery {
     async fn join_requests(&self, ctx: &Context<'_>, community_id: ID) -> Result<Vec<JoinRequest>> {
         let actor = actor(ctx).await?;
         let c = parse_id(&community_id, "community")?;
-        Ok(domain(ctx).org().join_requests(actor, c).await.gql()?.into_iter().map(JoinRequest).collect())
+        Ok(domain(ctx).joins().pending(actor, c).await.gql()?.into_iter().map(JoinRequest).collect())
     }
 
     /// People holding a role in a community, e.g. the party members to dispatch to
@@ -71,20 +71,20 @@ impl OrgMutation {
         note: Option<String>,
     ) -> Result<JoinRequest> {
         let who = authenticated(ctx)?;
-        domain(ctx).org().request_to_join(who.user_id, &invite_code, note).await.map(JoinRequest).gql()
+        domain(ctx).joins().request(who.user_id, &invite_code, note).await.map(JoinRequest).gql()
     }
 
     /// Confirms a join request: the applicant becomes a resident.
     async fn approve_join_request(&self, ctx: &Context<'_>, join_request_id: ID) -> Result<JoinRequest> {
         let actor = actor(ctx).await?;
         let id = parse_id(&join_request_id, "join request")?;
-        domain(ctx).org().decide_join_request(actor, id, true).await.map(JoinRequest).gql()
+        domain(ctx).joins().decide(actor, id, true).await.map(JoinRequest).gql()
     }
 
     async fn decline_join_request(&self, ctx: &Context<'_>, join_request_id: ID) -> Result<JoinRequest> {
         let actor = actor(ctx).await?;
         let id = parse_id(&join_request_id, "join request")?;
-        domain(ctx).org().decide_join_request(actor, id, false).await.map(JoinRequest).gql()
+        domain(ctx).joins().decide(actor, id, false).await.map(JoinRequest).gql()
     }
 }
 
@@ -105,7 +105,7 @@ pub enum Role {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::org::JoinStatus")]
+#[graphql(remote = "domain::joins::JoinStatus")]
 pub enum JoinStatus {
     Pending,
     Approved,
@@ -206,7 +206,7 @@ pub(crate) async fn person(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<
     }
 }
 
-pub struct JoinRequest(pub o::JoinRequest);
+pub struct JoinRequest(pub domain::joins::JoinRequest);
 
 #[Object]
 impl JoinRequest {

@@ -24,11 +24,19 @@ pub enum Subject {
     LunchboxDelivery,
     /// A party member's report-in (双报到).
     ReportIn,
+    /// A request to join a community.
+    JoinRequest,
 }
 
 impl Subject {
-    pub const ALL: [Subject; 5] =
-        [Subject::Order, Subject::Wish, Subject::Banquet, Subject::LunchboxDelivery, Subject::ReportIn];
+    pub const ALL: [Subject; 6] = [
+        Subject::Order,
+        Subject::Wish,
+        Subject::Banquet,
+        Subject::LunchboxDelivery,
+        Subject::ReportIn,
+        Subject::JoinRequest,
+    ];
 
     /// The subject a stored name stands for; `None` for one this build does not know.
     pub fn of(name: &str) -> Option<Subject> {
@@ -42,6 +50,7 @@ impl Subject {
             Subject::Banquet => "BANQUET",
             Subject::LunchboxDelivery => "LUNCHBOX_DELIVERY",
             Subject::ReportIn => "REPORT_IN",
+            Subject::JoinRequest => "JOIN_REQUEST",
         }
     }
 }
