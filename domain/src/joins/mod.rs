@@ -13,7 +13,7 @@ use crate::entities::{community, community_role, join_request};
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::validate;
-use crate::workflow::{self, Kind, Moved, Step, Subject};
+use crate::workflow::{self, Moved, Step};
 
 crate::area_service!(
     /// Requests to join a community.
@@ -67,32 +67,21 @@ pub fn next_join_status(from: JoinStatus, action: JoinAction) -> Option<JoinStat
     }
 }
 
+/// The action as a past participle, for messages.
+fn join_verb(action: JoinAction) -> &'static str {
+    match action {
+        JoinAction::Approve => "approved",
+        JoinAction::Decline => "declined",
+    }
+}
+
 type JoinStep = Step<join_request::Entity>;
 
-impl Kind for join_request::Entity {
-    type Status = JoinStatus;
-    type Action = JoinAction;
-    type Entity = join_request::Entity;
-
-    const SUBJECT: Subject = Subject::JoinRequest;
-    const NOUN: &'static str = "join request";
-    const ID: join_request::Column = join_request::Column::Id;
-    const COMMUNITY: join_request::Column = join_request::Column::CommunityId;
-    const STATUS: join_request::Column = join_request::Column::Status;
+crate::workflow::kind!(
+    join_request: JoinRequest, "join request", JoinStatus, JoinAction, next_join_status, join_verb;
     const HOLDER: Option<join_request::Column> = None;
     const UPDATED_AT: Option<join_request::Column> = None;
     const PEOPLE: &'static [join_request::Column] = &[join_request::Column::UserId];
-
-    fn next(from: JoinStatus, action: JoinAction) -> Option<JoinStatus> {
-        next_join_status(from, action)
-    }
-
-    fn verb(action: JoinAction) -> &'static str {
-        match action {
-            JoinAction::Approve => "approved",
-            JoinAction::Decline => "declined",
-        }
-    }
 
     /// A confirmed request makes the user a resident (unless they already are).
     async fn after_step(d: &Domain, txn: &DatabaseTransaction, moved: &Moved<'_, Self>) -> DomainResult<()> {
@@ -114,7 +103,7 @@ impl Kind for join_request::Entity {
         .await?;
         Ok(())
     }
-}
+);
 
 impl Joins<'_> {
     /// A signed-in user asks to join the community whose invite code they were given.

@@ -14,32 +14,17 @@ use crate::ledger::{TransferRequest, post_in};
 use crate::notifications::{NewNotice, notify, people_with_roles};
 use crate::org::Role;
 use crate::privacy;
-use crate::workflow::{Kind, Moved, Step, Subject};
+use crate::workflow::{Moved, Step, Subject};
 
 /// A step of a lunchbox delivery.
 pub(crate) type DeliveryStep = Step<lunchbox_delivery::Entity>;
 
-impl Kind for lunchbox_delivery::Entity {
-    type Status = DeliveryStatus;
-    type Action = LunchboxAction;
-    type Entity = lunchbox_delivery::Entity;
-
-    const SUBJECT: Subject = Subject::LunchboxDelivery;
-    const NOUN: &'static str = "lunchbox delivery";
-    const ID: lunchbox_delivery::Column = lunchbox_delivery::Column::Id;
-    const COMMUNITY: lunchbox_delivery::Column = lunchbox_delivery::Column::CommunityId;
-    const STATUS: lunchbox_delivery::Column = lunchbox_delivery::Column::Status;
+crate::workflow::kind!(
+    lunchbox_delivery: LunchboxDelivery, "lunchbox delivery", DeliveryStatus, LunchboxAction,
+    next_delivery_status, delivery_verb;
     const HOLDER: Option<lunchbox_delivery::Column> = Some(lunchbox_delivery::Column::ClaimantId);
     const UPDATED_AT: Option<lunchbox_delivery::Column> = Some(lunchbox_delivery::Column::UpdatedAt);
     const PEOPLE: &'static [lunchbox_delivery::Column] = &[lunchbox_delivery::Column::ClaimantId];
-
-    fn next(from: DeliveryStatus, action: LunchboxAction) -> Option<DeliveryStatus> {
-        next_delivery_status(from, action)
-    }
-
-    fn verb(action: LunchboxAction) -> &'static str {
-        delivery_verb(action)
-    }
 
     fn claims(action: LunchboxAction) -> bool {
         action == LunchboxAction::Claim
@@ -53,7 +38,7 @@ impl Kind for lunchbox_delivery::Entity {
             _ => Ok(()),
         }
     }
-}
+);
 
 /// The portion goes back to the canteen's menu.
 async fn return_portion(txn: &DatabaseTransaction, row: &lunchbox_delivery::Model) -> DomainResult<()> {

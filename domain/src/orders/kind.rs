@@ -14,33 +14,17 @@ use crate::entities::{care_request, order};
 use crate::error::DomainResult;
 use crate::notifications::{NewNotice, notify};
 use crate::points::{Credit, SourceKind, credit, rules_for};
-use crate::workflow::{Kind, Moved, Step, Subject};
+use crate::workflow::{Moved, Step, Subject};
 
 /// A step of an order.
 pub(crate) type OrderStep = Step<order::Entity>;
 
-impl Kind for order::Entity {
-    type Status = OrderStatus;
-    type Action = OrderAction;
-    type Entity = order::Entity;
-
-    const SUBJECT: Subject = Subject::Order;
-    const NOUN: &'static str = "order";
-    const ID: order::Column = order::Column::Id;
-    const COMMUNITY: order::Column = order::Column::CommunityId;
-    const STATUS: order::Column = order::Column::Status;
+crate::workflow::kind!(
+    order: Order, "order", OrderStatus, OrderAction, next_status, past_tense;
     const HOLDER: Option<order::Column> = Some(order::Column::ClaimantId);
     const UPDATED_AT: Option<order::Column> = Some(order::Column::UpdatedAt);
     const PEOPLE: &'static [order::Column] =
         &[order::Column::PlacedBy, order::Column::OnBehalfOf, order::Column::AssigneeId, order::Column::ClaimantId];
-
-    fn next(from: OrderStatus, action: OrderAction) -> Option<OrderStatus> {
-        next_status(from, action)
-    }
-
-    fn verb(action: OrderAction) -> &'static str {
-        past_tense(action)
-    }
 
     fn claims(action: OrderAction) -> bool {
         action == OrderAction::Claim
@@ -57,7 +41,7 @@ impl Kind for order::Entity {
             _ => Ok(()),
         }
     }
-}
+);
 
 /// The deduction for a claim not finished in time, keyed so that the
 /// sweep and a late approval charge it once between them.
@@ -222,6 +206,7 @@ async fn alert_urgent_unclaimed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workflow::Kind;
 
     #[test]
     fn only_a_claim_loses_to_another_holder_as_already_claimed() {

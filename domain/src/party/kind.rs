@@ -10,7 +10,7 @@ use crate::Domain;
 use crate::entities::report_in;
 use crate::error::DomainResult;
 use crate::org::Role;
-use crate::workflow::{Kind, Moved, Step, Subject};
+use crate::workflow::{Moved, Step};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportInAction {
@@ -32,34 +32,23 @@ pub fn next_report_in_status(from: ReportInStatus, action: ReportInAction) -> Op
     }
 }
 
+/// The action as a past participle, for messages.
+fn report_in_verb(action: ReportInAction) -> &'static str {
+    match action {
+        ReportInAction::Approve => "approved",
+        ReportInAction::Decline => "declined",
+        ReportInAction::Leave => "ended",
+    }
+}
+
 /// A step of a report-in.
 pub(crate) type ReportInStep = Step<report_in::Entity>;
 
-impl Kind for report_in::Entity {
-    type Status = ReportInStatus;
-    type Action = ReportInAction;
-    type Entity = report_in::Entity;
-
-    const SUBJECT: Subject = Subject::ReportIn;
-    const NOUN: &'static str = "report-in";
-    const ID: report_in::Column = report_in::Column::Id;
-    const COMMUNITY: report_in::Column = report_in::Column::CommunityId;
-    const STATUS: report_in::Column = report_in::Column::Status;
+crate::workflow::kind!(
+    report_in: ReportIn, "report-in", ReportInStatus, ReportInAction, next_report_in_status, report_in_verb;
     const HOLDER: Option<report_in::Column> = None;
     const UPDATED_AT: Option<report_in::Column> = None;
     const PEOPLE: &'static [report_in::Column] = &[report_in::Column::UserId];
-
-    fn next(from: ReportInStatus, action: ReportInAction) -> Option<ReportInStatus> {
-        next_report_in_status(from, action)
-    }
-
-    fn verb(action: ReportInAction) -> &'static str {
-        match action {
-            ReportInAction::Approve => "approved",
-            ReportInAction::Decline => "declined",
-            ReportInAction::Leave => "ended",
-        }
-    }
 
     async fn after_step(d: &Domain, txn: &DatabaseTransaction, moved: &Moved<'_, Self>) -> DomainResult<()> {
         let row = moved.after;
@@ -77,7 +66,7 @@ impl Kind for report_in::Entity {
             _ => Ok(()),
         }
     }
-}
+);
 
 #[cfg(test)]
 mod tests {

@@ -11,33 +11,17 @@ use crate::entities::wish;
 use crate::error::DomainResult;
 use crate::notifications::{NewNotice, notify};
 use crate::points::{Credit, SourceKind, credit, rules_for};
-use crate::workflow::{Kind, Moved, Step, Subject};
+use crate::workflow::{Moved, Step, Subject};
 
 /// A step of a wish.
 pub(crate) type WishStep = Step<wish::Entity>;
 
-impl Kind for wish::Entity {
-    type Status = WishStatus;
-    type Action = WishAction;
-    type Entity = wish::Entity;
-
-    const SUBJECT: Subject = Subject::Wish;
-    const NOUN: &'static str = "wish";
-    const ID: wish::Column = wish::Column::Id;
-    const COMMUNITY: wish::Column = wish::Column::CommunityId;
-    const STATUS: wish::Column = wish::Column::Status;
+crate::workflow::kind!(
+    wish: Wish, "wish", WishStatus, WishAction, next_wish_status, wish_verb;
     const HOLDER: Option<wish::Column> = Some(wish::Column::ClaimantId);
     const UPDATED_AT: Option<wish::Column> = Some(wish::Column::UpdatedAt);
     const PEOPLE: &'static [wish::Column] =
         &[wish::Column::PlacedBy, wish::Column::OnBehalfOf, wish::Column::ClaimantId];
-
-    fn next(from: WishStatus, action: WishAction) -> Option<WishStatus> {
-        next_wish_status(from, action)
-    }
-
-    fn verb(action: WishAction) -> &'static str {
-        wish_verb(action)
-    }
 
     fn claims(action: WishAction) -> bool {
         action == WishAction::Claim
@@ -53,7 +37,7 @@ impl Kind for wish::Entity {
         }
         Ok(())
     }
-}
+);
 
 /// The claimant's points: earned when the wish is approved, lost when the
 /// claim lapses at its deadline. Keyed by the claim's deadline, so each

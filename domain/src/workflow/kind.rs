@@ -34,7 +34,7 @@ pub(crate) type Column<K> = <<K as Kind>::Entity as EntityTrait>::Column;
 /// A kind of work: its state machine, where its rows keep their status and
 /// holder, and what else happens when it moves.
 ///
-/// Adding a kind means implementing this (and a `Subject`); the guarded
+/// Adding a kind means declaring it with [`kind!`] (and a `Subject`); the guarded
 /// update, the history and outbox row, the lost-race errors and the
 /// deadline sweeps come from the spine.
 pub(crate) trait Kind: Sized + Send + Sync + 'static {
@@ -86,6 +86,37 @@ pub(crate) trait Kind: Sized + Send + Sync + 'static {
         async { Ok(()) }
     }
 }
+
+/// Declares a workflow kind on its entity: the columns every kind has (`id`,
+/// `community_id`, `status`), its subject and noun, and its state machine and
+/// verb as functions; the rest (holder, last change, people, hooks) follows
+/// the `;` as items of the `Kind` impl.
+macro_rules! kind {
+    ($entity:ident: $subject:ident, $noun:literal, $status:ty, $action:ty, $next:path, $verb:path; $($rest:tt)*) => {
+        impl $crate::workflow::Kind for $crate::entities::$entity::Entity {
+            type Status = $status;
+            type Action = $action;
+            type Entity = Self;
+
+            const SUBJECT: $crate::workflow::Subject = $crate::workflow::Subject::$subject;
+            const NOUN: &'static str = $noun;
+            const ID: $crate::entities::$entity::Column = $crate::entities::$entity::Column::Id;
+            const COMMUNITY: $crate::entities::$entity::Column = $crate::entities::$entity::Column::CommunityId;
+            const STATUS: $crate::entities::$entity::Column = $crate::entities::$entity::Column::Status;
+
+            fn next(from: $status, action: $action) -> Option<$status> {
+                $next(from, action)
+            }
+
+            fn verb(action: $action) -> &'static str {
+                $verb(action)
+            }
+
+            $($rest)*
+        }
+    };
+}
+pub(crate) use kind;
 
 /// A step that happened, as the hooks see it.
 pub(crate) struct Moved<'a, K: Kind> {

@@ -22,9 +22,9 @@ mod sweep;
 
 pub use history::{Event, Subject};
 pub(crate) use history::{histories, histories_with_actors};
-pub(crate) use kind::Kind;
 pub(crate) use kind::Moved;
 pub use kind::Status;
+pub(crate) use kind::{Kind, kind};
 pub(crate) use people::{concerning, people_of};
 pub(crate) use step::{Step, created, guarded_update, refused, step, step_in};
 pub(crate) use sweep::{Deadline, sweep};
