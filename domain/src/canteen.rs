@@ -20,7 +20,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::ledger::{
     AccountKind, AccountRef, Movement, TransferKind, TransferRequest, TransferStatus, post_in, transfer_amount,
 };
-use crate::org::{Actor, Role};
+use crate::org::{Actor, Role, in_reach};
 use crate::{idempotency, validate};
 
 crate::area_service!(
@@ -304,11 +304,7 @@ impl Canteen<'_> {
         quantity: i32,
         idempotency_key: &str,
     ) -> DomainResult<Booking> {
-        let m = meal::Entity::find_by_id(meal_id)
-            .one(&self.d.db)
-            .await?
-            .filter(|m| actor.belongs_to(m.community_id))
-            .ok_or(DomainError::NotFound("meal"))?;
+        let m = in_reach::<meal::Entity>(&self.d.db, actor, meal_id, "meal").await?;
         idempotency::check_key(idempotency_key)?;
         if !(1..=10).contains(&quantity) {
             return Err(DomainError::bad_input("quantity", "book 1 to 10 portions"));

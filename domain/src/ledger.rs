@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::entities::{civility_rules, ledger_account, ledger_entry, ledger_transfer};
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Role};
+use crate::org::{Actor, Role, in_reach};
 use crate::pagination::{Page, PageRequest};
 use crate::{idempotency, validate};
 
@@ -591,11 +591,7 @@ impl Ledger<'_> {
     /// The moral-review committee (道德评议委员会) decides a large award. The
     /// secretary or a grid worker decides; never the person who made it.
     pub async fn review_award(self, actor: &Actor, transfer_id: i64, approve: bool) -> DomainResult<Transfer> {
-        let row = ledger_transfer::Entity::find_by_id(transfer_id)
-            .one(&self.d.db)
-            .await?
-            .filter(|t| actor.belongs_to(t.community_id))
-            .ok_or(DomainError::NotFound("award"))?;
+        let row = in_reach::<ledger_transfer::Entity>(&self.d.db, actor, transfer_id, "award").await?;
         actor.require_any(row.community_id, &Role::STAFF, "review civility awards")?;
         if row.created_by == Some(actor.user_id) {
             return Err(DomainError::forbidden("an award is reviewed by someone other than the person who made it"));
@@ -637,11 +633,7 @@ impl Ledger<'_> {
 
     /// Undoes a posted transfer with one that points at it (once).
     pub async fn reverse_transfer(self, actor: &Actor, transfer_id: i64, reason: &str) -> DomainResult<Transfer> {
-        let row = ledger_transfer::Entity::find_by_id(transfer_id)
-            .one(&self.d.db)
-            .await?
-            .filter(|t| actor.belongs_to(t.community_id))
-            .ok_or(DomainError::NotFound("transfer"))?;
+        let row = in_reach::<ledger_transfer::Entity>(&self.d.db, actor, transfer_id, "transfer").await?;
         actor.require_any(row.community_id, &[Role::Secretary], "reverse transfers")?;
         let original = Transfer::try_from(row)?;
         if original.status != TransferStatus::Posted {

@@ -182,6 +182,28 @@ pub struct Community {
     pub street_id: i64,
 }
 
+/// The row with this id, when it belongs to one of the actor's communities.
+/// Another community's rows are `NOT_FOUND`, as if they did not exist.
+pub(crate) async fn in_reach<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i64,
+    noun: &'static str,
+) -> DomainResult<E::Model>
+where
+    i64: Into<<E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType>,
+{
+    use sea_orm::ModelTrait;
+    let community: E::Column =
+        "community_id".parse().map_err(|_| DomainError::internal(format!("{noun} rows have no community_id")))?;
+    let belongs = |row: &E::Model| match row.get(community) {
+        sea_orm::Value::BigInt(Some(c)) => actor.belongs_to(c),
+        sea_orm::Value::Int(Some(c)) => actor.belongs_to(i64::from(c)),
+        _ => false,
+    };
+    E::find_by_id(id).one(conn).await?.filter(belongs).ok_or(DomainError::NotFound(noun))
+}
+
 impl Org<'_> {
     /// Loads who the user is and what they may do, in one statement.
     pub async fn actor(self, user_id: i64) -> DomainResult<Actor> {

@@ -20,7 +20,7 @@ use crate::ledger::{
     AccountKind, AccountRef, Movement, TransferKind, TransferRequest, TransferStatus, civility_rules_for, post_in,
     replayed,
 };
-use crate::org::{Actor, Role};
+use crate::org::{Actor, Role, in_reach};
 use crate::{idempotency, validate};
 
 crate::area_service!(
@@ -144,11 +144,7 @@ impl Supermarket<'_> {
     }
 
     async fn visible_item(self, actor: &Actor, id: i64) -> DomainResult<supermarket_item::Model> {
-        supermarket_item::Entity::find_by_id(id)
-            .one(&self.d.db)
-            .await?
-            .filter(|i| actor.belongs_to(i.community_id))
-            .ok_or(DomainError::NotFound("item"))
+        in_reach::<supermarket_item::Entity>(&self.d.db, actor, id, "item").await
     }
 
     pub async fn restock_item(self, actor: &Actor, id: i64, quantity: i32) -> DomainResult<Item> {

@@ -21,7 +21,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::ledger::{
     self, AccountKind, AccountRef, Movement, TransferKind, TransferRequest, TransferStatus, civility_rules_for,
 };
-use crate::org::{Actor, Role};
+use crate::org::{Actor, Role, in_reach};
 use crate::points::{Credit, SourceKind, credit, rules_for};
 use crate::validate;
 
@@ -157,11 +157,7 @@ impl Activities<'_> {
     }
 
     async fn visible(self, actor: &Actor, id: i64) -> DomainResult<activity::Model> {
-        activity::Entity::find_by_id(id)
-            .one(&self.d.db)
-            .await?
-            .filter(|a| actor.belongs_to(a.community_id))
-            .ok_or(DomainError::NotFound("activity"))
+        in_reach::<activity::Entity>(&self.d.db, actor, id, "activity").await
     }
 
     pub async fn get(self, actor: &Actor, id: i64) -> DomainResult<Activity> {

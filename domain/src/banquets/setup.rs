@@ -11,7 +11,7 @@ use super::Banquets;
 use super::model::{BanquetLimits, KITCHEN, Menu, Venue, check_limits_values, limits_of};
 use crate::entities::{banquet_limits, banquet_menu, banquet_venue};
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Role};
+use crate::org::{Actor, Role, in_reach};
 use crate::validate;
 
 impl Banquets<'_> {
@@ -90,11 +90,7 @@ impl Banquets<'_> {
     }
 
     pub(crate) async fn visible_venue(self, actor: &Actor, id: i64) -> DomainResult<banquet_venue::Model> {
-        banquet_venue::Entity::find_by_id(id)
-            .one(&self.d.db)
-            .await?
-            .filter(|v| actor.belongs_to(v.community_id))
-            .ok_or(DomainError::NotFound("venue"))
+        in_reach::<banquet_venue::Entity>(&self.d.db, actor, id, "venue").await
     }
 
     pub async fn create_menu(
@@ -153,11 +149,7 @@ impl Banquets<'_> {
     }
 
     pub(crate) async fn visible_menu(self, actor: &Actor, id: i64) -> DomainResult<banquet_menu::Model> {
-        banquet_menu::Entity::find_by_id(id)
-            .one(&self.d.db)
-            .await?
-            .filter(|m| actor.belongs_to(m.community_id))
-            .ok_or(DomainError::NotFound("menu"))
+        in_reach::<banquet_menu::Entity>(&self.d.db, actor, id, "menu").await
     }
 }
 

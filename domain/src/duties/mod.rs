@@ -13,7 +13,7 @@ use crate::entities::{
     activity_signup, building, grid, household, household_assignment, household_contact, post_claim, suggestion,
 };
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Role};
+use crate::org::{Actor, Role, in_reach};
 use crate::points::rules_for;
 use crate::validate;
 
@@ -144,11 +144,7 @@ impl Duties<'_> {
     }
 
     pub async fn answer_suggestion(self, actor: &Actor, id: i64, answer: &str) -> DomainResult<Suggestion> {
-        let row = suggestion::Entity::find_by_id(id)
-            .one(&self.d.db)
-            .await?
-            .filter(|s| actor.belongs_to(s.community_id))
-            .ok_or(DomainError::NotFound("suggestion"))?;
+        let row = in_reach::<suggestion::Entity>(&self.d.db, actor, id, "suggestion").await?;
         actor.require_any(row.community_id, &[Role::Secretary], "answer suggestions")?;
         let answer = validate::required_text("answer", answer, 2000)?;
         let mut active: suggestion::ActiveModel = row.into();
@@ -285,11 +281,7 @@ impl Duties<'_> {
         note: &str,
         contacted_at: Option<DateTime<Utc>>,
     ) -> DomainResult<HouseholdContact> {
-        let home = household::Entity::find_by_id(household_id)
-            .one(&self.d.db)
-            .await?
-            .filter(|h| actor.belongs_to(h.community_id))
-            .ok_or(DomainError::NotFound("household"))?;
+        let home = in_reach::<household::Entity>(&self.d.db, actor, household_id, "household").await?;
         let now = self.d.clock.now();
         let at = contacted_at.unwrap_or(now);
         if at > now + Duration::minutes(5) {

@@ -11,7 +11,7 @@ use sea_orm::{
 use crate::Domain;
 use crate::entities::{community, community_role, join_request};
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Role};
+use crate::org::{Actor, Role, in_reach};
 use crate::validate;
 use crate::workflow::{self, Moved, Step};
 
@@ -166,11 +166,7 @@ impl Joins<'_> {
     /// The grid worker or secretary confirms (or declines) a join request;
     /// confirming makes the user a resident.
     pub async fn decide(self, actor: &Actor, request_id: i64, approve: bool) -> DomainResult<JoinRequest> {
-        let request = join_request::Entity::find_by_id(request_id)
-            .one(&self.d.db)
-            .await?
-            .filter(|r| actor.belongs_to(r.community_id))
-            .ok_or(DomainError::NotFound("join request"))?;
+        let request = in_reach::<join_request::Entity>(&self.d.db, actor, request_id, "join request").await?;
         actor.require_any(request.community_id, &Role::STAFF, "decide join requests")?;
         let now = self.d.clock.now();
         let action = if approve { JoinAction::Approve } else { JoinAction::Decline };

@@ -8,7 +8,7 @@ use super::Lunchbox;
 use super::model::{LunchboxSettings, MAX_PRICE_FEN, Recipient, RecipientInput};
 use crate::entities::{lunchbox_recipient, lunchbox_settings};
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Role};
+use crate::org::{Actor, Role, in_reach};
 use crate::pagination::{Page, PageRequest};
 use crate::validate;
 
@@ -120,11 +120,7 @@ impl Lunchbox<'_> {
     }
 
     async fn roster_row(self, actor: &Actor, id: i64) -> DomainResult<lunchbox_recipient::Model> {
-        let row = lunchbox_recipient::Entity::find_by_id(id)
-            .one(&self.d.db)
-            .await?
-            .filter(|r| actor.belongs_to(r.community_id))
-            .ok_or(DomainError::NotFound("lunchbox recipient"))?;
+        let row = in_reach::<lunchbox_recipient::Entity>(&self.d.db, actor, id, "lunchbox recipient").await?;
         actor.require_any(row.community_id, &Role::STAFF, "keep the lunchbox roster")?;
         Ok(row)
     }

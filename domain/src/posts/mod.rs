@@ -15,7 +15,7 @@ use sea_orm::{
 
 use crate::entities::{post, post_claim};
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Role};
+use crate::org::{Actor, Role, in_reach};
 use crate::points::{Credit, SourceKind, credit, rules_for};
 use crate::validate;
 
@@ -111,11 +111,7 @@ impl Posts<'_> {
     }
 
     async fn visible(self, actor: &Actor, id: i64) -> DomainResult<post::Model> {
-        post::Entity::find_by_id(id)
-            .one(&self.d.db)
-            .await?
-            .filter(|p| actor.belongs_to(p.community_id))
-            .ok_or(DomainError::NotFound("post"))
+        in_reach::<post::Entity>(&self.d.db, actor, id, "post").await
     }
 
     pub async fn list(self, actor: &Actor, community_id: i64, include_retired: bool) -> DomainResult<Vec<Post>> {
