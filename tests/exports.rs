@@ -106,25 +106,11 @@ async fn download(app: &TestApp, token: Option<&str>, path: &str) -> Download {
     Download::File(sheets, names)
 }
 
-struct World {
-    app: TestApp,
-    chengnan: String,
-}
+area_world!();
 
 impl World {
-    async fn new() -> Self {
-        let app = spawn_app_with(|c| c.limits.mutations_per_minute = 10_000).await;
-        let chengnan = app.community_id(CHENGNAN).await;
-        Self { app, chengnan }
-    }
-
     async fn token(&self, who: &str) -> String {
-        self.app.login(who).await.access_token
-    }
-
-    async fn gql(&self, who: &str, query: &str, vars: Value) -> Value {
-        let t = self.token(who).await;
-        self.app.gql(Some(&t), query, vars).await
+        self.session(who).await.access_token
     }
 
     async fn award(&self, user: &str, points: i64, reason: &str) -> String {
