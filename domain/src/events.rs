@@ -65,8 +65,9 @@ impl RelayedEvent {
         Subject::of(&self.subject) == Some(subject)
     }
 
-    /// The status the work moved to, in its workflow's own type; `None` when
-    /// the event is about another kind of work.
+    /// The status the work moved to, read as `S`; `None` when it is not one
+    /// of `S`'s. Statuses of different kinds share names (`CLAIMED`): check
+    /// [`RelayedEvent::is_about`] as well.
     pub fn moved_to<S: Status>(&self) -> Option<S> {
         S::parse(&self.to_status).ok()
     }
