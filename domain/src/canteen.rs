@@ -28,27 +28,11 @@ crate::area_service!(
     Canteen
 );
 
-crate::string_enum!(
-    MealKind {
-        WorkerSet = "WORKER_SET",
-        ChildNutrition = "CHILD_NUTRITION",
-    }
-);
+crate::string_enum!(MealKind { WorkerSet, ChildNutrition });
 
-crate::string_enum!(
-    BookingStatus {
-        Booked = "BOOKED",
-        Cancelled = "CANCELLED",
-        Collected = "COLLECTED",
-    }
-);
+crate::string_enum!(BookingStatus { Booked, Cancelled, Collected });
 
-crate::string_enum!(
-    PaymentMethod {
-        Cash = "CASH",
-        WechatPay = "WECHAT_PAY",
-    }
-);
+crate::string_enum!(PaymentMethod { Cash, WechatPay });
 
 /// Who runs the canteen's day.
 const OPERATORS: [Role; 2] = [Role::CanteenOperator, Role::Secretary];

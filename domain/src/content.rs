@@ -17,13 +17,7 @@ crate::area_service!(
     Content
 );
 
-crate::string_enum!(
-    MediaCheckStatus {
-        Pending = "PENDING",
-        Pass = "PASS",
-        Risky = "RISKY",
-    }
-);
+crate::string_enum!(MediaCheckStatus { Pending, Pass, Risky });
 
 /// A photo WeChat has accepted for checking.
 #[derive(Clone, Debug)]

@@ -29,52 +29,41 @@ crate::area_service!(
     Ledger
 );
 
-crate::string_enum!(
-    AccountKind {
-        /// A resident's points in one community.
-        ResidentPoints = "RESIDENT_POINTS",
-        /// Where the community's points come from; the only account that may go negative.
-        Issuing = "ISSUING",
-        /// Points reserved by pending redemptions.
-        Holds = "HOLDS",
-        /// What the love supermarket has taken in.
-        Supermarket = "SUPERMARKET",
-        /// What the canteen has taken in (points for coupons; fen for meals).
-        Canteen = "CANTEEN",
-        /// Money paid in at the counter, cash or WeChat Pay: the outside world, so it may go negative.
-        CounterPayments = "COUNTER_PAYMENTS",
-    }
-);
+crate::string_enum!(AccountKind {
+    /// A resident's points in one community.
+    ResidentPoints,
+    /// Where the community's points come from; the only account that may go negative.
+    Issuing,
+    /// Points reserved by pending redemptions.
+    Holds,
+    /// What the love supermarket has taken in.
+    Supermarket,
+    /// What the canteen has taken in (points for coupons; fen for meals).
+    Canteen,
+    /// Money paid in at the counter, cash or WeChat Pay: the outside world, so it may go negative.
+    CounterPayments,
+});
 
-crate::string_enum!(
-    Currency {
-        Points = "POINTS",
-        Fen = "FEN",
-    }
-);
+crate::string_enum!(Currency { Points, Fen });
 
-crate::string_enum!(
-    TransferKind {
-        Award = "AWARD",
-        Hold = "HOLD",
-        Settle = "SETTLE",
-        Release = "RELEASE",
-        Reversal = "REVERSAL",
-        /// Points spent on a canteen discount coupon.
-        Coupon = "COUPON",
-        /// Money paid for meals at the counter.
-        Payment = "PAYMENT",
-    }
-);
+crate::string_enum!(TransferKind {
+    Award,
+    Hold,
+    Settle,
+    Release,
+    Reversal,
+    /// Points spent on a canteen discount coupon.
+    Coupon,
+    /// Money paid for meals at the counter.
+    Payment,
+});
 
-crate::string_enum!(
-    TransferStatus {
-        Posted = "POSTED",
-        /// A large award waiting for the moral-review committee (道德评议委员会).
-        PendingReview = "PENDING_REVIEW",
-        Rejected = "REJECTED",
-    }
-);
+crate::string_enum!(TransferStatus {
+    Posted,
+    /// A large award waiting for the moral-review committee (道德评议委员会).
+    PendingReview,
+    Rejected,
+});
 
 /// Names an account: created on first use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

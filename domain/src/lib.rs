@@ -2,25 +2,30 @@
 //! keep. Usable from the server, a worker, a CLI or a test with nothing but a
 //! database connection; no web framework lives here.
 
-/// A status or kind stored as text: the enum, its text, and parsing.
+/// A status or kind stored as text: the enum, its text, and parsing. The text
+/// is the variant's name in SCREAMING_SNAKE_CASE (`AwaitingApproval` is
+/// `AWAITING_APPROVAL`) unless the variant names another (`Elder = "SELF"`).
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident $(= $text:literal)?),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+            strum::IntoStaticStr, strum::EnumString,
+        )]
+        #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+        pub enum $name { $($(#[$vmeta])* $(#[strum(to_string = $text)])? $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
+                self.into()
             }
 
             pub fn parse(s: &str) -> $crate::error::DomainResult<Self> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    other => Err($crate::error::DomainError::internal(format!("unknown {} {other}", stringify!($name)))),
-                }
+                s.parse().map_err(|_| {
+                    $crate::error::DomainError::internal(format!("unknown {} {s}", stringify!($name)))
+                })
             }
         }
 

@@ -436,9 +436,9 @@ crate::string_enum!(
     OverduePolicy {
         /// Back to the pool (or the published list) for someone else to claim.
         #[default]
-        ReturnToPool = "RETURN_TO_POOL",
+        ReturnToPool,
         /// Taken out of the pool: escalated, and the secretary is told.
-        Escalate = "ESCALATE",
+        Escalate,
     }
 );
 

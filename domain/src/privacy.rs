@@ -56,14 +56,7 @@ mod tests {
     }
 }
 
-crate::string_enum!(
-    SensitiveField {
-        HealthNotes = "HEALTH_NOTES",
-        Phone = "PHONE",
-        Address = "ADDRESS",
-        EmergencyContactPhone = "EMERGENCY_CONTACT_PHONE",
-    }
-);
+crate::string_enum!(SensitiveField { HealthNotes, Phone, Address, EmergencyContactPhone });
 
 /// One read of a sensitive field, about to be logged.
 #[derive(Clone, Debug)]

@@ -31,31 +31,29 @@ crate::string_enum!(
     /// What a subscription message is about; each kind is one WeChat template.
     PushKind {
         /// To the placer: a member took the order.
-        OrderClaimed = "ORDER_CLAIMED",
+        OrderClaimed,
         /// To the placer: the work is reported done, please check.
-        OrderCompleted = "ORDER_COMPLETED",
+        OrderCompleted,
         /// To the placer: the community approved it, please rate.
-        OrderRate = "ORDER_RATE",
+        OrderRate,
         /// To members and volunteers: a new order in the community's pool.
-        PoolNewOrder = "POOL_NEW_ORDER",
+        PoolNewOrder,
         /// Care and lunchbox alarms, escalations: every in-app notice.
-        Alarm = "ALARM",
+        Alarm,
     }
 );
 
-crate::string_enum!(
-    PushStatus {
-        /// Waiting to be sent (or held by a sender until `next_attempt_at`).
-        Pending = "PENDING",
-        Sent = "SENT",
-        /// WeChat refused it for good (bad openid, template, data or page), or retries ran out.
-        Failed = "FAILED",
-        /// 43101: the user has not subscribed (any more).
-        Refused = "REFUSED",
-        /// The last grant went to a concurrent message while this one was queued; nothing is sent.
-        Skipped = "SKIPPED",
-    }
-);
+crate::string_enum!(PushStatus {
+    /// Waiting to be sent (or held by a sender until `next_attempt_at`).
+    Pending,
+    Sent,
+    /// WeChat refused it for good (bad openid, template, data or page), or retries ran out.
+    Failed,
+    /// 43101: the user has not subscribed (any more).
+    Refused,
+    /// The last grant went to a concurrent message while this one was queued; nothing is sent.
+    Skipped,
+});
 
 /// A message to queue for one person.
 #[derive(Clone, Debug)]

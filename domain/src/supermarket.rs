@@ -28,13 +28,7 @@ crate::area_service!(
     Supermarket
 );
 
-crate::string_enum!(
-    RedemptionStatus {
-        Pending = "PENDING",
-        Completed = "COMPLETED",
-        Voided = "VOIDED",
-    }
-);
+crate::string_enum!(RedemptionStatus { Pending, Completed, Voided });
 
 /// Who runs the supermarket.
 const OPERATORS: [Role; 2] = [Role::Secretary, Role::CanteenOperator];

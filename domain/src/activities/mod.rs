@@ -30,15 +30,7 @@ crate::area_service!(
     Activities
 );
 
-crate::string_enum!(
-    ActivityKind {
-        VolunteerService = "VOLUNTEER_SERVICE",
-        Cultural = "CULTURAL",
-        EnvironmentCleanup = "ENVIRONMENT_CLEANUP",
-        PartyLearning = "PARTY_LEARNING",
-        Other = "OTHER",
-    }
-);
+crate::string_enum!(ActivityKind { VolunteerService, Cultural, EnvironmentCleanup, PartyLearning, Other });
 
 #[derive(Clone, Debug)]
 pub struct Activity {

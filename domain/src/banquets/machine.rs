@@ -1,14 +1,6 @@
 //! The banquet booking state machine. Nothing here touches the database.
 
-crate::string_enum!(
-    BanquetStatus {
-        Pending = "PENDING",
-        Approved = "APPROVED",
-        Declined = "DECLINED",
-        Cancelled = "CANCELLED",
-        Held = "HELD",
-    }
-);
+crate::string_enum!(BanquetStatus { Pending, Approved, Declined, Cancelled, Held });
 
 impl BanquetStatus {
     /// The day is the family's for sure: approved, or already held.

@@ -12,14 +12,12 @@ use crate::org::{Actor, Role};
 use crate::privacy::mask_phone;
 use crate::workflow::Event;
 
-crate::string_enum!(
-    BanquetKind {
-        /// 喜事: a wedding.
-        Wedding = "WEDDING",
-        /// 白事: a funeral; it may be booked for the same or the next day.
-        Funeral = "FUNERAL",
-    }
-);
+crate::string_enum!(BanquetKind {
+    /// 喜事: a wedding.
+    Wedding,
+    /// 白事: a funeral; it may be booked for the same or the next day.
+    Funeral,
+});
 
 pub type BanquetEvent = Event<BanquetStatus>;
 

@@ -40,23 +40,13 @@ use crate::privacy::{self, SensitiveAccess, SensitiveField, log_sensitive_access
 use crate::validate;
 use crate::workflow::guarded_update;
 
-crate::string_enum!(
-    CareNeed {
-        Mobility = "MOBILITY",
-        Meals = "MEALS",
-        MedicationReminders = "MEDICATION_REMINDERS",
-        Hearing = "HEARING",
-        Vision = "VISION",
-        Memory = "MEMORY",
-        Other = "OTHER",
-    }
-);
+crate::string_enum!(CareNeed { Mobility, Meals, MedicationReminders, Hearing, Vision, Memory, Other });
 
 crate::string_enum!(
     /// Who gave a consent: the elder themself, or a guardian for them.
     ConsentGiver {
         Elder = "SELF",
-        Guardian = "GUARDIAN",
+        Guardian,
     }
 );
 

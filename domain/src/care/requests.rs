@@ -28,22 +28,16 @@ use crate::{Domain, care, idempotency};
 crate::string_enum!(
     /// Who filed a request.
     FiledAs {
-        Elder = "ELDER",
-        Family = "FAMILY",
-        GridWorker = "GRID_WORKER",
-        HouseholdLead = "HOUSEHOLD_LEAD",
-        Secretary = "SECRETARY",
-        Wristband = "WRISTBAND",
+        Elder,
+        Family,
+        GridWorker,
+        HouseholdLead,
+        Secretary,
+        Wristband,
     }
 );
 
-crate::string_enum!(
-    AlarmKind {
-        Sos = "SOS",
-        Fall = "FALL",
-        HeartRate = "HEART_RATE",
-    }
-);
+crate::string_enum!(AlarmKind { Sos, Fall, HeartRate });
 
 impl AlarmKind {
     fn label(self) -> &'static str {

@@ -20,13 +20,7 @@ crate::area_service!(
     Joins
 );
 
-crate::string_enum!(
-    JoinStatus {
-        Pending = "PENDING",
-        Approved = "APPROVED",
-        Declined = "DECLINED",
-    }
-);
+crate::string_enum!(JoinStatus { Pending, Approved, Declined });
 
 #[derive(Clone, Debug)]
 pub struct JoinRequest {

@@ -1,15 +1,13 @@
 //! The love-lunchbox delivery state machine. Nothing here touches the database.
 
-crate::string_enum!(
-    DeliveryStatus {
-        Open = "OPEN",
-        Claimed = "CLAIMED",
-        Delivered = "DELIVERED",
-        Cancelled = "CANCELLED",
-        /// The claimant could not hand it over; the food is gone.
-        Undelivered = "UNDELIVERED",
-    }
-);
+crate::string_enum!(DeliveryStatus {
+    Open,
+    Claimed,
+    Delivered,
+    Cancelled,
+    /// The claimant could not hand it over; the food is gone.
+    Undelivered,
+});
 
 impl DeliveryStatus {
     /// Not (yet) in the recipient's hands: what the late alert looks at.

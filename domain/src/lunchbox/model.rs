@@ -10,21 +10,15 @@ use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::workflow::Event;
 
-crate::string_enum!(
-    RecipientCategory {
-        EmptyNestElderly = "EMPTY_NEST_ELDERLY",
-        LeftBehindChild = "LEFT_BEHIND_CHILD",
-        Disabled = "DISABLED",
-    }
-);
+crate::string_enum!(RecipientCategory { EmptyNestElderly, LeftBehindChild, Disabled });
 
 crate::string_enum!(
     /// Why a recipient got no lunchbox from a generation.
     ShortfallReason {
         /// The day's menu has no meal of the recipient's kind.
-        NoMeal = "NO_MEAL",
+        NoMeal,
         /// Every meal of that kind is fully booked.
-        SoldOut = "SOLD_OUT",
+        SoldOut,
     }
 );
 

@@ -4,32 +4,30 @@
 crate::string_enum!(
     /// Kinds of need seen in the communities' reports.
     OrderCategory {
-        Repair = "REPAIR",
-        LegalAid = "LEGAL_AID",
-        Employment = "EMPLOYMENT",
-        SocialSecurity = "SOCIAL_SECURITY",
-        ElderlyCare = "ELDERLY_CARE",
-        Tutoring = "TUTORING",
-        Health = "HEALTH",
-        Environment = "ENVIRONMENT",
-        Dispute = "DISPUTE",
-        Other = "OTHER",
+        Repair,
+        LegalAid,
+        Employment,
+        SocialSecurity,
+        ElderlyCare,
+        Tutoring,
+        Health,
+        Environment,
+        Dispute,
+        Other,
     }
 );
 
-crate::string_enum!(
-    OrderStatus {
-        Submitted = "SUBMITTED",
-        Open = "OPEN",
-        Assigned = "ASSIGNED",
-        Claimed = "CLAIMED",
-        AwaitingApproval = "AWAITING_APPROVAL",
-        Approved = "APPROVED",
-        Closed = "CLOSED",
-        Cancelled = "CANCELLED",
-        Escalated = "ESCALATED",
-    }
-);
+crate::string_enum!(OrderStatus {
+    Submitted,
+    Open,
+    Assigned,
+    Claimed,
+    AwaitingApproval,
+    Approved,
+    Closed,
+    Cancelled,
+    Escalated,
+});
 
 impl OrderStatus {
     /// Nothing more will happen to it.

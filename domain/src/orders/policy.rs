@@ -20,20 +20,18 @@ use super::timing::{CareSettings, Deadlines};
 use crate::entities::care_request;
 use crate::error::{DomainError, DomainResult};
 
-crate::string_enum!(
-    CareKind {
-        MealDelivery = "MEAL_DELIVERY",
-        /// Help drawing cash at the proxy bank counter.
-        CashHelp = "CASH_HELP",
-        MedicalEscort = "MEDICAL_ESCORT",
-        HomeRepair = "HOME_REPAIR",
-        Companionship = "COMPANIONSHIP",
-        HealthCheck = "HEALTH_CHECK",
-        /// Raised by a wristband.
-        Alarm = "ALARM",
-        Other = "OTHER",
-    }
-);
+crate::string_enum!(CareKind {
+    MealDelivery,
+    /// Help drawing cash at the proxy bank counter.
+    CashHelp,
+    MedicalEscort,
+    HomeRepair,
+    Companionship,
+    HealthCheck,
+    /// Raised by a wristband.
+    Alarm,
+    Other,
+});
 
 impl CareKind {
     /// The order category a care request of this kind is filed under.

@@ -26,14 +26,7 @@ crate::area_service!(
     Party
 );
 
-crate::string_enum!(
-    ReportInStatus {
-        Pending = "PENDING",
-        Approved = "APPROVED",
-        Declined = "DECLINED",
-        Left = "LEFT",
-    }
-);
+crate::string_enum!(ReportInStatus { Pending, Approved, Declined, Left });
 
 #[derive(Clone, Debug)]
 pub struct ReportIn {

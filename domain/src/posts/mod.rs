@@ -27,14 +27,14 @@ crate::area_service!(
 crate::string_enum!(
     /// The posts the seeds name.
     PostKind {
-        PolicyPublicity = "POLICY_PUBLICITY",
-        Environment = "ENVIRONMENT",
-        HelpingNeedy = "HELPING_NEEDY",
-        Health = "HEALTH",
-        LegalAid = "LEGAL_AID",
-        AfterSchoolTutoring = "AFTER_SCHOOL_TUTORING",
-        ElderlyVisits = "ELDERLY_VISITS",
-        Mediation = "MEDIATION",
+        PolicyPublicity,
+        Environment,
+        HelpingNeedy,
+        Health,
+        LegalAid,
+        AfterSchoolTutoring,
+        ElderlyVisits,
+        Mediation,
     }
 );
 

@@ -1,20 +1,18 @@
 //! The micro-wish state machine. Nothing here touches the database.
 
-crate::string_enum!(
-    WishStatus {
-        Submitted = "SUBMITTED",
-        Published = "PUBLISHED",
-        Claimed = "CLAIMED",
-        AwaitingApproval = "AWAITING_APPROVAL",
-        Approved = "APPROVED",
-        Closed = "CLOSED",
-        Declined = "DECLINED",
-        Cancelled = "CANCELLED",
-        /// A claim missed its deadline under the ESCALATE policy: the
-        /// secretary publishes it again or cancels it.
-        Escalated = "ESCALATED",
-    }
-);
+crate::string_enum!(WishStatus {
+    Submitted,
+    Published,
+    Claimed,
+    AwaitingApproval,
+    Approved,
+    Closed,
+    Declined,
+    Cancelled,
+    /// A claim missed its deadline under the ESCALATE policy: the
+    /// secretary publishes it again or cancels it.
+    Escalated,
+});
 
 impl WishStatus {
     /// Reviewed and shown to the community's members: not waiting for the
