@@ -128,6 +128,21 @@ pub struct SheetLine {
     pub bookings: Vec<Booking>,
 }
 
+/// Records on a booking the ledger transfer that paid for it (or its coupon).
+async fn link_transfer(
+    txn: &sea_orm::DatabaseTransaction,
+    id: i64,
+    column: meal_booking::Column,
+    transfer_id: i64,
+) -> DomainResult<()> {
+    meal_booking::Entity::update_many()
+        .col_expr(column, Expr::value(transfer_id))
+        .filter(meal_booking::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 fn booking(m: meal_booking::Model, meal: &meal::Model) -> DomainResult<Booking> {
     Ok(Booking {
         id: m.id,
@@ -359,6 +374,12 @@ impl Canteen<'_> {
         Ok((b, m))
     }
 
+    /// The booking as `actor` may see it, with its meal.
+    async fn booking_for(self, actor: &Actor, id: i64) -> DomainResult<Booking> {
+        let (b, m) = self.load_booking(actor, id).await?;
+        booking(b, &m)
+    }
+
     /// The resident cancels before the cutoff; a coupon's points come back.
     pub async fn cancel_booking(self, actor: &Actor, id: i64) -> DomainResult<Booking> {
         let (b, m) = self.load_booking(actor, id).await?;
@@ -420,8 +441,7 @@ impl Canteen<'_> {
             .await?;
         }
         txn.commit().await?;
-        let (b, m) = self.load_booking(actor, id).await?;
-        booking(b, &m)
+        self.booking_for(actor, id).await
     }
 
     /// The resident spends civility points on a discount coupon for a booking (one per booking).
@@ -469,14 +489,9 @@ impl Canteen<'_> {
             now,
         )
         .await?;
-        meal_booking::Entity::update_many()
-            .col_expr(meal_booking::Column::CouponTransferId, Expr::value(transfer.id))
-            .filter(meal_booking::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
+        link_transfer(&txn, id, meal_booking::Column::CouponTransferId, transfer.id).await?;
         txn.commit().await?;
-        let (b, m) = self.load_booking(actor, id).await?;
-        booking(b, &m)
+        self.booking_for(actor, id).await
     }
 
     /// The operator records payment at the counter; the money is booked in fen.
@@ -512,15 +527,10 @@ impl Canteen<'_> {
                 now,
             )
             .await?;
-            meal_booking::Entity::update_many()
-                .col_expr(meal_booking::Column::PaymentTransferId, Expr::value(transfer.id))
-                .filter(meal_booking::Column::Id.eq(id))
-                .exec(&txn)
-                .await?;
+            link_transfer(&txn, id, meal_booking::Column::PaymentTransferId, transfer.id).await?;
         }
         txn.commit().await?;
-        let (b, m) = self.load_booking(actor, id).await?;
-        booking(b, &m)
+        self.booking_for(actor, id).await
     }
 
     /// Serving: the operator marks the meal collected.
@@ -537,8 +547,7 @@ impl Canteen<'_> {
         if served.rows_affected == 0 {
             return Err(DomainError::invalid_state("this booking was already collected or cancelled"));
         }
-        let (b, m) = self.load_booking(actor, id).await?;
-        booking(b, &m)
+        self.booking_for(actor, id).await
     }
 
     pub async fn my_bookings(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<Booking>> {

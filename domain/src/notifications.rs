@@ -36,34 +36,8 @@ pub struct NewNotice {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Notice {
-    pub id: i64,
-    pub community_id: i64,
-    pub kind: String,
-    pub subject_kind: Option<String>,
-    pub subject_id: Option<i64>,
-    pub title: String,
-    pub body: String,
-    pub created_at: DateTime<Utc>,
-    pub read_at: Option<DateTime<Utc>>,
-}
-
-impl From<notification::Model> for Notice {
-    fn from(m: notification::Model) -> Self {
-        Self {
-            id: m.id,
-            community_id: m.community_id,
-            kind: m.kind,
-            subject_kind: m.subject_kind,
-            subject_id: m.subject_id,
-            title: m.title,
-            body: m.body,
-            created_at: m.created_at,
-            read_at: m.read_at,
-        }
-    }
-}
+/// An in-app notice to one person.
+pub type Notice = notification::Model;
 
 /// Sends a notice inside the caller's transaction. `false` when a notice with
 /// this dedup key was already sent (by this node or another).

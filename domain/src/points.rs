@@ -387,30 +387,8 @@ pub struct Standing {
     pub rank: u32,
 }
 
-#[derive(Clone, Debug)]
-pub struct Nomination {
-    pub id: i64,
-    pub community_id: i64,
-    pub party_branch: String,
-    pub quarter: String,
-    pub member_id: i64,
-    pub citation: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<award_nomination::Model> for Nomination {
-    fn from(m: award_nomination::Model) -> Self {
-        Self {
-            id: m.id,
-            community_id: m.community_id,
-            party_branch: m.party_branch,
-            quarter: m.quarter,
-            member_id: m.member_id,
-            citation: m.citation,
-            created_at: m.created_at,
-        }
-    }
-}
+/// A quarterly award nomination, as stored.
+pub type Nomination = award_nomination::Model;
 
 /// The period a leaderboard covers.
 #[derive(Clone, Copy, Debug)]

@@ -81,26 +81,8 @@ pub struct NewActivity {
     pub service_minutes: Option<i32>,
 }
 
-#[derive(Clone, Debug)]
-pub struct Signup {
-    pub activity_id: i64,
-    pub user_id: i64,
-    pub signed_up_at: DateTime<Utc>,
-    pub checked_in_at: Option<DateTime<Utc>>,
-    pub service_minutes: Option<i32>,
-}
-
-impl From<activity_signup::Model> for Signup {
-    fn from(m: activity_signup::Model) -> Self {
-        Self {
-            activity_id: m.activity_id,
-            user_id: m.user_id,
-            signed_up_at: m.signed_up_at,
-            checked_in_at: m.checked_in_at,
-            service_minutes: m.service_minutes,
-        }
-    }
-}
+/// A sign-up for an activity, as stored (`cancelled_at` set once withdrawn).
+pub type Signup = activity_signup::Model;
 
 #[derive(Clone, Debug)]
 pub struct CheckInCode {

@@ -128,26 +128,8 @@ pub struct AlarmOutcome {
     pub joined: bool,
 }
 
-#[derive(Clone, Debug)]
-pub struct Wristband {
-    pub device_id: String,
-    pub community_id: i64,
-    pub resident_id: i64,
-    pub registered_by: i64,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<wristband::Model> for Wristband {
-    fn from(m: wristband::Model) -> Self {
-        Self {
-            device_id: m.device_id,
-            community_id: m.community_id,
-            resident_id: m.resident_id,
-            registered_by: m.registered_by,
-            created_at: m.created_at,
-        }
-    }
-}
+/// A care wristband registered to a resident.
+pub type Wristband = wristband::Model;
 
 const FILE_SCOPE: &str = "fileCareRequest";
 /// The most cash one proxy withdrawal may be: 5,000 yuan.

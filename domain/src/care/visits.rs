@@ -19,36 +19,8 @@ use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
 use crate::{idempotency, validate};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Visit {
-    pub id: i64,
-    pub community_id: i64,
-    pub elder_id: i64,
-    pub visitor_id: i64,
-    pub visited_at: DateTime<Utc>,
-    pub notes: String,
-    pub follow_up_needed: bool,
-    pub follow_up: Option<String>,
-    pub care_request_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<care_visit::Model> for Visit {
-    fn from(m: care_visit::Model) -> Self {
-        Self {
-            id: m.id,
-            community_id: m.community_id,
-            elder_id: m.elder_id,
-            visitor_id: m.visitor_id,
-            visited_at: m.visited_at,
-            notes: m.notes,
-            follow_up_needed: m.follow_up_needed,
-            follow_up: m.follow_up,
-            care_request_id: m.care_request_id,
-            created_at: m.created_at,
-        }
-    }
-}
+/// A home visit to an elder, as recorded.
+pub type Visit = care_visit::Model;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct LogVisit {

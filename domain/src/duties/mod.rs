@@ -22,30 +22,8 @@ crate::area_service!(
     Duties
 );
 
-#[derive(Clone, Debug)]
-pub struct Suggestion {
-    pub id: i64,
-    pub community_id: i64,
-    pub member_id: i64,
-    pub text: String,
-    pub answer: Option<String>,
-    pub answered_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<suggestion::Model> for Suggestion {
-    fn from(m: suggestion::Model) -> Self {
-        Self {
-            id: m.id,
-            community_id: m.community_id,
-            member_id: m.member_id,
-            text: m.text,
-            answer: m.answer,
-            answered_at: m.answered_at,
-            created_at: m.created_at,
-        }
-    }
-}
+/// A member's suggestion to the community, and its answer.
+pub type Suggestion = suggestion::Model;
 
 #[derive(Clone, Debug)]
 pub struct Household {
@@ -56,26 +34,8 @@ pub struct Household {
     pub grid: String,
 }
 
-#[derive(Clone, Debug)]
-pub struct HouseholdContact {
-    pub id: i64,
-    pub household_id: i64,
-    pub member_id: i64,
-    pub note: String,
-    pub contacted_at: DateTime<Utc>,
-}
-
-impl From<household_contact::Model> for HouseholdContact {
-    fn from(m: household_contact::Model) -> Self {
-        Self {
-            id: m.id,
-            household_id: m.household_id,
-            member_id: m.member_id,
-            note: m.note,
-            contacted_at: m.contacted_at,
-        }
-    }
-}
+/// A member's contact with a household in their charge.
+pub type HouseholdContact = household_contact::Model;
 
 /// One of the four duties.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
