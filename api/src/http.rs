@@ -56,6 +56,16 @@ fn negotiate(req: &HttpRequest) -> Option<Media> {
     }
 }
 
+/// The 406 for a client that accepts nothing [`negotiate`] can send.
+fn not_acceptable() -> HttpResponse {
+    error_response(
+        StatusCode::NOT_ACCEPTABLE,
+        "NOT_ACCEPTABLE",
+        "accept application/graphql-response+json or application/json",
+        JSON,
+    )
+}
+
 /// A JSON body in the GraphQL response shape, for errors outside execution.
 pub(crate) fn error_response(status: StatusCode, code: &str, message: &str, media: &str) -> HttpResponse {
     HttpResponse::build(status)
@@ -114,12 +124,7 @@ async fn authenticate_request(
 
 pub async fn graphql_post(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
     let Some(media) = negotiate(&req) else {
-        return error_response(
-            StatusCode::NOT_ACCEPTABLE,
-            "NOT_ACCEPTABLE",
-            "accept application/graphql-response+json or application/json",
-            JSON,
-        );
+        return not_acceptable();
     };
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(JSON) {
@@ -173,12 +178,7 @@ pub async fn graphql_get(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the request needs a `query` parameter", JSON);
     };
     let Some(media) = negotiate(&req) else {
-        return error_response(
-            StatusCode::NOT_ACCEPTABLE,
-            "NOT_ACCEPTABLE",
-            "accept application/graphql-response+json or application/json",
-            JSON,
-        );
+        return not_acceptable();
     };
     let bad = |message: &str| error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", message, media.content_type());
     let mut request = async_graphql::Request::new(query.clone());

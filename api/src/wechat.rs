@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
 use domain::{DomainError, DomainResult};
@@ -106,6 +107,13 @@ fn transport(api: &str, err: reqwest::Error) -> DomainError {
     DomainError::Unavailable("WeChat cannot be reached right now; please try again in a moment".into())
 }
 
+/// Sends one call to WeChat and reads its JSON reply; a fault on the way
+/// (no connection, a reply that is not the JSON expected) is [`transport`]'s.
+async fn send<T: DeserializeOwned>(api: &str, request: reqwest::RequestBuilder) -> DomainResult<T> {
+    let response = request.send().await.map_err(|e| transport(api, e))?;
+    response.json().await.map_err(|e| transport(api, e))
+}
+
 impl WechatClient {
     pub fn new(config: &WechatConfig, store: Arc<dyn SessionStore>) -> DomainResult<Self> {
         let http = reqwest::Client::builder()
@@ -124,21 +132,13 @@ impl WechatClient {
 
     pub async fn code_to_session(&self, code: &str) -> DomainResult<CodeSession> {
         let api = "jscode2session";
-        let reply: CodeSessionReply = self
-            .http
-            .get(format!("{}/sns/jscode2session", self.base))
-            .query(&[
-                ("appid", self.appid.as_str()),
-                ("secret", self.secret.expose_secret()),
-                ("js_code", code),
-                ("grant_type", "authorization_code"),
-            ])
-            .send()
-            .await
-            .map_err(|e| transport(api, e))?
-            .json()
-            .await
-            .map_err(|e| transport(api, e))?;
+        let request = self.http.get(format!("{}/sns/jscode2session", self.base)).query(&[
+            ("appid", self.appid.as_str()),
+            ("secret", self.secret.expose_secret()),
+            ("js_code", code),
+            ("grant_type", "authorization_code"),
+        ]);
+        let reply: CodeSessionReply = send(api, request).await?;
         if reply.errcode != 0 {
             return Err(wechat_error(api, reply.errcode, &reply.errmsg));
         }
@@ -159,21 +159,13 @@ impl WechatClient {
             return Ok(token);
         }
         let api = "stable_token";
-        let reply: TokenReply = self
-            .http
-            .post(format!("{}/cgi-bin/stable_token", self.base))
-            .json(&serde_json::json!({
-                "grant_type": "client_credential",
-                "appid": self.appid,
-                "secret": self.secret.expose_secret(),
-                "force_refresh": force_refresh,
-            }))
-            .send()
-            .await
-            .map_err(|e| transport(api, e))?
-            .json()
-            .await
-            .map_err(|e| transport(api, e))?;
+        let request = self.http.post(format!("{}/cgi-bin/stable_token", self.base)).json(&serde_json::json!({
+            "grant_type": "client_credential",
+            "appid": self.appid,
+            "secret": self.secret.expose_secret(),
+            "force_refresh": force_refresh,
+        }));
+        let reply: TokenReply = send(api, request).await?;
         if reply.errcode != 0 {
             return Err(wechat_error(api, reply.errcode, &reply.errmsg));
         }
@@ -260,17 +252,9 @@ impl WechatClient {
         let mut force_refresh = false;
         loop {
             let token = self.access_token(force_refresh).await?;
-            let reply: serde_json::Value = self
-                .http
-                .post(format!("{}{path}", self.base))
-                .query(&[("access_token", token.as_str())])
-                .json(body)
-                .send()
-                .await
-                .map_err(|e| transport(api, e))?
-                .json()
-                .await
-                .map_err(|e| transport(api, e))?;
+            let url = format!("{}{path}", self.base);
+            let request = self.http.post(url).query(&[("access_token", token.as_str())]).json(body);
+            let reply: serde_json::Value = send(api, request).await?;
             if matches!(errcode_of(&reply), 40001 | 42001) && !force_refresh {
                 force_refresh = true;
                 continue;

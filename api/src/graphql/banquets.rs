@@ -5,10 +5,10 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, NaiveDate, Utc};
 
 use domain::banquets as b;
-use domain::pagination::{Page, PageRequest};
+use domain::pagination::Page;
 
 use super::org::{Person, people};
-use super::pages::{Counted, page_to_connection};
+use super::pages::{Counted, actor_and_page, page_to_connection};
 use super::{OrGql, actor, domain, parse_id};
 
 #[derive(Default)]
@@ -334,9 +334,8 @@ impl BanquetQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<BanquetBookingConnection> {
-        let actor = actor(ctx).await?;
+        let (actor, page) = actor_and_page(ctx, first, after.as_deref()).await?;
         let c = parse_id(&community_id, "community")?;
-        let page = PageRequest::new(first, after.as_deref()).gql()?;
         let page = domain(ctx).banquets().list(actor, c, status.map(Into::into), page).await.gql()?;
         let ids: Vec<i64> = page.items.iter().map(|x| x.id).collect();
         let nodes = bookings_out(ctx, page.items).await?;

@@ -13,10 +13,9 @@ use chrono::{DateTime, Utc};
 
 use domain::care as c;
 use domain::care as v;
-use domain::pagination::PageRequest;
 
 use super::org::{Community, Person, community, people, person};
-use super::pages::{Counted, page_to_connection};
+use super::pages::{Counted, actor_and_page, page_to_connection};
 use super::{OrGql, actor, auth_service, domain, parse_id};
 
 #[derive(Default)]
@@ -418,8 +417,7 @@ impl CareQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<CareProfileConnection> {
-        let actor = actor(ctx).await?;
-        let page = PageRequest::new(first, after.as_deref()).gql()?;
+        let (actor, page) = actor_and_page(ctx, first, after.as_deref()).await?;
         domain(ctx)
             .care()
             .profiles(actor, parse_id(&community_id, "community")?, page)
@@ -438,8 +436,7 @@ impl CareQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<AccessLogConnection> {
-        let actor = actor(ctx).await?;
-        let page = PageRequest::new(first, after.as_deref()).gql()?;
+        let (actor, page) = actor_and_page(ctx, first, after.as_deref()).await?;
         let subject = subject_id.as_ref().map(|s| parse_id(s, "user")).transpose()?;
         let page = domain(ctx)
             .care()
@@ -457,8 +454,7 @@ impl CareQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<AccessLogConnection> {
-        let actor = actor(ctx).await?;
-        let page = PageRequest::new(first, after.as_deref()).gql()?;
+        let (actor, page) = actor_and_page(ctx, first, after.as_deref()).await?;
         let page = domain(ctx).care().my_data_access_log(actor, page).await.gql()?;
         access_log_connection(ctx, page).await
     }
@@ -472,8 +468,7 @@ impl CareQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<VisitConnection> {
-        let actor = actor(ctx).await?;
-        let page = PageRequest::new(first, after.as_deref()).gql()?;
+        let (actor, page) = actor_and_page(ctx, first, after.as_deref()).await?;
         domain(ctx)
             .care()
             .visits(actor, parse_id(&elder_id, "care profile")?, page)

@@ -5,11 +5,10 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 
 use domain::ledger as l;
-use domain::pagination::PageRequest;
 use domain::supermarket as s;
 
 use super::org::{Person, people};
-use super::pages::{Counted, page_to_connection};
+use super::pages::{Counted, actor_and_page, page_to_connection};
 use super::{OrGql, actor, domain, parse_id};
 
 #[derive(Default)]
@@ -269,9 +268,8 @@ impl LedgerQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<CivilityAccount> {
-        let actor = actor(ctx).await?;
+        let (actor, page) = actor_and_page(ctx, first, after.as_deref()).await?;
         let user = user_id.as_ref().map(|u| parse_id(u, "user")).transpose()?;
-        let page = PageRequest::new(first, after.as_deref()).gql()?;
         let (balance, lines) =
             domain(ctx).ledger().account(actor, parse_id(&community_id, "community")?, user, page).await.gql()?;
         Ok(CivilityAccount {

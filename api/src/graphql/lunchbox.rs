@@ -7,11 +7,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use domain::lunchbox as l;
 use domain::notifications as n;
-use domain::pagination::{Page, PageRequest, encode_cursor};
+use domain::pagination::{Page, encode_cursor};
 
 use super::canteen::MealKind;
 use super::org::{Person, people};
-use super::pages::{Counted, page_to_connection};
+use super::pages::{Counted, actor_and_page, page_to_connection};
 use super::{OrGql, actor, domain, parse_id};
 
 #[derive(Default)]
@@ -377,8 +377,7 @@ impl LunchboxQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, LunchboxRecipient, Counted>> {
-        let actor = actor(ctx).await?;
-        let page = PageRequest::new(first, after.as_deref()).gql()?;
+        let (actor, page) = actor_and_page(ctx, first, after.as_deref()).await?;
         let c = parse_id(&community_id, "community")?;
         let page = domain(ctx).lunchbox().recipients(actor, c, include_inactive, page).await.gql()?;
         let ids: Vec<i64> = page.items.iter().map(|r| r.id).collect();
@@ -399,8 +398,7 @@ impl LunchboxQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<DeliveryConnection> {
-        let actor = actor(ctx).await?;
-        let page = PageRequest::new(first, after.as_deref()).gql()?;
+        let (actor, page) = actor_and_page(ctx, first, after.as_deref()).await?;
         let c = parse_id(&community_id, "community")?;
         let (page, counts) = domain(ctx).lunchbox().day(actor, c, date, status.map(Into::into), page).await.gql()?;
         delivery_connection(ctx, page, Some(counts)).await
@@ -416,8 +414,7 @@ impl LunchboxQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<DeliveryConnection> {
-        let actor = actor(ctx).await?;
-        let page = PageRequest::new(first, after.as_deref()).gql()?;
+        let (actor, page) = actor_and_page(ctx, first, after.as_deref()).await?;
         let c = parse_id(&community_id, "community")?;
         let page = domain(ctx).lunchbox().open(actor, c, date, page).await.gql()?;
         delivery_connection(ctx, page, None).await
@@ -432,8 +429,7 @@ impl LunchboxQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<DeliveryConnection> {
-        let actor = actor(ctx).await?;
-        let page = PageRequest::new(first, after.as_deref()).gql()?;
+        let (actor, page) = actor_and_page(ctx, first, after.as_deref()).await?;
         let page = domain(ctx).lunchbox().mine(actor, status.map(Into::into), page).await.gql()?;
         delivery_connection(ctx, page, None).await
     }
@@ -459,8 +455,7 @@ impl LunchboxQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<NotificationConnection> {
-        let actor = actor(ctx).await?;
-        let page = PageRequest::new(first, after.as_deref()).gql()?;
+        let (actor, page) = actor_and_page(ctx, first, after.as_deref()).await?;
         let (page, unread_count) = domain(ctx).notifications().mine(actor, unread_only, page).await.gql()?;
         let counts = NotificationCounts { total_count: page.total_count, unread_count };
         let mut connection = Connection::with_additional_fields(page.has_previous_page, page.has_next_page, counts);

@@ -12,7 +12,7 @@ use domain::pagination::PageRequest;
 
 use super::loaders::{Communities, OrderHistoryLoader, People};
 use super::org::{Community, Person, community, person};
-use super::pages::{Counted, page_to_connection};
+use super::pages::{Counted, actor_and_page, page_to_connection};
 use domain::workflow::Subject;
 
 use super::{ContentChecks, ContentScene, OrGql, actor, domain, parse_id};
@@ -110,8 +110,7 @@ impl OrderQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<OrderConnection> {
-        let actor = actor(ctx).await?;
-        let page = PageRequest::new(first, after.as_deref()).gql()?;
+        let (actor, page) = actor_and_page(ctx, first, after.as_deref()).await?;
         let community_id = parse_id(&community_id, "community")?;
         let page = domain(ctx).orders().pool(actor, community_id, page, wants_total(ctx)).await.gql()?;
         Ok(connection(ctx, page).await)

@@ -1,6 +1,11 @@
-//! Paged lists as GraphQL connections, with their total count.
+//! Paged reads: how one starts (who asks, which page), and a page as a GraphQL
+//! connection with its total count.
 
-use async_graphql::SimpleObject;
+use async_graphql::{Context, Result, SimpleObject};
+use domain::Actor;
+use domain::pagination::PageRequest;
+
+use super::{OrGql, actor};
 
 /// Extra fields on every connection.
 #[derive(SimpleObject)]
@@ -23,4 +28,15 @@ pub(crate) fn page_to_connection<T, N: async_graphql::OutputType>(
         page.items.into_iter().map(|item| Edge::new(domain::pagination::encode_cursor(id_of(&item)), wrap(item))),
     );
     connection
+}
+
+/// How a paged read starts: who is asking, and which page (`first` is 1–100,
+/// default 20; `after` is a cursor from an earlier page).
+pub(crate) async fn actor_and_page<'a>(
+    ctx: &Context<'a>,
+    first: Option<i32>,
+    after: Option<&str>,
+) -> Result<(&'a Actor, PageRequest)> {
+    let actor = actor(ctx).await?;
+    Ok((actor, PageRequest::new(first, after).gql()?))
 }

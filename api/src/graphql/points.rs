@@ -6,11 +6,10 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 
 use domain::DomainError;
-use domain::pagination::PageRequest;
 use domain::points::{self as pt, Month, Period, Quarter};
 
 use super::org::{Person, people};
-use super::pages::{Counted, page_to_connection};
+use super::pages::{Counted, actor_and_page, page_to_connection};
 use super::{OrGql, actor, domain, gql_error, parse_id};
 
 #[derive(Default)]
@@ -272,9 +271,8 @@ impl PointsQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<DedicationAccount> {
-        let actor = actor(ctx).await?;
+        let (actor, page) = actor_and_page(ctx, first, after.as_deref()).await?;
         let member = parse_id(&member_id, "member")?;
-        let page = PageRequest::new(first, after.as_deref()).gql()?;
         let (balance, entries) =
             domain(ctx).points().account(actor, parse_id(&community_id, "community")?, member, page).await.gql()?;
         Ok(DedicationAccount {

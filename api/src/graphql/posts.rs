@@ -65,15 +65,37 @@ pub struct Post {
     held_by_me: bool,
 }
 
-#[derive(SimpleObject)]
-pub struct Activity {
-    id: ID,
+/// What the organiser decides about an activity: sent to create it, and read
+/// back on it (flattened into both, so it is no type of its own in the schema).
+#[derive(SimpleObject, InputObject)]
+#[graphql(input_name = "ActivityPlanInput")]
+pub struct ActivityPlan {
     title: String,
     kind: ActivityKind,
     place: String,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     capacity: i32,
+}
+
+impl From<domain::activities::Activity> for ActivityPlan {
+    fn from(a: domain::activities::Activity) -> Self {
+        Self {
+            title: a.title,
+            kind: a.kind.into(),
+            place: a.place,
+            starts_at: a.starts_at,
+            ends_at: a.ends_at,
+            capacity: a.capacity,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Activity {
+    id: ID,
+    #[graphql(flatten)]
+    plan: ActivityPlan,
     signed_up: i32,
     /// Service time credited to each attendee.
     service_minutes: i32,
@@ -155,12 +177,8 @@ pub struct CreatePostInput {
 #[derive(InputObject)]
 pub struct CreateActivityInput {
     community_id: ID,
-    title: String,
-    kind: ActivityKind,
-    place: String,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    capacity: i32,
+    #[graphql(flatten)]
+    plan: ActivityPlan,
     /// Service time per attendee; defaults to the activity's length.
     service_minutes: Option<i32>,
 }
@@ -205,16 +223,11 @@ async fn activities_out(ctx: &Context<'_>, activities: Vec<domain::activities::A
         let my_signup = position.map(|i| signups.swap_remove(i));
         out.push(Activity {
             id: a.id.into(),
-            title: a.title,
-            kind: a.kind.into(),
-            place: a.place,
-            starts_at: a.starts_at,
-            ends_at: a.ends_at,
-            capacity: a.capacity,
             signed_up: a.signed_up,
             service_minutes: a.service_minutes,
             cancelled: a.cancelled,
             my_signup,
+            plan: a.into(),
         });
     }
     Ok(out)
@@ -404,14 +417,15 @@ impl PostMutation {
     /// Secretaries and grid workers organise activities.
     async fn create_activity(&self, ctx: &Context<'_>, input: CreateActivityInput) -> Result<Activity> {
         let actor = actor(ctx).await?;
+        let ActivityPlan { title, kind, place, starts_at, ends_at, capacity } = input.plan;
         let new = domain::activities::NewActivity {
             community_id: parse_id(&input.community_id, "community")?,
-            title: input.title,
-            kind: input.kind.into(),
-            place: input.place,
-            starts_at: input.starts_at,
-            ends_at: input.ends_at,
-            capacity: input.capacity,
+            title,
+            kind: kind.into(),
+            place,
+            starts_at,
+            ends_at,
+            capacity,
             service_minutes: input.service_minutes,
         };
         let a = domain(ctx).activities().create(actor, new).await.gql()?;
