@@ -6,10 +6,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set, TransactionTrait};
 use sha2::{Digest, Sha256};
 
 use crate::entities::{refresh_token, session, user};
@@ -41,6 +41,25 @@ pub enum Refreshed {
 
 fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Stores a refresh token (by its hash) for a session.
+async fn insert_refresh_token(
+    txn: &DatabaseTransaction,
+    session_id: &str,
+    token: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    refresh_token::ActiveModel {
+        session_id: Set(session_id.to_owned()),
+        token_hash: Set(hash_token(token)),
+        created_at: Set(now),
+        used_at: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
 }
 
 fn new_token() -> String {
@@ -116,15 +135,7 @@ impl Auth<'_> {
         }
         .insert(&txn)
         .await?;
-        refresh_token::ActiveModel {
-            session_id: Set(session_id.clone()),
-            token_hash: Set(hash_token(&refresh_token)),
-            created_at: Set(now),
-            used_at: Set(None),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        insert_refresh_token(&txn, &session_id, &refresh_token, now).await?;
         txn.commit().await?;
         Ok(NewSession { session_id, user_id, refresh_token })
     }
@@ -157,15 +168,7 @@ impl Auth<'_> {
             return Ok(Refreshed::ReuseDetected { session_id: session.id });
         }
         let refresh_token = new_token();
-        refresh_token::ActiveModel {
-            session_id: Set(session.id.clone()),
-            token_hash: Set(hash_token(&refresh_token)),
-            created_at: Set(now),
-            used_at: Set(None),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        insert_refresh_token(&txn, &session.id, &refresh_token, now).await?;
         txn.commit().await?;
         Ok(Refreshed::Rotated(NewSession { session_id: session.id, user_id: session.user_id, refresh_token }))
     }

@@ -5,8 +5,6 @@
 //! the ledger) or take a discount coupon bought with civility points; the
 //! operator works from the day's sheet and marks meals collected.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -563,13 +561,7 @@ impl Canteen<'_> {
     }
 
     async fn with_meals(self, rows: Vec<meal_booking::Model>) -> DomainResult<Vec<Booking>> {
-        let meals: HashMap<i64, meal::Model> = meal::Entity::find()
-            .filter(meal::Column::Id.is_in(rows.iter().map(|b| b.meal_id)))
-            .all(&self.d.db)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect();
+        let meals = crate::rows::by_ids::<meal::Entity>(&self.d.db, rows.iter().map(|b| b.meal_id)).await?;
         rows.into_iter()
             .map(|b| {
                 let m = meals.get(&b.meal_id).ok_or_else(|| DomainError::internal("booking without meal"))?;

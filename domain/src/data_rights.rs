@@ -244,13 +244,8 @@ impl DataRights<'_> {
             .order_by_asc(ledger_entry::Column::Id)
             .all(db)
             .await?;
-        let transfers: HashMap<i64, ledger_transfer::Model> = ledger_transfer::Entity::find()
-            .filter(ledger_transfer::Column::Id.is_in(entries.iter().map(|e| e.transfer_id)))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t))
-            .collect();
+        let transfers =
+            crate::rows::by_ids::<ledger_transfer::Entity>(db, entries.iter().map(|e| e.transfer_id)).await?;
         let statement: Vec<Value> = accounts
             .iter()
             .map(|a| {

@@ -339,13 +339,12 @@ impl Exports<'_> {
             .order_by_asc(ledger_entry::Column::Id)
             .all(&self.d.db)
             .await?;
-        let accounts: HashMap<i64, ledger_account::Model> = ledger_account::Entity::find()
-            .filter(ledger_account::Column::CommunityId.eq(community_id))
-            .all(&self.d.db)
-            .await?
-            .into_iter()
-            .map(|a| (a.id, a))
-            .collect();
+        let accounts = crate::rows::keyed(
+            ledger_account::Entity::find()
+                .filter(ledger_account::Column::CommunityId.eq(community_id))
+                .all(&self.d.db)
+                .await?,
+        );
         let people: Vec<i64> = accounts
             .values()
             .filter_map(|a| a.owner_user_id)

@@ -711,13 +711,7 @@ impl Ledger<'_> {
         let has_next_page = entries.len() as u64 > page.first;
         entries.truncate(page.first as usize);
         let transfer_ids: Vec<i64> = entries.iter().map(|e| e.transfer_id).collect();
-        let transfers: HashMap<i64, ledger_transfer::Model> = ledger_transfer::Entity::find()
-            .filter(ledger_transfer::Column::Id.is_in(transfer_ids.clone()))
-            .all(&self.d.db)
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t))
-            .collect();
+        let transfers = crate::rows::by_ids::<ledger_transfer::Entity>(&self.d.db, transfer_ids.clone()).await?;
         let reversals: HashMap<i64, i64> = ledger_transfer::Entity::find()
             .filter(ledger_transfer::Column::ReversesId.is_in(transfer_ids))
             .all(&self.d.db)
@@ -725,13 +719,11 @@ impl Ledger<'_> {
             .into_iter()
             .filter_map(|t| t.reverses_id.map(|orig| (orig, t.id)))
             .collect();
-        let counterparties: HashMap<i64, ledger_account::Model> = ledger_account::Entity::find()
-            .filter(ledger_account::Column::Id.is_in(entries.iter().map(|e| e.counterparty_account_id)))
-            .all(&self.d.db)
-            .await?
-            .into_iter()
-            .map(|a| (a.id, a))
-            .collect();
+        let counterparties = crate::rows::by_ids::<ledger_account::Entity>(
+            &self.d.db,
+            entries.iter().map(|e| e.counterparty_account_id),
+        )
+        .await?;
         let items = entries
             .into_iter()
             .map(|e| {

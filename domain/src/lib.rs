@@ -90,6 +90,7 @@ pub mod points;
 pub mod posts;
 pub mod privacy;
 pub mod push;
+mod rows;
 pub mod seed;
 mod settings;
 pub mod supermarket;

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, UnionType};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
@@ -204,33 +204,40 @@ where
     E::find_by_id(id).one(conn).await?.filter(belongs).ok_or(DomainError::NotFound(noun))
 }
 
+/// `(community_id, name, role)` for each community where the user holds a
+/// role through the role table `E`: its `unit` column matched to the
+/// community's (a community's own roles, or a street's over its communities).
+fn grants_via<E: EntityTrait>(
+    user_id: i64,
+    (table, user): (E, E::Column),
+    role: E::Column,
+    (unit, community_unit): (E::Column, community::Column),
+) -> SelectStatement {
+    Query::select()
+        .expr_as(Expr::col((community::Entity, community::Column::Id)), Alias::new("community_id"))
+        .column((community::Entity, community::Column::Name))
+        .column((table, role))
+        .from(table)
+        .inner_join(community::Entity, Expr::col((community::Entity, community_unit)).equals((table, unit)))
+        .and_where(Expr::col((table, user)).eq(user_id))
+        .to_owned()
+}
+
 impl Org<'_> {
     /// Loads who the user is and what they may do, in one statement.
     pub async fn actor(self, user_id: i64) -> DomainResult<Actor> {
-        let community_grants = Query::select()
-            .column((community_role::Entity, community_role::Column::CommunityId))
-            .column((community::Entity, community::Column::Name))
-            .column((community_role::Entity, community_role::Column::Role))
-            .from(community_role::Entity)
-            .inner_join(
-                community::Entity,
-                Expr::col((community::Entity, community::Column::Id))
-                    .equals((community_role::Entity, community_role::Column::CommunityId)),
-            )
-            .and_where(Expr::col((community_role::Entity, community_role::Column::UserId)).eq(user_id))
-            .to_owned();
-        let street_grants = Query::select()
-            .expr_as(Expr::col((community::Entity, community::Column::Id)), Alias::new("community_id"))
-            .column((community::Entity, community::Column::Name))
-            .column((street_role::Entity, street_role::Column::Role))
-            .from(street_role::Entity)
-            .inner_join(
-                community::Entity,
-                Expr::col((community::Entity, community::Column::StreetId))
-                    .equals((street_role::Entity, street_role::Column::StreetId)),
-            )
-            .and_where(Expr::col((street_role::Entity, street_role::Column::UserId)).eq(user_id))
-            .to_owned();
+        let community_grants = grants_via(
+            user_id,
+            (community_role::Entity, community_role::Column::UserId),
+            community_role::Column::Role,
+            (community_role::Column::CommunityId, community::Column::Id),
+        );
+        let street_grants = grants_via(
+            user_id,
+            (street_role::Entity, street_role::Column::UserId),
+            street_role::Column::Role,
+            (street_role::Column::StreetId, community::Column::StreetId),
+        );
         let query = community_grants.clone().union(UnionType::All, street_grants).to_owned();
         let rows = self.d.db.query_all(&query).await?;
         let mut grants = Vec::with_capacity(rows.len());

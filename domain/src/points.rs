@@ -387,6 +387,20 @@ pub struct Standing {
     pub rank: u32,
 }
 
+/// Ranks standings already sorted by points, highest first: equal points
+/// share a rank, and the next rank counts everyone above (1, 1, 3).
+fn rank(standings: &mut [Standing]) {
+    let mut rank = 0;
+    let mut previous = None;
+    for (i, s) in standings.iter_mut().enumerate() {
+        if previous != Some(s.points) {
+            rank = i as u32 + 1;
+            previous = Some(s.points);
+        }
+        s.rank = rank;
+    }
+}
+
 /// A quarterly award nomination, as stored.
 pub type Nomination = award_nomination::Model;
 
@@ -717,15 +731,7 @@ impl Points<'_> {
             })
             .collect();
         standings.sort_by(|a, b| b.points.cmp(&a.points).then(a.member_id.cmp(&b.member_id)));
-        let mut rank = 0;
-        let mut previous = None;
-        for (i, s) in standings.iter_mut().enumerate() {
-            if previous != Some(s.points) {
-                rank = i as u32 + 1;
-                previous = Some(s.points);
-            }
-            s.rank = rank;
-        }
+        rank(&mut standings);
         Ok(standings)
     }
 
@@ -749,16 +755,7 @@ impl Points<'_> {
         Ok(branches
             .into_iter()
             .map(|(branch, (mut standings, nominations))| {
-                // Ranks within the branch.
-                let mut rank = 0;
-                let mut previous = None;
-                for (i, s) in standings.iter_mut().enumerate() {
-                    if previous != Some(s.points) {
-                        rank = i as u32 + 1;
-                        previous = Some(s.points);
-                    }
-                    s.rank = rank;
-                }
+                rank(&mut standings);
                 (branch, standings, nominations)
             })
             .collect())
@@ -830,6 +827,19 @@ impl Points<'_> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn equal_points_share_a_rank_and_the_next_rank_counts_everyone_above() {
+        let mut standings: Vec<super::Standing> = [30, 20, 20, 10]
+            .into_iter()
+            .enumerate()
+            .map(|(i, points)| super::Standing {
+                member_id: i as i64, party_branch: "一支部".into(), points, rank: 0
+            })
+            .collect();
+        super::rank(&mut standings);
+        assert_eq!(standings.iter().map(|s| s.rank).collect::<Vec<_>>(), [1, 2, 2, 4]);
+    }
+
     use super::*;
 
     fn m(year: i32, month: u32) -> Month {

@@ -134,13 +134,9 @@ impl Duties<'_> {
 
     pub async fn households(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<Household>> {
         actor.require_any(community_id, &Role::STAFF, "list households")?;
-        let buildings: HashMap<i64, building::Model> = building::Entity::find()
-            .filter(building::Column::CommunityId.eq(community_id))
-            .all(&self.d.db)
-            .await?
-            .into_iter()
-            .map(|b| (b.id, b))
-            .collect();
+        let buildings = crate::rows::keyed(
+            building::Entity::find().filter(building::Column::CommunityId.eq(community_id)).all(&self.d.db).await?,
+        );
         let grids: HashMap<i64, String> = grid::Entity::find()
             .filter(grid::Column::CommunityId.eq(community_id))
             .all(&self.d.db)

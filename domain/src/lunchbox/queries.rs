@@ -24,20 +24,9 @@ impl Lunchbox<'_> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let recipients: HashMap<i64, lunchbox_recipient::Model> = lunchbox_recipient::Entity::find()
-            .filter(lunchbox_recipient::Column::Id.is_in(rows.iter().map(|d| d.recipient_id)))
-            .all(&self.d.db)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect();
-        let meals: HashMap<i64, meal::Model> = meal::Entity::find()
-            .filter(meal::Column::Id.is_in(rows.iter().map(|d| d.meal_id)))
-            .all(&self.d.db)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect();
+        let recipients =
+            crate::rows::by_ids::<lunchbox_recipient::Entity>(&self.d.db, rows.iter().map(|d| d.recipient_id)).await?;
+        let meals = crate::rows::by_ids::<meal::Entity>(&self.d.db, rows.iter().map(|d| d.meal_id)).await?;
         let ids: Vec<i64> = rows.iter().map(|d| d.id).collect();
         let mut histories =
             workflow::histories::<_, DeliveryStatus>(&self.d.db, Subject::LunchboxDelivery, &ids).await?;
@@ -254,23 +243,13 @@ impl Lunchbox<'_> {
             .order_by_asc(lunchbox_delivery::Column::Id)
             .all(&self.d.db)
             .await?;
-        let recipients: HashMap<i64, lunchbox_recipient::Model> = lunchbox_recipient::Entity::find()
-            .filter(lunchbox_recipient::Column::CommunityId.eq(community_id))
-            .all(&self.d.db)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect();
-        let mut meal_ids: Vec<i64> = rows.iter().map(|d| d.meal_id).collect();
-        meal_ids.sort_unstable();
-        meal_ids.dedup();
-        let meals: HashMap<i64, meal::Model> = meal::Entity::find()
-            .filter(meal::Column::Id.is_in(meal_ids))
-            .all(&self.d.db)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect();
+        let recipients = crate::rows::keyed(
+            lunchbox_recipient::Entity::find()
+                .filter(lunchbox_recipient::Column::CommunityId.eq(community_id))
+                .all(&self.d.db)
+                .await?,
+        );
+        let meals = crate::rows::by_ids::<meal::Entity>(&self.d.db, rows.iter().map(|d| d.meal_id)).await?;
         let claimants: Vec<i64> = rows.iter().filter_map(|d| d.claimant_id).collect();
         let names = self.d.org().user_summaries(&claimants).await?;
         rows.into_iter()

@@ -93,20 +93,11 @@ impl Lunchbox<'_> {
         let now = self.d.clock.now();
         let inserted = lunchbox_recipient::ActiveModel {
             community_id: Set(community_id),
-            name: Set(input.name),
-            user_id: Set(input.user_id),
-            category: Set(input.category.as_str().into()),
-            address: Set(input.address),
-            phone: Set(input.phone),
-            price_fen: Set(input.price_fen),
-            meal_kind: Set(input.meal_kind.as_str().into()),
-            grid_worker_id: Set(input.grid_worker_id),
             active: Set(true),
-            note: Set(input.note),
             created_by: Set(actor.user_id),
             created_at: Set(now),
             updated_at: Set(now),
-            ..Default::default()
+            ..written(input)
         }
         .insert(&self.d.db)
         .await;
@@ -129,20 +120,8 @@ impl Lunchbox<'_> {
     pub async fn update_recipient(self, actor: &Actor, id: i64, input: RecipientInput) -> DomainResult<Recipient> {
         let row = self.roster_row(actor, id).await?;
         let input = self.checked_recipient(row.community_id, input).await?;
-        let changes = lunchbox_recipient::ActiveModel {
-            id: Set(id),
-            name: Set(input.name),
-            user_id: Set(input.user_id),
-            category: Set(input.category.as_str().into()),
-            address: Set(input.address),
-            phone: Set(input.phone),
-            price_fen: Set(input.price_fen),
-            meal_kind: Set(input.meal_kind.as_str().into()),
-            grid_worker_id: Set(input.grid_worker_id),
-            note: Set(input.note),
-            updated_at: Set(self.d.clock.now()),
-            ..Default::default()
-        };
+        let changes =
+            lunchbox_recipient::ActiveModel { id: Set(id), updated_at: Set(self.d.clock.now()), ..written(input) };
         match changes.update(&self.d.db).await.map_err(DomainError::from) {
             Ok(row) => row.try_into(),
             Err(DomainError::Conflict(_)) => {
@@ -189,5 +168,21 @@ impl Lunchbox<'_> {
         rows.truncate(page.first as usize);
         let items = rows.into_iter().map(Recipient::try_from).collect::<DomainResult<Vec<_>>>()?;
         Ok(Page { items, has_next_page, has_previous_page: page.after.is_some(), total_count })
+    }
+}
+
+/// The columns the roster form writes, for adding and for updating.
+fn written(input: RecipientInput) -> lunchbox_recipient::ActiveModel {
+    lunchbox_recipient::ActiveModel {
+        name: Set(input.name),
+        user_id: Set(input.user_id),
+        category: Set(input.category.as_str().into()),
+        address: Set(input.address),
+        phone: Set(input.phone),
+        price_fen: Set(input.price_fen),
+        meal_kind: Set(input.meal_kind.as_str().into()),
+        grid_worker_id: Set(input.grid_worker_id),
+        note: Set(input.note),
+        ..Default::default()
     }
 }

@@ -98,26 +98,56 @@ async fn dedication_for_rating(txn: &DatabaseTransaction, order: &order::Model, 
 /// Nobody claimed it by its claim deadline: the secretaries hear it went to the street.
 async fn tell_unclaimed(txn: &DatabaseTransaction, before: &order::Model, at: DateTime<Utc>) -> DomainResult<()> {
     let Some(due) = before.claim_due_at else { return Ok(()) };
-    let body = format!(
-        "服务单“{}”（#{}）超过接单时限 {} 仍无人接单，已上报街道，请跟进。",
-        before.title,
-        before.id,
-        deadlines::local_time(due)
-    );
-    deadlines::tell_secretaries(
-        txn,
-        SecretaryNotice {
-            community_id: before.community_id,
-            kind: "ORDER_UNCLAIMED",
-            subject: Subject::Order,
-            subject_id: before.id,
-            title: "服务单超时无人接单",
-            body: &body,
-            key: &format!("order-unclaimed:{}:{}", before.id, due.timestamp()),
-            at,
-        },
-    )
-    .await
+    let escalation = Escalation {
+        kind: "ORDER_UNCLAIMED",
+        title: "服务单超时无人接单",
+        missed: "超过接单时限",
+        after: "仍无人接单",
+    };
+    escalation.tell(txn, before, due, at).await
+}
+
+/// Why an order went to the street, as its community's secretaries read it.
+struct Escalation {
+    kind: &'static str,
+    title: &'static str,
+    /// The deadline missed, before its time ("超过接单时限").
+    missed: &'static str,
+    /// What did not happen, after its time ("仍无人接单").
+    after: &'static str,
+}
+
+impl Escalation {
+    async fn tell(
+        &self,
+        txn: &DatabaseTransaction,
+        before: &order::Model,
+        due: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> DomainResult<()> {
+        let body = format!(
+            "服务单“{}”（#{}）{} {} {}，已上报街道，请跟进。",
+            before.title,
+            before.id,
+            self.missed,
+            deadlines::local_time(due),
+            self.after
+        );
+        deadlines::tell_secretaries(
+            txn,
+            SecretaryNotice {
+                community_id: before.community_id,
+                kind: self.kind,
+                subject: Subject::Order,
+                subject_id: before.id,
+                title: self.title,
+                body: &body,
+                key: &format!("{}:{}:{}", self.kind.to_lowercase().replace('_', "-"), before.id, due.timestamp()),
+                at,
+            },
+        )
+        .await
+    }
 }
 
 /// A claim not finished by its deadline: the claimant loses the overdue
@@ -152,26 +182,11 @@ async fn charge_overdue(txn: &DatabaseTransaction, moved: &Moved<'_, order::Enti
     if !escalated {
         return Ok(());
     }
-    let body = format!(
-        "服务单“{}”（#{}）认领后未在 {} 前办结，已上报街道，请跟进。",
-        before.title,
-        before.id,
-        deadlines::local_time(due)
-    );
-    deadlines::tell_secretaries(
-        txn,
-        SecretaryNotice {
-            community_id: before.community_id,
-            kind: "ORDER_ESCALATED",
-            subject: Subject::Order,
-            subject_id: before.id,
-            title: "服务单超时已上报",
-            body: &body,
-            key: &format!("order-escalated:{}:{}", before.id, due.timestamp()),
-            at: moved.at,
-        },
-    )
-    .await
+    let escalation =
+        Escalation {
+            kind: "ORDER_ESCALATED", title: "服务单超时已上报", missed: "认领后未在", after: "前办结"
+        };
+    escalation.tell(txn, before, due, moved.at).await
 }
 
 /// An urgent care request nobody claimed in time: stamped, and the

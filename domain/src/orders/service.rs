@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Set, 
 
 use super::Orders;
 use super::kind::OrderStep;
-use super::machine::{OrderAction, OrderCategory, OrderStatus};
+use super::machine::{OrderAction, OrderStatus};
 use super::model::{Order, PlaceOrder};
 use super::policy::OrderPolicy;
 use crate::entities::{order, user};
@@ -18,13 +18,9 @@ use crate::{idempotency, validate};
 
 /// An order checked and ready to write.
 pub(crate) struct NewOrder {
-    pub community_id: i64,
-    pub category: OrderCategory,
-    pub title: String,
-    pub description: String,
-    pub address: Option<String>,
-    pub contact_phone: Option<String>,
-    pub photo_urls: Vec<String>,
+    /// What was asked for, checked, with the resident's own contact details
+    /// where none were given.
+    checked: PlaceOrder,
     upload_ids: Vec<String>,
     /// The resident it is for.
     pub beneficiary: i64,
@@ -89,13 +85,16 @@ impl Orders<'_> {
             address = address.or(person.address);
         }
         Ok(NewOrder {
-            community_id: input.community_id,
-            category: input.category,
-            title,
-            description,
-            address,
-            contact_phone,
-            photo_urls,
+            checked: PlaceOrder {
+                community_id: input.community_id,
+                category: input.category,
+                title,
+                description,
+                address,
+                contact_phone,
+                photo_urls,
+                on_behalf_of: input.on_behalf_of,
+            },
             upload_ids,
             beneficiary,
         })
@@ -110,14 +109,15 @@ impl Orders<'_> {
         now: DateTime<Utc>,
     ) -> DomainResult<order::Model> {
         self.d.uploads().require(conn, "photoUrls", &new.upload_ids).await?;
+        let checked = new.checked;
         let model = order::ActiveModel {
-            community_id: Set(new.community_id),
-            category: Set(new.category.as_str().into()),
-            title: Set(new.title),
-            description: Set(new.description),
-            address: Set(new.address),
-            contact_phone: Set(new.contact_phone),
-            photo_urls: Set(urls_to_json(&new.photo_urls)?),
+            community_id: Set(checked.community_id),
+            category: Set(checked.category.as_str().into()),
+            title: Set(checked.title),
+            description: Set(checked.description),
+            address: Set(checked.address),
+            contact_phone: Set(checked.contact_phone),
+            photo_urls: Set(urls_to_json(&checked.photo_urls)?),
             placed_by: Set(placed_by),
             on_behalf_of: Set((new.beneficiary != placed_by).then_some(new.beneficiary)),
             status: Set(OrderStatus::Submitted.as_str().into()),

@@ -4,11 +4,12 @@ use std::fmt::Debug;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseTransaction, EntityTrait, ModelTrait, Value};
+use sea_orm::{DatabaseTransaction, EntityTrait};
 
 use super::history::Subject;
 use crate::Domain;
 use crate::error::DomainResult;
+use crate::rows::{int_column, text_column};
 
 /// A status enum stored as text (see `string_enum!`).
 pub trait Status: Copy + Eq + Debug + Send + Sync + 'static {
@@ -130,22 +131,6 @@ pub(crate) struct Moved<'a, K: Kind> {
     /// `None` when the system acted (a deadline).
     pub actor: Option<i64>,
     pub at: DateTime<Utc>,
-}
-
-/// An integer (id) column of a row; `None` for NULL.
-pub(crate) fn int_column<M: ModelTrait>(row: &M, column: <M::Entity as EntityTrait>::Column) -> Option<i64> {
-    match row.get(column) {
-        Value::BigInt(v) => v,
-        Value::Int(v) => v.map(i64::from),
-        _ => None,
-    }
-}
-
-pub(crate) fn text_column<M: ModelTrait>(row: &M, column: <M::Entity as EntityTrait>::Column) -> Option<String> {
-    match row.get(column) {
-        Value::String(v) => v,
-        _ => None,
-    }
 }
 
 /// The parts of a row the spine reads.
