@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 mod database;
+mod shanghai;
 mod world;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use serde_json::{Value, json};
 use wiremock::MockServer;
 
 use database::{Start, database_for_test};
+pub use shanghai::shanghai;
 pub(crate) use world::area_world;
 pub use world::{World, roomy};
 
@@ -211,6 +213,11 @@ pub fn error_code(response: &Value) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("expected an error with a code: {response}"))
         .to_owned()
+}
+
+/// A fresh idempotency key, `<label>-<uuid>`.
+pub fn key(label: &str) -> String {
+    format!("{label}-{}", uuid::Uuid::new_v4().simple())
 }
 
 /// Grants a role in a community (`$c`, `$u`, `$r`).
