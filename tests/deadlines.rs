@@ -144,10 +144,6 @@ impl World {
     }
 }
 
-fn time(v: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a time: {v}"))).unwrap().with_timezone(&Utc)
-}
-
 fn assert_same_instant(actual: &Value, expected: DateTime<Utc>, what: &str) {
     let diff = (time(actual) - expected).num_milliseconds().abs();
     assert!(diff < 1, "{what}: {actual} is not {expected}");

@@ -199,12 +199,6 @@ fn node_ids(connection: &Value) -> Vec<String> {
     connection["edges"].as_array().unwrap().iter().map(|e| id(&e["node"])).collect()
 }
 
-fn time(v: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}")))
-        .unwrap_or_else(|e| panic!("{v} is not RFC 3339: {e}"))
-        .with_timezone(&Utc)
-}
-
 /// Equal up to what a database keeps of a timestamp (microseconds).
 fn assert_same_instant(got: DateTime<Utc>, expected: DateTime<Utc>, what: &str) {
     assert!((got - expected).abs() < Duration::milliseconds(1), "{what}: {got} is not {expected}");

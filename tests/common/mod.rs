@@ -15,7 +15,7 @@ mod world;
 use std::sync::Arc;
 
 use api::{Application, Config};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use domain::ManualClock;
 use serde_json::{Value, json};
 use wiremock::MockServer;
@@ -238,6 +238,13 @@ pub fn outcome(resp: &Value) -> String {
 /// The `extensions.field` of the first error.
 pub fn error_field(resp: &Value) -> String {
     resp["errors"][0]["extensions"]["field"].as_str().unwrap_or_else(|| panic!("expected a field: {resp}")).to_owned()
+}
+
+/// A timestamp in a response, as an instant.
+pub fn time(v: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}")))
+        .unwrap_or_else(|e| panic!("{v} is not RFC 3339: {e}"))
+        .with_timezone(&Utc)
 }
 
 /// The `id` of an object in a response.

@@ -8,7 +8,7 @@ mod privacy;
 use std::collections::HashSet;
 
 use crate::common::*;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use domain::Clock;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
@@ -167,12 +167,6 @@ impl World {
         }
         id
     }
-}
-
-fn time(v: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}")))
-        .unwrap_or_else(|e| panic!("{v} is not RFC 3339: {e}"))
-        .with_timezone(&Utc)
 }
 
 fn ids(connection: &Value) -> Vec<String> {
