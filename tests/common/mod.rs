@@ -10,6 +10,7 @@
 
 mod database;
 mod shanghai;
+mod spine;
 mod world;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use wiremock::MockServer;
 
 use database::{Start, database_for_test};
 pub use shanghai::shanghai;
+pub(crate) use spine::{Refusals, Spine, Step, assert_refusals, assert_transitions};
 pub(crate) use world::area_world;
 pub use world::{World, roomy};
 
@@ -290,6 +292,18 @@ pub async fn one_claim_wins(app: &TestApp, claimers: &[Session], mutation: &str,
     assert_eq!(winners.len(), 1, "exactly one claim wins; losers: {codes:?}");
     assert_eq!(codes.get("ALREADY_CLAIMED"), Some(&(claimers.len() - 1)), "every loser is told it is taken: {codes:?}");
     winners.remove(0)
+}
+
+/// An order's or wish's history is `expected`, one event per change: who
+/// made it, from which status, to which.
+pub fn assert_history(subject: &Value, expected: &[(&String, Value, &str)]) {
+    let history = subject["history"].as_array().unwrap();
+    assert_eq!(history.len(), expected.len(), "one event per change: {history:#?}");
+    for (i, (event, (actor, from, to))) in history.iter().zip(expected.iter()).enumerate() {
+        assert_eq!(event["actor"]["id"], actor.as_str(), "event {i}: {event}");
+        assert_eq!(event["fromStatus"], *from, "event {i}: {event}");
+        assert_eq!(event["toStatus"], *to, "event {i}: {event}");
+    }
 }
 
 /// A claimed order or wish, read back: held by `winner`, with one claim in its history, by them.
