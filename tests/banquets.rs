@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 
 use crate::common::*;
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate};
 use domain::Clock;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
@@ -86,16 +86,6 @@ fn list_query() -> String {
     )
 }
 
-/// Mutation and sign-in limits out of the way.
-/// Asia/Shanghai (no daylight saving time, so a fixed +08:00 is exact).
-fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap()
-}
-
-fn key(label: &str) -> String {
-    format!("{label}-{}", uuid::Uuid::new_v4().simple())
-}
-
 fn error_message(resp: &Value) -> String {
     resp["errors"][0]["message"].as_str().unwrap_or_else(|| panic!("expected a message: {resp}")).to_owned()
 }
@@ -158,28 +148,6 @@ impl World {
     async fn council(&self, who: &str) {
         let resp = self.grant("demo-secretary", who, "BANQUET_COUNCIL").await;
         assert!(payload(&resp)["roles"].as_array().unwrap().contains(&json!("BANQUET_COUNCIL")), "{resp}");
-    }
-
-    // --- days and the clock (Asia/Shanghai) ---
-
-    fn today(&self) -> NaiveDate {
-        self.app.clock.now().with_timezone(&shanghai()).date_naive()
-    }
-
-    fn in_days(&self, n: i64) -> NaiveDate {
-        self.today() + Duration::days(n)
-    }
-
-    fn shanghai_time(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
-        shanghai().from_local_datetime(&day.and_hms_opt(hour, minute, 0).unwrap()).single().unwrap().with_timezone(&Utc)
-    }
-
-    /// Moves the app clock forward to `hh:mm` on `day`, Asia/Shanghai.
-    fn move_clock_to(&self, day: NaiveDate, hour: u32, minute: u32) {
-        let target = Self::shanghai_time(day, hour, minute);
-        let now = self.app.clock.now();
-        assert!(target > now, "the clock only moves forward ({now} → {target})");
-        self.app.clock.advance(target - now);
     }
 
     // --- venues, menus, limits ---

@@ -10,8 +10,7 @@
 use std::collections::HashSet;
 
 use crate::common::*;
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
-use domain::Clock;
+use chrono::{Duration, NaiveDate};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
@@ -69,16 +68,6 @@ const ACCOUNT: &str = "query($c: ID!) { civilityAccount(communityId: $c, first: 
      node { amount } } } } }";
 const CONSISTENCY: &str = "query($c: ID!) { ledgerConsistency(communityId: $c) { ok entriesSum } }";
 
-/// Asia/Shanghai (no daylight saving time, so a fixed +08:00 is exact).
-fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap()
-}
-
-/// A fresh idempotency key.
-fn key(label: &str) -> String {
-    format!("{label}-{}", uuid::Uuid::new_v4().simple())
-}
-
 area_world!();
 
 impl World {
@@ -88,29 +77,6 @@ impl World {
         let granted = self.gql("demo-secretary", GRANT, json!({ "c": self.chengnan, "u": id, "r": "RESIDENT" })).await;
         payload(&granted);
         id
-    }
-
-    // --- days and the clock (Asia/Shanghai) ---
-
-    fn today(&self) -> NaiveDate {
-        self.app.clock.now().with_timezone(&shanghai()).date_naive()
-    }
-
-    fn tomorrow(&self) -> NaiveDate {
-        self.today() + Duration::days(1)
-    }
-
-    /// `hh:mm` on `day` in Asia/Shanghai, as an instant.
-    fn shanghai_time(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
-        shanghai().from_local_datetime(&day.and_hms_opt(hour, minute, 0).unwrap()).single().unwrap().with_timezone(&Utc)
-    }
-
-    /// Moves the app clock forward to `hh:mm` on `day`, Asia/Shanghai.
-    fn move_clock_to(&self, day: NaiveDate, hour: u32, minute: u32) {
-        let target = Self::shanghai_time(day, hour, minute);
-        let now = self.app.clock.now();
-        assert!(target > now, "the clock only moves forward ({now} → {target})");
-        self.app.clock.advance(target - now);
     }
 
     // --- menus ---
@@ -175,6 +141,13 @@ impl World {
 
     async fn coupon(&self, who: &str, booking: &str) -> Value {
         self.gql(who, &coupon_query(), json!({ "b": booking })).await
+    }
+
+    /// One portion of `meal` booked by `who`, with a coupon used on it; the booking.
+    async fn booked_with_a_coupon(&self, who: &str, meal: &str) -> Value {
+        let b = self.booked(who, meal, 1).await;
+        payload(&self.coupon(who, &id(&b)).await);
+        b
     }
 
     async fn pay(&self, who: &str, booking: &str, method: &str) -> Value {
@@ -929,8 +902,7 @@ async fn a_booking_takes_one_coupon_only() {
     let w = World::new().await;
     w.award("demo-resident-1", 20).await;
     let meal = w.meal("10元工作餐", 1000, 10).await;
-    let b = w.booked("demo-resident-1", &meal, 1).await;
-    payload(&w.coupon("demo-resident-1", &id(&b)).await);
+    let b = w.booked_with_a_coupon("demo-resident-1", &meal).await;
     let resp = w.coupon("demo-resident-1", &id(&b)).await;
     assert_eq!(outcome(&resp), "INVALID_STATE", "{resp}");
     assert_eq!(w.balance("demo-resident-1").await, 10, "the second coupon spent nothing");
@@ -1000,8 +972,7 @@ async fn cancelling_a_booking_with_a_coupon_returns_the_points() {
     let w = World::new().await;
     w.award("demo-resident-1", 20).await;
     let meal = w.meal("8元工作餐", 800, 10).await;
-    let b = w.booked("demo-resident-1", &meal, 1).await;
-    payload(&w.coupon("demo-resident-1", &id(&b)).await);
+    let b = w.booked_with_a_coupon("demo-resident-1", &meal).await;
     assert_eq!(w.balance("demo-resident-1").await, 10);
 
     let resp = w.cancel("demo-resident-1", &id(&b)).await;
@@ -1013,8 +984,7 @@ async fn cancelling_a_booking_with_a_coupon_returns_the_points() {
     assert_eq!(w.meal_on_menu(w.tomorrow(), &meal).await["booked"], 0);
 
     // The points buy a coupon on the next booking.
-    let next = w.booked("demo-resident-1", &meal, 1).await;
-    payload(&w.coupon("demo-resident-1", &id(&next)).await);
+    w.booked_with_a_coupon("demo-resident-1", &meal).await;
     assert_eq!(w.balance("demo-resident-1").await, 10);
     w.assert_books_consistent().await;
     w.app.assert_ledger_balanced().await;
@@ -1022,34 +992,27 @@ async fn cancelling_a_booking_with_a_coupon_returns_the_points() {
 
 #[tokio::test]
 async fn cancelling_returns_what_the_coupon_cost_even_after_coupons_get_cheaper() {
-    let w = World::new().await;
-    w.award("demo-resident-1", 20).await;
-    let meal = w.meal("8元工作餐", 800, 10).await;
-    let b = w.booked("demo-resident-1", &meal, 1).await;
-    payload(&w.coupon("demo-resident-1", &id(&b)).await);
-    assert_eq!(w.balance("demo-resident-1").await, 10);
-
-    payload(&w.set_settings("demo-canteen", json!({ "couponPoints": 5 })).await);
-    let resp = w.cancel("demo-resident-1", &id(&b)).await;
-    assert_eq!(payload(&resp)["status"], "CANCELLED");
-    assert_eq!(w.balance("demo-resident-1").await, 20, "the 10 points the coupon cost come back, not 5");
-    w.assert_books_consistent().await;
-    w.app.assert_ledger_balanced().await;
+    cancelling_returns_the_10_points_the_coupon_cost_after_coupons_cost(5).await;
 }
 
 #[tokio::test]
 async fn cancelling_returns_what_the_coupon_cost_even_after_coupons_get_dearer() {
+    cancelling_returns_the_10_points_the_coupon_cost_after_coupons_cost(15).await;
+}
+
+/// A coupon bought for 10 points, then the canteen sets coupons to `now`
+/// points: cancelling the booking gives back the 10 it cost.
+async fn cancelling_returns_the_10_points_the_coupon_cost_after_coupons_cost(now: i64) {
     let w = World::new().await;
     w.award("demo-resident-1", 20).await;
     let meal = w.meal("8元工作餐", 800, 10).await;
-    let b = w.booked("demo-resident-1", &meal, 1).await;
-    payload(&w.coupon("demo-resident-1", &id(&b)).await);
+    let b = w.booked_with_a_coupon("demo-resident-1", &meal).await;
     assert_eq!(w.balance("demo-resident-1").await, 10);
 
-    payload(&w.set_settings("demo-canteen", json!({ "couponPoints": 15 })).await);
+    payload(&w.set_settings("demo-canteen", json!({ "couponPoints": now })).await);
     let resp = w.cancel("demo-resident-1", &id(&b)).await;
     assert_eq!(payload(&resp)["status"], "CANCELLED");
-    assert_eq!(w.balance("demo-resident-1").await, 20, "the 10 points the coupon cost come back, not 15");
+    assert_eq!(w.balance("demo-resident-1").await, 20, "the 10 points the coupon cost come back, not {now}");
     w.assert_books_consistent().await;
     w.app.assert_ledger_balanced().await;
 }

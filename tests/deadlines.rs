@@ -57,6 +57,20 @@ impl World {
         id
     }
 
+    /// An urgent meal delivery for demo-elder, filed by the grid worker (open to claim at once); its id.
+    async fn urgent_care_request(&self) -> String {
+        let input = json!({ "communityId": self.chengnan, "elderId": self.id_of("demo-elder").await,
+            "kind": "MEAL_DELIVERY", "title": "送午饭", "description": "腿脚不便，下不了楼", "urgent": true });
+        let filed = self
+            .ok(
+                "demo-grid",
+                "mutation($i: FileCareRequestInput!) { fileCareRequest(input: $i) { id } }",
+                json!({ "i": input }),
+            )
+            .await;
+        filed["id"].as_str().unwrap().to_owned()
+    }
+
     /// A published order claimed by demo-member-1 (24 hours to finish a repair); its id.
     async fn claimed_order(&self) -> String {
         let id = self.dispatched_order(None).await;
@@ -130,10 +144,6 @@ impl World {
     }
 }
 
-fn time(v: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a time: {v}"))).unwrap().with_timezone(&Utc)
-}
-
 fn assert_same_instant(actual: &Value, expected: DateTime<Utc>, what: &str) {
     let diff = (time(actual) - expected).num_milliseconds().abs();
     assert!(diff < 1, "{what}: {actual} is not {expected}");
@@ -189,16 +199,7 @@ async fn an_order_nobody_claims_by_its_claim_deadline_is_escalated_and_the_secre
 #[tokio::test]
 async fn an_urgent_care_request_is_left_to_the_care_sweep_and_stays_claimable() {
     let w = World::new().await;
-    let input = json!({ "communityId": w.chengnan, "elderId": w.id_of("demo-elder").await, "kind": "MEAL_DELIVERY",
-        "title": "送午饭", "description": "腿脚不便，下不了楼", "urgent": true });
-    let filed = w
-        .ok(
-            "demo-grid",
-            "mutation($i: FileCareRequestInput!) { fileCareRequest(input: $i) { id } }",
-            json!({ "i": input }),
-        )
-        .await;
-    let id = filed["id"].as_str().unwrap().to_owned();
+    let id = w.urgent_care_request().await;
 
     w.app.clock.advance(Duration::minutes(6));
     assert_eq!(w.app.domain.orders().escalate_unclaimed().await.unwrap(), 0, "not the order sweep's to escalate");
@@ -214,16 +215,7 @@ async fn an_urgent_care_request_is_left_to_the_care_sweep_and_stays_claimable() 
 async fn a_claimed_urgent_care_request_past_its_finish_deadline_follows_the_overdue_policy_with_care_windows() {
     let w = World::new().await;
     let member = w.id_of("demo-member-1").await;
-    let input = json!({ "communityId": w.chengnan, "elderId": w.id_of("demo-elder").await, "kind": "MEAL_DELIVERY",
-        "title": "送午饭", "description": "腿脚不便，下不了楼", "urgent": true });
-    let filed = w
-        .ok(
-            "demo-grid",
-            "mutation($i: FileCareRequestInput!) { fileCareRequest(input: $i) { id } }",
-            json!({ "i": input }),
-        )
-        .await;
-    let id = filed["id"].as_str().unwrap().to_owned();
+    let id = w.urgent_care_request().await;
     assert_eq!(w.claim_order("demo-member-1", &id).await["status"], "CLAIMED");
 
     // A meal delivery is due in two hours.

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::common::*;
-use chrono::{DateTime, Datelike, Duration, FixedOffset, TimeZone, Utc};
+use chrono::{Datelike, Duration, FixedOffset, TimeZone, Utc};
 use domain::Clock;
 use serde_json::{Value, json};
 
@@ -154,12 +154,6 @@ impl World {
         self.check_in(who, &activity).await;
         payload(&self.suggest(who, "建议在小区增设快递柜").await);
     }
-}
-
-fn time(v: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}")))
-        .unwrap_or_else(|e| panic!("{v} is not RFC 3339: {e}"))
-        .with_timezone(&Utc)
 }
 
 fn missing(duties: &Value) -> Vec<String> {

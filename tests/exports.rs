@@ -8,7 +8,7 @@ use std::io::Cursor;
 
 use crate::common::*;
 use calamine::{Data, Reader, Xlsx};
-use chrono::{Duration, FixedOffset};
+use chrono::Duration;
 use domain::Clock;
 use serde_json::{Value, json};
 
@@ -21,10 +21,6 @@ const BOOK: &str = "mutation($m: ID!, $q: Int!, $k: String!) { bookMeal(mealId: 
      $k) { id } }";
 const CANCEL: &str = "mutation($b: ID!) { cancelMealBooking(bookingId: $b) { id } }";
 const PAID: &str = "mutation($b: ID!) { markMealPaid(bookingId: $b, method: CASH) { id paidFen } }";
-
-fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap()
-}
 
 fn ok(resp: &Value) -> &Value {
     assert!(resp.get("errors").is_none(), "unexpected errors: {resp}");

@@ -11,8 +11,7 @@
 use std::collections::HashMap;
 
 use crate::common::*;
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
-use domain::Clock;
+use chrono::{Duration, NaiveDate};
 use futures_util::future::join_all;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -104,32 +103,9 @@ const INBOX: &str = "{ myNotifications(first: 100) { totalCount unreadCount edge
      subjectId title body read } } } }";
 const PHOTO: &str = "https://img.example/lunchbox-handover.jpg";
 
-fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap()
-}
-
 area_world!();
 
 impl World {
-    fn today(&self) -> NaiveDate {
-        self.app.clock.now().with_timezone(&shanghai()).date_naive()
-    }
-
-    fn tomorrow(&self) -> NaiveDate {
-        self.today() + Duration::days(1)
-    }
-
-    fn shanghai_time(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
-        shanghai().from_local_datetime(&day.and_hms_opt(hour, minute, 0).unwrap()).single().unwrap().with_timezone(&Utc)
-    }
-
-    fn move_clock_to(&self, day: NaiveDate, hour: u32, minute: u32) {
-        let target = Self::shanghai_time(day, hour, minute);
-        let now = self.app.clock.now();
-        assert!(target > now, "the clock only moves forward ({now} → {target})");
-        self.app.clock.advance(target - now);
-    }
-
     /// The canteen publishes `items` (kind, name, portions) for `day`; name → meal id.
     async fn menu(&self, day: NaiveDate, items: &[(&str, &str, i64)]) -> HashMap<String, String> {
         let items: Vec<Value> = items

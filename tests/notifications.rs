@@ -3,7 +3,7 @@
 // mark anyone else's. Notices here come from the late-lunchbox sweep.
 
 use crate::common::*;
-use chrono::{Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use domain::Clock;
 use serde_json::{Value, json};
 
@@ -12,10 +12,6 @@ const INBOX: &str = "query($u: Boolean!, $first: Int, $after: String) { myNotifi
      body read readAt createdAt subjectKind subjectId } } } }";
 const READ: &str = "mutation($id: ID!) { markNotificationRead(id: $id) { id read readAt } }";
 const READ_ALL: &str = "mutation { markAllNotificationsRead }";
-
-fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap()
-}
 
 fn nodes(inbox: &Value) -> Vec<Value> {
     inbox["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()).collect()

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use crate::common::*;
-use chrono::{DateTime, Datelike, Duration, FixedOffset, TimeZone, Utc};
+use chrono::{Datelike, Duration, FixedOffset, TimeZone, Utc};
 use domain::Clock;
 use domain::points::Month;
 use futures_util::future::join_all;
@@ -205,12 +205,6 @@ fn standing(s: &Value) -> (String, String, i64, i64) {
         s["points"].as_i64().unwrap(),
         s["rank"].as_i64().unwrap(),
     )
-}
-
-fn time(v: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}")))
-        .unwrap_or_else(|e| panic!("{v} is not RFC 3339: {e}"))
-        .with_timezone(&Utc)
 }
 
 fn sources(entries: &[Value]) -> Vec<(String, i64)> {

@@ -207,12 +207,6 @@ fn merge(input: &mut Value, extra: Value) {
     }
 }
 
-fn time(v: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}")))
-        .unwrap_or_else(|e| panic!("{v} is not RFC 3339: {e}"))
-        .with_timezone(&Utc)
-}
-
 fn close_to(at: &Value, expected: DateTime<Utc>) -> bool {
     (time(at) - expected).num_milliseconds().abs() < 1
 }

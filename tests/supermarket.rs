@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::common::*;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
@@ -150,10 +150,6 @@ impl World {
         assert_eq!(check["entriesSum"], 0, "{check}");
         self.app.assert_ledger_balanced().await;
     }
-}
-
-fn time(v: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a time: {v}"))).unwrap().with_timezone(&Utc)
 }
 
 /// How many responses ended in each outcome.

@@ -92,75 +92,10 @@ impl World {
         id(&self.post(who, json!({})).await)
     }
 
-    /// One action by `who`, with harmless arguments; the raw response.
-    async fn act(&self, who: &str, action: &str, wish: &str) -> Value {
-        let (query, vars) = match action {
-            "publish" => (PUBLISH, json!({ "id": wish })),
-            "decline" => (DECLINE, json!({ "id": wish, "reason": "不属于微心愿范围，请改为点单" })),
-            "claim" => (CLAIM, json!({ "id": wish })),
-            "withdraw" => (WITHDRAW, json!({ "id": wish })),
-            "fulfil" => (FULFIL, json!({ "id": wish, "note": "书包已送到家里" })),
-            "approve" => (APPROVE, json!({ "id": wish })),
-            "reject" => (REJECT, json!({ "id": wish, "reason": "请补一张送达的照片" })),
-            "thank" => (THANK, json!({ "id": wish, "stars": 5, "thanks": "谢谢党员同志" })),
-            "cancel" => (CANCEL, json!({ "id": wish, "reason": "家里已经买了" })),
-            other => panic!("unknown action {other}"),
-        };
-        self.gql(who, query, vars).await
-    }
-
-    /// An action that must succeed and lead to `status`.
-    async fn must(&self, who: &str, action: &str, wish: &str, status: &str) -> Value {
-        let resp = self.act(who, action, wish).await;
-        let w = payload(&resp).clone();
-        assert_eq!(w["status"], status, "{who} {action} on {wish}: {resp}");
-        w
-    }
-
     /// The wish as the secretary sees it.
     async fn wish(&self, wish: &str) -> Value {
         let resp = self.gql("demo-secretary", WISH, json!({ "id": wish })).await;
         data(&resp, "wish").clone()
-    }
-
-    async fn status(&self, wish: &str) -> String {
-        self.wish(wish).await["status"].as_str().unwrap().to_owned()
-    }
-
-    /// A fresh wish posted by demo-resident-1, brought to `state` by the demo
-    /// users (claimed wishes belong to demo-member-1).
-    async fn wish_in(&self, state: &str) -> String {
-        let id = self.post_id("demo-resident-1").await;
-        let steps: &[(&str, &str, &str)] = match state {
-            "SUBMITTED" => &[],
-            "PUBLISHED" => &[("demo-secretary", "publish", "PUBLISHED")],
-            "CLAIMED" => &[("demo-secretary", "publish", "PUBLISHED"), ("demo-member-1", "claim", "CLAIMED")],
-            "AWAITING_APPROVAL" => &[
-                ("demo-secretary", "publish", "PUBLISHED"),
-                ("demo-member-1", "claim", "CLAIMED"),
-                ("demo-member-1", "fulfil", "AWAITING_APPROVAL"),
-            ],
-            "APPROVED" => &[
-                ("demo-secretary", "publish", "PUBLISHED"),
-                ("demo-member-1", "claim", "CLAIMED"),
-                ("demo-member-1", "fulfil", "AWAITING_APPROVAL"),
-                ("demo-secretary", "approve", "APPROVED"),
-            ],
-            "CLOSED" => &[
-                ("demo-secretary", "publish", "PUBLISHED"),
-                ("demo-member-1", "claim", "CLAIMED"),
-                ("demo-member-1", "fulfil", "AWAITING_APPROVAL"),
-                ("demo-secretary", "approve", "APPROVED"),
-                ("demo-resident-1", "thank", "CLOSED"),
-            ],
-            "DECLINED" => &[("demo-secretary", "decline", "DECLINED")],
-            "CANCELLED" => &[("demo-resident-1", "cancel", "CANCELLED")],
-            other => panic!("unknown state {other}"),
-        };
-        for (who, action, status) in steps {
-            self.must(who, action, &id, status).await;
-        }
-        id
     }
 
     /// One page of `wishes` as `who`.
@@ -195,14 +130,46 @@ impl World {
     }
 }
 
-fn node_ids(connection: &Value) -> Vec<String> {
-    connection["edges"].as_array().unwrap().iter().map(|e| id(&e["node"])).collect()
+/// Claimed wishes belong to demo-member-1.
+impl Spine for World {
+    const NOUN: &'static str = "wish";
+    const PATH: &'static [Step] = &[
+        ("demo-secretary", "publish", "PUBLISHED"),
+        ("demo-member-1", "claim", "CLAIMED"),
+        ("demo-member-1", "fulfil", "AWAITING_APPROVAL"),
+        ("demo-secretary", "approve", "APPROVED"),
+        ("demo-resident-1", "thank", "CLOSED"),
+    ];
+    const BRANCHES: &'static [Step] =
+        &[("demo-secretary", "decline", "DECLINED"), ("demo-resident-1", "cancel", "CANCELLED")];
+
+    async fn submitted(&self) -> String {
+        self.post_id("demo-resident-1").await
+    }
+
+    async fn act(&self, who: &str, action: &str, wish: &str) -> Value {
+        let (query, vars) = match action {
+            "publish" => (PUBLISH, json!({ "id": wish })),
+            "decline" => (DECLINE, json!({ "id": wish, "reason": "不属于微心愿范围，请改为点单" })),
+            "claim" => (CLAIM, json!({ "id": wish })),
+            "withdraw" => (WITHDRAW, json!({ "id": wish })),
+            "fulfil" => (FULFIL, json!({ "id": wish, "note": "书包已送到家里" })),
+            "approve" => (APPROVE, json!({ "id": wish })),
+            "reject" => (REJECT, json!({ "id": wish, "reason": "请补一张送达的照片" })),
+            "thank" => (THANK, json!({ "id": wish, "stars": 5, "thanks": "谢谢党员同志" })),
+            "cancel" => (CANCEL, json!({ "id": wish, "reason": "家里已经买了" })),
+            other => panic!("unknown action {other}"),
+        };
+        self.gql(who, query, vars).await
+    }
+
+    async fn read(&self, wish: &str) -> Value {
+        self.wish(wish).await
+    }
 }
 
-fn time(v: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}")))
-        .unwrap_or_else(|e| panic!("{v} is not RFC 3339: {e}"))
-        .with_timezone(&Utc)
+fn node_ids(connection: &Value) -> Vec<String> {
+    connection["edges"].as_array().unwrap().iter().map(|e| id(&e["node"])).collect()
 }
 
 /// Equal up to what a database keeps of a timestamp (microseconds).
@@ -310,23 +277,20 @@ async fn a_wish_runs_from_post_to_thanks_with_a_rejection_points_and_a_full_hist
     assert_eq!(wish["status"], "CLOSED");
     assert_eq!(wish["claimant"]["id"], member.as_str());
     assert_eq!(wish["fulfilNote"], "已补拍孩子背书包的照片");
+    assert_history(
+        &wish,
+        &[
+            (&resident, Value::Null, "SUBMITTED"),
+            (&secretary, json!("SUBMITTED"), "PUBLISHED"),
+            (&member, json!("PUBLISHED"), "CLAIMED"),
+            (&member, json!("CLAIMED"), "AWAITING_APPROVAL"),
+            (&secretary, json!("AWAITING_APPROVAL"), "CLAIMED"),
+            (&member, json!("CLAIMED"), "AWAITING_APPROVAL"),
+            (&secretary, json!("AWAITING_APPROVAL"), "APPROVED"),
+            (&resident, json!("APPROVED"), "CLOSED"),
+        ],
+    );
     let history = wish["history"].as_array().unwrap();
-    let expected = [
-        (&resident, Value::Null, "SUBMITTED"),
-        (&secretary, json!("SUBMITTED"), "PUBLISHED"),
-        (&member, json!("PUBLISHED"), "CLAIMED"),
-        (&member, json!("CLAIMED"), "AWAITING_APPROVAL"),
-        (&secretary, json!("AWAITING_APPROVAL"), "CLAIMED"),
-        (&member, json!("CLAIMED"), "AWAITING_APPROVAL"),
-        (&secretary, json!("AWAITING_APPROVAL"), "APPROVED"),
-        (&resident, json!("APPROVED"), "CLOSED"),
-    ];
-    assert_eq!(history.len(), expected.len(), "one event per change: {history:#?}");
-    for (i, (event, (actor, from, to))) in history.iter().zip(expected.iter()).enumerate() {
-        assert_eq!(event["actor"]["id"], actor.as_str(), "event {i}: {event}");
-        assert_eq!(event["fromStatus"], *from, "event {i}: {event}");
-        assert_eq!(event["toStatus"], *to, "event {i}: {event}");
-    }
     assert_eq!(history[3]["note"], "买了新书包送到家里", "the fulfilment note goes with the change");
     assert_eq!(history[4]["note"], "请补一张孩子收到书包的照片", "the rejection reason goes with the change");
     assert_eq!(history[5]["note"], "已补拍孩子背书包的照片");
@@ -343,7 +307,7 @@ async fn a_wish_runs_from_post_to_thanks_with_a_rejection_points_and_a_full_hist
 async fn a_volunteer_may_claim_and_fulfil_a_wish() {
     let w = World::new().await;
     let volunteer = w.id_of("demo-volunteer").await;
-    let id = w.wish_in("PUBLISHED").await;
+    let id = w.in_state("PUBLISHED").await;
     let claimed = w.must("demo-volunteer", "claim", &id, "CLAIMED").await;
     assert_eq!(claimed["claimant"]["id"], volunteer.as_str());
     for other in ["demo-member-1", "demo-member-2"] {
@@ -433,160 +397,70 @@ async fn nobody_claims_a_wish_they_posted_or_that_was_posted_for_them() {
 // Forbidden roles and transitions
 // ---------------------------------------------------------------------------
 
-/// An action, the state where it is allowed, and who is refused with what
-/// (`A|B`: either code).
-type RefusalCase = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
-
 #[tokio::test]
 async fn every_action_refuses_every_role_that_may_not_take_it() {
     let w = World::new().await;
     // Residents see only their own wishes, so for another resident a wish is
     // as good as absent; a submitted wish is absent for members too.
-    let cases: &[RefusalCase] = &[
-        (
-            "publish",
-            "SUBMITTED",
-            &[
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-resident-1", "FORBIDDEN"),
-                ("demo-member-1", "NOT_FOUND"),
-                ("demo-volunteer", "NOT_FOUND"),
-                ("demo-resident-2", "NOT_FOUND"),
-                ("demo-canteen", "FORBIDDEN|NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-                ("demo-resident-3", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "decline",
-            "SUBMITTED",
-            &[
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-resident-1", "FORBIDDEN"),
-                ("demo-member-1", "NOT_FOUND"),
-                ("demo-volunteer", "NOT_FOUND"),
-                ("demo-resident-2", "NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "claim",
-            "PUBLISHED",
-            &[
-                ("demo-secretary", "FORBIDDEN"),
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-resident-1", "FORBIDDEN"),
-                ("demo-resident-2", "FORBIDDEN|NOT_FOUND"),
-                ("demo-elder", "FORBIDDEN|NOT_FOUND"),
-                ("demo-canteen", "FORBIDDEN|NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-                ("demo-resident-3", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "withdraw",
-            "CLAIMED",
-            &[
-                ("demo-member-2", "FORBIDDEN"),
-                ("demo-volunteer", "FORBIDDEN"),
-                ("demo-secretary", "FORBIDDEN"),
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-resident-1", "FORBIDDEN"),
-                ("demo-resident-2", "FORBIDDEN|NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "fulfil",
-            "CLAIMED",
-            &[
-                ("demo-member-2", "FORBIDDEN"),
-                ("demo-volunteer", "FORBIDDEN"),
-                ("demo-secretary", "FORBIDDEN"),
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-resident-1", "FORBIDDEN"),
-                ("demo-resident-2", "FORBIDDEN|NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "approve",
-            "AWAITING_APPROVAL",
-            &[
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-member-1", "FORBIDDEN"),
-                ("demo-member-2", "FORBIDDEN"),
-                ("demo-volunteer", "FORBIDDEN"),
-                ("demo-resident-1", "FORBIDDEN"),
-                ("demo-resident-2", "FORBIDDEN|NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "reject",
-            "AWAITING_APPROVAL",
-            &[
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-member-1", "FORBIDDEN"),
-                ("demo-member-2", "FORBIDDEN"),
-                ("demo-volunteer", "FORBIDDEN"),
-                ("demo-resident-1", "FORBIDDEN"),
-                ("demo-resident-2", "FORBIDDEN|NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "thank",
-            "APPROVED",
-            &[
-                ("demo-secretary", "FORBIDDEN"),
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-member-1", "FORBIDDEN"),
-                ("demo-member-2", "FORBIDDEN"),
-                ("demo-volunteer", "FORBIDDEN"),
-                ("demo-resident-2", "FORBIDDEN|NOT_FOUND"),
-                ("demo-resident-3", "NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "cancel",
-            "SUBMITTED",
-            &[
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-member-1", "NOT_FOUND"),
-                ("demo-resident-2", "FORBIDDEN|NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "cancel",
-            "PUBLISHED",
-            &[
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-member-1", "FORBIDDEN"),
-                ("demo-volunteer", "FORBIDDEN"),
-                ("demo-resident-2", "FORBIDDEN|NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-            ],
-        ),
+    let cases = &[
+        Refusals {
+            actions: &["publish"],
+            state: "SUBMITTED",
+            forbidden: &["demo-grid", "demo-resident-1"],
+            not_found: &["demo-member-1", "demo-volunteer", "demo-resident-2", "demo-secretary-2", "demo-resident-3"],
+            either: &["demo-canteen"],
+        },
+        Refusals {
+            actions: &["decline"],
+            state: "SUBMITTED",
+            forbidden: &["demo-grid", "demo-resident-1"],
+            not_found: &["demo-member-1", "demo-volunteer", "demo-resident-2", "demo-secretary-2"],
+            either: &[],
+        },
+        Refusals {
+            actions: &["claim"],
+            state: "PUBLISHED",
+            forbidden: &["demo-secretary", "demo-grid", "demo-resident-1"],
+            not_found: &["demo-secretary-2", "demo-resident-3"],
+            either: &["demo-resident-2", "demo-elder", "demo-canteen"],
+        },
+        Refusals {
+            actions: &["withdraw", "fulfil"],
+            state: "CLAIMED",
+            forbidden: &["demo-member-2", "demo-volunteer", "demo-secretary", "demo-grid", "demo-resident-1"],
+            not_found: &["demo-secretary-2"],
+            either: &["demo-resident-2"],
+        },
+        Refusals {
+            actions: &["approve", "reject"],
+            state: "AWAITING_APPROVAL",
+            forbidden: &["demo-grid", "demo-member-1", "demo-member-2", "demo-volunteer", "demo-resident-1"],
+            not_found: &["demo-secretary-2"],
+            either: &["demo-resident-2"],
+        },
+        Refusals {
+            actions: &["thank"],
+            state: "APPROVED",
+            forbidden: &["demo-secretary", "demo-grid", "demo-member-1", "demo-member-2", "demo-volunteer"],
+            not_found: &["demo-resident-3", "demo-secretary-2"],
+            either: &["demo-resident-2"],
+        },
+        Refusals {
+            actions: &["cancel"],
+            state: "SUBMITTED",
+            forbidden: &["demo-grid"],
+            not_found: &["demo-member-1", "demo-secretary-2"],
+            either: &["demo-resident-2"],
+        },
+        Refusals {
+            actions: &["cancel"],
+            state: "PUBLISHED",
+            forbidden: &["demo-grid", "demo-member-1", "demo-volunteer"],
+            not_found: &["demo-secretary-2"],
+            either: &["demo-resident-2"],
+        },
     ];
-    let mut failures = Vec::new();
-    for (action, state, refused) in cases {
-        let id = w.wish_in(state).await;
-        for (who, expected) in *refused {
-            let resp = w.act(who, action, &id).await;
-            let got = outcome(&resp);
-            if !expected.split('|').any(|e| e == got) {
-                failures.push(format!("{who} {action} on a {state} wish: expected {expected}, got {got}: {resp}"));
-            }
-        }
-        let now = w.status(&id).await;
-        if now != *state {
-            failures.push(format!("{action} on a {state} wish: refusals changed it to {now}"));
-        }
-    }
-    assert!(failures.is_empty(), "{} refusals went wrong:\n{}", failures.len(), failures.join("\n"));
+    assert_refusals(&w, cases).await;
 }
 
 #[tokio::test]
@@ -625,46 +499,14 @@ async fn every_transition_outside_the_state_machine_is_an_invalid_state() {
         ("DECLINED",          [X,           X,          R,         R,           R,                   X,          X,         X,        X]),
         ("CANCELLED",         [X,           X,          R,         R,           R,                   X,          X,         X,        X]),
     ];
-    let mut failures = Vec::new();
-    let mut checked = 0;
-    for (state, row) in TABLE {
-        // Refused actions share one wish; each allowed one gets its own.
-        let shared = w.wish_in(state).await;
-        for ((action, who), expected) in ACTIONS.iter().zip(row) {
-            checked += 1;
-            let refused = expected.split('|').all(|e| [X, F, N].contains(&e));
-            let id = if refused { shared.clone() } else { w.wish_in(state).await };
-            let resp = w.act(who, action, &id).await;
-            let got = if resp.get("errors").is_none() {
-                payload(&resp)["status"].as_str().unwrap_or("?").to_owned()
-            } else {
-                error_code(&resp)
-            };
-            if !expected.split('|').any(|e| e == got) {
-                failures.push(format!("{who} {action} on {state}: expected {expected}, got {got}: {resp}"));
-            }
-            if refused {
-                let now = w.status(&id).await;
-                if now != state {
-                    failures.push(format!("{who} {action} on {state} was refused but the wish is now {now}"));
-                }
-            }
-        }
-        // The refused attempts left no trace in the history.
-        let history = w.wish(&shared).await["history"].as_array().unwrap().clone();
-        if history.last().map(|e| e["toStatus"].clone()) != Some(json!(state)) {
-            failures.push(format!("refusals on {state} were recorded in the history: {history:?}"));
-        }
-    }
-    assert_eq!(checked, 72);
-    assert!(failures.is_empty(), "{} transitions went wrong:\n{}", failures.len(), failures.join("\n"));
+    assert_transitions(&w, &ACTIONS, &TABLE, 72).await;
 }
 
 #[tokio::test]
 async fn claiming_a_wish_someone_else_holds_is_already_claimed() {
     let w = World::new().await;
     for state in ["CLAIMED", "AWAITING_APPROVAL"] {
-        let id = w.wish_in(state).await;
+        let id = w.in_state(state).await;
         for other in ["demo-member-2", "demo-member-3", "demo-volunteer"] {
             let resp = w.act(other, "claim", &id).await;
             assert_eq!(error_code(&resp), "ALREADY_CLAIMED", "{other} claiming a {state} wish: {resp}");
@@ -678,11 +520,11 @@ async fn cancelling_is_for_the_resident_whoever_posted_it_and_the_secretary() {
     let w = World::new().await;
     let elder = w.id_of("demo-elder").await;
 
-    let own = w.wish_in("SUBMITTED").await;
+    let own = w.in_state("SUBMITTED").await;
     let cancelled = w.must("demo-resident-1", "cancel", &own, "CANCELLED").await;
     assert_eq!(last_event(&cancelled)["note"], "家里已经买了", "the reason goes with the change");
 
-    let published = w.wish_in("PUBLISHED").await;
+    let published = w.in_state("PUBLISHED").await;
     w.must("demo-secretary", "cancel", &published, "CANCELLED").await;
     let gone = w.gql("demo-member-1", WISH, json!({ "id": published })).await;
     assert_eq!(error_code(&gone), "NOT_FOUND", "a cancelled wish leaves the members' list: {gone}");
@@ -697,7 +539,7 @@ async fn cancelling_is_for_the_resident_whoever_posted_it_and_the_secretary() {
 #[tokio::test]
 async fn thanks_need_one_to_five_stars() {
     let w = World::new().await;
-    let id = w.wish_in("APPROVED").await;
+    let id = w.in_state("APPROVED").await;
     for stars in [0, 6, -1] {
         let resp = w.gql("demo-resident-1", THANK, json!({ "id": id, "stars": stars })).await;
         assert_eq!(error_code(&resp), "BAD_USER_INPUT", "{stars} stars: {resp}");
@@ -714,14 +556,14 @@ async fn thanks_need_one_to_five_stars() {
 #[tokio::test]
 async fn declines_rejections_and_fulfilments_need_their_words() {
     let w = World::new().await;
-    let submitted = w.wish_in("SUBMITTED").await;
+    let submitted = w.in_state("SUBMITTED").await;
     let resp = w.gql("demo-secretary", DECLINE, json!({ "id": submitted, "reason": " " })).await;
     assert_eq!(error_code(&resp), "BAD_USER_INPUT");
     assert_eq!(error_field(&resp), "reason");
     let declined = w.gql("demo-secretary", DECLINE, json!({ "id": submitted, "reason": "请改为点单" })).await;
     assert_eq!(last_event(payload(&declined))["note"], "请改为点单", "the reason goes with the change");
 
-    let claimed = w.wish_in("CLAIMED").await;
+    let claimed = w.in_state("CLAIMED").await;
     let resp = w.gql("demo-member-1", FULFIL, json!({ "id": claimed, "note": "" })).await;
     assert_eq!(error_code(&resp), "BAD_USER_INPUT");
     assert_eq!(error_field(&resp), "note");
@@ -742,7 +584,7 @@ async fn declines_rejections_and_fulfilments_need_their_words() {
 #[tokio::test]
 async fn requests_without_a_token_are_unauthenticated() {
     let w = World::new().await;
-    let id = w.wish_in("PUBLISHED").await;
+    let id = w.in_state("PUBLISHED").await;
     let input = json!({ "input": { "communityId": w.chengnan, "title": "书包", "story": "需要书包" } });
     for (query, vars) in [
         (POST, input),
@@ -764,7 +606,7 @@ async fn requests_without_a_token_are_unauthenticated() {
 #[tokio::test]
 async fn a_wish_reaches_the_members_only_once_the_secretary_publishes_it() {
     let w = World::new().await;
-    let id = w.wish_in("SUBMITTED").await;
+    let id = w.in_state("SUBMITTED").await;
     let sees = |who: &'static str, id: String| {
         let w = &w;
         async move { outcome(&w.gql(who, WISH, json!({ "id": id })).await) }
@@ -793,7 +635,7 @@ async fn a_wish_reaches_the_members_only_once_the_secretary_publishes_it() {
     }
 
     // A declined wish stays with the resident and the staff.
-    let declined = w.wish_in("DECLINED").await;
+    let declined = w.in_state("DECLINED").await;
     assert_eq!(sees("demo-member-1", declined.clone()).await, "NOT_FOUND");
     assert_eq!(sees("demo-resident-1", declined.clone()).await, "OK");
     assert_eq!(w.filtered("demo-resident-1", json!({ "status": "DECLINED" })).await, vec![declined]);
@@ -802,10 +644,10 @@ async fn a_wish_reaches_the_members_only_once_the_secretary_publishes_it() {
 #[tokio::test]
 async fn wishes_filter_by_community_status_mine_and_claimed_by_me() {
     let w = World::new().await;
-    let a = w.wish_in("PUBLISHED").await;
+    let a = w.in_state("PUBLISHED").await;
     w.must("demo-member-1", "claim", &a, "CLAIMED").await;
-    let b = w.wish_in("PUBLISHED").await;
-    let c = w.wish_in("SUBMITTED").await;
+    let b = w.in_state("PUBLISHED").await;
+    let c = w.in_state("SUBMITTED").await;
     let d = w.post_id("demo-resident-2").await;
     w.must("demo-secretary", "publish", &d, "PUBLISHED").await;
     w.must("demo-member-2", "claim", &d, "CLAIMED").await;
@@ -953,7 +795,7 @@ async fn concurrent_retries_with_one_key_post_one_wish() {
 async fn thirty_members_claiming_one_wish_at_once_leave_exactly_one_winner() {
     let w = World::new().await;
     let claimers = fresh_party_members(&w.app, &w.chengnan, "wish-claimer", 30).await;
-    let id = w.wish_in("PUBLISHED").await;
+    let id = w.in_state("PUBLISHED").await;
     let winner = one_claim_wins(
         &w.app,
         &claimers,
@@ -968,7 +810,7 @@ async fn thirty_members_claiming_one_wish_at_once_leave_exactly_one_winner() {
 async fn the_claimant_may_give_a_wish_back_and_it_returns_to_the_published_list() {
     let w = World::new().await;
     let member = w.id_of("demo-member-1").await;
-    let id = w.wish_in("CLAIMED").await;
+    let id = w.in_state("CLAIMED").await;
     assert_eq!(error_code(&w.act("demo-member-2", "claim", &id).await), "ALREADY_CLAIMED");
     for other in ["demo-member-2", "demo-secretary", "demo-resident-1"] {
         assert_eq!(error_code(&w.act(other, "withdraw", &id).await), "FORBIDDEN", "{other} withdrawing");
@@ -998,7 +840,7 @@ async fn the_claimant_may_give_a_wish_back_and_it_returns_to_the_published_list(
 async fn a_missed_claim_deadline_returns_the_wish_to_the_list_and_costs_the_member_three_points() {
     let w = World::new().await;
     let member = w.id_of("demo-member-1").await;
-    let id = w.wish_in("PUBLISHED").await;
+    let id = w.in_state("PUBLISHED").await;
     let claimed_at = w.app.clock.now();
     let claimed = w.must("demo-member-1", "claim", &id, "CLAIMED").await;
     assert_same_instant(time(&claimed["claimDueAt"]), claimed_at + Duration::days(7), "claimDueAt");
@@ -1051,7 +893,7 @@ async fn a_missed_claim_deadline_returns_the_wish_to_the_list_and_costs_the_memb
 #[tokio::test]
 async fn a_claim_fulfilled_in_time_is_not_swept() {
     let w = World::new().await;
-    let id = w.wish_in("AWAITING_APPROVAL").await;
+    let id = w.in_state("AWAITING_APPROVAL").await;
     w.app.clock.advance(Duration::days(30));
     assert_eq!(w.sweep().await, 0);
     assert_eq!(w.status(&id).await, "AWAITING_APPROVAL");
@@ -1061,7 +903,7 @@ async fn a_claim_fulfilled_in_time_is_not_swept() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sweeps_running_at_once_lapse_a_claim_once() {
     let w = World::new().await;
-    let id = w.wish_in("CLAIMED").await;
+    let id = w.in_state("CLAIMED").await;
     w.app.clock.advance(Duration::days(8));
     let results = join_all((0..4).map(|_| w.app.domain.wishes().expire_claims())).await;
     let lapsed: usize = results.into_iter().map(|r| r.expect("the sweep should run")).sum();
@@ -1093,7 +935,7 @@ async fn the_claim_period_follows_the_communitys_rules() {
     let now = w.gql("demo-member-1", RULES, json!({ "c": w.chengnan })).await;
     assert_eq!(data(&now, "dedicationRules")["wishClaimDays"], 3);
 
-    let id = w.wish_in("PUBLISHED").await;
+    let id = w.in_state("PUBLISHED").await;
     let claimed_at = w.app.clock.now();
     let claimed = w.must("demo-member-1", "claim", &id, "CLAIMED").await;
     assert_same_instant(time(&claimed["claimDueAt"]), claimed_at + Duration::days(3), "three days to fulfil");
@@ -1111,7 +953,7 @@ async fn the_claim_period_follows_the_communitys_rules() {
 #[tokio::test]
 async fn an_approved_wish_earns_points_once_however_often_it_was_rejected() {
     let w = World::new().await;
-    let id = w.wish_in("AWAITING_APPROVAL").await;
+    let id = w.in_state("AWAITING_APPROVAL").await;
     for _ in 0..2 {
         w.must("demo-secretary", "reject", &id, "CLAIMED").await;
         w.must("demo-member-1", "fulfil", &id, "AWAITING_APPROVAL").await;

@@ -6,8 +6,9 @@
 
 use std::collections::HashMap;
 
+use super::assert_about;
 use crate::common::*;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use domain::Clock;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
@@ -56,7 +57,6 @@ const CANCEL: &str = "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"�
 
 const SAVE_PROFILE: &str = "mutation($input: CareProfileInput!) { saveCareProfile(input: $input) { id \
      householdLead { id } emergencyContacts { name linkedUser { id } } } }";
-const INBOX: &str = "{ myNotifications(first: 50) { edges { node { kind title subjectKind subjectId } } } }";
 
 const PHOTO: &str = "https://img.example.com/meal-delivered.jpg";
 const RECEIPT: &str = "https://img.example.com/bank-receipt.jpg";
@@ -125,23 +125,6 @@ impl World {
         data(&resp, "careRequest").clone()
     }
 
-    /// `(kind, subjectId)` of `who`'s notices.
-    async fn notices(&self, who: &str) -> Vec<(String, String)> {
-        let resp = self.gql(who, INBOX, json!({})).await;
-        data(&resp, "myNotifications")["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                let n = &e["node"];
-                (
-                    n["kind"].as_str().unwrap_or_default().to_owned(),
-                    n["subjectId"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect()
-    }
-
     /// 吴奶奶's care profile: demo-grid looks after her, 龙阿姨 is her
     /// household lead, and `family` (a user) is linked as her daughter.
     async fn save_profile(&self, family: &str) {
@@ -173,18 +156,6 @@ fn id(care: &Value) -> String {
 
 fn error_field(resp: &Value) -> String {
     resp["errors"][0]["extensions"]["field"].as_str().unwrap_or_default().to_owned()
-}
-
-fn time(v: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}")))
-        .unwrap_or_else(|e| panic!("{v} is not RFC 3339: {e}"))
-        .with_timezone(&Utc)
-}
-
-/// `at` is `expected`, give or take the database's time precision.
-fn assert_about(at: &Value, expected: DateTime<Utc>, what: &str) {
-    let diff = (time(at) - expected).num_milliseconds().abs();
-    assert!(diff < 1_000, "{what}: {at} is not {expected}");
 }
 
 fn ids(list: &Value) -> Vec<String> {

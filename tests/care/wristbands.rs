@@ -5,6 +5,7 @@
 // nobody claims it in five minutes. Signatures are checked: good, bad,
 // missing, stale, replayed.
 
+use super::assert_about;
 use crate::common::*;
 use chrono::{DateTime, Duration, Utc};
 use domain::Clock;
@@ -26,7 +27,6 @@ const COMPLETE: &str = "mutation($id: ID!) { completeOrder(orderId: $id, note: \
 const APPROVE: &str = "mutation($id: ID!) { approveOrder(orderId: $id) { id status } }";
 const CANCEL: &str = "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"误报\") { id status } }";
 const SAVE_PROFILE: &str = "mutation($input: CareProfileInput!) { saveCareProfile(input: $input) { id } }";
-const INBOX: &str = "{ myNotifications(first: 50) { edges { node { kind title subjectKind subjectId } } } }";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -60,15 +60,12 @@ fn alarm_body(device: &str, kind: &str, at: DateTime<Utc>) -> Vec<u8> {
     .unwrap()
 }
 
-fn time(v: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}")))
-        .unwrap_or_else(|e| panic!("{v} is not RFC 3339: {e}"))
-        .with_timezone(&Utc)
-}
-
-fn assert_about(at: &Value, expected: DateTime<Utc>, what: &str) {
-    let diff = (time(at) - expected).num_milliseconds().abs();
-    assert!(diff < 1_000, "{what}: {at} is not {expected}");
+/// An alarm from `device` at `at` as the platform sends it: `(timestamp, body, signature)`.
+fn signed_alarm(device: &str, kind: &str, at: DateTime<Utc>) -> (String, Vec<u8>, String) {
+    let ts = at.timestamp().to_string();
+    let body = alarm_body(device, kind, at);
+    let signature = sign(SECRET, &ts, &body);
+    (ts, body, signature)
 }
 
 fn ok(resp: &Value) -> &Value {
@@ -83,6 +80,13 @@ fn code(body: &Value) -> String {
 area_world!(config = with_wristbands);
 
 impl World {
+    /// The demo street with `device` bound to 吴奶奶.
+    async fn wearing(device: &str) -> Self {
+        let w = Self::new().await;
+        w.bind(device).await;
+        w
+    }
+
     async fn register(&self, who: &str, resident: &str, device: &str) -> Value {
         let resident = self.id_of(resident).await;
         self.gql(who, REGISTER, json!({ "r": resident, "d": device })).await
@@ -134,6 +138,18 @@ impl World {
         )
     }
 
+    /// An alarm that must not join `earlier`'s request (`why`) but open a new
+    /// one, with this one alarm and open to claim: its id.
+    async fn opens_a_new_request(&self, device: &str, kind: &str, earlier: &str, why: &str) -> String {
+        let (new, joined) = self.accepted(device, kind).await;
+        assert!(!joined, "{why}");
+        assert_ne!(new, earlier);
+        let seen = self.care(&new).await;
+        assert_eq!(seen["alarmCount"], 1);
+        assert_eq!(seen["order"]["status"], "OPEN");
+        new
+    }
+
     async fn care(&self, id: &str) -> Value {
         let resp = self.gql("demo-secretary", CARE, json!({ "id": id })).await;
         ok(&resp).clone()
@@ -142,23 +158,6 @@ impl World {
     async fn request_count(&self) -> usize {
         let resp = self.gql("demo-secretary", LIST, json!({ "c": self.chengnan })).await;
         ok(&resp).as_array().unwrap().len()
-    }
-
-    /// `(kind, subjectId)` of `who`'s notices.
-    async fn notices(&self, who: &str) -> Vec<(String, String)> {
-        let resp = self.gql(who, INBOX, json!({})).await;
-        ok(&resp)["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                let n = &e["node"];
-                (
-                    n["kind"].as_str().unwrap_or_default().to_owned(),
-                    n["subjectId"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect()
     }
 
     async fn told(&self, who: &str, kind: &str, id: &str) -> bool {
@@ -219,8 +218,7 @@ async fn the_secretary_or_a_grid_worker_binds_a_wristband_to_a_resident_of_their
 
 #[tokio::test]
 async fn staff_unbind_a_wristband_and_its_alarms_are_then_unknown() {
-    let w = World::new().await;
-    w.bind("WB-0001").await;
+    let w = World::wearing("WB-0001").await;
 
     for who in ["demo-member-1", "demo-elder"] {
         let refused = w.gql(who, UNREGISTER, json!({ "d": "WB-0001" })).await;
@@ -284,8 +282,7 @@ async fn a_signed_alarm_opens_an_urgent_alarm_request_for_the_wearer() {
 
 #[tokio::test]
 async fn an_alarm_tells_the_communitys_grid_worker_when_the_wearer_has_no_care_profile() {
-    let w = World::new().await;
-    w.bind("WB-0001").await;
+    let w = World::wearing("WB-0001").await;
     let (id, _) = w.accepted("WB-0001", "SOS").await;
     assert!(w.told("demo-grid", "CARE_ALARM", &id).await, "grid worker: {:?}", w.notices("demo-grid").await);
     assert!(!w.told("demo-member-1", "CARE_ALARM", &id).await);
@@ -320,8 +317,7 @@ async fn an_alarm_tells_the_assigned_grid_worker_household_lead_and_linked_famil
 
 #[tokio::test]
 async fn an_alarm_nobody_claims_in_five_minutes_goes_to_the_secretary() {
-    let w = World::new().await;
-    w.bind("WB-0001").await;
+    let w = World::wearing("WB-0001").await;
     let (id, _) = w.accepted("WB-0001", "FALL").await;
     let numeric: i64 = id.parse().unwrap();
     assert!(!w.told("demo-secretary", "CARE_ESCALATED", &id).await);
@@ -339,8 +335,7 @@ async fn an_alarm_nobody_claims_in_five_minutes_goes_to_the_secretary() {
 
 #[tokio::test]
 async fn a_claimed_alarm_is_not_escalated() {
-    let w = World::new().await;
-    w.bind("WB-0001").await;
+    let w = World::wearing("WB-0001").await;
     let (id, _) = w.accepted("WB-0001", "SOS").await;
     w.app.clock.advance(Duration::minutes(2));
     ok(&w.gql("demo-volunteer", CLAIM, json!({ "id": id })).await);
@@ -355,8 +350,7 @@ async fn a_claimed_alarm_is_not_escalated() {
 
 #[tokio::test]
 async fn a_second_alarm_within_ten_minutes_joins_the_open_request() {
-    let w = World::new().await;
-    w.bind("WB-0001").await;
+    let w = World::wearing("WB-0001").await;
     let (first, joined) = w.accepted("WB-0001", "FALL").await;
     assert!(!joined);
 
@@ -381,8 +375,7 @@ async fn a_second_alarm_within_ten_minutes_joins_the_open_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn alarms_from_one_device_arriving_at_once_open_one_request() {
-    let w = World::new().await;
-    w.bind("WB-0001").await;
+    let w = World::wearing("WB-0001").await;
     let now = w.app.clock.now();
     // A fall and the SOS button and more, each its own delivery, all in the same moment.
     let deliveries = ["FALL", "SOS", "HEART_RATE"]
@@ -405,25 +398,18 @@ async fn alarms_from_one_device_arriving_at_once_open_one_request() {
 
 #[tokio::test]
 async fn an_alarm_more_than_ten_minutes_after_the_last_opens_a_new_request() {
-    let w = World::new().await;
-    w.bind("WB-0001").await;
+    let w = World::wearing("WB-0001").await;
     let (first, _) = w.accepted("WB-0001", "FALL").await;
 
     w.app.clock.advance(Duration::minutes(11));
-    let (second, joined) = w.accepted("WB-0001", "FALL").await;
-    assert!(!joined, "too long after the last alarm to be the same event");
-    assert_ne!(second, first);
-    let seen = w.care(&second).await;
-    assert_eq!(seen["alarmCount"], 1);
-    assert_eq!(seen["order"]["status"], "OPEN");
+    w.opens_a_new_request("WB-0001", "FALL", &first, "too long after the last alarm to be the same event").await;
     assert_eq!(w.care(&first).await["alarmCount"], 1);
     assert_eq!(w.request_count().await, 2);
 }
 
 #[tokio::test]
 async fn an_alarm_after_the_request_is_cancelled_or_finished_opens_a_new_request() {
-    let w = World::new().await;
-    w.bind("WB-0001").await;
+    let w = World::wearing("WB-0001").await;
 
     let (cancelled, _) = w.accepted("WB-0001", "SOS").await;
     assert_eq!(ok(&w.gql("demo-secretary", CANCEL, json!({ "id": cancelled })).await)["status"], "CANCELLED");
@@ -444,20 +430,15 @@ async fn an_alarm_after_the_request_is_cancelled_or_finished_opens_a_new_request
     assert_eq!(ok(&w.gql("demo-secretary", APPROVE, json!({ "id": after_cancel })).await)["status"], "APPROVED");
 
     w.app.clock.advance(Duration::minutes(1));
-    let (after_finish, joined) = w.accepted("WB-0001", "FALL").await;
-    assert!(!joined, "a finished request is not joined");
-    assert_ne!(after_finish, after_cancel);
+    let after_finish =
+        w.opens_a_new_request("WB-0001", "FALL", &after_cancel, "a finished request is not joined").await;
     assert_ne!(after_finish, cancelled);
-    let seen = w.care(&after_finish).await;
-    assert_eq!(seen["alarmCount"], 1);
-    assert_eq!(seen["order"]["status"], "OPEN");
     assert_eq!(w.request_count().await, 3);
 }
 
 #[tokio::test]
 async fn a_wristband_passed_on_to_another_resident_raises_alarms_for_the_new_wearer() {
-    let w = World::new().await;
-    w.bind("WB-0001").await;
+    let w = World::wearing("WB-0001").await;
     let (for_elder, _) = w.accepted("WB-0001", "FALL").await;
 
     ok(&w.gql("demo-secretary", UNREGISTER, json!({ "d": "WB-0001" })).await);
@@ -477,12 +458,9 @@ async fn a_wristband_passed_on_to_another_resident_raises_alarms_for_the_new_wea
 
 #[tokio::test]
 async fn a_bad_or_missing_signature_is_unauthenticated_and_files_nothing() {
-    let w = World::new().await;
-    w.bind("WB-0001").await;
+    let w = World::wearing("WB-0001").await;
     let now = w.app.clock.now();
-    let ts = now.timestamp().to_string();
-    let body = alarm_body("WB-0001", "FALL", now);
-    let good = sign(SECRET, &ts, &body);
+    let (ts, body, good) = signed_alarm("WB-0001", "FALL", now);
     let other_body = alarm_body("WB-0001", "SOS", now);
     let older_ts = (now.timestamp() - 1).to_string();
 
@@ -531,8 +509,7 @@ async fn a_bad_or_missing_signature_is_unauthenticated_and_files_nothing() {
 
 #[tokio::test]
 async fn a_timestamp_more_than_five_minutes_off_either_way_is_refused() {
-    let w = World::new().await;
-    w.bind("WB-0001").await;
+    let w = World::wearing("WB-0001").await;
     let now = w.app.clock.now();
     for offset in [-301, 301, -3600, 86_400] {
         let (status, resp) = w.post_signed_at(now.timestamp() + offset, alarm_body("WB-0001", "SOS", now)).await;
@@ -551,12 +528,9 @@ async fn a_timestamp_more_than_five_minutes_off_either_way_is_refused() {
 
 #[tokio::test]
 async fn the_same_delivery_replayed_is_a_conflict_and_counts_no_alarm() {
-    let w = World::new().await;
-    w.bind("WB-0001").await;
+    let w = World::wearing("WB-0001").await;
     let now = w.app.clock.now();
-    let ts = now.timestamp().to_string();
-    let body = alarm_body("WB-0001", "FALL", now);
-    let signature = sign(SECRET, &ts, &body);
+    let (ts, body, signature) = signed_alarm("WB-0001", "FALL", now);
     let headers = [("X-Linli-Timestamp", ts.as_str()), ("X-Linli-Signature", signature.as_str())];
 
     let (status, first) = w.post(&headers, body.clone()).await;
@@ -573,12 +547,9 @@ async fn the_same_delivery_replayed_is_a_conflict_and_counts_no_alarm() {
 
 #[tokio::test]
 async fn a_replay_with_the_signature_in_upper_case_hex_is_still_a_replay() {
-    let w = World::new().await;
-    w.bind("WB-0001").await;
+    let w = World::wearing("WB-0001").await;
     let now = w.app.clock.now();
-    let ts = now.timestamp().to_string();
-    let body = alarm_body("WB-0001", "FALL", now);
-    let signature = sign(SECRET, &ts, &body);
+    let (ts, body, signature) = signed_alarm("WB-0001", "FALL", now);
     let (status, first) = w.post(&[("X-Linli-Timestamp", &ts), ("X-Linli-Signature", &signature)], body.clone()).await;
     assert_eq!(status, 202, "{first}");
 
@@ -592,8 +563,7 @@ async fn a_replay_with_the_signature_in_upper_case_hex_is_still_a_replay() {
 
 #[tokio::test]
 async fn an_unknown_device_is_not_found_and_a_malformed_alarm_is_bad_input() {
-    let w = World::new().await;
-    w.bind("WB-0001").await;
+    let w = World::wearing("WB-0001").await;
     let now = w.app.clock.now();
 
     let (status, resp) = w.alarm("WB-UNKNOWN", "SOS").await;

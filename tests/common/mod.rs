@@ -9,17 +9,21 @@
 #![allow(dead_code)]
 
 mod database;
+mod shanghai;
+mod spine;
 mod world;
 
 use std::sync::Arc;
 
 use api::{Application, Config};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use domain::ManualClock;
 use serde_json::{Value, json};
 use wiremock::MockServer;
 
 use database::{Start, database_for_test};
+pub use shanghai::shanghai;
+pub(crate) use spine::{Refusals, Spine, Step, assert_refusals, assert_transitions};
 pub(crate) use world::area_world;
 pub use world::{World, roomy};
 
@@ -213,6 +217,11 @@ pub fn error_code(response: &Value) -> String {
         .to_owned()
 }
 
+/// A fresh idempotency key, `<label>-<uuid>`.
+pub fn key(label: &str) -> String {
+    format!("{label}-{}", uuid::Uuid::new_v4().simple())
+}
+
 /// Grants a role in a community (`$c`, `$u`, `$r`).
 pub const GRANT: &str =
     "mutation($c: ID!, $u: ID!, $r: Role!) { grantRole(communityId: $c, userId: $u, role: $r) { roles } }";
@@ -231,6 +240,13 @@ pub fn outcome(resp: &Value) -> String {
 /// The `extensions.field` of the first error.
 pub fn error_field(resp: &Value) -> String {
     resp["errors"][0]["extensions"]["field"].as_str().unwrap_or_else(|| panic!("expected a field: {resp}")).to_owned()
+}
+
+/// A timestamp in a response, as an instant.
+pub fn time(v: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}")))
+        .unwrap_or_else(|e| panic!("{v} is not RFC 3339: {e}"))
+        .with_timezone(&Utc)
 }
 
 /// The `id` of an object in a response.
@@ -276,6 +292,18 @@ pub async fn one_claim_wins(app: &TestApp, claimers: &[Session], mutation: &str,
     assert_eq!(winners.len(), 1, "exactly one claim wins; losers: {codes:?}");
     assert_eq!(codes.get("ALREADY_CLAIMED"), Some(&(claimers.len() - 1)), "every loser is told it is taken: {codes:?}");
     winners.remove(0)
+}
+
+/// An order's or wish's history is `expected`, one event per change: who
+/// made it, from which status, to which.
+pub fn assert_history(subject: &Value, expected: &[(&String, Value, &str)]) {
+    let history = subject["history"].as_array().unwrap();
+    assert_eq!(history.len(), expected.len(), "one event per change: {history:#?}");
+    for (i, (event, (actor, from, to))) in history.iter().zip(expected.iter()).enumerate() {
+        assert_eq!(event["actor"]["id"], actor.as_str(), "event {i}: {event}");
+        assert_eq!(event["fromStatus"], *from, "event {i}: {event}");
+        assert_eq!(event["toStatus"], *to, "event {i}: {event}");
+    }
 }
 
 /// A claimed order or wish, read back: held by `winner`, with one claim in its history, by them.

@@ -8,7 +8,7 @@ mod privacy;
 use std::collections::HashSet;
 
 use crate::common::*;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use domain::Clock;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
@@ -95,7 +95,33 @@ impl World {
         self.place(who, json!({})).await["id"].as_str().unwrap().to_owned()
     }
 
-    /// One action by `who`, with harmless arguments; the raw response.
+    /// The order as the secretary sees it.
+    async fn order(&self, id: &str) -> Value {
+        let resp = self.gql("demo-secretary", ORDER, json!({ "id": id })).await;
+        data(&resp, "order").clone()
+    }
+}
+
+/// Assigned and claimed orders belong to demo-member-1.
+impl Spine for World {
+    const NOUN: &'static str = "order";
+    const PATH: &'static [Step] = &[
+        ("demo-secretary", "publish", "OPEN"),
+        ("demo-member-1", "claim", "CLAIMED"),
+        ("demo-member-1", "complete", "AWAITING_APPROVAL"),
+        ("demo-secretary", "approve", "APPROVED"),
+        ("demo-resident-1", "rate", "CLOSED"),
+    ];
+    const BRANCHES: &'static [Step] = &[
+        ("demo-secretary", "assign", "ASSIGNED"),
+        ("demo-resident-1", "cancel", "CANCELLED"),
+        ("demo-secretary", "escalate", "ESCALATED"),
+    ];
+
+    async fn submitted(&self) -> String {
+        self.place_id("demo-resident-1").await
+    }
+
     /// `assign` assigns to demo-member-1.
     async fn act(&self, who: &str, action: &str, id: &str) -> Value {
         let (query, vars) = match action {
@@ -113,66 +139,9 @@ impl World {
         self.gql(who, query, vars).await
     }
 
-    /// An action that must succeed and lead to `status`.
-    async fn must(&self, who: &str, action: &str, id: &str, status: &str) -> Value {
-        let resp = self.act(who, action, id).await;
-        let order = payload(&resp).clone();
-        assert_eq!(order["status"], status, "{who} {action} on {id}: {resp}");
-        order
+    async fn read(&self, id: &str) -> Value {
+        self.order(id).await
     }
-
-    /// The order as the secretary sees it.
-    async fn order(&self, id: &str) -> Value {
-        let resp = self.gql("demo-secretary", ORDER, json!({ "id": id })).await;
-        data(&resp, "order").clone()
-    }
-
-    async fn status(&self, id: &str) -> String {
-        self.order(id).await["status"].as_str().unwrap().to_owned()
-    }
-
-    /// A fresh order placed by demo-resident-1, brought to `state` by the
-    /// demo users (assigned and claimed orders belong to demo-member-1).
-    async fn order_in(&self, state: &str) -> String {
-        let id = self.place_id("demo-resident-1").await;
-        let steps: &[(&str, &str, &str)] = match state {
-            "SUBMITTED" => &[],
-            "OPEN" => &[("demo-secretary", "publish", "OPEN")],
-            "ASSIGNED" => &[("demo-secretary", "assign", "ASSIGNED")],
-            "CLAIMED" => &[("demo-secretary", "publish", "OPEN"), ("demo-member-1", "claim", "CLAIMED")],
-            "AWAITING_APPROVAL" => &[
-                ("demo-secretary", "publish", "OPEN"),
-                ("demo-member-1", "claim", "CLAIMED"),
-                ("demo-member-1", "complete", "AWAITING_APPROVAL"),
-            ],
-            "APPROVED" => &[
-                ("demo-secretary", "publish", "OPEN"),
-                ("demo-member-1", "claim", "CLAIMED"),
-                ("demo-member-1", "complete", "AWAITING_APPROVAL"),
-                ("demo-secretary", "approve", "APPROVED"),
-            ],
-            "CLOSED" => &[
-                ("demo-secretary", "publish", "OPEN"),
-                ("demo-member-1", "claim", "CLAIMED"),
-                ("demo-member-1", "complete", "AWAITING_APPROVAL"),
-                ("demo-secretary", "approve", "APPROVED"),
-                ("demo-resident-1", "rate", "CLOSED"),
-            ],
-            "CANCELLED" => &[("demo-resident-1", "cancel", "CANCELLED")],
-            "ESCALATED" => &[("demo-secretary", "escalate", "ESCALATED")],
-            other => panic!("unknown state {other}"),
-        };
-        for (who, action, status) in steps {
-            self.must(who, action, &id, status).await;
-        }
-        id
-    }
-}
-
-fn time(v: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}")))
-        .unwrap_or_else(|e| panic!("{v} is not RFC 3339: {e}"))
-        .with_timezone(&Utc)
 }
 
 fn ids(connection: &Value) -> Vec<String> {
@@ -290,23 +259,20 @@ async fn the_whole_loop_runs_as_the_demo_users_with_a_rejection_and_a_full_histo
     assert_eq!(order["status"], "CLOSED");
     assert_eq!(order["completionNote"], "已补拍完工照片");
     assert_eq!(order["claimant"]["id"], member.as_str());
+    assert_history(
+        &order,
+        &[
+            (&resident, Value::Null, "SUBMITTED"),
+            (&secretary, json!("SUBMITTED"), "OPEN"),
+            (&member, json!("OPEN"), "CLAIMED"),
+            (&member, json!("CLAIMED"), "AWAITING_APPROVAL"),
+            (&secretary, json!("AWAITING_APPROVAL"), "CLAIMED"),
+            (&member, json!("CLAIMED"), "AWAITING_APPROVAL"),
+            (&secretary, json!("AWAITING_APPROVAL"), "APPROVED"),
+            (&resident, json!("APPROVED"), "CLOSED"),
+        ],
+    );
     let history = order["history"].as_array().unwrap();
-    let expected = [
-        (&resident, Value::Null, "SUBMITTED"),
-        (&secretary, json!("SUBMITTED"), "OPEN"),
-        (&member, json!("OPEN"), "CLAIMED"),
-        (&member, json!("CLAIMED"), "AWAITING_APPROVAL"),
-        (&secretary, json!("AWAITING_APPROVAL"), "CLAIMED"),
-        (&member, json!("CLAIMED"), "AWAITING_APPROVAL"),
-        (&secretary, json!("AWAITING_APPROVAL"), "APPROVED"),
-        (&resident, json!("APPROVED"), "CLOSED"),
-    ];
-    assert_eq!(history.len(), expected.len(), "one event per change: {history:#?}");
-    for (i, (event, (actor, from, to))) in history.iter().zip(expected.iter()).enumerate() {
-        assert_eq!(event["actor"]["id"], actor.as_str(), "event {i}: {event}");
-        assert_eq!(event["fromStatus"], *from, "event {i}: {event}");
-        assert_eq!(event["toStatus"], *to, "event {i}: {event}");
-    }
     assert_eq!(history[3]["note"], "换了新的水管接头", "the completion note goes with the change");
     assert_eq!(history[4]["note"], "请补一张完工后的照片", "the rejection reason goes with the change");
     assert_eq!(history[5]["note"], "已补拍完工照片");
@@ -376,7 +342,7 @@ async fn orders_can_be_assigned_only_to_the_communitys_party_members_and_volunte
 #[tokio::test]
 async fn a_volunteer_claims_from_the_pool_and_a_second_claimant_is_told_it_is_taken() {
     let w = World::new().await;
-    let id = w.order_in("OPEN").await;
+    let id = w.in_state("OPEN").await;
     let volunteer = w.id_of("demo-volunteer").await;
     let claimed = w.must("demo-volunteer", "claim", &id, "CLAIMED").await;
     assert_eq!(claimed["claimant"]["id"], volunteer.as_str());
@@ -413,158 +379,86 @@ async fn a_party_member_cannot_claim_an_order_she_placed_or_that_was_placed_for_
 // Forbidden roles and transitions
 // ---------------------------------------------------------------------------
 
-/// An action, the state where it is allowed, and who is refused with what
-/// (`A|B`: either code).
-type RefusalCase = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
-
 #[tokio::test]
 async fn every_action_refuses_every_role_that_may_not_take_it() {
     let w = World::with(roomy).await;
-    let cases: &[RefusalCase] = &[
-        (
-            "publish",
-            "SUBMITTED",
-            &[
-                ("demo-member-1", "FORBIDDEN"),
-                ("demo-volunteer", "FORBIDDEN"),
-                ("demo-resident-1", "FORBIDDEN"),
-                ("demo-canteen", "FORBIDDEN|NOT_FOUND"),
-                ("demo-resident-2", "NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-                ("demo-street", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "assign",
-            "SUBMITTED",
-            &[
-                ("demo-member-1", "FORBIDDEN"),
-                ("demo-volunteer", "FORBIDDEN"),
-                ("demo-resident-1", "FORBIDDEN"),
-                ("demo-canteen", "FORBIDDEN|NOT_FOUND"),
-                ("demo-resident-2", "NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "claim",
-            "OPEN",
-            &[
-                ("demo-secretary", "FORBIDDEN"),
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-resident-1", "FORBIDDEN"),
-                ("demo-canteen", "FORBIDDEN|NOT_FOUND"),
-                ("demo-resident-2", "NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-                ("demo-resident-3", "NOT_FOUND"),
-            ],
-        ),
-        ("claim", "ASSIGNED", &[("demo-member-2", "FORBIDDEN"), ("demo-volunteer", "FORBIDDEN")]),
-        (
-            "complete",
-            "CLAIMED",
-            &[
-                ("demo-member-2", "FORBIDDEN"),
-                ("demo-volunteer", "FORBIDDEN"),
-                ("demo-secretary", "FORBIDDEN"),
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-resident-1", "FORBIDDEN"),
-                ("demo-resident-2", "NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "approve",
-            "AWAITING_APPROVAL",
-            &[
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-member-1", "FORBIDDEN"),
-                ("demo-member-2", "FORBIDDEN"),
-                ("demo-volunteer", "FORBIDDEN"),
-                ("demo-resident-1", "FORBIDDEN"),
-                ("demo-resident-2", "NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "reject",
-            "AWAITING_APPROVAL",
-            &[
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-member-1", "FORBIDDEN"),
-                ("demo-member-2", "FORBIDDEN"),
-                ("demo-volunteer", "FORBIDDEN"),
-                ("demo-resident-1", "FORBIDDEN"),
-                ("demo-resident-2", "NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "rate",
-            "APPROVED",
-            &[
-                ("demo-secretary", "FORBIDDEN"),
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-member-1", "FORBIDDEN"),
-                ("demo-member-2", "FORBIDDEN"),
-                ("demo-volunteer", "FORBIDDEN"),
-                ("demo-resident-2", "NOT_FOUND"),
-                ("demo-resident-3", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "cancel",
-            "SUBMITTED",
-            &[
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-member-1", "FORBIDDEN"),
-                ("demo-volunteer", "FORBIDDEN"),
-                ("demo-canteen", "FORBIDDEN|NOT_FOUND"),
-                ("demo-resident-2", "NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-            ],
-        ),
-        (
-            "escalate",
-            "SUBMITTED",
-            &[
-                ("demo-grid", "FORBIDDEN"),
-                ("demo-member-1", "FORBIDDEN"),
-                ("demo-volunteer", "FORBIDDEN"),
-                ("demo-resident-1", "FORBIDDEN"),
-                ("demo-resident-2", "NOT_FOUND"),
-                ("demo-secretary-2", "NOT_FOUND"),
-                ("demo-street", "NOT_FOUND"),
-            ],
-        ),
+    let cases = &[
+        Refusals {
+            actions: &["publish"],
+            state: "SUBMITTED",
+            forbidden: &["demo-member-1", "demo-volunteer", "demo-resident-1"],
+            not_found: &["demo-resident-2", "demo-secretary-2", "demo-street"],
+            either: &["demo-canteen"],
+        },
+        Refusals {
+            actions: &["assign"],
+            state: "SUBMITTED",
+            forbidden: &["demo-member-1", "demo-volunteer", "demo-resident-1"],
+            not_found: &["demo-resident-2", "demo-secretary-2"],
+            either: &["demo-canteen"],
+        },
+        Refusals {
+            actions: &["claim"],
+            state: "OPEN",
+            forbidden: &["demo-secretary", "demo-grid", "demo-resident-1"],
+            not_found: &["demo-resident-2", "demo-secretary-2", "demo-resident-3"],
+            either: &["demo-canteen"],
+        },
+        Refusals {
+            actions: &["claim"],
+            state: "ASSIGNED",
+            forbidden: &["demo-member-2", "demo-volunteer"],
+            not_found: &[],
+            either: &[],
+        },
+        Refusals {
+            actions: &["complete"],
+            state: "CLAIMED",
+            forbidden: &["demo-member-2", "demo-volunteer", "demo-secretary", "demo-grid", "demo-resident-1"],
+            not_found: &["demo-resident-2", "demo-secretary-2"],
+            either: &[],
+        },
+        Refusals {
+            actions: &["approve", "reject"],
+            state: "AWAITING_APPROVAL",
+            forbidden: &["demo-grid", "demo-member-1", "demo-member-2", "demo-volunteer", "demo-resident-1"],
+            not_found: &["demo-resident-2", "demo-secretary-2"],
+            either: &[],
+        },
+        Refusals {
+            actions: &["rate"],
+            state: "APPROVED",
+            forbidden: &["demo-secretary", "demo-grid", "demo-member-1", "demo-member-2", "demo-volunteer"],
+            not_found: &["demo-resident-2", "demo-resident-3"],
+            either: &[],
+        },
+        Refusals {
+            actions: &["cancel"],
+            state: "SUBMITTED",
+            forbidden: &["demo-grid", "demo-member-1", "demo-volunteer"],
+            not_found: &["demo-resident-2", "demo-secretary-2"],
+            either: &["demo-canteen"],
+        },
+        Refusals {
+            actions: &["escalate"],
+            state: "SUBMITTED",
+            forbidden: &["demo-grid", "demo-member-1", "demo-volunteer", "demo-resident-1"],
+            not_found: &["demo-resident-2", "demo-secretary-2", "demo-street"],
+            either: &[],
+        },
     ];
-    let mut failures = Vec::new();
-    for (action, state, refused) in cases {
-        let id = w.order_in(state).await;
-        for (who, expected) in *refused {
-            let resp = w.act(who, action, &id).await;
-            let got = outcome(&resp);
-            if !expected.split('|').any(|e| e == got) {
-                failures.push(format!("{who} {action} on a {state} order: expected {expected}, got {got}: {resp}"));
-            }
-        }
-        let now = w.status(&id).await;
-        if now != *state {
-            failures.push(format!("{action} on a {state} order: refusals changed it to {now}"));
-        }
-    }
-    assert!(failures.is_empty(), "{} refusals went wrong:\n{}", failures.len(), failures.join("\n"));
+    assert_refusals(&w, cases).await;
 }
 
 #[tokio::test]
 async fn roles_are_checked_before_states() {
     let w = World::with(roomy).await;
     // Wrong role and wrong state at once: the role answers.
-    let closed = w.order_in("CLOSED").await;
+    let closed = w.in_state("CLOSED").await;
     for (who, action) in [("demo-grid", "approve"), ("demo-member-2", "complete"), ("demo-member-1", "publish")] {
         assert_eq!(error_code(&w.act(who, action, &closed).await), "FORBIDDEN", "{who} {action} on CLOSED");
     }
-    let submitted = w.order_in("SUBMITTED").await;
+    let submitted = w.in_state("SUBMITTED").await;
     for (who, action) in
         [("demo-grid", "reject"), ("demo-member-1", "escalate"), ("demo-secretary", "rate"), ("demo-grid", "cancel")]
     {
@@ -605,39 +499,7 @@ async fn every_transition_outside_the_state_machine_is_an_invalid_state() {
         ("CANCELLED",         [X,      X,          X,         F,                   X,          X,         X,        X,           X]),
         ("ESCALATED",         [X,      X,          X,         F,                   X,          X,         X,        X,           X]),
     ];
-    let mut failures = Vec::new();
-    let mut checked = 0;
-    for (state, row) in TABLE {
-        // Refused actions share one order; each allowed one gets its own.
-        let shared = w.order_in(state).await;
-        for ((action, who), expected) in ACTIONS.iter().zip(row) {
-            checked += 1;
-            let refused = expected == X || expected == F;
-            let id = if refused { shared.clone() } else { w.order_in(state).await };
-            let resp = w.act(who, action, &id).await;
-            let got = if resp.get("errors").is_none() {
-                payload(&resp)["status"].as_str().unwrap_or("?").to_owned()
-            } else {
-                error_code(&resp)
-            };
-            if got != expected {
-                failures.push(format!("{who} {action} on {state}: expected {expected}, got {got}: {resp}"));
-            }
-            if refused {
-                let now = w.status(&id).await;
-                if now != state {
-                    failures.push(format!("{who} {action} on {state} was refused but the order is now {now}"));
-                }
-            }
-        }
-        // The refused attempts left no trace in the history.
-        let history = w.order(&shared).await["history"].as_array().unwrap().clone();
-        if history.last().map(|e| e["toStatus"].clone()) != Some(json!(state)) {
-            failures.push(format!("refusals on {state} were recorded in the history: {history:?}"));
-        }
-    }
-    assert_eq!(checked, 81);
-    assert!(failures.is_empty(), "{} transitions went wrong:\n{}", failures.len(), failures.join("\n"));
+    assert_transitions(&w, &ACTIONS, &TABLE, 81).await;
 }
 
 #[tokio::test]
@@ -645,12 +507,12 @@ async fn cancelling_is_for_the_resident_whoever_placed_it_and_the_secretary() {
     let w = World::with(roomy).await;
     let elder = w.id_of("demo-elder").await;
 
-    let own = w.order_in("OPEN").await;
+    let own = w.in_state("OPEN").await;
     let cancelled = w.must("demo-resident-1", "cancel", &own, "CANCELLED").await;
     let last = cancelled["history"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["note"], "已自行解决", "the reason goes with the change");
 
-    let assigned = w.order_in("ASSIGNED").await;
+    let assigned = w.in_state("ASSIGNED").await;
     w.must("demo-secretary", "cancel", &assigned, "CANCELLED").await;
 
     // Placed by the grid worker for the elder: either of them may cancel.
@@ -663,7 +525,7 @@ async fn cancelling_is_for_the_resident_whoever_placed_it_and_the_secretary() {
 #[tokio::test]
 async fn requests_without_a_token_are_unauthenticated() {
     let w = World::new().await;
-    let id = w.order_in("OPEN").await;
+    let id = w.in_state("OPEN").await;
     let claim = w.app.gql(None, CLAIM, json!({ "id": id })).await;
     assert_eq!(error_code(&claim), "UNAUTHENTICATED");
     let read = w.app.gql(None, ORDER, json!({ "id": id })).await;
@@ -681,7 +543,7 @@ async fn requests_without_a_token_are_unauthenticated() {
 async fn fifty_members_claiming_one_order_at_once_leave_exactly_one_winner() {
     let w = World::with(roomy).await;
     let claimers = fresh_party_members(&w.app, &w.chengnan, "claimer", 50).await;
-    let id = w.order_in("OPEN").await;
+    let id = w.in_state("OPEN").await;
     let winner = one_claim_wins(
         &w.app,
         &claimers,
@@ -920,7 +782,7 @@ async fn order_input_is_checked_with_limits_a_person_understands() {
 #[tokio::test]
 async fn ratings_rejections_and_escalations_need_sensible_input() {
     let w = World::with(roomy).await;
-    let approved = w.order_in("APPROVED").await;
+    let approved = w.in_state("APPROVED").await;
     for stars in [0, 6, -1] {
         let resp = w.gql("demo-resident-1", RATE, json!({ "id": approved, "stars": stars })).await;
         assert_eq!(error_code(&resp), "BAD_USER_INPUT", "{stars} stars");
@@ -930,18 +792,18 @@ async fn ratings_rejections_and_escalations_need_sensible_input() {
     let one = w.gql("demo-resident-1", RATE, json!({ "id": approved, "stars": 1, "comment": "没修好" })).await;
     assert_eq!(payload(&one)["rating"]["stars"], 1);
 
-    let awaiting = w.order_in("AWAITING_APPROVAL").await;
+    let awaiting = w.in_state("AWAITING_APPROVAL").await;
     for reason in ["", "   "] {
         let resp = w.gql("demo-secretary", REJECT, json!({ "id": awaiting, "reason": reason })).await;
         assert_eq!(error_code(&resp), "BAD_USER_INPUT", "reason {reason:?}");
     }
     assert_eq!(w.status(&awaiting).await, "AWAITING_APPROVAL");
 
-    let claimed = w.order_in("CLAIMED").await;
+    let claimed = w.in_state("CLAIMED").await;
     let resp = w.gql("demo-member-1", COMPLETE, json!({ "id": claimed, "note": "" })).await;
     assert_eq!(error_code(&resp), "BAD_USER_INPUT", "an empty completion note");
 
-    let submitted = w.order_in("SUBMITTED").await;
+    let submitted = w.in_state("SUBMITTED").await;
     let resp = w.gql("demo-secretary", ESCALATE, json!({ "id": submitted, "reason": "" })).await;
     assert_eq!(error_code(&resp), "BAD_USER_INPUT", "an empty escalation reason");
     assert_eq!(w.status(&submitted).await, "SUBMITTED");
@@ -1255,7 +1117,7 @@ async fn photo_urls_must_be_our_uploads_or_https_and_at_most_nine() {
     }
 
     // The same rules when reporting work done.
-    let id = w.order_in("CLAIMED").await;
+    let id = w.in_state("CLAIMED").await;
     let resp = w
         .gql(
             "demo-member-1",
@@ -1296,7 +1158,7 @@ async fn a_secretary_grants_and_revokes_roles_and_nobody_else_can() {
     roles.sort();
     assert_eq!(roles, vec!["RESIDENT", "VOLUNTEER"]);
     // The new role works at once: the pool opens and she can claim.
-    let id = w.order_in("OPEN").await;
+    let id = w.in_state("OPEN").await;
     assert_eq!(data(&w.gql("demo-resident-2", POOL, json!({ "c": w.chengnan })).await, "orderPool")["totalCount"], 1);
 
     for who in ["demo-grid", "demo-member-1", "demo-resident-2"] {
