@@ -1,5 +1,6 @@
-//! Shorthands shared by the migrations: column kinds, foreign keys, indexes,
-//! the per-community settings table, and dropping a migration's tables.
+//! Shorthands shared by the migrations: column kinds, tables (the
+//! per-community settings row, the record of a workflow's transitions),
+//! foreign keys, indexes, and dropping a migration's tables.
 //!
 //! Migrations that have run on a database must keep producing the same SQL,
 //! so each shorthand spells out exactly what the migrations wrote by hand
