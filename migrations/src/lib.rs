@@ -16,6 +16,7 @@ mod m20261130_000011_create_event_relay;
 mod m20261130_000012_create_wechat_push;
 mod m20261130_000013_create_deadline_policy;
 mod m20261130_000020_index_orders_by_community;
+mod shared;
 
 pub struct Migrator;
 
@@ -38,38 +39,5 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_create_deadline_policy::Migration),
             Box::new(m20261130_000020_index_orders_by_community::Migration),
         ]
-    }
-}
-
-/// Shorthands shared by the migrations.
-pub(crate) mod cols {
-    use sea_orm_migration::prelude::*;
-
-    pub fn id<T: IntoIden>(name: T) -> ColumnDef {
-        ColumnDef::new(name).big_integer().not_null().auto_increment().primary_key().take()
-    }
-
-    pub fn fk<T: IntoIden>(name: T) -> ColumnDef {
-        ColumnDef::new(name).big_integer().not_null().take()
-    }
-
-    pub fn fk_null<T: IntoIden>(name: T) -> ColumnDef {
-        ColumnDef::new(name).big_integer().null().take()
-    }
-
-    pub fn text<T: IntoIden>(name: T) -> ColumnDef {
-        ColumnDef::new(name).string().not_null().take()
-    }
-
-    pub fn text_null<T: IntoIden>(name: T) -> ColumnDef {
-        ColumnDef::new(name).string().null().take()
-    }
-
-    pub fn time<T: IntoIden>(name: T) -> ColumnDef {
-        ColumnDef::new(name).timestamp_with_time_zone().not_null().take()
-    }
-
-    pub fn time_null<T: IntoIden>(name: T) -> ColumnDef {
-        ColumnDef::new(name).timestamp_with_time_zone().null().take()
     }
 }

@@ -3,7 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::*;
+use crate::shared::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -101,25 +101,20 @@ pub enum JoinRequests {
     CreatedAt,
 }
 
+/// The organisation's references forbid deleting what is still referred to.
 fn foreign(from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Restrict).take()
+    reference(from.0, from.1, to.0, to.1).on_delete(ForeignKeyAction::Restrict).take()
 }
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table(Streets::Table)
-                .col(id(Streets::Id))
-                .col(text(Streets::County))
-                .col(text(Streets::Name))
-                .take(),
+            table(Streets::Table).col(id(Streets::Id)).col(text(Streets::County)).col(text(Streets::Name)).take(),
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(Communities::Table)
+            table(Communities::Table)
                 .col(id(Communities::Id))
                 .col(fk(Communities::StreetId))
                 .col(text(Communities::Name))
@@ -130,8 +125,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(Grids::Table)
+            table(Grids::Table)
                 .col(id(Grids::Id))
                 .col(fk(Grids::CommunityId))
                 .col(text(Grids::Name))
@@ -140,8 +134,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(Buildings::Table)
+            table(Buildings::Table)
                 .col(id(Buildings::Id))
                 .col(fk(Buildings::CommunityId))
                 .col(fk(Buildings::GridId))
@@ -151,8 +144,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(Households::Table)
+            table(Households::Table)
                 .col(id(Households::Id))
                 .col(fk(Households::CommunityId))
                 .col(fk(Households::BuildingId))
@@ -165,8 +157,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(Users::Table)
+            table(Users::Table)
                 .col(id(Users::Id))
                 .col(text(Users::Openid).unique_key().take())
                 .col(text_null(Users::Unionid))
@@ -175,15 +166,14 @@ impl MigrationTrait for Migration {
                 .col(time_null(Users::PhoneVerifiedAt))
                 .col(text_null(Users::Address))
                 .col(fk_null(Users::HouseholdId))
-                .col(ColumnDef::new(Users::BirthYear).integer().null())
+                .col(int_null(Users::BirthYear))
                 .col(time(Users::CreatedAt))
                 .foreign_key(&mut foreign((Users::Table, Users::HouseholdId), (Households::Table, Households::Id)))
                 .take(),
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(CommunityRoles::Table)
+            table(CommunityRoles::Table)
                 .col(id(CommunityRoles::Id))
                 .col(fk(CommunityRoles::UserId))
                 .col(fk(CommunityRoles::CommunityId))
@@ -198,29 +188,20 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_community_roles_user_community_role")
-                .table(CommunityRoles::Table)
-                .col(CommunityRoles::UserId)
-                .col(CommunityRoles::CommunityId)
-                .col(CommunityRoles::Role)
-                .unique()
-                .take(),
-        )
+        m.create_index(unique_index(
+            "ux_community_roles_user_community_role",
+            CommunityRoles::Table,
+            [CommunityRoles::UserId, CommunityRoles::CommunityId, CommunityRoles::Role],
+        ))
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_community_roles_community_role")
-                .table(CommunityRoles::Table)
-                .col(CommunityRoles::CommunityId)
-                .col(CommunityRoles::Role)
-                .take(),
-        )
+        m.create_index(index(
+            "ix_community_roles_community_role",
+            CommunityRoles::Table,
+            [CommunityRoles::CommunityId, CommunityRoles::Role],
+        ))
         .await?;
         m.create_table(
-            Table::create()
-                .table(StreetRoles::Table)
+            table(StreetRoles::Table)
                 .col(id(StreetRoles::Id))
                 .col(fk(StreetRoles::UserId))
                 .col(fk(StreetRoles::StreetId))
@@ -231,20 +212,14 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_street_roles_user_street_role")
-                .table(StreetRoles::Table)
-                .col(StreetRoles::UserId)
-                .col(StreetRoles::StreetId)
-                .col(StreetRoles::Role)
-                .unique()
-                .take(),
-        )
+        m.create_index(unique_index(
+            "ux_street_roles_user_street_role",
+            StreetRoles::Table,
+            [StreetRoles::UserId, StreetRoles::StreetId, StreetRoles::Role],
+        ))
         .await?;
         m.create_table(
-            Table::create()
-                .table(JoinRequests::Table)
+            table(JoinRequests::Table)
                 .col(id(JoinRequests::Id))
                 .col(fk(JoinRequests::UserId))
                 .col(fk(JoinRequests::CommunityId))
@@ -261,31 +236,29 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_join_requests_community_status")
-                .table(JoinRequests::Table)
-                .col(JoinRequests::CommunityId)
-                .col(JoinRequests::Status)
-                .take(),
-        )
+        m.create_index(index(
+            "ix_join_requests_community_status",
+            JoinRequests::Table,
+            [JoinRequests::CommunityId, JoinRequests::Status],
+        ))
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            JoinRequests::Table.into_iden(),
-            StreetRoles::Table.into_iden(),
-            CommunityRoles::Table.into_iden(),
-            Users::Table.into_iden(),
-            Households::Table.into_iden(),
-            Buildings::Table.into_iden(),
-            Grids::Table.into_iden(),
-            Communities::Table.into_iden(),
-            Streets::Table.into_iden(),
-        ] {
-            m.drop_table(Table::drop().table(table).take()).await?;
-        }
-        Ok(())
+        drop_tables(
+            m,
+            [
+                JoinRequests::Table.into_iden(),
+                StreetRoles::Table.into_iden(),
+                CommunityRoles::Table.into_iden(),
+                Users::Table.into_iden(),
+                Households::Table.into_iden(),
+                Buildings::Table.into_iden(),
+                Grids::Table.into_iden(),
+                Communities::Table.into_iden(),
+                Streets::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -3,8 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::*;
-use crate::m20261123_000001_create_org::Users;
+use crate::shared::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -56,37 +55,35 @@ pub enum Uploads {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table(Sessions::Table)
+            table(Sessions::Table)
                 .col(ColumnDef::new(Sessions::Id).string().not_null().primary_key())
                 .col(fk(Sessions::UserId))
                 .col(time(Sessions::CreatedAt))
                 .col(time(Sessions::ExpiresAt))
                 .col(time_null(Sessions::RevokedAt))
                 .col(text_null(Sessions::RevokeReason))
-                .foreign_key(ForeignKey::create().from(Sessions::Table, Sessions::UserId).to(Users::Table, Users::Id))
+                .foreign_key(&mut to_users(Sessions::Table, Sessions::UserId))
                 .take(),
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(RefreshTokens::Table)
+            table(RefreshTokens::Table)
                 .col(id(RefreshTokens::Id))
                 .col(text(RefreshTokens::SessionId))
                 .col(text(RefreshTokens::TokenHash).unique_key().take())
                 .col(time(RefreshTokens::CreatedAt))
                 .col(time_null(RefreshTokens::UsedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(RefreshTokens::Table, RefreshTokens::SessionId)
-                        .to(Sessions::Table, Sessions::Id),
-                )
+                .foreign_key(&mut reference(
+                    RefreshTokens::Table,
+                    RefreshTokens::SessionId,
+                    Sessions::Table,
+                    Sessions::Id,
+                ))
                 .take(),
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(IdempotencyKeys::Table)
+            table(IdempotencyKeys::Table)
                 .col(id(IdempotencyKeys::Id))
                 .col(fk(IdempotencyKeys::UserId))
                 .col(text(IdempotencyKeys::Scope))
@@ -97,24 +94,18 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_idempotency_keys_user_scope_key")
-                .table(IdempotencyKeys::Table)
-                .col(IdempotencyKeys::UserId)
-                .col(IdempotencyKeys::Scope)
-                .col(IdempotencyKeys::Key)
-                .unique()
-                .take(),
-        )
+        m.create_index(unique_index(
+            "ux_idempotency_keys_user_scope_key",
+            IdempotencyKeys::Table,
+            [IdempotencyKeys::UserId, IdempotencyKeys::Scope, IdempotencyKeys::Key],
+        ))
         .await?;
         m.create_table(
-            Table::create()
-                .table(Uploads::Table)
+            table(Uploads::Table)
                 .col(ColumnDef::new(Uploads::Id).string().not_null().primary_key())
                 .col(fk(Uploads::OwnerId))
                 .col(text(Uploads::ContentType))
-                .col(ColumnDef::new(Uploads::Size).big_integer().not_null())
+                .col(big(Uploads::Size))
                 .col(time(Uploads::CreatedAt))
                 .take(),
         )
@@ -122,14 +113,15 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            Uploads::Table.into_iden(),
-            IdempotencyKeys::Table.into_iden(),
-            RefreshTokens::Table.into_iden(),
-            Sessions::Table.into_iden(),
-        ] {
-            m.drop_table(Table::drop().table(table).take()).await?;
-        }
-        Ok(())
+        drop_tables(
+            m,
+            [
+                Uploads::Table.into_iden(),
+                IdempotencyKeys::Table.into_iden(),
+                RefreshTokens::Table.into_iden(),
+                Sessions::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -3,8 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::*;
-use crate::m20261123_000001_create_org::{Communities, Users};
+use crate::shared::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -42,28 +41,21 @@ pub enum WorkflowEvents {
     Id,
     SubjectKind,
     SubjectId,
-    CommunityId,
-    ActorId,
-    FromStatus,
-    ToStatus,
-    Note,
-    At,
 }
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table(Orders::Table)
+            table(Orders::Table)
                 .col(id(Orders::Id))
                 .col(fk(Orders::CommunityId))
                 .col(text(Orders::Category))
                 .col(text(Orders::Title))
-                .col(ColumnDef::new(Orders::Description).text().not_null())
+                .col(long_text(Orders::Description))
                 .col(text_null(Orders::Address))
                 .col(text_null(Orders::ContactPhone))
-                .col(ColumnDef::new(Orders::PhotoUrls).text().not_null())
+                .col(long_text(Orders::PhotoUrls))
                 .col(fk(Orders::PlacedBy))
                 .col(fk_null(Orders::OnBehalfOf))
                 .col(fk_null(Orders::AssigneeId))
@@ -72,21 +64,17 @@ impl MigrationTrait for Migration {
                 .col(time_null(Orders::ClaimDueAt))
                 .col(time_null(Orders::CompleteDueAt))
                 .col(time_null(Orders::CompletedAt))
-                .col(ColumnDef::new(Orders::CompletionNote).text().null())
-                .col(ColumnDef::new(Orders::CompletionPhotoUrls).text().null())
-                .col(ColumnDef::new(Orders::RatingStars).integer().null())
-                .col(ColumnDef::new(Orders::RatingComment).text().null())
+                .col(long_text_null(Orders::CompletionNote))
+                .col(long_text_null(Orders::CompletionPhotoUrls))
+                .col(int_null(Orders::RatingStars))
+                .col(long_text_null(Orders::RatingComment))
                 .col(time(Orders::CreatedAt))
                 .col(time(Orders::UpdatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Orders::Table, Orders::CommunityId)
-                        .to(Communities::Table, Communities::Id),
-                )
-                .foreign_key(ForeignKey::create().from(Orders::Table, Orders::PlacedBy).to(Users::Table, Users::Id))
-                .foreign_key(ForeignKey::create().from(Orders::Table, Orders::OnBehalfOf).to(Users::Table, Users::Id))
-                .foreign_key(ForeignKey::create().from(Orders::Table, Orders::AssigneeId).to(Users::Table, Users::Id))
-                .foreign_key(ForeignKey::create().from(Orders::Table, Orders::ClaimantId).to(Users::Table, Users::Id))
+                .foreign_key(&mut to_communities(Orders::Table, Orders::CommunityId))
+                .foreign_key(&mut to_users(Orders::Table, Orders::PlacedBy))
+                .foreign_key(&mut to_users(Orders::Table, Orders::OnBehalfOf))
+                .foreign_key(&mut to_users(Orders::Table, Orders::AssigneeId))
+                .foreign_key(&mut to_users(Orders::Table, Orders::ClaimantId))
                 .take(),
         )
         .await?;
@@ -97,41 +85,23 @@ impl MigrationTrait for Migration {
             ("ix_orders_claimant", vec![Orders::ClaimantId]),
             ("ix_orders_assignee", vec![Orders::AssigneeId]),
         ] {
-            let mut index = Index::create().name(name).table(Orders::Table).take();
-            for col in cols {
-                index.col(col);
-            }
-            m.create_index(index).await?;
+            m.create_index(index(name, Orders::Table, cols)).await?;
         }
-        m.create_table(
-            Table::create()
-                .table(WorkflowEvents::Table)
-                .col(id(WorkflowEvents::Id))
-                .col(text(WorkflowEvents::SubjectKind))
-                .col(fk(WorkflowEvents::SubjectId))
-                .col(fk(WorkflowEvents::CommunityId))
-                .col(fk_null(WorkflowEvents::ActorId))
-                .col(text_null(WorkflowEvents::FromStatus))
-                .col(text(WorkflowEvents::ToStatus))
-                .col(ColumnDef::new(WorkflowEvents::Note).text().null())
-                .col(time(WorkflowEvents::At))
-                .take(),
-        )
+        m.create_table(transitions_table(
+            WorkflowEvents::Table,
+            [id(WorkflowEvents::Id), text(WorkflowEvents::SubjectKind), fk(WorkflowEvents::SubjectId)],
+            fk_null(TransitionColumns::ActorId),
+        ))
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_workflow_events_subject")
-                .table(WorkflowEvents::Table)
-                .col(WorkflowEvents::SubjectKind)
-                .col(WorkflowEvents::SubjectId)
-                .col(WorkflowEvents::Id)
-                .take(),
-        )
+        m.create_index(index(
+            "ix_workflow_events_subject",
+            WorkflowEvents::Table,
+            [WorkflowEvents::SubjectKind, WorkflowEvents::SubjectId, WorkflowEvents::Id],
+        ))
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(WorkflowEvents::Table).take()).await?;
-        m.drop_table(Table::drop().table(Orders::Table).take()).await
+        drop_tables(m, [WorkflowEvents::Table.into_iden(), Orders::Table.into_iden()]).await
     }
 }

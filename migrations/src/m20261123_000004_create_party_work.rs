@@ -4,8 +4,8 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::*;
-use crate::m20261123_000001_create_org::{Communities, Households, Users};
+use crate::m20261123_000001_create_org::Households;
+use crate::shared::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -58,12 +58,6 @@ pub enum WishEvents {
     Table,
     Id,
     WishId,
-    CommunityId,
-    ActorId,
-    FromStatus,
-    ToStatus,
-    Note,
-    At,
 }
 
 #[derive(DeriveIden)]
@@ -165,10 +159,7 @@ pub enum HouseholdContacts {
 #[derive(DeriveIden)]
 pub enum DedicationRules {
     Table,
-    CommunityId,
     Rules,
-    UpdatedBy,
-    UpdatedAt,
 }
 
 #[derive(DeriveIden)]
@@ -200,33 +191,11 @@ pub enum AwardNominations {
     CreatedAt,
 }
 
-fn fk_to(from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).take()
-}
-
-async fn index(
-    m: &SchemaManager<'_>,
-    name: &str,
-    table: impl IntoIden,
-    cols: Vec<DynIden>,
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut index = Index::create().name(name).table(table).take();
-    for col in cols {
-        index.col(col);
-    }
-    if unique {
-        index.unique();
-    }
-    m.create_index(index).await
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table(ReportIns::Table)
+            table(ReportIns::Table)
                 .col(id(ReportIns::Id))
                 .col(fk(ReportIns::UserId))
                 .col(fk(ReportIns::CommunityId))
@@ -241,142 +210,101 @@ impl MigrationTrait for Migration {
                 .col(time_null(ReportIns::DecidedAt))
                 .col(time_null(ReportIns::LeftAt))
                 .col(time(ReportIns::CreatedAt))
-                .foreign_key(&mut fk_to((ReportIns::Table, ReportIns::UserId), (Users::Table, Users::Id)))
-                .foreign_key(&mut fk_to(
-                    (ReportIns::Table, ReportIns::CommunityId),
-                    (Communities::Table, Communities::Id),
-                ))
+                .foreign_key(&mut to_users(ReportIns::Table, ReportIns::UserId))
+                .foreign_key(&mut to_communities(ReportIns::Table, ReportIns::CommunityId))
                 .take(),
         )
         .await?;
-        index(
-            m,
-            "ix_report_ins_user_status",
-            ReportIns::Table,
-            vec![ReportIns::UserId.into_iden(), ReportIns::Status.into_iden()],
-            false,
-        )
-        .await?;
-        index(
-            m,
+        m.create_index(index("ix_report_ins_user_status", ReportIns::Table, [ReportIns::UserId, ReportIns::Status]))
+            .await?;
+        m.create_index(index(
             "ix_report_ins_community_status",
             ReportIns::Table,
-            vec![ReportIns::CommunityId.into_iden(), ReportIns::Status.into_iden()],
-            false,
-        )
+            [ReportIns::CommunityId, ReportIns::Status],
+        ))
         .await?;
 
         m.create_table(
-            Table::create()
-                .table(Wishes::Table)
+            table(Wishes::Table)
                 .col(id(Wishes::Id))
                 .col(fk(Wishes::CommunityId))
                 .col(text(Wishes::Title))
-                .col(ColumnDef::new(Wishes::Story).text().not_null())
-                .col(ColumnDef::new(Wishes::PhotoUrls).text().not_null())
+                .col(long_text(Wishes::Story))
+                .col(long_text(Wishes::PhotoUrls))
                 .col(fk(Wishes::PlacedBy))
                 .col(fk_null(Wishes::OnBehalfOf))
                 .col(fk_null(Wishes::ClaimantId))
                 .col(text(Wishes::Status))
                 .col(time_null(Wishes::ClaimDueAt))
-                .col(ColumnDef::new(Wishes::FulfilNote).text().null())
-                .col(ColumnDef::new(Wishes::FulfilPhotoUrls).text().null())
-                .col(ColumnDef::new(Wishes::RatingStars).integer().null())
-                .col(ColumnDef::new(Wishes::Thanks).text().null())
+                .col(long_text_null(Wishes::FulfilNote))
+                .col(long_text_null(Wishes::FulfilPhotoUrls))
+                .col(int_null(Wishes::RatingStars))
+                .col(long_text_null(Wishes::Thanks))
                 .col(time(Wishes::CreatedAt))
                 .col(time(Wishes::UpdatedAt))
-                .foreign_key(&mut fk_to((Wishes::Table, Wishes::CommunityId), (Communities::Table, Communities::Id)))
-                .foreign_key(&mut fk_to((Wishes::Table, Wishes::PlacedBy), (Users::Table, Users::Id)))
-                .foreign_key(&mut fk_to((Wishes::Table, Wishes::ClaimantId), (Users::Table, Users::Id)))
+                .foreign_key(&mut to_communities(Wishes::Table, Wishes::CommunityId))
+                .foreign_key(&mut to_users(Wishes::Table, Wishes::PlacedBy))
+                .foreign_key(&mut to_users(Wishes::Table, Wishes::ClaimantId))
                 .take(),
         )
         .await?;
-        index(
-            m,
+        m.create_index(index(
             "ix_wishes_community_status_id",
             Wishes::Table,
-            vec![Wishes::CommunityId.into_iden(), Wishes::Status.into_iden(), Wishes::Id.into_iden()],
-            false,
-        )
+            [Wishes::CommunityId, Wishes::Status, Wishes::Id],
+        ))
         .await?;
-        index(m, "ix_wishes_claimant", Wishes::Table, vec![Wishes::ClaimantId.into_iden()], false).await?;
-        index(
-            m,
-            "ix_wishes_status_claim_due",
-            Wishes::Table,
-            vec![Wishes::Status.into_iden(), Wishes::ClaimDueAt.into_iden()],
-            false,
-        )
-        .await?;
+        m.create_index(index("ix_wishes_claimant", Wishes::Table, [Wishes::ClaimantId])).await?;
+        m.create_index(index("ix_wishes_status_claim_due", Wishes::Table, [Wishes::Status, Wishes::ClaimDueAt]))
+            .await?;
         m.create_table(
-            Table::create()
-                .table(WishEvents::Table)
-                .col(id(WishEvents::Id))
-                .col(fk(WishEvents::WishId))
-                .col(fk(WishEvents::CommunityId))
-                .col(fk(WishEvents::ActorId))
-                .col(text_null(WishEvents::FromStatus))
-                .col(text(WishEvents::ToStatus))
-                .col(ColumnDef::new(WishEvents::Note).text().null())
-                .col(time(WishEvents::At))
-                .foreign_key(&mut fk_to((WishEvents::Table, WishEvents::WishId), (Wishes::Table, Wishes::Id)))
-                .take(),
+            transitions_table(
+                WishEvents::Table,
+                [id(WishEvents::Id), fk(WishEvents::WishId)],
+                fk(TransitionColumns::ActorId),
+            )
+            .foreign_key(&mut reference(WishEvents::Table, WishEvents::WishId, Wishes::Table, Wishes::Id))
+            .take(),
         )
         .await?;
-        index(
-            m,
-            "ix_wish_events_wish",
-            WishEvents::Table,
-            vec![WishEvents::WishId.into_iden(), WishEvents::Id.into_iden()],
-            false,
-        )
-        .await?;
+        m.create_index(index("ix_wish_events_wish", WishEvents::Table, [WishEvents::WishId, WishEvents::Id])).await?;
 
         m.create_table(
-            Table::create()
-                .table(Posts::Table)
+            table(Posts::Table)
                 .col(id(Posts::Id))
                 .col(fk(Posts::CommunityId))
                 .col(text(Posts::Title))
                 .col(text(Posts::Kind))
-                .col(ColumnDef::new(Posts::Description).text().not_null())
-                .col(ColumnDef::new(Posts::Capacity).integer().not_null())
-                .col(ColumnDef::new(Posts::Taken).integer().not_null().default(0))
-                .col(ColumnDef::new(Posts::TermStart).date().not_null())
-                .col(ColumnDef::new(Posts::TermEnd).date().not_null())
+                .col(long_text(Posts::Description))
+                .col(int(Posts::Capacity))
+                .col(int(Posts::Taken).default(0).take())
+                .col(date(Posts::TermStart))
+                .col(date(Posts::TermEnd))
                 .col(fk(Posts::CreatedBy))
                 .col(time_null(Posts::RetiredAt))
                 .col(time(Posts::CreatedAt))
-                .foreign_key(&mut fk_to((Posts::Table, Posts::CommunityId), (Communities::Table, Communities::Id)))
+                .foreign_key(&mut to_communities(Posts::Table, Posts::CommunityId))
                 .take(),
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(PostClaims::Table)
+            table(PostClaims::Table)
                 .col(id(PostClaims::Id))
                 .col(fk(PostClaims::PostId))
                 .col(fk(PostClaims::CommunityId))
                 .col(fk(PostClaims::MemberId))
                 .col(time(PostClaims::ClaimedAt))
                 .col(time_null(PostClaims::LeftAt))
-                .foreign_key(&mut fk_to((PostClaims::Table, PostClaims::PostId), (Posts::Table, Posts::Id)))
-                .foreign_key(&mut fk_to((PostClaims::Table, PostClaims::MemberId), (Users::Table, Users::Id)))
+                .foreign_key(&mut reference(PostClaims::Table, PostClaims::PostId, Posts::Table, Posts::Id))
+                .foreign_key(&mut to_users(PostClaims::Table, PostClaims::MemberId))
                 .take(),
         )
         .await?;
-        index(
-            m,
-            "ix_post_claims_member",
-            PostClaims::Table,
-            vec![PostClaims::MemberId.into_iden(), PostClaims::PostId.into_iden()],
-            false,
-        )
-        .await?;
+        m.create_index(index("ix_post_claims_member", PostClaims::Table, [PostClaims::MemberId, PostClaims::PostId]))
+            .await?;
 
         m.create_table(
-            Table::create()
-                .table(Activities::Table)
+            table(Activities::Table)
                 .col(id(Activities::Id))
                 .col(fk(Activities::CommunityId))
                 .col(text(Activities::Title))
@@ -384,22 +312,18 @@ impl MigrationTrait for Migration {
                 .col(text(Activities::Place))
                 .col(time(Activities::StartsAt))
                 .col(time(Activities::EndsAt))
-                .col(ColumnDef::new(Activities::Capacity).integer().not_null())
-                .col(ColumnDef::new(Activities::SignedUp).integer().not_null().default(0))
-                .col(ColumnDef::new(Activities::ServiceMinutes).integer().not_null())
+                .col(int(Activities::Capacity))
+                .col(int(Activities::SignedUp).default(0).take())
+                .col(int(Activities::ServiceMinutes))
                 .col(fk(Activities::CreatedBy))
                 .col(time_null(Activities::CancelledAt))
                 .col(time(Activities::CreatedAt))
-                .foreign_key(&mut fk_to(
-                    (Activities::Table, Activities::CommunityId),
-                    (Communities::Table, Communities::Id),
-                ))
+                .foreign_key(&mut to_communities(Activities::Table, Activities::CommunityId))
                 .take(),
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(ActivitySignups::Table)
+            table(ActivitySignups::Table)
                 .col(id(ActivitySignups::Id))
                 .col(fk(ActivitySignups::ActivityId))
                 .col(fk(ActivitySignups::CommunityId))
@@ -407,114 +331,94 @@ impl MigrationTrait for Migration {
                 .col(time(ActivitySignups::SignedUpAt))
                 .col(time_null(ActivitySignups::CancelledAt))
                 .col(time_null(ActivitySignups::CheckedInAt))
-                .col(ColumnDef::new(ActivitySignups::ServiceMinutes).integer().null())
-                .foreign_key(&mut fk_to(
-                    (ActivitySignups::Table, ActivitySignups::ActivityId),
-                    (Activities::Table, Activities::Id),
+                .col(int_null(ActivitySignups::ServiceMinutes))
+                .foreign_key(&mut reference(
+                    ActivitySignups::Table,
+                    ActivitySignups::ActivityId,
+                    Activities::Table,
+                    Activities::Id,
                 ))
-                .foreign_key(&mut fk_to((ActivitySignups::Table, ActivitySignups::UserId), (Users::Table, Users::Id)))
+                .foreign_key(&mut to_users(ActivitySignups::Table, ActivitySignups::UserId))
                 .take(),
         )
         .await?;
-        index(
-            m,
+        m.create_index(unique_index(
             "ux_activity_signups_activity_user",
             ActivitySignups::Table,
-            vec![ActivitySignups::ActivityId.into_iden(), ActivitySignups::UserId.into_iden()],
-            true,
-        )
+            [ActivitySignups::ActivityId, ActivitySignups::UserId],
+        ))
         .await?;
 
         m.create_table(
-            Table::create()
-                .table(Suggestions::Table)
+            table(Suggestions::Table)
                 .col(id(Suggestions::Id))
                 .col(fk(Suggestions::CommunityId))
                 .col(fk(Suggestions::MemberId))
-                .col(ColumnDef::new(Suggestions::Text).text().not_null())
-                .col(ColumnDef::new(Suggestions::Answer).text().null())
+                .col(long_text(Suggestions::Text))
+                .col(long_text_null(Suggestions::Answer))
                 .col(fk_null(Suggestions::AnsweredBy))
                 .col(time_null(Suggestions::AnsweredAt))
                 .col(time(Suggestions::CreatedAt))
-                .foreign_key(&mut fk_to(
-                    (Suggestions::Table, Suggestions::CommunityId),
-                    (Communities::Table, Communities::Id),
-                ))
+                .foreign_key(&mut to_communities(Suggestions::Table, Suggestions::CommunityId))
                 .take(),
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(HouseholdAssignments::Table)
+            table(HouseholdAssignments::Table)
                 .col(id(HouseholdAssignments::Id))
                 .col(fk(HouseholdAssignments::CommunityId))
                 .col(fk(HouseholdAssignments::MemberId))
                 .col(fk(HouseholdAssignments::HouseholdId))
-                .col(ColumnDef::new(HouseholdAssignments::Year).integer().not_null())
+                .col(int(HouseholdAssignments::Year))
                 .col(fk(HouseholdAssignments::AssignedBy))
                 .col(time(HouseholdAssignments::CreatedAt))
-                .foreign_key(&mut fk_to(
-                    (HouseholdAssignments::Table, HouseholdAssignments::HouseholdId),
-                    (Households::Table, Households::Id),
+                .foreign_key(&mut reference(
+                    HouseholdAssignments::Table,
+                    HouseholdAssignments::HouseholdId,
+                    Households::Table,
+                    Households::Id,
                 ))
                 .take(),
         )
         .await?;
-        index(
-            m,
+        m.create_index(unique_index(
             "ux_household_assignments_member_household_year",
             HouseholdAssignments::Table,
-            vec![
-                HouseholdAssignments::MemberId.into_iden(),
-                HouseholdAssignments::HouseholdId.into_iden(),
-                HouseholdAssignments::Year.into_iden(),
-            ],
-            true,
-        )
+            [HouseholdAssignments::MemberId, HouseholdAssignments::HouseholdId, HouseholdAssignments::Year],
+        ))
         .await?;
         m.create_table(
-            Table::create()
-                .table(HouseholdContacts::Table)
+            table(HouseholdContacts::Table)
                 .col(id(HouseholdContacts::Id))
                 .col(fk(HouseholdContacts::CommunityId))
                 .col(fk(HouseholdContacts::MemberId))
                 .col(fk(HouseholdContacts::HouseholdId))
-                .col(ColumnDef::new(HouseholdContacts::Note).text().not_null())
+                .col(long_text(HouseholdContacts::Note))
                 .col(time(HouseholdContacts::ContactedAt))
                 .col(time(HouseholdContacts::CreatedAt))
-                .foreign_key(&mut fk_to(
-                    (HouseholdContacts::Table, HouseholdContacts::HouseholdId),
-                    (Households::Table, Households::Id),
+                .foreign_key(&mut reference(
+                    HouseholdContacts::Table,
+                    HouseholdContacts::HouseholdId,
+                    Households::Table,
+                    Households::Id,
                 ))
                 .take(),
         )
         .await?;
-        index(
-            m,
+        m.create_index(index(
             "ix_household_contacts_member",
             HouseholdContacts::Table,
-            vec![HouseholdContacts::MemberId.into_iden(), HouseholdContacts::ContactedAt.into_iden()],
-            false,
-        )
+            [HouseholdContacts::MemberId, HouseholdContacts::ContactedAt],
+        ))
         .await?;
 
+        m.create_table(settings_table(DedicationRules::Table, long_text(DedicationRules::Rules))).await?;
         m.create_table(
-            Table::create()
-                .table(DedicationRules::Table)
-                .col(ColumnDef::new(DedicationRules::CommunityId).big_integer().not_null().primary_key())
-                .col(ColumnDef::new(DedicationRules::Rules).text().not_null())
-                .col(fk(DedicationRules::UpdatedBy))
-                .col(time(DedicationRules::UpdatedAt))
-                .take(),
-        )
-        .await?;
-        m.create_table(
-            Table::create()
-                .table(DedicationEntries::Table)
+            table(DedicationEntries::Table)
                 .col(id(DedicationEntries::Id))
                 .col(fk(DedicationEntries::CommunityId))
                 .col(fk(DedicationEntries::MemberId))
-                .col(ColumnDef::new(DedicationEntries::Points).integer().not_null())
+                .col(int(DedicationEntries::Points))
                 .col(text(DedicationEntries::Reason))
                 .col(text(DedicationEntries::SourceKind))
                 .col(fk_null(DedicationEntries::SourceId))
@@ -522,71 +426,56 @@ impl MigrationTrait for Migration {
                 .col(text(DedicationEntries::Month))
                 .col(fk_null(DedicationEntries::CreatedBy))
                 .col(time(DedicationEntries::CreatedAt))
-                .foreign_key(&mut fk_to(
-                    (DedicationEntries::Table, DedicationEntries::MemberId),
-                    (Users::Table, Users::Id),
-                ))
+                .foreign_key(&mut to_users(DedicationEntries::Table, DedicationEntries::MemberId))
                 .take(),
         )
         .await?;
-        index(
-            m,
+        m.create_index(index(
             "ix_dedication_entries_community_member_month",
             DedicationEntries::Table,
-            vec![
-                DedicationEntries::CommunityId.into_iden(),
-                DedicationEntries::MemberId.into_iden(),
-                DedicationEntries::Month.into_iden(),
-            ],
-            false,
-        )
+            [DedicationEntries::CommunityId, DedicationEntries::MemberId, DedicationEntries::Month],
+        ))
         .await?;
         m.create_table(
-            Table::create()
-                .table(AwardNominations::Table)
+            table(AwardNominations::Table)
                 .col(id(AwardNominations::Id))
                 .col(fk(AwardNominations::CommunityId))
                 .col(text(AwardNominations::PartyBranch))
                 .col(text(AwardNominations::Quarter))
                 .col(fk(AwardNominations::MemberId))
-                .col(ColumnDef::new(AwardNominations::Citation).text().null())
+                .col(long_text_null(AwardNominations::Citation))
                 .col(fk(AwardNominations::NominatedBy))
                 .col(time(AwardNominations::CreatedAt))
                 .take(),
         )
         .await?;
-        index(
-            m,
+        m.create_index(unique_index(
             "ux_award_nominations_community_quarter_member",
             AwardNominations::Table,
-            vec![
-                AwardNominations::CommunityId.into_iden(),
-                AwardNominations::Quarter.into_iden(),
-                AwardNominations::MemberId.into_iden(),
-            ],
-            true,
-        )
+            [AwardNominations::CommunityId, AwardNominations::Quarter, AwardNominations::MemberId],
+        ))
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            AwardNominations::Table.into_iden(),
-            DedicationEntries::Table.into_iden(),
-            DedicationRules::Table.into_iden(),
-            HouseholdContacts::Table.into_iden(),
-            HouseholdAssignments::Table.into_iden(),
-            Suggestions::Table.into_iden(),
-            ActivitySignups::Table.into_iden(),
-            Activities::Table.into_iden(),
-            PostClaims::Table.into_iden(),
-            Posts::Table.into_iden(),
-            WishEvents::Table.into_iden(),
-            Wishes::Table.into_iden(),
-            ReportIns::Table.into_iden(),
-        ] {
-            m.drop_table(Table::drop().table(table).take()).await?;
-        }
-        Ok(())
+        drop_tables(
+            m,
+            [
+                AwardNominations::Table.into_iden(),
+                DedicationEntries::Table.into_iden(),
+                DedicationRules::Table.into_iden(),
+                HouseholdContacts::Table.into_iden(),
+                HouseholdAssignments::Table.into_iden(),
+                Suggestions::Table.into_iden(),
+                ActivitySignups::Table.into_iden(),
+                Activities::Table.into_iden(),
+                PostClaims::Table.into_iden(),
+                Posts::Table.into_iden(),
+                WishEvents::Table.into_iden(),
+                Wishes::Table.into_iden(),
+                ReportIns::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -3,8 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::*;
-use crate::m20261123_000001_create_org::Communities;
+use crate::shared::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -55,10 +54,7 @@ pub enum LedgerEntries {
 #[derive(DeriveIden)]
 pub enum CivilityRules {
     Table,
-    CommunityId,
     Rules,
-    UpdatedBy,
-    UpdatedAt,
 }
 
 #[derive(DeriveIden)]
@@ -98,40 +94,28 @@ pub enum Redemptions {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table(LedgerAccounts::Table)
+            table(LedgerAccounts::Table)
                 .col(id(LedgerAccounts::Id))
                 .col(fk(LedgerAccounts::CommunityId))
                 .col(text(LedgerAccounts::Kind))
                 .col(text(LedgerAccounts::OwnerKey))
                 .col(fk_null(LedgerAccounts::OwnerUserId))
                 .col(text(LedgerAccounts::Currency))
-                .col(ColumnDef::new(LedgerAccounts::Balance).big_integer().not_null().default(0))
-                .col(ColumnDef::new(LedgerAccounts::AllowNegative).boolean().not_null())
+                .col(big(LedgerAccounts::Balance).default(0).take())
+                .col(flag(LedgerAccounts::AllowNegative))
                 .col(time(LedgerAccounts::CreatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(LedgerAccounts::Table, LedgerAccounts::CommunityId)
-                        .to(Communities::Table, Communities::Id),
-                )
+                .foreign_key(&mut to_communities(LedgerAccounts::Table, LedgerAccounts::CommunityId))
                 .take(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_ledger_accounts_identity")
-                .table(LedgerAccounts::Table)
-                .col(LedgerAccounts::CommunityId)
-                .col(LedgerAccounts::Kind)
-                .col(LedgerAccounts::OwnerKey)
-                .col(LedgerAccounts::Currency)
-                .unique()
-                .take(),
-        )
+        m.create_index(unique_index(
+            "ux_ledger_accounts_identity",
+            LedgerAccounts::Table,
+            [LedgerAccounts::CommunityId, LedgerAccounts::Kind, LedgerAccounts::OwnerKey, LedgerAccounts::Currency],
+        ))
         .await?;
         m.create_table(
-            Table::create()
-                .table(LedgerTransfers::Table)
+            table(LedgerTransfers::Table)
                 .col(id(LedgerTransfers::Id))
                 .col(fk(LedgerTransfers::CommunityId))
                 .col(text(LedgerTransfers::Kind))
@@ -143,69 +127,50 @@ impl MigrationTrait for Migration {
                 .col(fk_null(LedgerTransfers::ReversesId))
                 .col(fk_null(LedgerTransfers::ReviewedBy))
                 .col(time_null(LedgerTransfers::ReviewedAt))
-                .col(ColumnDef::new(LedgerTransfers::Details).text().not_null())
+                .col(long_text(LedgerTransfers::Details))
                 .col(time(LedgerTransfers::CreatedAt))
                 .take(),
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(LedgerEntries::Table)
+            table(LedgerEntries::Table)
                 .col(id(LedgerEntries::Id))
                 .col(fk(LedgerEntries::TransferId))
                 .col(fk(LedgerEntries::AccountId))
                 .col(fk(LedgerEntries::CounterpartyAccountId))
-                .col(ColumnDef::new(LedgerEntries::Amount).big_integer().not_null())
+                .col(big(LedgerEntries::Amount))
                 .col(time(LedgerEntries::CreatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(LedgerEntries::Table, LedgerEntries::TransferId)
-                        .to(LedgerTransfers::Table, LedgerTransfers::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(LedgerEntries::Table, LedgerEntries::AccountId)
-                        .to(LedgerAccounts::Table, LedgerAccounts::Id),
-                )
+                .foreign_key(&mut reference(
+                    LedgerEntries::Table,
+                    LedgerEntries::TransferId,
+                    LedgerTransfers::Table,
+                    LedgerTransfers::Id,
+                ))
+                .foreign_key(&mut reference(
+                    LedgerEntries::Table,
+                    LedgerEntries::AccountId,
+                    LedgerAccounts::Table,
+                    LedgerAccounts::Id,
+                ))
                 .take(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_ledger_entries_account")
-                .table(LedgerEntries::Table)
-                .col(LedgerEntries::AccountId)
-                .col(LedgerEntries::Id)
-                .take(),
-        )
+        m.create_index(index(
+            "ix_ledger_entries_account",
+            LedgerEntries::Table,
+            [LedgerEntries::AccountId, LedgerEntries::Id],
+        ))
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_ledger_entries_transfer")
-                .table(LedgerEntries::Table)
-                .col(LedgerEntries::TransferId)
-                .take(),
-        )
-        .await?;
+        m.create_index(index("ix_ledger_entries_transfer", LedgerEntries::Table, [LedgerEntries::TransferId])).await?;
+        m.create_table(settings_table(CivilityRules::Table, long_text(CivilityRules::Rules))).await?;
         m.create_table(
-            Table::create()
-                .table(CivilityRules::Table)
-                .col(ColumnDef::new(CivilityRules::CommunityId).big_integer().not_null().primary_key())
-                .col(ColumnDef::new(CivilityRules::Rules).text().not_null())
-                .col(fk(CivilityRules::UpdatedBy))
-                .col(time(CivilityRules::UpdatedAt))
-                .take(),
-        )
-        .await?;
-        m.create_table(
-            Table::create()
-                .table(SupermarketItems::Table)
+            table(SupermarketItems::Table)
                 .col(id(SupermarketItems::Id))
                 .col(fk(SupermarketItems::CommunityId))
                 .col(text(SupermarketItems::Name))
-                .col(ColumnDef::new(SupermarketItems::PricePoints).integer().not_null())
-                .col(ColumnDef::new(SupermarketItems::Stock).integer().not_null())
-                .col(ColumnDef::new(SupermarketItems::Reserved).integer().not_null().default(0))
+                .col(int(SupermarketItems::PricePoints))
+                .col(int(SupermarketItems::Stock))
+                .col(int(SupermarketItems::Reserved).default(0).take())
                 .col(time_null(SupermarketItems::RetiredAt))
                 .col(fk(SupermarketItems::CreatedBy))
                 .col(time(SupermarketItems::CreatedAt))
@@ -213,14 +178,13 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(Redemptions::Table)
+            table(Redemptions::Table)
                 .col(id(Redemptions::Id))
                 .col(fk(Redemptions::CommunityId))
                 .col(fk(Redemptions::ItemId))
                 .col(fk(Redemptions::UserId))
-                .col(ColumnDef::new(Redemptions::Quantity).integer().not_null())
-                .col(ColumnDef::new(Redemptions::Points).big_integer().not_null())
+                .col(int(Redemptions::Quantity))
+                .col(big(Redemptions::Points))
                 .col(text(Redemptions::Status))
                 .col(text(Redemptions::PickupCode).unique_key().take())
                 .col(fk(Redemptions::HoldTransferId))
@@ -232,28 +196,26 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_redemptions_status_expires")
-                .table(Redemptions::Table)
-                .col(Redemptions::Status)
-                .col(Redemptions::ExpiresAt)
-                .take(),
-        )
+        m.create_index(index(
+            "ix_redemptions_status_expires",
+            Redemptions::Table,
+            [Redemptions::Status, Redemptions::ExpiresAt],
+        ))
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            Redemptions::Table.into_iden(),
-            SupermarketItems::Table.into_iden(),
-            CivilityRules::Table.into_iden(),
-            LedgerEntries::Table.into_iden(),
-            LedgerTransfers::Table.into_iden(),
-            LedgerAccounts::Table.into_iden(),
-        ] {
-            m.drop_table(Table::drop().table(table).take()).await?;
-        }
-        Ok(())
+        drop_tables(
+            m,
+            [
+                Redemptions::Table.into_iden(),
+                SupermarketItems::Table.into_iden(),
+                CivilityRules::Table.into_iden(),
+                LedgerEntries::Table.into_iden(),
+                LedgerTransfers::Table.into_iden(),
+                LedgerAccounts::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -2,9 +2,8 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::*;
-use crate::m20261123_000001_create_org::{Communities, Users};
 use crate::m20261123_000006_create_canteen::Meals;
+use crate::shared::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -74,35 +73,14 @@ pub enum LunchboxDeliveries {
 #[derive(DeriveIden)]
 pub enum LunchboxSettings {
     Table,
-    CommunityId,
     DeliverByMinute,
-    UpdatedBy,
-    UpdatedAt,
-}
-
-async fn index(
-    m: &SchemaManager<'_>,
-    name: &str,
-    table: impl IntoIden,
-    cols: &[DynIden],
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut index = Index::create().name(name).table(table).take();
-    for col in cols {
-        index.col(col.clone());
-    }
-    if unique {
-        index.unique();
-    }
-    m.create_index(index).await
 }
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table(Notifications::Table)
+            table(Notifications::Table)
                 .col(id(Notifications::Id))
                 .col(fk(Notifications::CommunityId))
                 .col(fk(Notifications::RecipientId))
@@ -110,35 +88,24 @@ impl MigrationTrait for Migration {
                 .col(text_null(Notifications::SubjectKind))
                 .col(fk_null(Notifications::SubjectId))
                 .col(text(Notifications::Title))
-                .col(ColumnDef::new(Notifications::Body).text().not_null())
+                .col(long_text(Notifications::Body))
                 .col(text(Notifications::DedupKey).unique_key().take())
                 .col(time(Notifications::CreatedAt))
                 .col(time_null(Notifications::ReadAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Notifications::Table, Notifications::RecipientId)
-                        .to(Users::Table, Users::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Notifications::Table, Notifications::CommunityId)
-                        .to(Communities::Table, Communities::Id),
-                )
+                .foreign_key(&mut to_users(Notifications::Table, Notifications::RecipientId))
+                .foreign_key(&mut to_communities(Notifications::Table, Notifications::CommunityId))
                 .take(),
         )
         .await?;
-        index(
-            m,
+        m.create_index(index(
             "ix_notifications_recipient",
             Notifications::Table,
-            &[Notifications::RecipientId.into_iden(), Notifications::ReadAt.into_iden()],
-            false,
-        )
+            [Notifications::RecipientId, Notifications::ReadAt],
+        ))
         .await?;
 
         m.create_table(
-            Table::create()
-                .table(LunchboxRecipients::Table)
+            table(LunchboxRecipients::Table)
                 .col(id(LunchboxRecipients::Id))
                 .col(fk(LunchboxRecipients::CommunityId))
                 .col(text(LunchboxRecipients::Name))
@@ -146,59 +113,44 @@ impl MigrationTrait for Migration {
                 .col(text(LunchboxRecipients::Category))
                 .col(text(LunchboxRecipients::Address))
                 .col(text(LunchboxRecipients::Phone))
-                .col(ColumnDef::new(LunchboxRecipients::PriceFen).big_integer().not_null().default(0))
+                .col(big(LunchboxRecipients::PriceFen).default(0).take())
                 .col(text(LunchboxRecipients::MealKind))
                 .col(fk(LunchboxRecipients::GridWorkerId))
-                .col(ColumnDef::new(LunchboxRecipients::Active).boolean().not_null().default(true))
+                .col(flag(LunchboxRecipients::Active).default(true).take())
                 .col(text_null(LunchboxRecipients::Note))
                 .col(fk(LunchboxRecipients::CreatedBy))
                 .col(time(LunchboxRecipients::CreatedAt))
                 .col(time(LunchboxRecipients::UpdatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(LunchboxRecipients::Table, LunchboxRecipients::CommunityId)
-                        .to(Communities::Table, Communities::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(LunchboxRecipients::Table, LunchboxRecipients::UserId)
-                        .to(Users::Table, Users::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(LunchboxRecipients::Table, LunchboxRecipients::GridWorkerId)
-                        .to(Users::Table, Users::Id),
-                )
+                .foreign_key(&mut to_communities(LunchboxRecipients::Table, LunchboxRecipients::CommunityId))
+                .foreign_key(&mut to_users(LunchboxRecipients::Table, LunchboxRecipients::UserId))
+                .foreign_key(&mut to_users(LunchboxRecipients::Table, LunchboxRecipients::GridWorkerId))
                 .take(),
         )
         .await?;
         // A resident is on a community's roster once (NULLs, people without WeChat, are distinct).
-        index(
-            m,
+        m.create_index(unique_index(
             "ux_lunchbox_recipients_user",
             LunchboxRecipients::Table,
-            &[LunchboxRecipients::CommunityId.into_iden(), LunchboxRecipients::UserId.into_iden()],
-            true,
-        )
+            [LunchboxRecipients::CommunityId, LunchboxRecipients::UserId],
+        ))
         .await?;
 
         m.create_table(
-            Table::create()
-                .table(LunchboxDeliveries::Table)
+            table(LunchboxDeliveries::Table)
                 .col(id(LunchboxDeliveries::Id))
                 .col(fk(LunchboxDeliveries::CommunityId))
                 .col(fk(LunchboxDeliveries::RecipientId))
-                .col(ColumnDef::new(LunchboxDeliveries::ServedOn).date().not_null())
+                .col(date(LunchboxDeliveries::ServedOn))
                 .col(fk(LunchboxDeliveries::MealId))
                 .col(text(LunchboxDeliveries::Status))
-                .col(ColumnDef::new(LunchboxDeliveries::PriceFen).big_integer().not_null().default(0))
+                .col(big(LunchboxDeliveries::PriceFen).default(0).take())
                 .col(fk_null(LunchboxDeliveries::ClaimantId))
                 .col(time_null(LunchboxDeliveries::ClaimedAt))
                 .col(time_null(LunchboxDeliveries::DeliveredAt))
-                .col(ColumnDef::new(LunchboxDeliveries::PhotoUrls).text().null())
+                .col(long_text_null(LunchboxDeliveries::PhotoUrls))
                 .col(time_null(LunchboxDeliveries::PhotoConfirmedAt))
                 .col(time_null(LunchboxDeliveries::RecipientConfirmedAt))
-                .col(ColumnDef::new(LunchboxDeliveries::CashFen).big_integer().null())
+                .col(big_null(LunchboxDeliveries::CashFen))
                 .col(fk_null(LunchboxDeliveries::PaymentTransferId))
                 .col(text_null(LunchboxDeliveries::UndeliveredReason))
                 .col(time_null(LunchboxDeliveries::CancelledAt))
@@ -206,79 +158,61 @@ impl MigrationTrait for Migration {
                 .col(fk(LunchboxDeliveries::CreatedBy))
                 .col(time(LunchboxDeliveries::CreatedAt))
                 .col(time(LunchboxDeliveries::UpdatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(LunchboxDeliveries::Table, LunchboxDeliveries::RecipientId)
-                        .to(LunchboxRecipients::Table, LunchboxRecipients::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(LunchboxDeliveries::Table, LunchboxDeliveries::MealId)
-                        .to(Meals::Table, Meals::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(LunchboxDeliveries::Table, LunchboxDeliveries::ClaimantId)
-                        .to(Users::Table, Users::Id),
-                )
+                .foreign_key(&mut reference(
+                    LunchboxDeliveries::Table,
+                    LunchboxDeliveries::RecipientId,
+                    LunchboxRecipients::Table,
+                    LunchboxRecipients::Id,
+                ))
+                .foreign_key(&mut reference(
+                    LunchboxDeliveries::Table,
+                    LunchboxDeliveries::MealId,
+                    Meals::Table,
+                    Meals::Id,
+                ))
+                .foreign_key(&mut to_users(LunchboxDeliveries::Table, LunchboxDeliveries::ClaimantId))
                 .take(),
         )
         .await?;
         // One lunchbox per recipient and day: generating twice adds only new recipients.
-        index(
-            m,
+        m.create_index(unique_index(
             "ux_lunchbox_deliveries_recipient_day",
             LunchboxDeliveries::Table,
-            &[LunchboxDeliveries::RecipientId.into_iden(), LunchboxDeliveries::ServedOn.into_iden()],
-            true,
-        )
+            [LunchboxDeliveries::RecipientId, LunchboxDeliveries::ServedOn],
+        ))
         .await?;
-        index(
-            m,
+        m.create_index(index(
             "ix_lunchbox_deliveries_community_day",
             LunchboxDeliveries::Table,
-            &[LunchboxDeliveries::CommunityId.into_iden(), LunchboxDeliveries::ServedOn.into_iden()],
-            false,
-        )
+            [LunchboxDeliveries::CommunityId, LunchboxDeliveries::ServedOn],
+        ))
         .await?;
-        index(
-            m,
+        m.create_index(index(
             "ix_lunchbox_deliveries_claimant",
             LunchboxDeliveries::Table,
-            &[LunchboxDeliveries::ClaimantId.into_iden()],
-            false,
-        )
+            [LunchboxDeliveries::ClaimantId],
+        ))
         .await?;
-        index(
-            m,
+        m.create_index(index(
             "ix_lunchbox_deliveries_alert",
             LunchboxDeliveries::Table,
-            &[LunchboxDeliveries::AlertedAt.into_iden(), LunchboxDeliveries::ServedOn.into_iden()],
-            false,
-        )
+            [LunchboxDeliveries::AlertedAt, LunchboxDeliveries::ServedOn],
+        ))
         .await?;
 
-        m.create_table(
-            Table::create()
-                .table(LunchboxSettings::Table)
-                .col(ColumnDef::new(LunchboxSettings::CommunityId).big_integer().not_null().primary_key())
-                .col(ColumnDef::new(LunchboxSettings::DeliverByMinute).integer().not_null())
-                .col(fk(LunchboxSettings::UpdatedBy))
-                .col(time(LunchboxSettings::UpdatedAt))
-                .take(),
-        )
-        .await
+        m.create_table(settings_table(LunchboxSettings::Table, int(LunchboxSettings::DeliverByMinute))).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            LunchboxSettings::Table.into_iden(),
-            LunchboxDeliveries::Table.into_iden(),
-            LunchboxRecipients::Table.into_iden(),
-            Notifications::Table.into_iden(),
-        ] {
-            m.drop_table(Table::drop().table(table).take()).await?;
-        }
-        Ok(())
+        drop_tables(
+            m,
+            [
+                LunchboxSettings::Table.into_iden(),
+                LunchboxDeliveries::Table.into_iden(),
+                LunchboxRecipients::Table.into_iden(),
+                Notifications::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

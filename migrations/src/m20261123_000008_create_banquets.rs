@@ -2,8 +2,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::*;
-use crate::m20261123_000001_create_org::{Communities, Users};
+use crate::shared::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -73,87 +72,62 @@ pub enum BanquetBookings {
 #[derive(DeriveIden)]
 pub enum BanquetLimits {
     Table,
-    CommunityId,
     /// JSON of the community's limits.
     Limits,
-    UpdatedBy,
-    UpdatedAt,
 }
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table(BanquetVenues::Table)
+            table(BanquetVenues::Table)
                 .col(id(BanquetVenues::Id))
                 .col(fk(BanquetVenues::CommunityId))
                 .col(text(BanquetVenues::Name))
-                .col(ColumnDef::new(BanquetVenues::Tables).integer().not_null())
+                .col(int(BanquetVenues::Tables))
                 .col(fk_null(BanquetVenues::CreatedBy))
                 .col(time(BanquetVenues::CreatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(BanquetVenues::Table, BanquetVenues::CommunityId)
-                        .to(Communities::Table, Communities::Id),
-                )
+                .foreign_key(&mut to_communities(BanquetVenues::Table, BanquetVenues::CommunityId))
                 .take(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_banquet_venues_community_name")
-                .table(BanquetVenues::Table)
-                .col(BanquetVenues::CommunityId)
-                .col(BanquetVenues::Name)
-                .unique()
-                .take(),
-        )
+        m.create_index(unique_index(
+            "ux_banquet_venues_community_name",
+            BanquetVenues::Table,
+            [BanquetVenues::CommunityId, BanquetVenues::Name],
+        ))
         .await?;
         m.create_table(
-            Table::create()
-                .table(BanquetMenus::Table)
+            table(BanquetMenus::Table)
                 .col(id(BanquetMenus::Id))
                 .col(fk(BanquetMenus::CommunityId))
                 .col(text(BanquetMenus::Name))
-                .col(ColumnDef::new(BanquetMenus::PricePerTableFen).big_integer().not_null())
-                .col(ColumnDef::new(BanquetMenus::Dishes).text().not_null())
+                .col(big(BanquetMenus::PricePerTableFen))
+                .col(long_text(BanquetMenus::Dishes))
                 .col(time_null(BanquetMenus::RetiredAt))
                 .col(fk_null(BanquetMenus::CreatedBy))
                 .col(time(BanquetMenus::CreatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(BanquetMenus::Table, BanquetMenus::CommunityId)
-                        .to(Communities::Table, Communities::Id),
-                )
+                .foreign_key(&mut to_communities(BanquetMenus::Table, BanquetMenus::CommunityId))
                 .take(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_banquet_menus_community")
-                .table(BanquetMenus::Table)
-                .col(BanquetMenus::CommunityId)
-                .take(),
-        )
-        .await?;
+        m.create_index(index("ix_banquet_menus_community", BanquetMenus::Table, [BanquetMenus::CommunityId])).await?;
         m.create_table(
-            Table::create()
-                .table(BanquetBookings::Table)
+            table(BanquetBookings::Table)
                 .col(id(BanquetBookings::Id))
                 .col(fk(BanquetBookings::CommunityId))
                 .col(fk(BanquetBookings::VenueId))
                 .col(fk(BanquetBookings::MenuId))
                 .col(fk(BanquetBookings::BookedBy))
-                .col(ColumnDef::new(BanquetBookings::HeldOn).date().not_null())
+                .col(date(BanquetBookings::HeldOn))
                 .col(text(BanquetBookings::Kind))
                 .col(text(BanquetBookings::HostName))
                 .col(text(BanquetBookings::ContactPhone))
-                .col(ColumnDef::new(BanquetBookings::Tables).integer().not_null())
-                .col(ColumnDef::new(BanquetBookings::Guests).integer().not_null())
-                .col(ColumnDef::new(BanquetBookings::PricePerTableFen).big_integer().not_null())
-                .col(ColumnDef::new(BanquetBookings::TotalFen).big_integer().not_null())
-                .col(ColumnDef::new(BanquetBookings::Note).text().null())
+                .col(int(BanquetBookings::Tables))
+                .col(int(BanquetBookings::Guests))
+                .col(big(BanquetBookings::PricePerTableFen))
+                .col(big(BanquetBookings::TotalFen))
+                .col(long_text_null(BanquetBookings::Note))
                 .col(text(BanquetBookings::Status))
                 .col(text_null(BanquetBookings::ActiveKey).unique_key().take())
                 .col(fk_null(BanquetBookings::DecidedBy))
@@ -166,72 +140,49 @@ impl MigrationTrait for Migration {
                 .col(time_null(BanquetBookings::HeldAt))
                 .col(time(BanquetBookings::CreatedAt))
                 .col(time(BanquetBookings::UpdatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(BanquetBookings::Table, BanquetBookings::CommunityId)
-                        .to(Communities::Table, Communities::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(BanquetBookings::Table, BanquetBookings::VenueId)
-                        .to(BanquetVenues::Table, BanquetVenues::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(BanquetBookings::Table, BanquetBookings::MenuId)
-                        .to(BanquetMenus::Table, BanquetMenus::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(BanquetBookings::Table, BanquetBookings::BookedBy)
-                        .to(Users::Table, Users::Id),
-                )
+                .foreign_key(&mut to_communities(BanquetBookings::Table, BanquetBookings::CommunityId))
+                .foreign_key(&mut reference(
+                    BanquetBookings::Table,
+                    BanquetBookings::VenueId,
+                    BanquetVenues::Table,
+                    BanquetVenues::Id,
+                ))
+                .foreign_key(&mut reference(
+                    BanquetBookings::Table,
+                    BanquetBookings::MenuId,
+                    BanquetMenus::Table,
+                    BanquetMenus::Id,
+                ))
+                .foreign_key(&mut to_users(BanquetBookings::Table, BanquetBookings::BookedBy))
                 .take(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_banquet_bookings_community_day")
-                .table(BanquetBookings::Table)
-                .col(BanquetBookings::CommunityId)
-                .col(BanquetBookings::HeldOn)
-                .take(),
-        )
+        m.create_index(index(
+            "ix_banquet_bookings_community_day",
+            BanquetBookings::Table,
+            [BanquetBookings::CommunityId, BanquetBookings::HeldOn],
+        ))
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_banquet_bookings_booked_by")
-                .table(BanquetBookings::Table)
-                .col(BanquetBookings::BookedBy)
-                .take(),
-        )
-        .await?;
+        m.create_index(index("ix_banquet_bookings_booked_by", BanquetBookings::Table, [BanquetBookings::BookedBy]))
+            .await?;
         m.create_table(
-            Table::create()
-                .table(BanquetLimits::Table)
-                .col(ColumnDef::new(BanquetLimits::CommunityId).big_integer().not_null().primary_key())
-                .col(ColumnDef::new(BanquetLimits::Limits).text().not_null())
-                .col(fk(BanquetLimits::UpdatedBy))
-                .col(time(BanquetLimits::UpdatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(BanquetLimits::Table, BanquetLimits::CommunityId)
-                        .to(Communities::Table, Communities::Id),
-                )
+            settings_table(BanquetLimits::Table, long_text(BanquetLimits::Limits))
+                .foreign_key(&mut to_communities(BanquetLimits::Table, SettingsColumns::CommunityId))
                 .take(),
         )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            BanquetLimits::Table.into_iden(),
-            BanquetBookings::Table.into_iden(),
-            BanquetMenus::Table.into_iden(),
-            BanquetVenues::Table.into_iden(),
-        ] {
-            m.drop_table(Table::drop().table(table).take()).await?;
-        }
-        Ok(())
+        drop_tables(
+            m,
+            [
+                BanquetLimits::Table.into_iden(),
+                BanquetBookings::Table.into_iden(),
+                BanquetMenus::Table.into_iden(),
+                BanquetVenues::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -5,9 +5,8 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::*;
-use crate::m20261123_000001_create_org::{Communities, Users};
 use crate::m20261123_000003_create_orders::Orders;
+use crate::shared::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -63,75 +62,56 @@ pub enum WebhookReceipts {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table(CareRequests::Table)
+            table(CareRequests::Table)
                 .col(ColumnDef::new(CareRequests::OrderId).big_integer().not_null().primary_key())
                 .col(fk(CareRequests::CommunityId))
                 .col(fk(CareRequests::ElderId))
                 .col(text(CareRequests::Kind))
-                .col(ColumnDef::new(CareRequests::Urgent).boolean().not_null().default(false))
+                .col(flag(CareRequests::Urgent).default(false).take())
                 .col(text(CareRequests::FiledAs))
-                .col(ColumnDef::new(CareRequests::CashAmountFen).big_integer().null())
+                .col(big_null(CareRequests::CashAmountFen))
                 .col(fk_null(CareRequests::CashHandedBy))
                 .col(time_null(CareRequests::CashHandedAt))
                 .col(text_null(CareRequests::CashReceiptUrl))
                 .col(fk_null(CareRequests::CashConfirmedBy))
                 .col(time_null(CareRequests::CashConfirmedAt))
                 .col(text_null(CareRequests::DeviceId))
-                .col(ColumnDef::new(CareRequests::AlarmCount).integer().not_null().default(0))
+                .col(int(CareRequests::AlarmCount).default(0).take())
                 .col(time_null(CareRequests::LastAlarmAt))
                 .col(time_null(CareRequests::EscalatedAt))
                 .col(time(CareRequests::CreatedAt))
-                .foreign_key(
-                    ForeignKey::create().from(CareRequests::Table, CareRequests::OrderId).to(Orders::Table, Orders::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(CareRequests::Table, CareRequests::CommunityId)
-                        .to(Communities::Table, Communities::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create().from(CareRequests::Table, CareRequests::ElderId).to(Users::Table, Users::Id),
-                )
+                .foreign_key(&mut reference(CareRequests::Table, CareRequests::OrderId, Orders::Table, Orders::Id))
+                .foreign_key(&mut to_communities(CareRequests::Table, CareRequests::CommunityId))
+                .foreign_key(&mut to_users(CareRequests::Table, CareRequests::ElderId))
                 .take(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_care_requests_elder")
-                .table(CareRequests::Table)
-                .col(CareRequests::ElderId)
-                .col(CareRequests::CreatedAt)
-                .take(),
-        )
+        m.create_index(index(
+            "ix_care_requests_elder",
+            CareRequests::Table,
+            [CareRequests::ElderId, CareRequests::CreatedAt],
+        ))
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_care_requests_device")
-                .table(CareRequests::Table)
-                .col(CareRequests::DeviceId)
-                .col(CareRequests::LastAlarmAt)
-                .take(),
-        )
+        m.create_index(index(
+            "ix_care_requests_device",
+            CareRequests::Table,
+            [CareRequests::DeviceId, CareRequests::LastAlarmAt],
+        ))
         .await?;
         m.create_table(
-            Table::create()
-                .table(Wristbands::Table)
+            table(Wristbands::Table)
                 .col(id(Wristbands::Id))
                 .col(text(Wristbands::DeviceId).unique_key().take())
                 .col(fk(Wristbands::CommunityId))
                 .col(fk(Wristbands::ResidentId))
                 .col(fk(Wristbands::RegisteredBy))
                 .col(time(Wristbands::CreatedAt))
-                .foreign_key(
-                    ForeignKey::create().from(Wristbands::Table, Wristbands::ResidentId).to(Users::Table, Users::Id),
-                )
+                .foreign_key(&mut to_users(Wristbands::Table, Wristbands::ResidentId))
                 .take(),
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(WebhookReceipts::Table)
+            table(WebhookReceipts::Table)
                 .col(id(WebhookReceipts::Id))
                 .col(text(WebhookReceipts::Source))
                 .col(text(WebhookReceipts::Digest).unique_key().take())
@@ -142,11 +122,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in
-            [WebhookReceipts::Table.into_iden(), Wristbands::Table.into_iden(), CareRequests::Table.into_iden()]
-        {
-            m.drop_table(Table::drop().table(table).take()).await?;
-        }
-        Ok(())
+        drop_tables(
+            m,
+            [WebhookReceipts::Table.into_iden(), Wristbands::Table.into_iden(), CareRequests::Table.into_iden()],
+        )
+        .await
     }
 }

@@ -7,8 +7,8 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::*;
 use crate::m20261123_000003_create_orders::WorkflowEvents;
+use crate::shared::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -31,26 +31,13 @@ pub enum EventInbox {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         // SQLite adds one column per ALTER TABLE.
-        m.alter_table(
-            Table::alter()
-                .table(WorkflowEvents::Table)
-                .add_column(ColumnDef::new(Relay::RelaySeq).big_integer().null())
-                .to_owned(),
-        )
-        .await?;
+        m.alter_table(Table::alter().table(WorkflowEvents::Table).add_column(big_null(Relay::RelaySeq)).to_owned())
+            .await?;
         m.alter_table(Table::alter().table(WorkflowEvents::Table).add_column(time_null(Relay::PublishedAt)).to_owned())
             .await?;
         // What happened before the relay existed is history, not news.
         m.get_connection().execute_unprepared("UPDATE workflow_events SET relay_seq = id, published_at = at").await?;
-        m.create_index(
-            Index::create()
-                .name("ux_workflow_events_relay_seq")
-                .table(WorkflowEvents::Table)
-                .col(Relay::RelaySeq)
-                .unique()
-                .to_owned(),
-        )
-        .await?;
+        m.create_index(unique_index("ux_workflow_events_relay_seq", WorkflowEvents::Table, [Relay::RelaySeq])).await?;
         // The relay's two questions ("what has no place yet?", "what is not
         // yet published?") read only the few rows they are about.
         let conn = m.get_connection();
@@ -64,8 +51,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(EventInbox::Table)
+            table(EventInbox::Table)
                 .col(text(EventInbox::Consumer))
                 .col(fk(EventInbox::EventId))
                 .col(time(EventInbox::HandledAt))

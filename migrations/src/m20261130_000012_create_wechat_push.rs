@@ -2,8 +2,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::*;
-use crate::m20261123_000001_create_org::Users;
+use crate::shared::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -64,70 +63,51 @@ pub enum MediaChecks {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table(WechatPushGrants::Table)
+            table(WechatPushGrants::Table)
                 .col(id(WechatPushGrants::Id))
                 .col(fk(WechatPushGrants::UserId))
                 .col(text(WechatPushGrants::Kind))
-                .col(ColumnDef::new(WechatPushGrants::Remaining).integer().not_null())
+                .col(int(WechatPushGrants::Remaining))
                 .col(time(WechatPushGrants::UpdatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(WechatPushGrants::Table, WechatPushGrants::UserId)
-                        .to(Users::Table, Users::Id),
-                )
+                .foreign_key(&mut to_users(WechatPushGrants::Table, WechatPushGrants::UserId))
                 .take(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_wechat_push_grants_user_kind")
-                .table(WechatPushGrants::Table)
-                .col(WechatPushGrants::UserId)
-                .col(WechatPushGrants::Kind)
-                .unique()
-                .take(),
-        )
+        m.create_index(unique_index(
+            "ux_wechat_push_grants_user_kind",
+            WechatPushGrants::Table,
+            [WechatPushGrants::UserId, WechatPushGrants::Kind],
+        ))
         .await?;
         m.create_table(
-            Table::create()
-                .table(WechatPushes::Table)
+            table(WechatPushes::Table)
                 .col(id(WechatPushes::Id))
                 .col(fk(WechatPushes::CommunityId))
                 .col(fk(WechatPushes::UserId))
                 .col(text(WechatPushes::Kind))
-                .col(ColumnDef::new(WechatPushes::Data).text().not_null())
+                .col(long_text(WechatPushes::Data))
                 .col(text(WechatPushes::Page))
                 .col(text(WechatPushes::DedupKey).unique_key().take())
                 .col(text(WechatPushes::Status))
-                .col(ColumnDef::new(WechatPushes::Attempts).integer().not_null())
+                .col(int(WechatPushes::Attempts))
                 .col(time(WechatPushes::NextAttemptAt))
-                .col(ColumnDef::new(WechatPushes::LastErrcode).big_integer().null())
+                .col(big_null(WechatPushes::LastErrcode))
                 .col(text_null(WechatPushes::LastError))
                 .col(time_null(WechatPushes::SentAt))
                 .col(time(WechatPushes::CreatedAt))
-                .foreign_key(
-                    ForeignKey::create().from(WechatPushes::Table, WechatPushes::UserId).to(Users::Table, Users::Id),
-                )
+                .foreign_key(&mut to_users(WechatPushes::Table, WechatPushes::UserId))
                 .take(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_wechat_pushes_status_due")
-                .table(WechatPushes::Table)
-                .col(WechatPushes::Status)
-                .col(WechatPushes::NextAttemptAt)
-                .take(),
-        )
+        m.create_index(index(
+            "ix_wechat_pushes_status_due",
+            WechatPushes::Table,
+            [WechatPushes::Status, WechatPushes::NextAttemptAt],
+        ))
         .await?;
-        m.create_index(
-            Index::create().name("ix_wechat_pushes_user").table(WechatPushes::Table).col(WechatPushes::UserId).take(),
-        )
-        .await?;
+        m.create_index(index("ix_wechat_pushes_user", WechatPushes::Table, [WechatPushes::UserId])).await?;
         m.create_table(
-            Table::create()
-                .table(MediaChecks::Table)
+            table(MediaChecks::Table)
                 .col(id(MediaChecks::Id))
                 .col(text(MediaChecks::TraceId).unique_key().take())
                 .col(text(MediaChecks::MediaUrl))
@@ -140,27 +120,20 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(
-            Index::create().name("ix_media_checks_upload").table(MediaChecks::Table).col(MediaChecks::UploadId).take(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_media_checks_subject")
-                .table(MediaChecks::Table)
-                .col(MediaChecks::SubjectKind)
-                .col(MediaChecks::SubjectId)
-                .take(),
-        )
+        m.create_index(index("ix_media_checks_upload", MediaChecks::Table, [MediaChecks::UploadId])).await?;
+        m.create_index(index(
+            "ix_media_checks_subject",
+            MediaChecks::Table,
+            [MediaChecks::SubjectKind, MediaChecks::SubjectId],
+        ))
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in
-            [MediaChecks::Table.into_iden(), WechatPushes::Table.into_iden(), WechatPushGrants::Table.into_iden()]
-        {
-            m.drop_table(Table::drop().table(table).take()).await?;
-        }
-        Ok(())
+        drop_tables(
+            m,
+            [MediaChecks::Table.into_iden(), WechatPushes::Table.into_iden(), WechatPushGrants::Table.into_iden()],
+        )
+        .await
     }
 }

@@ -4,7 +4,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols;
+use crate::shared::time_null;
 
 #[derive(DeriveIden)]
 enum Communities {
@@ -42,10 +42,10 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .alter_table(Table::alter().table(Orders::Table).add_column(cols::time_null(Orders::OverdueAt)).to_owned())
+            .alter_table(Table::alter().table(Orders::Table).add_column(time_null(Orders::OverdueAt)).to_owned())
             .await?;
         manager
-            .alter_table(Table::alter().table(Wishes::Table).add_column(cols::time_null(Wishes::OverdueAt)).to_owned())
+            .alter_table(Table::alter().table(Wishes::Table).add_column(time_null(Wishes::OverdueAt)).to_owned())
             .await
     }
 

@@ -5,6 +5,7 @@
 use sea_orm_migration::prelude::*;
 
 use crate::m20261123_000003_create_orders::Orders;
+use crate::shared::index;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -12,15 +13,7 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.create_index(
-            Index::create()
-                .name("ix_orders_community_id")
-                .table(Orders::Table)
-                .col(Orders::CommunityId)
-                .col(Orders::Id)
-                .to_owned(),
-        )
-        .await
+        m.create_index(index("ix_orders_community_id", Orders::Table, [Orders::CommunityId, Orders::Id])).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
