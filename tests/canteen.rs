@@ -697,6 +697,25 @@ async fn a_cancel_tapped_five_times_at_once_frees_the_portions_once() {
 }
 
 #[tokio::test]
+async fn a_booking_cancelled_and_collected_at_the_same_moment_ends_one_way_only() {
+    let w = World::new().await;
+    let meal = w.meal("6元工作餐", 600, 10).await;
+    let b = w.booked("demo-resident-1", &meal, 2).await;
+    let b_id = id(&b);
+    let (cancelled, collected) = tokio::join!(w.cancel("demo-resident-1", &b_id), w.collect("demo-canteen", &b_id));
+    let results = [outcome(&cancelled), outcome(&collected)];
+    assert_eq!(count(&results, "OK"), 1, "{results:?}");
+    assert_eq!(count(&results, "INVALID_STATE"), 1, "{results:?}");
+    let status = w.my_booking("demo-resident-1", &b_id).await["status"].clone();
+    let booked = w.meal_on_menu(w.tomorrow(), &meal).await["booked"].clone();
+    if outcome(&cancelled) == "OK" {
+        assert_eq!((status, booked), (json!("CANCELLED"), json!(0)), "the portions are free again");
+    } else {
+        assert_eq!((status, booked), (json!("COLLECTED"), json!(2)), "the portions were served");
+    }
+}
+
+#[tokio::test]
 async fn only_the_diner_cancels_a_booking() {
     let w = World::new().await;
     let meal = w.meal("8元工作餐", 800, 10).await;

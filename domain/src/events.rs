@@ -24,7 +24,8 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::entities::{
-    banquet_booking, community, event_inbox, join_request, lunchbox_delivery, order, report_in, wish, workflow_event,
+    banquet_booking, community, event_inbox, join_request, lunchbox_delivery, meal_booking, order, redemption,
+    report_in, wish, workflow_event,
 };
 use crate::error::{DomainError, DomainResult};
 use crate::workflow::{self, Status, Subject};
@@ -298,6 +299,8 @@ impl Events<'_> {
                 }
                 Subject::ReportIn => workflow::people_of::<report_in::Entity, _>(&self.d.db, &ids).await?,
                 Subject::JoinRequest => workflow::people_of::<join_request::Entity, _>(&self.d.db, &ids).await?,
+                Subject::Redemption => workflow::people_of::<redemption::Entity, _>(&self.d.db, &ids).await?,
+                Subject::MealBooking => workflow::people_of::<meal_booking::Entity, _>(&self.d.db, &ids).await?,
             };
             people.extend(found.into_iter().map(|(id, who)| ((kind, id), who)));
         }

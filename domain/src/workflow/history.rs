@@ -26,16 +26,22 @@ pub enum Subject {
     ReportIn,
     /// A request to join a community.
     JoinRequest,
+    /// Love-supermarket goods redeemed with civility points.
+    Redemption,
+    /// A canteen meal booked by a resident.
+    MealBooking,
 }
 
 impl Subject {
-    pub const ALL: [Subject; 6] = [
+    pub const ALL: [Subject; 8] = [
         Subject::Order,
         Subject::Wish,
         Subject::Banquet,
         Subject::LunchboxDelivery,
         Subject::ReportIn,
         Subject::JoinRequest,
+        Subject::Redemption,
+        Subject::MealBooking,
     ];
 
     /// The subject a stored name stands for; `None` for one this build does not know.
@@ -51,6 +57,8 @@ impl Subject {
             Subject::LunchboxDelivery => "LUNCHBOX_DELIVERY",
             Subject::ReportIn => "REPORT_IN",
             Subject::JoinRequest => "JOIN_REQUEST",
+            Subject::Redemption => "REDEMPTION",
+            Subject::MealBooking => "MEAL_BOOKING",
         }
     }
 }

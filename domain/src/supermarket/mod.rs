@@ -21,7 +21,12 @@ use crate::ledger::{
     replayed,
 };
 use crate::org::{Actor, Role, in_reach};
-use crate::{idempotency, validate};
+use crate::{idempotency, validate, workflow};
+
+mod kind;
+
+use kind::{Expired, RedemptionStep, settling};
+pub use kind::{RedemptionAction, next_redemption_status};
 
 crate::area_service!(
     /// The love supermarket (爱心超市): items, redemptions with points, pickups.
@@ -249,6 +254,7 @@ impl Supermarket<'_> {
             }
             .insert(&txn)
             .await?;
+            workflow::created::<redemption::Entity, _>(&txn, &row, Some(actor.user_id), now).await?;
             Ok::<_, DomainError>(row)
         }
         .await;
@@ -287,11 +293,12 @@ impl Supermarket<'_> {
             .filter(|r| actor.belongs_to(r.community_id))
             .ok_or_else(|| DomainError::bad_input("pickupCode", "no redemption has this pickup code"))?;
         actor.require_any(row.community_id, &OPERATORS, "hand out love supermarket goods")?;
-        if row.expires_at <= self.d.clock.now() && row.status == RedemptionStatus::Pending.as_str() {
-            self.void(row.clone(), None).await?;
+        let now = self.d.clock.now();
+        if row.expires_at <= now && row.status == RedemptionStatus::Pending.as_str() {
+            self.take(&row, settling(RedemptionAction::Void, None, now)).await?;
             return Err(DomainError::invalid_state("this redemption has expired; its points were returned"));
         }
-        self.settle(row, RedemptionStatus::Completed, Some(actor.user_id)).await
+        self.take(&row, settling(RedemptionAction::PickUp, Some(actor.user_id), now)).await
     }
 
     /// The resident (or the operator) cancels a pending redemption.
@@ -301,99 +308,17 @@ impl Supermarket<'_> {
             .await?
             .filter(|r| r.user_id == actor.user_id || actor.has_any(r.community_id, &OPERATORS))
             .ok_or(DomainError::NotFound("redemption"))?;
-        self.void(row, Some(actor.user_id)).await
+        self.take(&row, settling(RedemptionAction::Void, Some(actor.user_id), self.d.clock.now())).await
     }
 
-    async fn void(self, row: redemption::Model, by: Option<i64>) -> DomainResult<Redemption> {
-        self.settle(row, RedemptionStatus::Voided, by).await
-    }
-
-    /// Pending → completed (points to the supermarket, stock out) or voided
-    /// (points back, reservation released), by one guarded update.
-    async fn settle(self, row: redemption::Model, to: RedemptionStatus, by: Option<i64>) -> DomainResult<Redemption> {
-        let now = self.d.clock.now();
-        let c = row.community_id;
-        let (kind, target, reason) = match to {
-            RedemptionStatus::Completed => (
-                TransferKind::Settle,
-                AccountRef::community(c, AccountKind::Supermarket),
-                "picked up at the love supermarket",
-            ),
-            _ => (TransferKind::Release, AccountRef::resident(c, row.user_id), "redemption voided; points returned"),
-        };
-        let txn = self.d.db.begin().await?;
-        let moved = redemption::Entity::update_many()
-            .col_expr(redemption::Column::Status, Expr::value(to.as_str()))
-            .col_expr(redemption::Column::SettledBy, Expr::value(by))
-            .col_expr(redemption::Column::SettledAt, Expr::value(now))
-            .filter(redemption::Column::Id.eq(row.id))
-            .filter(redemption::Column::Status.eq(RedemptionStatus::Pending.as_str()))
-            .exec(&txn)
-            .await?;
-        if moved.rows_affected == 0 {
-            return Err(DomainError::invalid_state("this redemption is no longer pending"));
-        }
-        // The item row before the accounts, in the same order as redeeming
-        // takes them, so a redemption and a pickup never deadlock.
-        let stock_change = if to == RedemptionStatus::Completed { row.quantity } else { 0 };
-        supermarket_item::Entity::update_many()
-            .col_expr(
-                supermarket_item::Column::Reserved,
-                Expr::col(supermarket_item::Column::Reserved).sub(row.quantity),
-            )
-            .col_expr(supermarket_item::Column::Stock, Expr::col(supermarket_item::Column::Stock).sub(stock_change))
-            .filter(supermarket_item::Column::Id.eq(row.item_id))
-            .exec(&txn)
-            .await?;
-        let transfer = post_in(
-            &txn,
-            &TransferRequest {
-                community_id: c,
-                kind,
-                key: format!("redemption:{}:{}", row.id, to.as_str().to_lowercase()),
-                reason: reason.into(),
-                created_by: by,
-                reverses: None,
-                movements: vec![Movement {
-                    from: AccountRef::community(c, AccountKind::Holds),
-                    to: target,
-                    amount: row.points,
-                }],
-                status: TransferStatus::Posted,
-            },
-            now,
-        )
-        .await?;
-        redemption::Entity::update_many()
-            .col_expr(redemption::Column::SettleTransferId, Expr::value(transfer.id))
-            .filter(redemption::Column::Id.eq(row.id))
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        redemption::Entity::find_by_id(row.id)
-            .one(&self.d.db)
-            .await?
-            .ok_or(DomainError::NotFound("redemption"))?
-            .try_into()
+    /// Settles a pending redemption one way or the other, on the spine.
+    async fn take(self, row: &redemption::Model, step: RedemptionStep) -> DomainResult<Redemption> {
+        workflow::step(self.d, row, step).await?.try_into()
     }
 
     /// Voids pending redemptions past their expiry (the sweeper). Returns how many.
     pub async fn expire_redemptions(self) -> DomainResult<usize> {
-        let due = redemption::Entity::find()
-            .filter(redemption::Column::Status.eq(RedemptionStatus::Pending.as_str()))
-            .filter(redemption::Column::ExpiresAt.lte(self.d.clock.now()))
-            .limit(500)
-            .all(&self.d.db)
-            .await?;
-        let mut voided = 0;
-        for row in due {
-            match self.void(row, None).await {
-                Ok(_) => voided += 1,
-                Err(DomainError::InvalidState(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(voided)
+        Ok(workflow::sweep(self.d, &Expired).await?.len())
     }
 
     /// A resident's own redemptions, or (for operators) the community's.

@@ -15,11 +15,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::entities::{canteen_settings, meal, meal_booking};
 use crate::error::{DomainError, DomainResult};
-use crate::ledger::{
-    AccountKind, AccountRef, Movement, TransferKind, TransferRequest, TransferStatus, post_in, transfer_amount,
-};
+use crate::ledger::{AccountKind, AccountRef, Movement, TransferKind, TransferRequest, TransferStatus, post_in};
 use crate::org::{Actor, Role, in_reach};
-use crate::{idempotency, validate};
+use crate::{idempotency, validate, workflow};
+
+mod kind;
+
+use kind::BookingStep;
+pub use kind::{BookingAction, next_booking_status};
 
 crate::area_service!(
     /// The contract canteen: its settings, menus, bookings, counter payments and daily sheet.
@@ -346,6 +349,7 @@ impl Canteen<'_> {
         .await;
         match inserted.map_err(DomainError::from) {
             Ok(row) => {
+                workflow::created::<meal_booking::Entity, _>(&txn, &row, Some(actor.user_id), row.created_at).await?;
                 txn.commit().await?;
                 booking(row, &m)
             }
@@ -380,7 +384,7 @@ impl Canteen<'_> {
 
     /// The resident cancels before the cutoff; a coupon's points come back.
     pub async fn cancel_booking(self, actor: &Actor, id: i64) -> DomainResult<Booking> {
-        let (b, m) = self.load_booking(actor, id).await?;
+        let (b, _) = self.load_booking(actor, id).await?;
         if b.user_id != actor.user_id {
             return Err(DomainError::forbidden(
                 "only the person who booked can cancel; the counter can refund in person",
@@ -397,48 +401,10 @@ impl Canteen<'_> {
             return Err(DomainError::invalid_state("this meal is paid; ask at the counter"));
         }
         let now = self.d.clock.now();
-        let txn = self.d.db.begin().await?;
-        let cancelled = meal_booking::Entity::update_many()
-            .col_expr(meal_booking::Column::Status, Expr::value(BookingStatus::Cancelled.as_str()))
-            .col_expr(meal_booking::Column::CancelledAt, Expr::value(now))
-            .filter(meal_booking::Column::Id.eq(id))
-            .filter(meal_booking::Column::Status.eq(BookingStatus::Booked.as_str()))
-            .filter(meal_booking::Column::PaidFen.is_null())
-            .exec(&txn)
-            .await?;
-        if cancelled.rows_affected == 0 {
-            return Err(DomainError::invalid_state("this booking can no longer be cancelled"));
-        }
-        meal::Entity::update_many()
-            .col_expr(meal::Column::Booked, Expr::col(meal::Column::Booked).sub(b.quantity))
-            .filter(meal::Column::Id.eq(b.meal_id))
-            .exec(&txn)
-            .await?;
-        if let Some(coupon) = b.coupon_transfer_id {
-            // What the coupon cost then, whatever coupons cost now.
-            let paid_points = transfer_amount(&txn, coupon).await?;
-            let c = b.community_id;
-            post_in(
-                &txn,
-                &TransferRequest {
-                    community_id: c,
-                    kind: TransferKind::Release,
-                    key: format!("meal-booking:{id}:coupon-returned"),
-                    reason: format!("coupon returned: {} booking cancelled", m.name),
-                    created_by: Some(actor.user_id),
-                    reverses: None,
-                    movements: vec![Movement {
-                        from: AccountRef::community(c, AccountKind::Canteen),
-                        to: AccountRef::resident(c, b.user_id),
-                        amount: paid_points,
-                    }],
-                    status: TransferStatus::Posted,
-                },
-                now,
-            )
-            .await?;
-        }
-        txn.commit().await?;
+        let step = BookingStep::by(actor.user_id, BookingAction::Cancel)
+            .guard(meal_booking::Column::PaidFen.is_null())
+            .set(|m| m.cancelled_at = Set(Some(now)));
+        workflow::step(self.d, &b, step).await?;
         self.booking_for(actor, id).await
     }
 
@@ -535,16 +501,9 @@ impl Canteen<'_> {
     pub async fn mark_collected(self, actor: &Actor, id: i64) -> DomainResult<Booking> {
         let (b, _) = self.load_booking(actor, id).await?;
         actor.require_any(b.community_id, &OPERATORS, "serve meals")?;
-        let served = meal_booking::Entity::update_many()
-            .col_expr(meal_booking::Column::Status, Expr::value(BookingStatus::Collected.as_str()))
-            .col_expr(meal_booking::Column::CollectedAt, Expr::value(self.d.clock.now()))
-            .filter(meal_booking::Column::Id.eq(id))
-            .filter(meal_booking::Column::Status.eq(BookingStatus::Booked.as_str()))
-            .exec(&self.d.db)
-            .await?;
-        if served.rows_affected == 0 {
-            return Err(DomainError::invalid_state("this booking was already collected or cancelled"));
-        }
+        let now = self.d.clock.now();
+        let step = BookingStep::by(actor.user_id, BookingAction::Collect).set(|m| m.collected_at = Set(Some(now)));
+        workflow::step(self.d, &b, step).await?;
         self.booking_for(actor, id).await
     }
 
