@@ -29,6 +29,14 @@ macro_rules! string_enum {
             }
         }
 
+        impl $crate::TextEnum for $name {
+            const ALL: &'static [Self] = $name::ALL;
+
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+        }
+
         impl $crate::workflow::Status for $name {
             const ALL: &'static [Self] = $name::ALL;
 
@@ -43,6 +51,44 @@ macro_rules! string_enum {
     };
 }
 pub(crate) use string_enum;
+
+/// An enum shown as text, for code that works on any of them (the API's
+/// GraphQL enums): every value in declaration order, and each one's text.
+/// Every `string_enum!` is one.
+pub trait TextEnum: Copy + Eq + Send + Sync + 'static {
+    const ALL: &'static [Self];
+    fn as_str(self) -> &'static str;
+}
+
+impl TextEnum for Role {
+    const ALL: &'static [Self] = &Role::ALL;
+
+    fn as_str(self) -> &'static str {
+        Role::as_str(self)
+    }
+}
+
+impl TextEnum for points::SourceKind {
+    const ALL: &'static [Self] = &points::SourceKind::ALL;
+
+    fn as_str(self) -> &'static str {
+        points::SourceKind::as_str(self)
+    }
+}
+
+impl TextEnum for duties::Duty {
+    const ALL: &'static [Self] =
+        &[duties::Duty::ClaimPost, duties::Duty::KeepInTouch, duties::Duty::JoinActivity, duties::Duty::MakeSuggestion];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            duties::Duty::ClaimPost => "CLAIM_POST",
+            duties::Duty::KeepInTouch => "KEEP_IN_TOUCH",
+            duties::Duty::JoinActivity => "JOIN_ACTIVITY",
+            duties::Duty::MakeSuggestion => "MAKE_SUGGESTION",
+        }
+    }
+}
 
 /// An area service: a borrowed view of the [`Domain`] whose methods are the
 /// area's operations (`domain.orders().claim(…)`).

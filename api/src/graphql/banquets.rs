@@ -1,12 +1,13 @@
 //! Banquets (红白喜事) in the canteen's venue.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use domain::banquets as b;
 use domain::pagination::Page;
 
+use super::enums::graphql_enum;
 use super::org::{Person, people};
 use super::pages::{Counted, actor_and_page, page_to_connection};
 use super::{OrGql, actor, domain, parse_id};
@@ -17,24 +18,14 @@ pub struct BanquetQuery;
 #[derive(Default)]
 pub struct BanquetMutation;
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::banquets::BanquetKind")]
-pub enum BanquetKind {
-    /// 喜事: booked at least the council's notice period ahead.
-    Wedding,
-    /// 白事: may be booked for the same or the next day.
-    Funeral,
-}
+graphql_enum!(
+    BanquetKind = domain::banquets::BanquetKind {
+        Wedding: "喜事: booked at least the council's notice period ahead.",
+        Funeral: "白事: may be booked for the same or the next day.",
+    }
+);
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::banquets::BanquetStatus")]
-pub enum BanquetStatus {
-    Pending,
-    Approved,
-    Declined,
-    Cancelled,
-    Held,
-}
+graphql_enum!(BanquetStatus = domain::banquets::BanquetStatus);
 
 #[derive(SimpleObject, Clone)]
 pub struct BanquetVenue {

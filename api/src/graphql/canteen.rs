@@ -1,10 +1,11 @@
 //! The contract canteen (合约食堂): menus, bookings, the counter and the daily sheet.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use domain::canteen as c;
 
+use super::enums::graphql_enum;
 use super::org::{Person, people};
 use super::{OrGql, actor, domain, parse_id};
 
@@ -14,27 +15,11 @@ pub struct CanteenQuery;
 #[derive(Default)]
 pub struct CanteenMutation;
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::canteen::MealKind")]
-pub enum MealKind {
-    WorkerSet,
-    ChildNutrition,
-}
+graphql_enum!(MealKind = domain::canteen::MealKind);
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::canteen::BookingStatus")]
-pub enum BookingStatus {
-    Booked,
-    Cancelled,
-    Collected,
-}
+graphql_enum!(BookingStatus = domain::canteen::BookingStatus);
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::canteen::PaymentMethod")]
-pub enum PaymentMethod {
-    Cash,
-    WechatPay,
-}
+graphql_enum!(PaymentMethod = domain::canteen::PaymentMethod);
 
 #[derive(SimpleObject, Clone)]
 pub struct Meal {

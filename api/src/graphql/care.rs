@@ -8,12 +8,13 @@
 use std::sync::Arc;
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use domain::care as c;
 use domain::care as v;
 
+use super::enums::graphql_enum;
 use super::org::{Community, Person, community, people, person};
 use super::pages::{Counted, actor_and_page, page_to_connection};
 use super::{OrGql, actor, auth_service, domain, parse_id};
@@ -24,35 +25,11 @@ pub struct CareQuery;
 #[derive(Default)]
 pub struct CareMutation;
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::care::CareNeed")]
-pub enum CareNeed {
-    Mobility,
-    Meals,
-    MedicationReminders,
-    Hearing,
-    Vision,
-    Memory,
-    Other,
-}
+graphql_enum!(CareNeed = domain::care::CareNeed);
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::care::ConsentGiver")]
-pub enum ConsentGiver {
-    /// The elder themself.
-    #[graphql(name = "SELF")]
-    Elder,
-    Guardian,
-}
+graphql_enum!(ConsentGiver = domain::care::ConsentGiver { Elder: "The elder themself." });
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::care::SensitiveField")]
-pub enum SensitiveField {
-    HealthNotes,
-    Phone,
-    Address,
-    EmergencyContactPhone,
-}
+graphql_enum!(SensitiveField = domain::care::SensitiveField);
 
 /// An elder's care profile. Seen by the elder, the people assigned to them,
 /// the community's secretaries and grid workers.

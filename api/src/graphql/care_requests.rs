@@ -1,11 +1,12 @@
 //! Elderly-care requests. Each is an order underneath (`order`), claimed,
 //! completed, approved and rated with the order mutations and the same id.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use domain::care as d;
 
+use super::enums::graphql_enum;
 use super::orders::Order;
 use super::org::{Person, person};
 use super::{OrGql, actor, domain, parse_id};
@@ -16,31 +17,14 @@ pub struct CareRequestQuery;
 #[derive(Default)]
 pub struct CareRequestMutation;
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::care::CareKind")]
-pub enum CareKind {
-    MealDelivery,
-    /// Help drawing cash at the proxy bank counter.
-    CashHelp,
-    MedicalEscort,
-    HomeRepair,
-    Companionship,
-    HealthCheck,
-    /// Raised by a wristband (not filed by hand).
-    Alarm,
-    Other,
-}
+graphql_enum!(
+    CareKind = domain::care::CareKind {
+        CashHelp: "Help drawing cash at the proxy bank counter.",
+        Alarm: "Raised by a wristband (not filed by hand).",
+    }
+);
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::care::FiledAs")]
-pub enum CareFiledAs {
-    Elder,
-    Family,
-    GridWorker,
-    HouseholdLead,
-    Secretary,
-    Wristband,
-}
+graphql_enum!(CareFiledAs = domain::care::FiledAs);
 
 /// The two-person record of cash handed to an elder. No card or PIN is ever kept.
 #[derive(SimpleObject)]

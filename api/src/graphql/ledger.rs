@@ -1,12 +1,13 @@
 //! Civility points (乡风文明积分) and the love supermarket (爱心超市).
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use domain::ledger as l;
 use domain::supermarket as s;
 
+use super::enums::graphql_enum;
 use super::org::{Person, people};
 use super::pages::{Counted, actor_and_page, page_to_connection};
 use super::{OrGql, actor, domain, parse_id};
@@ -17,44 +18,13 @@ pub struct LedgerQuery;
 #[derive(Default)]
 pub struct LedgerMutation;
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::ledger::AccountKind")]
-pub enum AccountKind {
-    ResidentPoints,
-    Issuing,
-    Holds,
-    Supermarket,
-    Canteen,
-    CounterPayments,
-}
+graphql_enum!(AccountKind = domain::ledger::AccountKind);
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::ledger::TransferKind")]
-pub enum TransferKind {
-    Award,
-    Hold,
-    Settle,
-    Release,
-    Reversal,
-    Coupon,
-    Payment,
-}
+graphql_enum!(TransferKind = domain::ledger::TransferKind);
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::ledger::TransferStatus")]
-pub enum TransferStatus {
-    Posted,
-    PendingReview,
-    Rejected,
-}
+graphql_enum!(TransferStatus = domain::ledger::TransferStatus);
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::supermarket::RedemptionStatus")]
-pub enum RedemptionStatus {
-    Pending,
-    Completed,
-    Voided,
-}
+graphql_enum!(RedemptionStatus = domain::supermarket::RedemptionStatus);
 
 /// One line of a points statement.
 #[derive(SimpleObject, Clone)]

@@ -2,7 +2,7 @@
 //! red service team, and the in-app notice inbox that alerts staff.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use domain::lunchbox as l;
@@ -10,6 +10,7 @@ use domain::notifications as n;
 use domain::pagination::{Page, encode_cursor};
 
 use super::canteen::MealKind;
+use super::enums::graphql_enum;
 use super::org::{Person, people};
 use super::pages::{Counted, actor_and_page, page_to_connection};
 use super::{OrGql, actor, domain, parse_id};
@@ -20,32 +21,16 @@ pub struct LunchboxQuery;
 #[derive(Default)]
 pub struct LunchboxMutation;
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::lunchbox::RecipientCategory")]
-pub enum LunchboxCategory {
-    EmptyNestElderly,
-    LeftBehindChild,
-    Disabled,
-}
+graphql_enum!(LunchboxCategory = domain::lunchbox::RecipientCategory);
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::lunchbox::DeliveryStatus")]
-pub enum LunchboxDeliveryStatus {
-    Open,
-    Claimed,
-    Delivered,
-    Cancelled,
-    Undelivered,
-}
+graphql_enum!(LunchboxDeliveryStatus = domain::lunchbox::DeliveryStatus);
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::lunchbox::ShortfallReason")]
-pub enum LunchboxShortfallReason {
-    /// The day's menu has no meal of the recipient's kind.
-    NoMeal,
-    /// Every meal of that kind is fully booked.
-    SoldOut,
-}
+graphql_enum!(
+    LunchboxShortfallReason = domain::lunchbox::ShortfallReason {
+        NoMeal: "The day's menu has no meal of the recipient's kind.",
+        SoldOut: "Every meal of that kind is fully booked.",
+    }
+);
 
 /// Someone on the lunchbox roster, as staff see them.
 #[derive(SimpleObject, Clone)]

@@ -4,14 +4,14 @@
 
 /// One recorded change of a workflow (an order, a wish, …).
 macro_rules! workflow_event {
-    ($name:ident, $status:ty, $domain_status:ty) => {
+    ($name:ident, $domain_status:ty) => {
         #[derive(async_graphql::SimpleObject, Clone)]
         #[graphql(complex)]
         pub struct $name {
             #[graphql(skip)]
             pub actor_id: Option<i64>,
-            pub from_status: Option<$status>,
-            pub to_status: $status,
+            pub from_status: Option<$crate::graphql::enums::GqlEnum<$domain_status>>,
+            pub to_status: $crate::graphql::enums::GqlEnum<$domain_status>,
             pub at: chrono::DateTime<chrono::Utc>,
             /// The reason, note or rating given with the change.
             pub note: Option<String>,
@@ -47,6 +47,7 @@ mod banquets;
 mod canteen;
 mod care;
 mod care_requests;
+mod enums;
 mod ledger;
 mod limits;
 mod loaders;

@@ -1,7 +1,7 @@
 //! Service orders: 点单 → 派单 → 接单 → 办结 → 审定 → 评单.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 
 use async_graphql::dataloader::DataLoader;
 use chrono::{DateTime, Utc};
@@ -10,6 +10,7 @@ use domain::orders as d;
 use domain::care::SensitiveField;
 use domain::pagination::PageRequest;
 
+use super::enums::graphql_enum;
 use super::loaders::{Communities, OrderHistoryLoader, People};
 use super::org::{Community, Person, community, person};
 use super::pages::{Counted, actor_and_page, page_to_connection};
@@ -201,34 +202,9 @@ impl OrderMutation {
 
 // Output types.
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::orders::OrderStatus")]
-pub enum OrderStatus {
-    Submitted,
-    Open,
-    Assigned,
-    Claimed,
-    AwaitingApproval,
-    Approved,
-    Closed,
-    Cancelled,
-    Escalated,
-}
+graphql_enum!(OrderStatus = domain::orders::OrderStatus);
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::orders::OrderCategory")]
-pub enum OrderCategory {
-    Repair,
-    LegalAid,
-    Employment,
-    SocialSecurity,
-    ElderlyCare,
-    Tutoring,
-    Health,
-    Environment,
-    Dispute,
-    Other,
-}
+graphql_enum!(OrderCategory = domain::orders::OrderCategory);
 
 #[derive(SimpleObject, Clone)]
 pub struct Rating {
@@ -236,7 +212,7 @@ pub struct Rating {
     pub comment: Option<String>,
 }
 
-workflow_event!(OrderEvent, OrderStatus, d::OrderStatus);
+workflow_event!(OrderEvent, d::OrderStatus);
 
 pub struct Order(pub d::Order);
 

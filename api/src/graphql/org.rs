@@ -1,10 +1,11 @@
 //! Communities, roles and joining.
 
-use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use domain::org as o;
 
+use super::enums::graphql_enum;
 use super::loaders::{Communities, People};
 use super::{OrGql, actor, authenticated, domain, gql_error, parse_id};
 
@@ -90,27 +91,13 @@ impl OrgMutation {
 
 // Output types: people, communities and the roles they hold.
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::org::Role")]
-pub enum Role {
-    Resident,
-    PartyMember,
-    Volunteer,
-    GridWorker,
-    Secretary,
-    CanteenOperator,
-    /// A member of the red-and-white affairs council (红白理事会); granted only to party members.
-    BanquetCouncil,
-    StreetReviewer,
-}
+graphql_enum!(
+    Role = domain::org::Role {
+        BanquetCouncil: "A member of the red-and-white affairs council (红白理事会); granted only to party members.",
+    }
+);
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::joins::JoinStatus")]
-pub enum JoinStatus {
-    Pending,
-    Approved,
-    Declined,
-}
+graphql_enum!(JoinStatus = domain::joins::JoinStatus);
 
 /// The signed-in user.
 pub struct User {
@@ -189,15 +176,13 @@ impl From<o::UserSummary> for Person {
     }
 }
 
-/// What happens to claimed work (orders, wishes) not finished by its deadline.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::org::OverduePolicy")]
-pub enum OverduePolicy {
-    /// The claim lapses and the work goes back to the pool (or the wish list) with a fresh claim deadline.
-    ReturnToPool,
-    /// The work is escalated and the secretaries are told.
-    Escalate,
-}
+graphql_enum!(
+    /// What happens to claimed work (orders, wishes) not finished by its deadline.
+    OverduePolicy = domain::org::OverduePolicy {
+        ReturnToPool: "The claim lapses and the work goes back to the pool (or the wish list) with a fresh claim deadline.",
+        Escalate: "The work is escalated and the secretaries are told.",
+    }
+);
 
 pub(crate) async fn person(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Person>> {
     match id {

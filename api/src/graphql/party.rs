@@ -1,10 +1,11 @@
 //! Reporting in (双报到) and the public service board (亮身份、亮职务、亮电话).
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use domain::party as p;
 
+use super::enums::graphql_enum;
 use super::org::{Community, Person, community, person};
 use super::{OrGql, actor, domain, parse_id};
 
@@ -14,14 +15,7 @@ pub struct PartyQuery;
 #[derive(Default)]
 pub struct PartyMutation;
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::party::ReportInStatus")]
-pub enum ReportInStatus {
-    Pending,
-    Approved,
-    Declined,
-    Left,
-}
+graphql_enum!(ReportInStatus = domain::party::ReportInStatus);
 
 pub struct ReportIn(pub p::ReportIn);
 

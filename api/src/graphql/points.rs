@@ -2,12 +2,13 @@
 //! leaderboards and the quarterly Dedication Award.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use domain::DomainError;
 use domain::points::{self as pt, Month, Period, Quarter};
 
+use super::enums::graphql_enum;
 use super::org::{Person, people};
 use super::pages::{Counted, actor_and_page, page_to_connection};
 use super::{OrGql, actor, domain, gql_error, parse_id};
@@ -18,18 +19,7 @@ pub struct PointsQuery;
 #[derive(Default)]
 pub struct PointsMutation;
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::points::SourceKind")]
-pub enum DedicationSource {
-    Order,
-    Rating,
-    Wish,
-    Activity,
-    Post,
-    Manual,
-    Bonus,
-    Penalty,
-}
+graphql_enum!(DedicationSource = domain::points::SourceKind);
 
 /// A community's rules (defaults in brackets).
 #[derive(SimpleObject)]

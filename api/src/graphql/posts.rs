@@ -1,12 +1,13 @@
 //! 因人设岗: volunteer posts, activities with on-site check-in, suggestions,
 //! the households members keep in touch with, and the yearly 四个一.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use domain::DomainError;
 use domain::posts as p;
 
+use super::enums::graphql_enum;
 use super::org::{Person, people};
 use super::{OrGql, actor, domain, gql_error, parse_id};
 
@@ -16,37 +17,11 @@ pub struct PostQuery;
 #[derive(Default)]
 pub struct PostMutation;
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::posts::PostKind")]
-pub enum PostKind {
-    PolicyPublicity,
-    Environment,
-    HelpingNeedy,
-    Health,
-    LegalAid,
-    AfterSchoolTutoring,
-    ElderlyVisits,
-    Mediation,
-}
+graphql_enum!(PostKind = domain::posts::PostKind);
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::activities::ActivityKind")]
-pub enum ActivityKind {
-    VolunteerService,
-    Cultural,
-    EnvironmentCleanup,
-    PartyLearning,
-    Other,
-}
+graphql_enum!(ActivityKind = domain::activities::ActivityKind);
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::duties::Duty")]
-pub enum Duty {
-    ClaimPost,
-    KeepInTouch,
-    JoinActivity,
-    MakeSuggestion,
-}
+graphql_enum!(Duty = domain::duties::Duty);
 
 #[derive(SimpleObject)]
 pub struct Post {

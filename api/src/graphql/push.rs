@@ -1,9 +1,10 @@
 //! Subscription messages: what the user allowed in `wx.requestSubscribeMessage`.
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{Context, Object, Result, SimpleObject};
 
 use domain::push as d;
 
+use super::enums::graphql_enum;
 use super::{OrGql, actor, domain};
 
 #[derive(Default)]
@@ -12,21 +13,16 @@ pub struct PushQuery;
 #[derive(Default)]
 pub struct PushMutation;
 
-/// A kind of subscription message; each is one WeChat template.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::push::PushKind")]
-pub enum PushKind {
-    /// To whoever placed an order: a member took it.
-    OrderClaimed,
-    /// To whoever placed an order: the work is reported done, please check.
-    OrderCompleted,
-    /// To whoever placed an order: approved, please rate it.
-    OrderRate,
-    /// To party members and volunteers: a new order in the community's pool.
-    PoolNewOrder,
-    /// Care and lunchbox alarms, escalations and other notices.
-    Alarm,
-}
+graphql_enum!(
+    /// A kind of subscription message; each is one WeChat template.
+    PushKind = domain::push::PushKind {
+        OrderClaimed: "To whoever placed an order: a member took it.",
+        OrderCompleted: "To whoever placed an order: the work is reported done, please check.",
+        OrderRate: "To whoever placed an order: approved, please rate it.",
+        PoolNewOrder: "To party members and volunteers: a new order in the community's pool.",
+        Alarm: "Care and lunchbox alarms, escalations and other notices.",
+    }
+);
 
 /// How many more messages of one kind WeChat will let us send you.
 #[derive(SimpleObject)]

@@ -2,12 +2,13 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 
 use domain::pagination::PageRequest;
 use domain::wishes as w;
 
+use super::enums::graphql_enum;
 use super::loaders::WishHistoryLoader;
 use super::org::{Community, Person, community, person};
 use super::pages::{Counted, page_to_connection};
@@ -243,19 +244,10 @@ impl WishMutation {
 
 // Output types.
 
-workflow_event!(WishEvent, WishStatus, domain::wishes::WishStatus);
+workflow_event!(WishEvent, domain::wishes::WishStatus);
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "domain::wishes::WishStatus")]
-pub enum WishStatus {
-    Submitted,
-    Published,
-    Claimed,
-    AwaitingApproval,
-    Approved,
-    Closed,
-    Declined,
-    Cancelled,
-    /// A claim missed its deadline under the ESCALATE policy; the secretary publishes it again or cancels it.
-    Escalated,
-}
+graphql_enum!(
+    WishStatus = domain::wishes::WishStatus {
+        Escalated: "A claim missed its deadline under the ESCALATE policy; the secretary publishes it again or cancels it.",
+    }
+);
