@@ -344,7 +344,7 @@ impl Exports<'_> {
                 .filter(ledger_account::Column::CommunityId.eq(community_id))
                 .all(&self.d.db)
                 .await?,
-        );
+        )?;
         let people: Vec<i64> = accounts
             .values()
             .filter_map(|a| a.owner_user_id)

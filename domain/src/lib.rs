@@ -68,28 +68,6 @@ impl TextEnum for Role {
     }
 }
 
-impl TextEnum for points::SourceKind {
-    const ALL: &'static [Self] = &points::SourceKind::ALL;
-
-    fn as_str(self) -> &'static str {
-        points::SourceKind::as_str(self)
-    }
-}
-
-impl TextEnum for duties::Duty {
-    const ALL: &'static [Self] =
-        &[duties::Duty::ClaimPost, duties::Duty::KeepInTouch, duties::Duty::JoinActivity, duties::Duty::MakeSuggestion];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            duties::Duty::ClaimPost => "CLAIM_POST",
-            duties::Duty::KeepInTouch => "KEEP_IN_TOUCH",
-            duties::Duty::JoinActivity => "JOIN_ACTIVITY",
-            duties::Duty::MakeSuggestion => "MAKE_SUGGESTION",
-        }
-    }
-}
-
 /// An area service: a borrowed view of the [`Domain`] whose methods are the
 /// area's operations (`domain.orders().claim(…)`).
 macro_rules! area_service {

@@ -127,7 +127,7 @@ impl Notifications<'_> {
         let mut rows = query.order_by_desc(notification::Column::Id).limit(page.first + 1).all(&self.d.db).await?;
         let has_next_page = rows.len() as u64 > page.first;
         rows.truncate(page.first as usize);
-        let items = rows.into_iter().map(Notice::from).collect();
+        let items = rows;
         Ok((Page { items, has_next_page, has_previous_page: page.after.is_some(), total_count }, unread_count))
     }
 
@@ -145,7 +145,7 @@ impl Notifications<'_> {
             .filter(notification::Column::ReadAt.is_null())
             .exec(&self.d.db)
             .await?;
-        own().one(&self.d.db).await?.map(Notice::from).ok_or(DomainError::NotFound("notification"))
+        own().one(&self.d.db).await?.ok_or(DomainError::NotFound("notification"))
     }
 
     /// Marks all your unread notices read; how many were unread.

@@ -216,51 +216,12 @@ impl fmt::Display for Quarter {
     }
 }
 
-/// Where an entry came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum SourceKind {
-    Order,
-    Rating,
-    Wish,
-    Activity,
-    Post,
-    Manual,
-    Bonus,
-    Penalty,
-}
+crate::string_enum!(
+    /// Where an entry came from.
+    SourceKind { Order, Rating, Wish, Activity, Post, Manual, Bonus, Penalty }
+);
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 8] = [
-        SourceKind::Order,
-        SourceKind::Rating,
-        SourceKind::Wish,
-        SourceKind::Activity,
-        SourceKind::Post,
-        SourceKind::Manual,
-        SourceKind::Bonus,
-        SourceKind::Penalty,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Order => "ORDER",
-            SourceKind::Rating => "RATING",
-            SourceKind::Wish => "WISH",
-            SourceKind::Activity => "ACTIVITY",
-            SourceKind::Post => "POST",
-            SourceKind::Manual => "MANUAL",
-            SourceKind::Bonus => "BONUS",
-            SourceKind::Penalty => "PENALTY",
-        }
-    }
-
-    fn parse(s: &str) -> DomainResult<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| DomainError::internal(format!("unknown source {s}")))
-    }
-
     /// Bonus and penalty entries come from month scores, so they do not count in them.
     fn counts_in_month_score(self) -> bool {
         !matches!(self, SourceKind::Bonus | SourceKind::Penalty)
@@ -769,7 +730,6 @@ impl Points<'_> {
             .all(&self.d.db)
             .await?
             .into_iter()
-            .map(Nomination::from)
             .collect())
     }
 
@@ -821,7 +781,7 @@ impl Points<'_> {
         .insert(&txn)
         .await?;
         txn.commit().await?;
-        Ok(row.into())
+        Ok(row)
     }
 }
 

@@ -7,7 +7,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter, Value,
 };
 
-use crate::error::DomainResult;
+use crate::error::{DomainError, DomainResult};
 
 /// An integer (id) column of a row; `None` for NULL.
 pub(crate) fn int_column<M: ModelTrait>(row: &M, column: <M::Entity as EntityTrait>::Column) -> Option<i64> {
@@ -26,14 +26,17 @@ pub(crate) fn text_column<M: ModelTrait>(row: &M, column: <M::Entity as EntityTr
 }
 
 /// The id column of an entity whose primary key is one integer.
-fn id_column<E: EntityTrait>() -> E::Column {
-    E::PrimaryKey::iter().next().expect("every entity has a primary key").into_column()
+fn id_column<E: EntityTrait>() -> DomainResult<E::Column> {
+    E::PrimaryKey::iter()
+        .next()
+        .map(PrimaryKeyToColumn::into_column)
+        .ok_or_else(|| DomainError::internal(format!("{} has no primary key", E::default().table_name())))
 }
 
 /// Rows keyed by their (integer) primary key.
-pub(crate) fn keyed<M: ModelTrait>(rows: Vec<M>) -> HashMap<i64, M> {
-    let id = id_column::<M::Entity>();
-    rows.into_iter().filter_map(|row| int_column(&row, id).map(|key| (key, row))).collect()
+pub(crate) fn keyed<M: ModelTrait>(rows: Vec<M>) -> DomainResult<HashMap<i64, M>> {
+    let id = id_column::<M::Entity>()?;
+    Ok(rows.into_iter().filter_map(|row| int_column(&row, id).map(|key| (key, row))).collect())
 }
 
 /// The rows of `E` with these ids, keyed by id, in one statement; an id with
@@ -48,5 +51,5 @@ pub(crate) async fn by_ids<E: EntityTrait>(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    Ok(keyed(E::find().filter(id_column::<E>().is_in(ids)).all(conn).await?))
+    keyed(E::find().filter(id_column::<E>()?.is_in(ids)).all(conn).await?)
 }

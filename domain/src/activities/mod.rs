@@ -164,7 +164,7 @@ impl Activities<'_> {
             .all(&self.d.db)
             .await?
             .into_iter()
-            .map(|s| (s.activity_id, s.into()))
+            .map(|s| (s.activity_id, s))
             .collect())
     }
 
@@ -194,7 +194,7 @@ impl Activities<'_> {
         if let Some(s) = &existing
             && s.cancelled_at.is_none()
         {
-            return Ok(s.clone().into());
+            return Ok(s.clone());
         }
         let seat = activity::Entity::update_many()
             .col_expr(activity::Column::SignedUp, Expr::col(activity::Column::SignedUp).add(1))
@@ -225,7 +225,7 @@ impl Activities<'_> {
                 .await?
             }
         };
-        Ok(saved.into())
+        Ok(saved)
     }
 
     pub async fn cancel_signup(self, actor: &Actor, id: i64) -> DomainResult<Activity> {
@@ -343,7 +343,7 @@ impl Activities<'_> {
             .await?
             .ok_or_else(|| DomainError::internal("sign-up vanished"))?;
         txn.commit().await?;
-        Ok(saved.into())
+        Ok(saved)
     }
 
     /// Residents earn civility points (乡风文明积分) for cultural activities
@@ -401,7 +401,6 @@ impl Activities<'_> {
             .all(&self.d.db)
             .await?
             .into_iter()
-            .map(Signup::from)
             .collect())
     }
 }

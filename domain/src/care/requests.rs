@@ -534,7 +534,7 @@ impl Care<'_> {
             wristband::Entity::find().filter(wristband::Column::DeviceId.eq(&device_id)).one(&self.d.db).await?
         {
             return if existing.resident_id == resident_id {
-                Ok(existing.into())
+                Ok(existing)
             } else {
                 Err(DomainError::Conflict("this wristband is bound to someone else; unbind it first".into()))
             };
@@ -549,7 +549,7 @@ impl Care<'_> {
         }
         .insert(&self.d.db)
         .await?;
-        Ok(row.into())
+        Ok(row)
     }
 
     /// Unbinds a wristband (a lost or returned device).

@@ -123,11 +123,11 @@ impl Care<'_> {
             idempotency::remember(&txn, actor.user_id, LOG_VISIT_SCOPE, key, hash, row.id, now).await?;
         }
         txn.commit().await?;
-        Ok(row.into())
+        Ok(row)
     }
 
     async fn load_visit(self, id: i64) -> DomainResult<Visit> {
-        care_visit::Entity::find_by_id(id).one(&self.d.db).await?.map(Visit::from).ok_or(DomainError::NotFound("visit"))
+        care_visit::Entity::find_by_id(id).one(&self.d.db).await?.ok_or(DomainError::NotFound("visit"))
     }
 
     /// Visits to one elder, newest logged first: for the elder and whoever may see their profile.
@@ -144,12 +144,7 @@ impl Care<'_> {
         let mut rows = query.order_by_desc(care_visit::Column::Id).limit(page.first + 1).all(&self.d.db).await?;
         let has_next_page = rows.len() as u64 > page.first;
         rows.truncate(page.first as usize);
-        Ok(Page {
-            items: rows.into_iter().map(Visit::from).collect(),
-            has_next_page,
-            has_previous_page: page.after.is_some(),
-            total_count,
-        })
+        Ok(Page { items: rows, has_next_page, has_previous_page: page.after.is_some(), total_count })
     }
 
     /// Elders whose last visit (or profile creation) plus their interval is

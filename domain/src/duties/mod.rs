@@ -37,14 +37,10 @@ pub struct Household {
 /// A member's contact with a household in their charge.
 pub type HouseholdContact = household_contact::Model;
 
-/// One of the four duties.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Duty {
-    ClaimPost,
-    KeepInTouch,
-    JoinActivity,
-    MakeSuggestion,
-}
+crate::string_enum!(
+    /// One of the four duties.
+    Duty { ClaimPost, KeepInTouch, JoinActivity, MakeSuggestion }
+);
 
 /// A member's progress on the yearly 四个一.
 #[derive(Clone, Debug)]
@@ -99,8 +95,7 @@ impl Duties<'_> {
             ..Default::default()
         }
         .insert(&self.d.db)
-        .await?
-        .into())
+        .await?)
     }
 
     pub async fn answer_suggestion(self, actor: &Actor, id: i64, answer: &str) -> DomainResult<Suggestion> {
@@ -111,7 +106,7 @@ impl Duties<'_> {
         active.answer = Set(Some(answer));
         active.answered_by = Set(Some(actor.user_id));
         active.answered_at = Set(Some(self.d.clock.now()));
-        Ok(active.update(&self.d.db).await?.into())
+        Ok(active.update(&self.d.db).await?)
     }
 
     /// The secretary sees all of the community's suggestions; others their own.
@@ -121,13 +116,7 @@ impl Duties<'_> {
         if !actor.has_any(community_id, &Role::STAFF) {
             query = query.filter(suggestion::Column::MemberId.eq(actor.user_id));
         }
-        Ok(query
-            .order_by_desc(suggestion::Column::Id)
-            .all(&self.d.db)
-            .await?
-            .into_iter()
-            .map(Suggestion::from)
-            .collect())
+        Ok(query.order_by_desc(suggestion::Column::Id).all(&self.d.db).await?)
     }
 
     // ---- households ----
@@ -136,7 +125,7 @@ impl Duties<'_> {
         actor.require_any(community_id, &Role::STAFF, "list households")?;
         let buildings = crate::rows::keyed(
             building::Entity::find().filter(building::Column::CommunityId.eq(community_id)).all(&self.d.db).await?,
-        );
+        )?;
         let grids: HashMap<i64, String> = grid::Entity::find()
             .filter(grid::Column::CommunityId.eq(community_id))
             .all(&self.d.db)
@@ -258,8 +247,7 @@ impl Duties<'_> {
             ..Default::default()
         }
         .insert(&self.d.db)
-        .await?
-        .into())
+        .await?)
     }
 
     // ---- the yearly 四个一 ----

@@ -248,7 +248,7 @@ impl Lunchbox<'_> {
                 .filter(lunchbox_recipient::Column::CommunityId.eq(community_id))
                 .all(&self.d.db)
                 .await?,
-        );
+        )?;
         let meals = crate::rows::by_ids::<meal::Entity>(&self.d.db, rows.iter().map(|d| d.meal_id)).await?;
         let claimants: Vec<i64> = rows.iter().filter_map(|d| d.claimant_id).collect();
         let names = self.d.org().user_summaries(&claimants).await?;
