@@ -139,11 +139,6 @@ impl World {
         self.gql(granter, GRANT, json!({ "c": self.chengnan, "u": u, "r": role })).await
     }
 
-    /// A new user the secretary makes a resident of 城南社区.
-    async fn fresh_resident(&self, openid: &str) {
-        payload(&self.grant("demo-secretary", openid, "RESIDENT").await);
-    }
-
     /// demo-member-1 (and -2) on the council.
     async fn council(&self, who: &str) {
         let resp = self.grant("demo-secretary", who, "BANQUET_COUNCIL").await;
@@ -719,8 +714,8 @@ async fn only_the_council_or_the_secretary_decides_and_declining_needs_a_reason(
 async fn nobody_decides_their_own_booking() {
     let w = World::new().await;
     w.council("demo-member-1").await;
-    payload(&w.grant("demo-secretary", "demo-member-1", "RESIDENT").await);
-    payload(&w.grant("demo-secretary", "demo-secretary", "RESIDENT").await);
+    w.app.newcomer("demo-member-1").await;
+    w.app.newcomer_approved_by("demo-secretary", "demo-grid").await;
     let own = w.booked("demo-member-1", &w.wedding(w.in_days(20))).await;
     let resp = w.approve("demo-member-1", &own).await;
     assert_eq!(outcome(&resp), "FORBIDDEN", "{resp}");

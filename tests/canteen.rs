@@ -71,14 +71,6 @@ const CONSISTENCY: &str = "query($c: ID!) { ledgerConsistency(communityId: $c) {
 area_world!();
 
 impl World {
-    /// A new user the secretary makes a resident of 城南社区.
-    async fn fresh_resident(&self, openid: &str) -> String {
-        let id = self.id_of(openid).await;
-        let granted = self.gql("demo-secretary", GRANT, json!({ "c": self.chengnan, "u": id, "r": "RESIDENT" })).await;
-        payload(&granted);
-        id
-    }
-
     // --- menus ---
 
     async fn try_publish(&self, who: &str, community: &str, day: NaiveDate, items: Value) -> Value {

@@ -7,6 +7,7 @@ mod common;
 
 mod architecture;
 mod auth;
+mod authority;
 mod banquets;
 mod canteen;
 mod care;

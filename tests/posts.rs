@@ -83,14 +83,6 @@ impl World {
         id
     }
 
-    /// A new user the secretary makes a resident of 城南社区.
-    async fn fresh_resident(&self, openid: &str) -> String {
-        let id = self.id_of(openid).await;
-        let granted = self.gql("demo-secretary", GRANT, json!({ "c": self.chengnan, "u": id, "r": "RESIDENT" })).await;
-        payload(&granted);
-        id
-    }
-
     /// The id of a post in 城南社区 by its title (retired ones included).
     async fn post_id(&self, title: &str) -> String {
         let resp = self.gql("demo-secretary", &posts_query(), json!({ "c": self.chengnan, "r": true })).await;

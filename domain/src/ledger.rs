@@ -66,6 +66,10 @@ crate::string_enum!(TransferStatus {
 });
 
 /// Names an account: created on first use.
+/// Awards to one person within this many days are added up against the
+/// review size.
+pub const REVIEW_WINDOW_DAYS: i64 = 30;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AccountRef {
     pub community_id: i64,
@@ -502,6 +506,7 @@ impl Ledger<'_> {
         idempotency_key: &str,
     ) -> DomainResult<Transfer> {
         actor.require_any(community_id, &[Role::Secretary], "award civility points")?;
+        actor.require_not_self(Some(user_id), "不能给自己发放文明积分")?;
         idempotency::check_key(idempotency_key)?;
         if !(1..=1000).contains(&points) {
             return Err(DomainError::bad_input("points", "an award is 1 to 1000 points"));
@@ -511,7 +516,7 @@ impl Ledger<'_> {
             return Err(DomainError::bad_input("userId", "civility points go to residents of the community"));
         }
         let rules = civility_rules_for(&self.d.db, community_id).await?;
-        let status = if points > rules.review_above { TransferStatus::PendingReview } else { TransferStatus::Posted };
+        let status = self.award_status(community_id, user_id, points, &rules).await?;
         self.transfer(TransferRequest {
             community_id,
             kind: TransferKind::Award,
@@ -527,6 +532,43 @@ impl Ledger<'_> {
             status,
         })
         .await
+    }
+
+    /// An award waits for review when it, added to what the person was
+    /// awarded (or is waiting for) in the last [`REVIEW_WINDOW_DAYS`] days,
+    /// passes the review size: splitting an award does not skip the review.
+    async fn award_status(
+        self,
+        community_id: i64,
+        user_id: i64,
+        points: i64,
+        rules: &CivilityRules,
+    ) -> DomainResult<TransferStatus> {
+        let since = self.d.clock.now() - chrono::Duration::days(REVIEW_WINDOW_DAYS);
+        let recent = ledger_transfer::Entity::find()
+            .filter(ledger_transfer::Column::CommunityId.eq(community_id))
+            .filter(ledger_transfer::Column::Kind.eq(TransferKind::Award.as_str()))
+            .filter(
+                ledger_transfer::Column::Status
+                    .is_in([TransferStatus::Posted.as_str(), TransferStatus::PendingReview.as_str()]),
+            )
+            .filter(ledger_transfer::Column::CreatedAt.gte(since))
+            .all(&self.d.db)
+            .await?;
+        let reversed: Vec<i64> = ledger_transfer::Entity::find()
+            .filter(ledger_transfer::Column::ReversesId.is_in(recent.iter().map(|t| t.id)))
+            .all(&self.d.db)
+            .await?
+            .into_iter()
+            .filter_map(|t| t.reverses_id)
+            .collect();
+        let to = AccountRef::resident(community_id, user_id);
+        let mut awarded = 0;
+        for transfer in recent.into_iter().filter(|t| !reversed.contains(&t.id)) {
+            let movements: Vec<Movement> = serde_json::from_str(&transfer.details).map_err(DomainError::internal)?;
+            awarded += movements.iter().filter(|m| m.to == to).map(|m| m.amount).sum::<i64>();
+        }
+        Ok(if awarded + points > rules.review_above { TransferStatus::PendingReview } else { TransferStatus::Posted })
     }
 
     /// A grid worker or the secretary records a mutual-help deed under one of
@@ -558,8 +600,7 @@ impl Ledger<'_> {
         if !self.d.org().roles_of(&self.d.db, user_id, community_id).await?.contains(&Role::Resident) {
             return Err(DomainError::bad_input("userId", "civility points go to residents of the community"));
         }
-        let status =
-            if rule.points > rules.review_above { TransferStatus::PendingReview } else { TransferStatus::Posted };
+        let status = self.award_status(community_id, user_id, rule.points, &rules).await?;
         self.transfer(TransferRequest {
             community_id,
             kind: TransferKind::Award,

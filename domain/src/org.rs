@@ -135,6 +135,12 @@ impl Actor {
         if self.belongs_to(community_id) { Ok(()) } else { Err(DomainError::NotFound("community")) }
     }
 
+    /// Nobody deals with themselves: `FORBIDDEN` (with `message`) when the
+    /// person the action is about, or whose work it judges, is the actor.
+    pub fn require_not_self(&self, subject: Option<i64>, message: &str) -> DomainResult<()> {
+        if subject == Some(self.user_id) { Err(DomainError::forbidden(message)) } else { Ok(()) }
+    }
+
     pub fn require_any(&self, community_id: i64, roles: &[Role], doing: &str) -> DomainResult<()> {
         self.require_member(community_id)?;
         if self.has_any(community_id, roles) {
@@ -319,6 +325,7 @@ impl Org<'_> {
         role: Role,
     ) -> DomainResult<Membership> {
         actor.require_any(community_id, &[Role::Secretary], "grant roles")?;
+        actor.require_not_self(Some(user_id), "不能给自己授予角色，请由其他负责人办理")?;
         if role == Role::StreetReviewer {
             return Err(DomainError::bad_input(
                 "role",
@@ -330,6 +337,11 @@ impl Org<'_> {
             return Err(DomainError::NotFound("user"));
         }
         let existing = self.roles_of(&self.d.db, user_id, community_id).await?;
+        if existing.is_empty() {
+            // Roles go to people already in the community (joined, imported
+            // or reported in); whether anyone else exists is not hers to know.
+            return Err(DomainError::NotFound("user"));
+        }
         if role == Role::BanquetCouncil && !existing.contains(&Role::PartyMember) {
             return Err(DomainError::bad_input(
                 "role",

@@ -456,6 +456,7 @@ impl Points<'_> {
         idempotency_key: &str,
     ) -> DomainResult<DedicationEntry> {
         actor.require_any(community_id, &[Role::Secretary], "adjust dedication points")?;
+        actor.require_not_self(Some(member_id), "不能调整自己的奉献积分")?;
         if points == 0 || points.abs() > 100 {
             return Err(DomainError::bad_input("points", "an adjustment is between -100 and 100 points, and not 0"));
         }
@@ -743,6 +744,7 @@ impl Points<'_> {
         citation: Option<String>,
     ) -> DomainResult<Nomination> {
         actor.require_any(community_id, &[Role::Secretary], "nominate members for the Dedication Award")?;
+        actor.require_not_self(Some(member_id), "不能提名自己")?;
         let citation = crate::validate::optional_text("citation", citation, 500)?;
         let branches = self.reported_in_members(community_id).await?;
         let branch = branches

@@ -442,7 +442,7 @@ async fn ten_helpers_claiming_one_urgent_request_at_once_leave_exactly_one_winne
         claimers.push(w.session(who).await);
     }
     for n in 1..=6 {
-        let s = w.session(&format!("care-volunteer-{n}")).await;
+        let s = w.app.newcomer(&format!("care-volunteer-{n}")).await;
         let granted = w
             .app
             .gql(Some(&secretary.access_token), GRANT, json!({ "c": w.chengnan, "u": s.user_id, "r": "VOLUNTEER" }))

@@ -47,6 +47,11 @@ impl World {
         self.session(who).await.user_id
     }
 
+    /// A new user who has joined 城南社区 as a resident ([`TestApp::newcomer`]); their id.
+    pub async fn fresh_resident(&self, who: &str) -> String {
+        self.app.newcomer(who).await.user_id
+    }
+
     /// One GraphQL request as `who`.
     pub async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
         self.app.gql_as(who, query, variables).await

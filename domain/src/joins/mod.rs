@@ -162,6 +162,7 @@ impl Joins<'_> {
     pub async fn decide(self, actor: &Actor, request_id: i64, approve: bool) -> DomainResult<JoinRequest> {
         let request = in_reach::<join_request::Entity>(&self.d.db, actor, request_id, "join request").await?;
         actor.require_any(request.community_id, &Role::STAFF, "decide join requests")?;
+        actor.require_not_self(Some(request.user_id), "不能审批自己的入户申请")?;
         let now = self.d.clock.now();
         let action = if approve { JoinAction::Approve } else { JoinAction::Decline };
         let step = JoinStep::by(actor.user_id, action).set(|m| {

@@ -194,6 +194,7 @@ impl Orders<'_> {
     pub async fn dispatch(self, actor: &Actor, id: i64, assignee: Option<i64>) -> DomainResult<Order> {
         let (row, order) = self.visible(actor, id).await?;
         actor.require_any(order.community_id, &Role::STAFF, "dispatch orders")?;
+        actor.require_not_self(assignee, "不能把服务单指派给自己")?;
         if let Some(assignee) = assignee {
             let roles = self.d.org().roles_of(&self.d.db, assignee, order.community_id).await?;
             if !roles.iter().any(|r| Role::HELPERS.contains(r)) {
@@ -279,6 +280,7 @@ impl Orders<'_> {
     pub async fn approve(self, actor: &Actor, id: i64) -> DomainResult<Order> {
         let (row, order) = self.visible(actor, id).await?;
         actor.require_any(order.community_id, &[Role::Secretary], "approve completed orders")?;
+        actor.require_not_self(order.claimant_id, "不能审核自己办理的服务单")?;
         self.take(&row, OrderStep::by(actor.user_id, OrderAction::Approve)).await
     }
 
@@ -286,6 +288,7 @@ impl Orders<'_> {
     pub async fn reject(self, actor: &Actor, id: i64, reason: &str) -> DomainResult<Order> {
         let (row, order) = self.visible(actor, id).await?;
         actor.require_any(order.community_id, &[Role::Secretary], "reject completed orders")?;
+        actor.require_not_self(order.claimant_id, "不能审核自己办理的服务单")?;
         let reason = validate::required_text("reason", reason, 500)?;
         self.take(&row, OrderStep::by(actor.user_id, OrderAction::Reject).note(reason)).await
     }

@@ -158,12 +158,14 @@ impl Wishes<'_> {
     pub async fn approve(self, actor: &Actor, id: i64) -> DomainResult<Wish> {
         let (row, wish) = self.visible(actor, id).await?;
         actor.require_any(wish.community_id, &[Role::Secretary], "approve wishes")?;
+        actor.require_not_self(wish.claimant_id, "不能审核自己认领的心愿")?;
         self.take(&row, WishStep::by(actor.user_id, WishAction::Approve)).await
     }
 
     pub async fn reject(self, actor: &Actor, id: i64, reason: &str) -> DomainResult<Wish> {
         let (row, wish) = self.visible(actor, id).await?;
         actor.require_any(wish.community_id, &[Role::Secretary], "reject wishes")?;
+        actor.require_not_self(wish.claimant_id, "不能审核自己认领的心愿")?;
         let reason = validate::required_text("reason", reason, 500)?;
         self.take(&row, WishStep::by(actor.user_id, WishAction::Reject).note(reason)).await
     }
