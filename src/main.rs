@@ -1,16 +1,44 @@
-//! `cargo run` starts the server. `cargo run -- print-schema` prints the GraphQL SDL.
+//! The `linli` command: `linli` (or `linli serve`) starts the server;
+//! `linli print-schema` prints the GraphQL SDL. The command line is parsed
+//! strictly: `--help` prints the usage, and an unknown subcommand or flag
+//! is refused with the usage and a non-zero exit.
 
 use api::{Application, Config};
+use clap::{Parser, Subcommand};
+
+/// linli (邻里): neighbourly service for resettlement communities.
+///
+/// Configuration comes from the environment (see the README): DATABASE_URL
+/// and REDIS_URL in production; with neither, an embedded SQLite database
+/// with the demo street seeded.
+#[derive(Parser)]
+#[command(name = "linli", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server (the default when no subcommand is given).
+    Serve,
+    /// Prints the GraphQL schema (SDL) on standard output.
+    PrintSchema,
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    if std::env::args().nth(1).as_deref() == Some("print-schema") {
-        print!("{}", api::graphql::sdl());
-        return Ok(());
+    match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::PrintSchema => {
+            print!("{}", api::graphql::sdl());
+            Ok(())
+        }
+        Command::Serve => {
+            let config = Config::load()?;
+            api::telemetry::init(&config);
+            let app = Application::build(config).await?;
+            app.run_until_stopped().await?;
+            Ok(())
+        }
     }
-    let config = Config::load()?;
-    api::telemetry::init(&config);
-    let app = Application::build(config).await?;
-    app.run_until_stopped().await?;
-    Ok(())
 }

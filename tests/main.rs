@@ -11,6 +11,7 @@ mod authority;
 mod banquets;
 mod canteen;
 mod care;
+mod cli;
 mod content;
 mod data_rights;
 mod deadlines;
