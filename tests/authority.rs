@@ -13,6 +13,10 @@ const AWARD: &str = "mutation($c: ID!, $u: ID!, $p: Int!, $k: String!) { \
     awardCivilityPoints(communityId: $c, userId: $u, points: $p, reason: \"扶老人过马路\", idempotencyKey: $k) { id status } }";
 const ADJUST: &str = "mutation($c: ID!, $m: ID!, $k: String!) { \
     adjustDedicationPoints(communityId: $c, memberId: $m, points: 5, reason: \"加班\", idempotencyKey: $k) { id } }";
+const SET_RULES: &str =
+    "mutation($c: ID!, $r: CivilityRulesInput!) { setCivilityRules(communityId: $c, rules: $r) { reviewAbove } }";
+const RULE_CHANGES: &str =
+    "query($c: ID!) { ruleChanges(communityId: $c) { rules before after changedBy { displayName } changedAt } }";
 const PLACE: &str = "mutation($c: ID!) { placeOrder(input: { communityId: $c, category: REPAIR, title: \"水管漏水\", \
     description: \"厨房水管漏水\" }) { id } }";
 const DISPATCH: &str = "mutation($o: ID!, $a: ID) { dispatchOrder(orderId: $o, assigneeId: $a) { id status } }";
@@ -114,4 +118,35 @@ async fn nobody_approves_the_order_they_did_themselves() {
     let own = w.gql("demo-member-1", APPROVE, json!({ "o": order })).await;
     assert_eq!(outcome(&own), "FORBIDDEN", "{own}");
     assert_eq!(payload(&w.gql("demo-secretary", APPROVE, json!({ "o": order })).await)["status"], "APPROVED");
+}
+
+#[tokio::test]
+async fn a_rule_change_is_recorded_and_applies_only_to_awards_after_it() {
+    let w = World::new().await;
+    let before = w.award("demo-resident-1", 15).await;
+    assert_eq!(payload(&before)["status"], "POSTED");
+    let set = w.gql("demo-secretary", SET_RULES, json!({ "c": w.chengnan, "r": { "reviewAbove": 10 } })).await;
+    assert_eq!(payload(&set)["reviewAbove"], 10);
+
+    let changes = w.gql("demo-secretary", RULE_CHANGES, json!({ "c": w.chengnan })).await;
+    let changes = payload(&changes).as_array().unwrap().clone();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["rules"], "CIVILITY");
+    let after: Value = serde_json::from_str(changes[0]["after"].as_str().unwrap()).unwrap();
+    assert_eq!(after["reviewAbove"], 10, "{after}");
+    assert!(!changes[0]["changedBy"]["displayName"].as_str().unwrap().is_empty());
+
+    // The award made before stands; the next one is judged by the new size.
+    let next = w.award("demo-resident-1", 5).await;
+    assert_eq!(payload(&next)["status"], "PENDING_REVIEW");
+    let pending = w
+        .gql(
+            "demo-secretary",
+            "query($c: ID!) { pendingCivilityAwards(communityId: $c) { id } }",
+            json!({ "c": w.chengnan }),
+        )
+        .await;
+    assert_eq!(payload(&pending), &json!([{ "id": id(payload(&next)) }]), "the earlier award stays posted");
+    let residents_view = w.gql("demo-resident-1", RULE_CHANGES, json!({ "c": w.chengnan })).await;
+    assert_eq!(outcome(&residents_view), "FORBIDDEN", "{residents_view}");
 }

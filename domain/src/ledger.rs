@@ -22,6 +22,7 @@ use crate::entities::{civility_rules, ledger_account, ledger_entry, ledger_trans
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role, in_reach};
 use crate::pagination::{Page, PageRequest};
+use crate::rule_changes::RuleSet;
 use crate::{idempotency, validate};
 
 crate::area_service!(
@@ -473,24 +474,15 @@ impl Ledger<'_> {
             return Err(DomainError::bad_input("redemptionHoldHours", "a redemption is held 1 hour to 14 days"));
         }
         check_mutual_help(&rules.mutual_help)?;
-        let row = civility_rules::ActiveModel {
-            community_id: Set(community_id),
-            rules: Set(serde_json::to_string(&rules).map_err(DomainError::internal)?),
-            updated_by: Set(actor.user_id),
-            updated_at: Set(self.d.clock.now()),
-        };
-        civility_rules::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(civility_rules::Column::CommunityId)
-                    .update_columns([
-                        civility_rules::Column::Rules,
-                        civility_rules::Column::UpdatedBy,
-                        civility_rules::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.d.db)
-            .await?;
+        crate::rule_changes::save(
+            &self.d.db,
+            RuleSet::Civility,
+            community_id,
+            &rules,
+            actor.user_id,
+            self.d.clock.now(),
+        )
+        .await?;
         Ok(rules)
     }
 

@@ -115,6 +115,7 @@ pub mod posts;
 pub mod privacy;
 pub mod push;
 mod rows;
+pub mod rule_changes;
 pub mod seed;
 mod settings;
 pub mod supermarket;
@@ -226,6 +227,10 @@ impl Domain {
 
     pub fn push(&self) -> push::Push<'_> {
         push::Push::new(self)
+    }
+
+    pub fn rule_changes(&self) -> rule_changes::RuleChanges<'_> {
+        rule_changes::RuleChanges::new(self)
     }
 
     pub fn supermarket(&self) -> supermarket::Supermarket<'_> {

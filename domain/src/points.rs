@@ -18,6 +18,7 @@ use crate::entities::{award_nomination, dedication_entry, dedication_rules, repo
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
+use crate::rule_changes::RuleSet;
 
 crate::area_service!(
     /// Dedication points (党员奉献积分): rules, entries, month scores, leaderboards and awards.
@@ -423,25 +424,15 @@ impl Points<'_> {
     ) -> DomainResult<DedicationRules> {
         actor.require_any(community_id, &[Role::Secretary], "set the dedication rules")?;
         rules.validate()?;
-        let json = serde_json::to_string(&rules).map_err(DomainError::internal)?;
-        let row = dedication_rules::ActiveModel {
-            community_id: Set(community_id),
-            rules: Set(json),
-            updated_by: Set(actor.user_id),
-            updated_at: Set(self.d.clock.now()),
-        };
-        dedication_rules::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(dedication_rules::Column::CommunityId)
-                    .update_columns([
-                        dedication_rules::Column::Rules,
-                        dedication_rules::Column::UpdatedBy,
-                        dedication_rules::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.d.db)
-            .await?;
+        crate::rule_changes::save(
+            &self.d.db,
+            RuleSet::Dedication,
+            community_id,
+            &rules,
+            actor.user_id,
+            self.d.clock.now(),
+        )
+        .await?;
         Ok(rules)
     }
 

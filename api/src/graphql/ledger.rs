@@ -20,6 +20,47 @@ pub struct LedgerMutation;
 
 graphql_enum!(AccountKind = domain::ledger::AccountKind);
 
+graphql_enum!(
+    /// Which of a community's points rules changed.
+    RuleSet = domain::rule_changes::RuleSet {
+        Civility: "The civility point rules (activities, mutual help, the review size, redemption holds).",
+        Dedication: "The party members' dedication point rules.",
+    }
+);
+
+/// One change to a community's points rules: what they were and became, by
+/// whom and when. A change applies to what is awarded after it.
+pub struct RuleChange(domain::rule_changes::RuleChange);
+
+#[Object]
+impl RuleChange {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+
+    async fn rules(&self) -> Result<RuleSet> {
+        Ok(domain::rule_changes::RuleSet::parse(&self.0.rules).gql()?.into())
+    }
+
+    /// The rules before, as JSON; null when the community had the defaults.
+    async fn before(&self) -> Option<&str> {
+        self.0.before.as_deref()
+    }
+
+    /// The rules after, as JSON.
+    async fn after(&self) -> &str {
+        &self.0.after
+    }
+
+    async fn changed_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        super::org::person(ctx, Some(self.0.changed_by)).await
+    }
+
+    async fn changed_at(&self) -> DateTime<Utc> {
+        self.0.changed_at
+    }
+}
+
 graphql_enum!(TransferKind = domain::ledger::TransferKind);
 
 graphql_enum!(TransferStatus = domain::ledger::TransferStatus);
@@ -252,6 +293,14 @@ impl LedgerQuery {
     async fn civility_rules(&self, ctx: &Context<'_>, community_id: ID) -> Result<CivilityRules> {
         let actor = actor(ctx).await?;
         domain(ctx).ledger().rules(actor, parse_id(&community_id, "community")?).await.map(rules_out).gql()
+    }
+
+    /// Every change to the community's points rules, newest first (the
+    /// secretary and the street).
+    async fn rule_changes(&self, ctx: &Context<'_>, community_id: ID) -> Result<Vec<RuleChange>> {
+        let actor = actor(ctx).await?;
+        let changes = domain(ctx).rule_changes().list(actor, parse_id(&community_id, "community")?).await.gql()?;
+        Ok(changes.into_iter().map(RuleChange).collect())
     }
 
     /// Large awards waiting for the moral-review committee.

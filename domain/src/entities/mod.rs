@@ -1,5 +1,6 @@
-//! Database rows. These never leave `domain` as they are: services return
-//! domain types, and the API wraps those (no openids or internal columns leak).
+//! Database rows. Services return domain types, and the API wraps those (no
+//! openids or internal columns leak); where a domain value is its row as
+//! stored (a visit, a notice), the area names the model as its type.
 
 pub mod activity;
 pub mod activity_signup;
@@ -45,6 +46,7 @@ pub mod post_claim;
 pub mod redemption;
 pub mod refresh_token;
 pub mod report_in;
+pub mod rule_change;
 pub mod sensitive_access;
 pub mod session;
 pub mod street;

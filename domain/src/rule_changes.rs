@@ -1,0 +1,101 @@
+//! A community's points rules (civility rules with their review size,
+//! dedication rules) are saved through one path that records the change:
+//! the rules before and after, by whom and when, in the same transaction.
+//! A change applies to what is awarded after it; what was awarded before
+//! keeps the status it was given.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use serde::Serialize;
+
+use crate::entities::rule_change;
+use crate::error::{DomainError, DomainResult};
+use crate::org::{Actor, Role};
+
+crate::string_enum!(
+    /// Which of a community's rules changed.
+    RuleSet { Civility, Dedication }
+);
+
+impl RuleSet {
+    /// The table holding the community's one row of these rules.
+    fn table(self) -> Alias {
+        Alias::new(match self {
+            RuleSet::Civility => "civility_rules",
+            RuleSet::Dedication => "dedication_rules",
+        })
+    }
+}
+
+/// One recorded change.
+pub type RuleChange = rule_change::Model;
+
+crate::area_service!(
+    /// The record of rule changes.
+    RuleChanges
+);
+
+/// Saves `rules` as the community's `set` and records the change, in one
+/// transaction.
+pub(crate) async fn save(
+    db: &sea_orm::DatabaseConnection,
+    set: RuleSet,
+    community_id: i64,
+    rules: &impl Serialize,
+    by: i64,
+    at: DateTime<Utc>,
+) -> DomainResult<()> {
+    let after = serde_json::to_string(rules).map_err(DomainError::internal)?;
+    let txn = db.begin().await?;
+    let before = Query::select()
+        .column(Alias::new("rules"))
+        .from(set.table())
+        .and_where(Expr::col(Alias::new("community_id")).eq(community_id))
+        .lock_exclusive()
+        .to_owned();
+    let before: Option<String> = match txn.query_one(&before).await? {
+        Some(row) => Some(row.try_get("", "rules")?),
+        None => None,
+    };
+    let upsert = Query::insert()
+        .into_table(set.table())
+        .columns([Alias::new("community_id"), Alias::new("rules"), Alias::new("updated_by"), Alias::new("updated_at")])
+        .values_panic([community_id.into(), after.clone().into(), by.into(), at.into()])
+        .on_conflict(
+            OnConflict::column(Alias::new("community_id"))
+                .update_columns([Alias::new("rules"), Alias::new("updated_by"), Alias::new("updated_at")])
+                .to_owned(),
+        )
+        .to_owned();
+    txn.execute(&upsert).await?;
+    rule_change::ActiveModel {
+        community_id: Set(community_id),
+        rules: Set(set.as_str().into()),
+        before: Set(before),
+        after: Set(after),
+        changed_by: Set(by),
+        changed_at: Set(at),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+impl RuleChanges<'_> {
+    /// The community's rule changes, newest first (the last 200).
+    pub async fn list(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<RuleChange>> {
+        actor.require_any(community_id, &[Role::Secretary, Role::StreetReviewer], "see rule changes")?;
+        Ok(rule_change::Entity::find()
+            .filter(rule_change::Column::CommunityId.eq(community_id))
+            .order_by_desc(rule_change::Column::Id)
+            .limit(200)
+            .all(&self.d.db)
+            .await?)
+    }
+}
