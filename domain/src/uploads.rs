@@ -616,8 +616,12 @@ mod tests {
         };
         let vp8x = |flags: u8| chunk(b"VP8X", &[flags, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
         let frame = chunk(b"VP8 ", b"frame");
-        let tagged = riff(vec![vp8x(0x08 | 0x04 | 0x20), frame.clone(), chunk(b"EXIF", &exif_with_gps(1)[6..]),
-            chunk(b"XMP ", b"<x/>")]);
+        let tagged = riff(vec![
+            vp8x(0x08 | 0x04 | 0x20),
+            frame.clone(),
+            chunk(b"EXIF", &exif_with_gps(1)[6..]),
+            chunk(b"XMP ", b"<x/>"),
+        ]);
         assert_eq!(strip_webp(&tagged).unwrap(), riff(vec![vp8x(0x20), frame]));
         assert!(strip_webp(&riff(vec![vp8x(0)])).is_none(), "no picture in it");
     }
