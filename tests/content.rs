@@ -4,6 +4,7 @@
 // withdraws the photo. Off unless configured (on by default in production).
 
 use crate::common::*;
+use crate::uploads::plain_urls;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -74,8 +75,7 @@ async fn my_order_count(app: &TestApp) -> i64 {
 
 /// A photo uploaded by 龙阿姨; its URL.
 async fn uploaded_photo(app: &TestApp) -> String {
-    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    bytes.extend((0..256).map(|i| i as u8));
+    let bytes = crate::uploads::png(0);
     let part = reqwest::multipart::Part::bytes(bytes).file_name("p.png").mime_str("image/png").unwrap();
     let form = reqwest::multipart::Form::new().part("file", part);
     let token = app.session("demo-resident-1").await.access_token;
@@ -255,13 +255,16 @@ async fn a_risky_photo_verdict_withdraws_the_photo_from_the_order_and_from_uploa
     let photo = uploaded_photo(&app).await;
     let resp = place(&app, "修水管", "厨房水龙头一直滴水", json!([photo])).await;
     let order = data(&resp, "placeOrder").clone();
-    assert_eq!(order["photoUrls"], json!([photo]));
+    assert_eq!(plain_urls(&order["photoUrls"]), json!([photo]));
     let submitted = bodies(&app, MEDIA_CHECK).await;
     assert_eq!(submitted.len(), 1);
     let b = &submitted[0];
-    assert_eq!((&b["media_url"], &b["media_type"], &b["version"]), (&json!(photo), &json!(2), &json!(2)));
+    assert_eq!((&b["media_type"], &b["version"]), (&json!(2), &json!(2)));
+    // Photos are private: WeChat is given a signed link it can fetch.
+    let fetchable = b["media_url"].as_str().unwrap().to_owned();
+    assert!(fetchable.starts_with(&format!("{photo}?exp=")), "{fetchable}");
     assert_eq!(b["openid"], "demo-resident-1");
-    assert_eq!(app.client.get(&photo).send().await.unwrap().status(), 200, "served until the verdict");
+    assert_eq!(app.client.get(&fetchable).send().await.unwrap().status(), 200, "served until the verdict");
 
     for _ in 0..2 {
         let answer = push_verdict(&app, PUSH_TOKEN, "trace-risky", "risky").await;
@@ -273,7 +276,7 @@ async fn a_risky_photo_verdict_withdraws_the_photo_from_the_order_and_from_uploa
         let seen = app.gql_as(who, ORDER, json!({ "id": id })).await;
         assert_eq!(data(&seen, "order")["photoUrls"], json!([]), "withdrawn for {who}");
     }
-    assert_eq!(app.client.get(&photo).send().await.unwrap().status(), 404);
+    assert_eq!(app.client.get(&fetchable).send().await.unwrap().status(), 404);
 }
 
 #[tokio::test]
@@ -302,8 +305,9 @@ async fn a_passing_photo_verdict_keeps_the_photo_on_the_wish() {
     let wish = data(&app.gql_as("demo-resident-1", POST_WISH, json!({ "input": input })).await, "postWish").clone();
     assert_eq!(push_verdict(&app, PUSH_TOKEN, "trace-pass", "pass").await.status(), 200);
     let seen = app.gql_as("demo-resident-1", WISH, json!({ "id": wish["id"] })).await;
-    assert_eq!(data(&seen, "wish")["photoUrls"], json!([photo]));
-    assert_eq!(app.client.get(&photo).send().await.unwrap().status(), 200);
+    let link = data(&seen, "wish")["photoUrls"][0].as_str().unwrap().to_owned();
+    assert_eq!(plain_urls(&json!([link])), json!([photo]));
+    assert_eq!(app.client.get(&link).send().await.unwrap().status(), 200);
 }
 
 #[tokio::test]
@@ -318,7 +322,8 @@ async fn a_risky_photo_verdict_withdraws_the_photo_from_the_wish() {
     assert_eq!(push_verdict(&app, PUSH_TOKEN, "trace-wish", "risky").await.status(), 200);
     let seen = app.gql_as("demo-resident-1", WISH, json!({ "id": wish["id"] })).await;
     assert_eq!(data(&seen, "wish")["photoUrls"], json!([]));
-    assert_eq!(app.client.get(&photo).send().await.unwrap().status(), 404);
+    let link = wish["photoUrls"][0].as_str().unwrap();
+    assert_eq!(app.client.get(link).send().await.unwrap().status(), 404, "the link handed out earlier no longer works");
 }
 
 #[tokio::test]
@@ -334,8 +339,9 @@ async fn a_verdict_with_a_bad_signature_is_refused_and_changes_nothing() {
         app.client.post(format!("{}/webhooks/wechat", app.address)).json(&json!({ "Event": "x" })).send().await;
     assert_eq!(unsigned.unwrap().status(), 401);
     let seen = app.gql_as("demo-resident-1", ORDER, json!({ "id": order["id"] })).await;
-    assert_eq!(data(&seen, "order")["photoUrls"], json!([photo]));
-    assert_eq!(app.client.get(&photo).send().await.unwrap().status(), 200);
+    let link = data(&seen, "order")["photoUrls"][0].as_str().unwrap().to_owned();
+    assert_eq!(plain_urls(&json!([link])), json!([photo]));
+    assert_eq!(app.client.get(&link).send().await.unwrap().status(), 200);
 }
 
 #[tokio::test]

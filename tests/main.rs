@@ -32,4 +32,5 @@ mod push;
 mod schema;
 mod smoke;
 mod supermarket;
+mod uploads;
 mod wishes;

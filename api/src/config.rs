@@ -41,6 +41,7 @@ pub struct Config {
     pub push: PushConfig,
     pub limits: Limits,
     pub care: CareConfig,
+    pub uploads: UploadsConfig,
     pub events: EventsConfig,
     /// Per-category overrides, e.g. `[orders.REPAIR] claim_minutes = 20`.
     #[serde(default)]
@@ -151,6 +152,17 @@ pub struct CareConfig {
     pub alarm_merge_minutes: i64,
 }
 
+/// Uploaded photos: how long their signed URLs work, and each person's daily quota.
+#[derive(Clone, Debug, Deserialize)]
+pub struct UploadsConfig {
+    /// Photo URLs the API hands out work this long (then the record is read again for fresh ones).
+    pub url_seconds: i64,
+    /// Photos one person may upload per day (Asia/Shanghai).
+    pub daily_count: u64,
+    /// Bytes one person may upload per day (Asia/Shanghai), as stored.
+    pub daily_bytes: u64,
+}
+
 /// The real-time side: the relay from the outbox to the bus, and the live sockets.
 #[derive(Clone, Debug, Deserialize)]
 pub struct EventsConfig {
@@ -241,6 +253,11 @@ webhook_tolerance_seconds = 300
 urgent_claim_minutes = 5
 alarm_merge_minutes = 10
 
+[uploads]
+url_seconds = 3600
+daily_count = 100
+daily_bytes = 209715200
+
 [events]
 relay_interval_ms = 100
 relay_batch = 500
@@ -285,6 +302,9 @@ const ENV_ALIASES: &[(&str, &str)] = &[
     ("LINLI_PUSH_INTERVAL_SECONDS", "push.interval_seconds"),
     ("LINLI_WRISTBAND_SECRET", "care.wristband_secret"),
     ("LINLI_EVENTS_REDIS_URL", "events.redis_url"),
+    ("LINLI_UPLOAD_URL_SECONDS", "uploads.url_seconds"),
+    ("LINLI_UPLOAD_DAILY_COUNT", "uploads.daily_count"),
+    ("LINLI_UPLOAD_DAILY_BYTES", "uploads.daily_bytes"),
 ];
 
 impl Config {
@@ -336,6 +356,12 @@ impl Config {
         }
         if !(30..=3600).contains(&care.webhook_tolerance_seconds) {
             return Err(ConfigError::Invalid("care.webhook_tolerance_seconds must be 30 to 3600".into()));
+        }
+        let uploads = &self.uploads;
+        if !(60..=7 * 86400).contains(&uploads.url_seconds) || uploads.daily_count == 0 || uploads.daily_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "uploads.url_seconds must be 60 to 604800, uploads.daily_count and uploads.daily_bytes positive".into(),
+            ));
         }
         let events = &self.events;
         if events.relay_interval_ms == 0 || events.relay_batch == 0 || events.session_check_seconds == 0 {

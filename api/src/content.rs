@@ -94,7 +94,9 @@ impl ContentSecurity {
             }
         };
         for url in &urls {
-            let submitted = match self.wechat.submit_media_check(&openid, url, ContentScene::Forum).await {
+            // WeChat fetches the photo: it gets a signed URL (ours are private).
+            let fetchable = domain.uploads().signed(url);
+            let submitted = match self.wechat.submit_media_check(&openid, &fetchable, ContentScene::Forum).await {
                 Ok(trace_id) => {
                     let check =
                         domain::content::NewMediaCheck { trace_id, media_url: url.clone(), subject, subject_id };

@@ -273,3 +273,9 @@ pub async fn method_not_allowed() -> HttpResponse {
         .insert_header((header::ALLOW, "GET, POST"))
         .json(json!({ "errors": [{ "message": "use GET or POST", "extensions": { "code": "BAD_REQUEST" } }] }))
 }
+
+/// Headers on every response: `X-Content-Type-Options: nosniff`, so that no
+/// browser or WebView reads a photo or a JSON body as something else.
+pub(crate) fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+}

@@ -64,6 +64,12 @@ impl Application {
                 urgent_claim_minutes: config.care.urgent_claim_minutes,
                 alarm_merge_minutes: config.care.alarm_merge_minutes,
             },
+            uploads: domain::uploads::UploadSettings {
+                url_key: derived_key(&jwt_secret, "upload-url"),
+                url_seconds: config.uploads.url_seconds,
+                daily_count: config.uploads.daily_count,
+                daily_bytes: config.uploads.daily_bytes,
+            },
         };
         let domain = Domain::new(db, clock, settings);
         if config.seed_demo_enabled() && domain.seed_demo().await.context("seeding demo data")? {
@@ -94,6 +100,7 @@ impl Application {
         let body_limit = config.limits.max_body_bytes;
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(http::security_headers())
                 .app_data(app_state.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
                 .service(

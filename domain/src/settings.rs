@@ -13,6 +13,8 @@ pub struct Settings {
     pub checkin_code_seconds: i64,
     /// Urgent care and wristband alarm timings.
     pub care: CareSettings,
+    /// Signed photo URLs and the daily upload quota.
+    pub uploads: crate::uploads::UploadSettings,
 }
 
 impl Default for Settings {
@@ -23,6 +25,7 @@ impl Default for Settings {
             checkin_key: b"linli-development-check-in-key".to_vec(),
             checkin_code_seconds: 120,
             care: CareSettings::default(),
+            uploads: Default::default(),
         }
     }
 }

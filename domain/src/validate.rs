@@ -93,11 +93,15 @@ pub fn photo_urls(
         if url.chars().count() > 500 {
             return Err(DomainError::bad_input(field, "a photo URL is longer than 500 characters"));
         }
-        if let Some(id) = url.strip_prefix(upload_prefix) {
+        if let Some(rest) = url.strip_prefix(upload_prefix) {
+            // A signed URL the API handed out is stored plain (without `?exp=…&sig=…`).
+            let id = rest.split_once('?').map_or(rest, |(id, _)| id);
             if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
                 return Err(DomainError::bad_input(field, "this upload URL is not one this server gave out"));
             }
             upload_ids.push(id.to_owned());
+            cleaned.push(format!("{upload_prefix}{id}"));
+            continue;
         } else if !(url.starts_with("https://") && url.len() > "https://".len() && !url.contains(char::is_whitespace)) {
             return Err(DomainError::bad_input(
                 field,
@@ -135,6 +139,9 @@ mod tests {
         let ok = vec!["https://img.example/a.jpg".to_string(), format!("{prefix}abc.jpg")];
         let (_, ids) = photo_urls("photoUrls", &ok, prefix).unwrap();
         assert_eq!(ids, vec!["abc.jpg"]);
+        let signed = vec![format!("{prefix}abc.jpg?exp=1765000000&sig=00ff")];
+        let (cleaned, ids) = photo_urls("photoUrls", &signed, prefix).unwrap();
+        assert_eq!((cleaned, ids), (vec![format!("{prefix}abc.jpg")], vec!["abc.jpg".to_string()]), "stored plain");
         assert!(photo_urls("photoUrls", &["http://evil/a.jpg".to_string()], prefix).is_err());
         assert!(photo_urls("photoUrls", &vec!["https://a/b".to_string(); 10], prefix).is_err());
     }

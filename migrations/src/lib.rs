@@ -16,6 +16,7 @@ mod m20261130_000011_create_event_relay;
 mod m20261130_000012_create_wechat_push;
 mod m20261130_000013_create_deadline_policy;
 mod m20261130_000020_index_orders_by_community;
+mod m20261207_000010_upload_quota;
 mod m20261207_000030_create_rule_changes;
 mod shared;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_create_wechat_push::Migration),
             Box::new(m20261130_000013_create_deadline_policy::Migration),
             Box::new(m20261130_000020_index_orders_by_community::Migration),
+            Box::new(m20261207_000010_upload_quota::Migration),
             Box::new(m20261207_000030_create_rule_changes::Migration),
         ]
     }

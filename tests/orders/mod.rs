@@ -1012,13 +1012,7 @@ fn names_under<'a>(page: &'a Value, field: &str) -> Vec<&'a str> {
 // Photos
 // ---------------------------------------------------------------------------
 
-const PNG: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-
-fn png(extra: usize) -> Vec<u8> {
-    let mut bytes = PNG.to_vec();
-    bytes.extend((0..extra).map(|i| (i % 251) as u8));
-    bytes
-}
+use crate::uploads::{jpeg, plain_urls, png, png_of_size, webp};
 
 async fn upload(app: &TestApp, token: Option<&str>, bytes: Vec<u8>, name: &str, mime: &str) -> reqwest::Response {
     let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()).mime_str(mime).unwrap();
@@ -1042,24 +1036,24 @@ async fn uploaded_photos_are_served_back_and_accepted_on_orders() {
     let url = body["url"].as_str().unwrap().to_owned();
     assert!(body["id"].is_string(), "{body}");
 
-    let served = w.app.client.get(&url).send().await.unwrap();
+    let served = w.app.client.get(body["viewUrl"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(served.status(), 200);
-    assert_eq!(served.bytes().await.unwrap().to_vec(), bytes);
+    assert_eq!(served.bytes().await.unwrap().to_vec(), png(0), "the picture, without its extra chunk");
 
     let photos = json!([url, "https://img.example.com/kitchen.jpg"]);
     let placed = w.place("demo-resident-1", json!({ "photoUrls": photos })).await;
-    assert_eq!(placed["photoUrls"], photos);
+    assert_eq!(plain_urls(&placed["photoUrls"]), photos);
     let id = placed["id"].as_str().unwrap().to_owned();
 
     // The helper's photos of the finished work, uploaded the same way.
     w.must("demo-secretary", "publish", &id, "OPEN").await;
     w.must("demo-member-1", "claim", &id, "CLAIMED").await;
     let member = w.session("demo-member-1").await;
-    let after = upload(&w.app, Some(&member.access_token), png(10), "done.png", "image/png").await;
+    let after = upload(&w.app, Some(&member.access_token), png(0), "done.png", "image/png").await;
     assert_eq!(after.status(), 201);
     let after_url = after.json::<Value>().await.unwrap()["url"].as_str().unwrap().to_owned();
     let done = w.gql("demo-member-1", COMPLETE, json!({ "id": id, "note": "修好了", "photos": [after_url] })).await;
-    assert_eq!(payload(&done)["completionPhotoUrls"], json!([after_url]));
+    assert_eq!(plain_urls(&payload(&done)["completionPhotoUrls"]), json!([after_url]));
 }
 
 #[tokio::test]
@@ -1067,9 +1061,7 @@ async fn uploads_accept_only_signed_in_images_up_to_five_megabytes() {
     let w = World::new().await;
     let token = w.session("demo-resident-1").await.access_token;
 
-    let jpeg = [vec![0xFF, 0xD8, 0xFF, 0xE0], vec![0; 64]].concat();
-    let webp = [b"RIFF".to_vec(), vec![0, 0, 0, 0], b"WEBPVP8 ".to_vec(), vec![0; 32]].concat();
-    for (bytes, name) in [(jpeg, "a.jpg"), (webp, "a.webp")] {
+    for (bytes, name) in [(jpeg(), "a.jpg"), (webp(), "a.webp")] {
         let r = upload(&w.app, Some(&token), bytes, name, "application/octet-stream").await;
         assert_eq!(r.status(), 201, "{name} by content");
     }
@@ -1080,12 +1072,12 @@ async fn uploads_accept_only_signed_in_images_up_to_five_megabytes() {
     assert_eq!(error_code(&text.json().await.unwrap()), "BAD_USER_INPUT");
 
     let limit = 5 * 1024 * 1024;
-    let at_limit = upload(&w.app, Some(&token), png(limit - PNG.len()), "big.png", "image/png").await;
+    let at_limit = upload(&w.app, Some(&token), png_of_size(limit), "big.png", "image/png").await;
     assert_eq!(at_limit.status(), 201, "exactly 5 MB is allowed");
-    let too_big = upload(&w.app, Some(&token), png(limit - PNG.len() + 1), "huge.png", "image/png").await;
+    let too_big = upload(&w.app, Some(&token), png_of_size(limit + 1), "huge.png", "image/png").await;
     assert_eq!(too_big.status(), 413);
 
-    let anonymous = upload(&w.app, None, png(10), "a.png", "image/png").await;
+    let anonymous = upload(&w.app, None, png(0), "a.png", "image/png").await;
     assert_eq!(anonymous.status(), 401);
 }
 

@@ -32,6 +32,7 @@ pub struct CashHandover {
     amount_fen: i64,
     handed_by: Option<Person>,
     handed_at: Option<DateTime<Utc>>,
+    /// The receipt photo: a signed link that works for about an hour.
     receipt_url: Option<String>,
     confirmed_by: Option<Person>,
     confirmed_at: Option<DateTime<Utc>>,
@@ -73,7 +74,7 @@ impl CareRequest {
             amount_fen: c.amount_fen,
             handed_by: person(ctx, c.handed_by).await?,
             handed_at: c.handed_at,
-            receipt_url: c.receipt_url.clone(),
+            receipt_url: c.receipt_url.as_deref().map(|u| domain(ctx).uploads().signed(u)),
             confirmed_by: person(ctx, c.confirmed_by).await?,
             confirmed_at: c.confirmed_at,
         }))

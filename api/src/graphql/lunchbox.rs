@@ -160,6 +160,7 @@ pub struct LunchboxDelivery {
     claimant: Option<Person>,
     claimed_at: Option<DateTime<Utc>>,
     delivered_at: Option<DateTime<Utc>>,
+    /// The hand-over photos: signed links that work for about an hour.
     photo_urls: Vec<String>,
     /// When the claimant confirmed the hand-over with a photo.
     photo_confirmed_at: Option<DateTime<Utc>>,
@@ -206,7 +207,7 @@ async fn deliveries_out(ctx: &Context<'_>, list: Vec<l::Delivery>) -> Result<Vec
             claimant: name(d.claimant_id),
             claimed_at: d.claimed_at,
             delivered_at: d.delivered_at,
-            photo_urls: d.photo_urls,
+            photo_urls: domain(ctx).uploads().signed_all(&d.photo_urls),
             photo_confirmed_at: d.photo_confirmed_at,
             recipient_confirmed_at: d.recipient_confirmed_at,
             cash_fen: d.cash_fen,

@@ -263,8 +263,10 @@ impl Order {
         Ok(self.0.contact_for(actor(ctx).await?).masked)
     }
 
-    async fn photo_urls(&self) -> &[String] {
-        &self.0.photo_urls
+    /// The placer's photos. Ours are signed links that work for about an
+    /// hour (`LINLI_UPLOAD_URL_SECONDS`); read the order again for fresh ones.
+    async fn photo_urls(&self, ctx: &Context<'_>) -> Vec<String> {
+        domain(ctx).uploads().signed_all(&self.0.photo_urls)
     }
 
     async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
@@ -316,8 +318,9 @@ impl Order {
         self.0.completion_note.as_deref()
     }
 
-    async fn completion_photo_urls(&self) -> &[String] {
-        &self.0.completion_photo_urls
+    /// The helper's photos of the work done; signed links, as `photoUrls`.
+    async fn completion_photo_urls(&self, ctx: &Context<'_>) -> Vec<String> {
+        domain(ctx).uploads().signed_all(&self.0.completion_photo_urls)
     }
 
     async fn rating(&self) -> Option<Rating> {

@@ -43,8 +43,9 @@ impl Wish {
         &self.0.story
     }
 
-    async fn photo_urls(&self) -> &[String] {
-        &self.0.photo_urls
+    /// Signed links that work for about an hour; read the wish again for fresh ones.
+    async fn photo_urls(&self, ctx: &Context<'_>) -> Vec<String> {
+        domain(ctx).uploads().signed_all(&self.0.photo_urls)
     }
 
     async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
@@ -78,8 +79,9 @@ impl Wish {
         self.0.fulfil_note.as_deref()
     }
 
-    async fn fulfil_photo_urls(&self) -> &[String] {
-        &self.0.fulfil_photo_urls
+    /// The fulfiller's photos; signed links, as `photoUrls`.
+    async fn fulfil_photo_urls(&self, ctx: &Context<'_>) -> Vec<String> {
+        domain(ctx).uploads().signed_all(&self.0.fulfil_photo_urls)
     }
 
     /// The resident's stars, once thanked.
