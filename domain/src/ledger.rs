@@ -474,15 +474,7 @@ impl Ledger<'_> {
             return Err(DomainError::bad_input("redemptionHoldHours", "a redemption is held 1 hour to 14 days"));
         }
         check_mutual_help(&rules.mutual_help)?;
-        crate::rule_changes::save(
-            &self.d.db,
-            RuleSet::Civility,
-            community_id,
-            &rules,
-            actor.user_id,
-            self.d.clock.now(),
-        )
-        .await?;
+        crate::rule_changes::save(self.d, actor, RuleSet::Civility, community_id, &rules).await?;
         Ok(rules)
     }
 

@@ -424,15 +424,7 @@ impl Points<'_> {
     ) -> DomainResult<DedicationRules> {
         actor.require_any(community_id, &[Role::Secretary], "set the dedication rules")?;
         rules.validate()?;
-        crate::rule_changes::save(
-            &self.d.db,
-            RuleSet::Dedication,
-            community_id,
-            &rules,
-            actor.user_id,
-            self.d.clock.now(),
-        )
-        .await?;
+        crate::rule_changes::save(self.d, actor, RuleSet::Dedication, community_id, &rules).await?;
         Ok(rules)
     }
 

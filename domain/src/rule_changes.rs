@@ -4,7 +4,6 @@
 //! A change applies to what is awarded after it; what was awarded before
 //! keeps the status it was given.
 
-use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -12,6 +11,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use crate::Domain;
 use crate::entities::rule_change;
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Role};
@@ -42,15 +42,15 @@ crate::area_service!(
 /// Saves `rules` as the community's `set` and records the change, in one
 /// transaction.
 pub(crate) async fn save(
-    db: &sea_orm::DatabaseConnection,
+    d: &Domain,
+    actor: &Actor,
     set: RuleSet,
     community_id: i64,
     rules: &impl Serialize,
-    by: i64,
-    at: DateTime<Utc>,
 ) -> DomainResult<()> {
+    let (by, at) = (actor.user_id, d.clock.now());
     let after = serde_json::to_string(rules).map_err(DomainError::internal)?;
-    let txn = db.begin().await?;
+    let txn = d.db.begin().await?;
     let before = Query::select()
         .column(Alias::new("rules"))
         .from(set.table())
