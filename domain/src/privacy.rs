@@ -164,7 +164,14 @@ pub fn mask_address(address: &str) -> String {
     format!("{place}****")
 }
 
-crate::string_enum!(SensitiveField { HealthNotes, Phone, Address, EmergencyContactPhone });
+crate::string_enum!(SensitiveField {
+    HealthNotes,
+    Phone,
+    Address,
+    EmergencyContactPhone,
+    /// Where a wristband alarm was raised (an address, coordinates).
+    AlarmLocation,
+});
 
 /// One read of a sensitive field, about to be logged.
 #[derive(Clone, Debug)]

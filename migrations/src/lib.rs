@@ -16,6 +16,7 @@ mod m20261130_000011_create_event_relay;
 mod m20261130_000012_create_wechat_push;
 mod m20261130_000013_create_deadline_policy;
 mod m20261130_000020_index_orders_by_community;
+mod m20261207_000020_alarm_location;
 mod shared;
 
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_create_wechat_push::Migration),
             Box::new(m20261130_000013_create_deadline_policy::Migration),
             Box::new(m20261130_000020_index_orders_by_community::Migration),
+            Box::new(m20261207_000020_alarm_location::Migration),
         ]
     }
 }
