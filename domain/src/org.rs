@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::entities::{community, community_role, street_role, user};
+use crate::entities::{care_profile, community, community_role, street_role, user};
 use crate::error::{DomainError, DomainResult};
 
 crate::area_service!(
@@ -397,6 +397,10 @@ impl Org<'_> {
             .filter(community_role::Column::Role.eq(role.as_str()))
             .exec(&txn)
             .await?;
+        // The care assignments the role carried end with it, in this transaction.
+        let remaining = self.roles_of(&txn, user_id, community_id).await?;
+        clear_lapsed_care_assignments(&txn, community_id, user_id, &remaining, actor.user_id, self.d.clock.now())
+            .await?;
         txn.commit().await?;
         self.membership_of(user_id, community_id).await
     }
@@ -424,6 +428,52 @@ impl Org<'_> {
         let users = self.user_summaries(&ids).await?;
         Ok(ids.iter().filter_map(|id| users.get(id).cloned()).collect())
     }
+}
+
+/// A care assignment (the grid worker or household lead responsible for an
+/// elder) counts only while its holder still has the standing it needs in
+/// the elder's community, read from their roles at each call: the grid
+/// worker must hold GRID_WORKER there. Revoking the standing also clears the
+/// assignment ([`Org::revoke_role`]), so the two never disagree.
+pub(crate) fn grid_worker_standing(holds: impl Fn(Role) -> bool) -> bool {
+    holds(Role::GridWorker)
+}
+
+/// See [`grid_worker_standing`]: the household lead must hold some role of
+/// the community itself (a street's role reaches it but is not of it).
+pub(crate) fn household_lead_standing(holds: impl Fn(Role) -> bool) -> bool {
+    Role::ALL.into_iter().filter(|r| *r != Role::StreetReviewer).any(holds)
+}
+
+/// After a revocation: clears the person's care assignments in the community
+/// that the roles they still hold (`remaining`) no longer carry, in the
+/// revocation's transaction. Returns how many profiles changed.
+async fn clear_lapsed_care_assignments<C: ConnectionTrait>(
+    conn: &C,
+    community_id: i64,
+    user_id: i64,
+    remaining: &[Role],
+    by: i64,
+    now: DateTime<Utc>,
+) -> DomainResult<u64> {
+    let holds = |r: Role| remaining.contains(&r);
+    let slots = [
+        (care_profile::Column::GridWorkerId, grid_worker_standing(holds)),
+        (care_profile::Column::HouseholdLeadId, household_lead_standing(holds)),
+    ];
+    let mut changed = 0;
+    for (slot, _) in slots.into_iter().filter(|(_, keeps)| !keeps) {
+        let cleared = care_profile::Entity::update_many()
+            .col_expr(slot, Expr::value(Option::<i64>::None))
+            .col_expr(care_profile::Column::UpdatedBy, Expr::value(by))
+            .col_expr(care_profile::Column::UpdatedAt, Expr::value(now))
+            .filter(care_profile::Column::CommunityId.eq(community_id))
+            .filter(slot.eq(user_id))
+            .exec(conn)
+            .await?;
+        changed += cleared.rows_affected;
+    }
+    Ok(changed)
 }
 
 impl Org<'_> {

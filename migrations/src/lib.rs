@@ -17,6 +17,7 @@ mod m20261130_000012_create_wechat_push;
 mod m20261130_000013_create_deadline_policy;
 mod m20261130_000020_index_orders_by_community;
 mod m20261207_000010_upload_quota;
+mod m20261207_000020_alarm_location;
 mod m20261207_000030_create_rule_changes;
 mod shared;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_create_deadline_policy::Migration),
             Box::new(m20261130_000020_index_orders_by_community::Migration),
             Box::new(m20261207_000010_upload_quota::Migration),
+            Box::new(m20261207_000020_alarm_location::Migration),
             Box::new(m20261207_000030_create_rule_changes::Migration),
         ]
     }

@@ -415,3 +415,153 @@ async fn withdrawn_notes_are_erased_by_the_sweep_after_the_grace_period() {
         json!([{ "body": "新记录", "writtenBy": { "id": w.grid.user_id } }])
     );
 }
+
+// ---------------------------------------------------------------------------
+// Roles that end
+// ---------------------------------------------------------------------------
+
+const REVOKE: &str =
+    "mutation($c: ID!, $u: ID!, $r: Role!) { revokeRole(communityId: $c, userId: $u, role: $r) { roles } }";
+const ASSIGNED: &str = "query($e: ID!) { careProfile(elderId: $e) { gridWorker { id } householdLead { id } } }";
+
+impl World {
+    /// The profile with `grid` as the elder's grid worker and `lead` as household lead,
+    /// consent given and one health note written.
+    async fn assign(&self, grid: &Session, lead: &Session) {
+        let mut input = self.profile_input();
+        input["gridWorkerId"] = json!(grid.user_id);
+        input["householdLeadId"] = json!(lead.user_id);
+        data(&self.gql(&self.secretary, SAVE, json!({ "input": input })).await, "saveCareProfile");
+        data(&self.consent(&self.secretary).await, "recordCareConsent");
+        data(&self.note(&self.secretary, NOTE_TEXT).await, "addHealthNote");
+    }
+
+    async fn revoke(&self, by: &Session, who: &Session, role: &str) -> Value {
+        self.gql(by, REVOKE, json!({ "c": self.chengnan, "u": who.user_id, "r": role })).await
+    }
+
+    /// `(gridWorker id, householdLead id)` on the profile, as the secretary sees it.
+    async fn assigned(&self) -> (Value, Value) {
+        let seen = self.gql(&self.secretary, ASSIGNED, json!({ "e": self.elder.user_id })).await;
+        let p = data(&seen, "careProfile");
+        (p["gridWorker"]["id"].clone(), p["householdLead"]["id"].clone())
+    }
+
+    /// `who` reads the profile in full, health notes included.
+    async fn reads_in_full(&self, who: &Session) {
+        let seen = self.profile(who).await;
+        let p = data(&seen, "careProfile");
+        assert_eq!(p["healthNotes"][0]["body"], NOTE_TEXT, "{seen}");
+        assert_eq!(p["phone"], ELDER_PHONE);
+        assert_eq!(p["contactsMasked"], false);
+    }
+
+    /// `who` is refused the profile as an outsider is, and learns nothing from the refusal.
+    async fn is_refused(&self, who: &Session) {
+        let logged = self.log_count().await;
+        let seen = self.profile(who).await;
+        assert_eq!(error_code(&seen), "NOT_FOUND", "{seen}");
+        for secret in ["高血压", ELDER_PHONE, "1单元"] {
+            assert!(!seen.to_string().contains(secret), "{secret} in {seen}");
+        }
+        assert_eq!(self.log_count().await, logged, "a refused read logs nothing");
+    }
+}
+
+#[tokio::test]
+async fn a_grid_worker_whose_role_is_revoked_no_longer_sees_the_profile_and_is_no_longer_assigned() {
+    // 杨大哥 (a resident) is made a grid worker and assigned to 吴奶奶.
+    let w = World::new().await;
+    w.assign(&w.other_grid, &w.lead).await;
+    w.reads_in_full(&w.other_grid).await;
+    assert_eq!(w.assigned().await.0, w.other_grid.user_id.as_str());
+
+    let revoked = w.revoke(&w.secretary, &w.other_grid, "GRID_WORKER").await;
+    assert_eq!(data(&revoked, "revokeRole")["roles"], json!(["RESIDENT"]));
+
+    // Still a resident, no longer a grid worker: the profile is out of reach, and so are its notes.
+    w.is_refused(&w.other_grid).await;
+    assert_eq!(error_code(&w.note(&w.other_grid, "再记一条").await), "NOT_FOUND");
+    let (grid, lead) = w.assigned().await;
+    assert!(grid.is_null(), "the assignment went with the role: {grid}");
+    assert_eq!(lead, w.lead.user_id.as_str(), "the household lead stays");
+    w.reads_in_full(&w.lead).await;
+
+    // Made a grid worker again, he sees the profile as any grid worker does: masked, not as the assigned one.
+    data(
+        &w.gql(&w.secretary, GRANT, json!({ "c": w.chengnan, "u": w.other_grid.user_id, "r": "GRID_WORKER" })).await,
+        "grantRole",
+    );
+    let seen = w.profile(&w.other_grid).await;
+    let p = data(&seen, "careProfile");
+    assert!(p["healthNotes"].is_null(), "{seen}");
+    assert_eq!(p["contactsMasked"], true);
+}
+
+#[tokio::test]
+async fn a_household_lead_who_leaves_the_community_no_longer_sees_the_profile_and_is_no_longer_assigned() {
+    let w = World::new().await;
+    w.assign(&w.grid, &w.lead).await;
+    w.reads_in_full(&w.lead).await;
+
+    // 龙阿姨 held only RESIDENT: with it gone she is no longer of the community.
+    let revoked = w.revoke(&w.secretary, &w.lead, "RESIDENT").await;
+    assert_eq!(data(&revoked, "revokeRole")["roles"], json!([]));
+    w.is_refused(&w.lead).await;
+    let (grid, lead) = w.assigned().await;
+    assert!(lead.is_null(), "the assignment went with her standing: {lead}");
+    assert_eq!(grid, w.grid.user_id.as_str(), "the grid worker stays");
+    w.reads_in_full(&w.grid).await;
+}
+
+#[tokio::test]
+async fn revoking_a_role_the_assignment_does_not_rest_on_keeps_it() {
+    let w = World::new().await;
+    w.assign(&w.other_grid, &w.lead).await;
+    // The lead gains and loses a volunteer's role; the grid worker loses the resident's.
+    let granted = w.gql(&w.secretary, GRANT, json!({ "c": w.chengnan, "u": w.lead.user_id, "r": "VOLUNTEER" })).await;
+    data(&granted, "grantRole");
+    data(&w.revoke(&w.secretary, &w.lead, "VOLUNTEER").await, "revokeRole");
+    data(&w.revoke(&w.secretary, &w.other_grid, "RESIDENT").await, "revokeRole");
+    assert_eq!(
+        w.assigned().await,
+        (json!(w.other_grid.user_id), json!(w.lead.user_id)),
+        "both still hold what their assignment needs"
+    );
+    w.reads_in_full(&w.lead).await;
+    w.reads_in_full(&w.other_grid).await;
+}
+
+#[tokio::test]
+async fn a_refused_revocation_clears_no_assignment() {
+    let w = World::new().await;
+    w.assign(&w.other_grid, &w.lead).await;
+    for by in [&w.grid, &w.lead, &w.elder] {
+        let refused = w.revoke(by, &w.other_grid, "GRID_WORKER").await;
+        assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+    }
+    let outsider = w.revoke(&w.stranger, &w.lead, "RESIDENT").await;
+    assert_eq!(error_code(&outsider), "NOT_FOUND", "{outsider}");
+    assert_eq!(w.assigned().await, (json!(w.other_grid.user_id), json!(w.lead.user_id)));
+    w.reads_in_full(&w.other_grid).await;
+}
+
+#[tokio::test]
+async fn care_access_is_checked_against_the_roles_held_at_read_time() {
+    use domain::entities::community_role;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let w = World::new().await;
+    w.assign(&w.other_grid, &w.lead).await;
+    w.reads_in_full(&w.other_grid).await;
+    // The role ends by some other way than revokeRole: the assignment left behind grants nothing.
+    community_role::Entity::delete_many()
+        .filter(community_role::Column::UserId.eq(w.other_grid.user_id.parse::<i64>().unwrap()))
+        .filter(community_role::Column::Role.eq("GRID_WORKER"))
+        .exec(&w.app.domain.db)
+        .await
+        .unwrap();
+    assert_eq!(w.assigned().await.0, w.other_grid.user_id.as_str(), "still on the profile");
+    w.is_refused(&w.other_grid).await;
+    assert_eq!(error_code(&w.note(&w.other_grid, "再记一条").await), "NOT_FOUND");
+}

@@ -19,7 +19,13 @@ const REGISTER: &str = "mutation($r: ID!, $d: String!) { registerWristband(resid
      resident { id } registeredBy { id } createdAt } }";
 const UNREGISTER: &str = "mutation($d: String!) { unregisterWristband(deviceId: $d) }";
 const CARE: &str = "query($id: ID!) { careRequest(id: $id) { id kind urgent filedAs deviceId alarmCount lastAlarmAt \
-     escalatedAt elder { id } order { id status title description claimDueAt placedBy { id } } } }";
+     escalatedAt alarmLocation elder { id } order { id status title description claimDueAt placedBy { id } } } }";
+const SEEN_BY_HELPER: &str = "query($id: ID!) { careRequest(id: $id) { id alarmLocation order { description \
+     address history { note } } } }";
+const POOL: &str = "query($c: ID!) { careRequests(communityId: $c, openOnly: true) { id alarmLocation \
+     order { description history { note } } } }";
+const ACCESS_LOG: &str = "query($c: ID!, $s: ID) { sensitiveAccessLog(communityId: $c, subjectId: $s) { \
+     edges { node { accessor { id } subject { id } field purpose careRequestId } } } }";
 const LIST: &str = "query($c: ID!) { careRequests(communityId: $c, openOnly: false) { id elder { id } alarmCount } }";
 const MINE: &str = "{ myCareRequests { id kind } }";
 const CLAIM: &str = "mutation($id: ID!) { claimOrder(orderId: $id) { id status } }";
@@ -51,13 +57,13 @@ fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
 }
 
 fn alarm_body(device: &str, kind: &str, at: DateTime<Utc>) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "deviceId": device,
-        "kind": kind,
-        "at": at.to_rfc3339(),
-        "location": { "lat": 26.38, "lng": 108.08, "address": "3栋" },
-    }))
-    .unwrap()
+    located_alarm_body(device, kind, at, json!({ "lat": 26.38, "lng": 108.08, "address": "3栋" }))
+}
+
+/// An alarm reporting `location` (`null` for none).
+fn located_alarm_body(device: &str, kind: &str, at: DateTime<Utc>, location: Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "deviceId": device, "kind": kind, "at": at.to_rfc3339(), "location": location }))
+        .unwrap()
 }
 
 /// An alarm from `device` at `at` as the platform sends it: `(timestamp, body, signature)`.
@@ -272,7 +278,8 @@ async fn a_signed_alarm_opens_an_urgent_alarm_request_for_the_wearer() {
     assert_eq!(seen["order"]["status"], "OPEN", "alarms go to helpers at once");
     assert_about(&seen["order"]["claimDueAt"], now + Duration::minutes(5), "claimDueAt");
     assert!(seen["order"]["title"].as_str().unwrap().contains("跌倒"), "{seen}");
-    assert!(seen["order"]["description"].as_str().unwrap().contains("3栋"), "the location is passed on: {seen}");
+    assert_eq!(seen["alarmLocation"], "3栋 (26.38000, 108.08000)", "the location is passed on, in its own field");
+    assert!(!seen["order"]["description"].as_str().unwrap().contains("3栋"), "and not in the description: {seen}");
 
     let mine = w.gql("demo-elder", MINE, json!({})).await;
     assert_eq!(ok(&mine)[0]["id"], id.as_str(), "the wearer sees it among their requests");
@@ -617,4 +624,231 @@ async fn a_wearer_who_deletes_their_data_leaves_no_wristband_bound_to_them() {
     assert_eq!(status, 404, "the device is unbound with the person: {body}");
     let rebound = w.register("demo-grid", "demo-resident-1", "WB-0077").await;
     assert!(rebound.get("errors").is_none(), "and free for the next wearer: {rebound}");
+}
+
+// ---------------------------------------------------------------------------
+// Where the alarm was raised
+// ---------------------------------------------------------------------------
+
+const VILLAGE_HOME: &str = "羊排村五组十二号";
+
+impl World {
+    /// An accepted alarm from `device` reporting `location`, sent now: `(requestId, joined)`.
+    async fn located(&self, device: &str, location: Value) -> (String, bool) {
+        let now = self.app.clock.now();
+        let (status, body) =
+            self.post_signed_at(now.timestamp(), located_alarm_body(device, "SOS", now, location)).await;
+        assert_eq!(status, 202, "{body}");
+        (body["requestId"].as_str().unwrap().to_owned(), body["joined"].as_bool().unwrap())
+    }
+
+    /// The request as `who` sees it: `(alarmLocation, the whole answer as text)`.
+    async fn location_seen_by(&self, who: &str, id: &str) -> (Value, String) {
+        let resp = self.gql(who, SEEN_BY_HELPER, json!({ "id": id })).await;
+        (ok(&resp)["alarmLocation"].clone(), resp.to_string())
+    }
+
+    /// Rows of the access log about the wearer for this field: `(accessor, purpose, careRequestId)`.
+    async fn location_reads(&self) -> Vec<(String, String, String)> {
+        let elder = self.id_of("demo-elder").await;
+        let resp = self.gql("demo-secretary", ACCESS_LOG, json!({ "c": self.chengnan, "s": elder })).await;
+        ok(&resp)["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["node"])
+            .filter(|n| n["field"] == "ALARM_LOCATION")
+            .map(|n| {
+                assert_eq!(n["subject"]["id"], elder.as_str());
+                let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+                (text(&n["accessor"]["id"]), text(&n["purpose"]), text(&n["careRequestId"]))
+            })
+            .collect()
+    }
+}
+
+fn village_location() -> Value {
+    json!({ "lat": 26.48123, "lng": 108.17456, "address": VILLAGE_HOME })
+}
+
+#[tokio::test]
+async fn an_alarms_location_is_kept_out_of_the_description_and_history_the_pool_reads() {
+    let w = World::wearing("WB-0001").await;
+    let (id, _) = w.located("WB-0001", village_location()).await;
+    w.app.clock.advance(Duration::minutes(1));
+    let (again, joined) = w.located("WB-0001", village_location()).await;
+    assert!(joined && again == id, "the repeat joins the open request");
+
+    // A helper in the pool learns the village and group, never the house or the coordinates.
+    for who in ["demo-member-1", "demo-member-2", "demo-volunteer"] {
+        let (location, text) = w.location_seen_by(who, &id).await;
+        assert_eq!(location, "羊排村五组****", "{who}: {text}");
+        for secret in ["十二号", "26.48", "108.17"] {
+            assert!(!text.contains(secret), "{who} reads {secret}: {text}");
+        }
+    }
+    let pool = w.gql("demo-member-1", POOL, json!({ "c": w.chengnan })).await;
+    let text = pool.to_string();
+    assert!(text.contains("羊排村五组****"), "{text}");
+    for secret in ["十二号", "26.48", "108.17"] {
+        assert!(!text.contains(secret), "the pool list shows {secret}: {text}");
+    }
+
+    // Even staff, who see the location in full, find it only in its own field.
+    let (location, text) = w.location_seen_by("demo-secretary", &id).await;
+    assert_eq!(location, "羊排村五组十二号 (26.48123, 108.17456)");
+    let resp = w.gql("demo-secretary", SEEN_BY_HELPER, json!({ "id": id })).await;
+    let order = &ok(&resp)["order"];
+    assert!(!order["description"].as_str().unwrap().contains("羊排村"), "{text}");
+    for event in order["history"].as_array().unwrap() {
+        let note = event["note"].as_str().unwrap_or_default();
+        assert!(!note.contains("羊排村") && !note.contains("26.48"), "a history note holds the location: {note}");
+    }
+}
+
+#[tokio::test]
+async fn the_full_alarm_location_goes_to_staff_the_claimant_and_the_wearer_and_each_staff_read_is_logged() {
+    let w = World::wearing("WB-0001").await;
+    let (id, _) = w.located("WB-0001", village_location()).await;
+    let full = "羊排村五组十二号 (26.48123, 108.17456)";
+    let helper = w.id_of("demo-member-1").await;
+
+    // Masked reads are not logged.
+    assert_eq!(w.location_seen_by("demo-member-1", &id).await.0, "羊排村五组****");
+    assert_eq!(w.location_reads().await, vec![]);
+
+    // The wearer sees their own location, unlogged; staff see it, logged.
+    assert_eq!(w.location_seen_by("demo-elder", &id).await.0, full);
+    assert_eq!(w.location_reads().await, vec![]);
+    for who in ["demo-grid", "demo-secretary"] {
+        assert_eq!(w.location_seen_by(who, &id).await.0, full, "{who}");
+    }
+    let reads = w.location_reads().await;
+    let accessors: Vec<&str> = reads.iter().map(|(a, _, _)| a.as_str()).collect();
+    assert_eq!(reads.len(), 2, "{reads:?}");
+    assert!(accessors.contains(&w.id_of("demo-grid").await.as_str()), "{reads:?}");
+    assert!(accessors.contains(&w.id_of("demo-secretary").await.as_str()), "{reads:?}");
+    assert!(reads.iter().all(|(_, purpose, request)| purpose == "CARE_REQUEST" && request == &id), "{reads:?}");
+
+    // The helper who claims it sees where to go, logged; other helpers still do not.
+    ok(&w.gql("demo-member-1", CLAIM, json!({ "id": id })).await);
+    assert_eq!(w.location_seen_by("demo-member-1", &id).await.0, full);
+    assert_eq!(w.location_seen_by("demo-member-2", &id).await.0, "羊排村五组****");
+    let reads = w.location_reads().await;
+    assert_eq!(reads.len(), 3, "{reads:?}");
+    assert!(reads.contains(&(helper, "CARE_REQUEST".into(), id.clone())), "{reads:?}");
+
+    // Staff of another community do not see the request at all.
+    let outsider = w.gql("demo-secretary-2", SEEN_BY_HELPER, json!({ "id": id })).await;
+    assert_eq!(error_code(&outsider), "NOT_FOUND", "{outsider}");
+    assert!(!outsider.to_string().contains("羊排村"));
+}
+
+#[tokio::test]
+async fn the_elders_household_lead_sees_the_full_alarm_location_while_assigned() {
+    let w = World::new().await;
+    let lead = "demo-member-1";
+    let input = json!({
+        "communityId": w.chengnan,
+        "elderId": w.id_of("demo-elder").await,
+        "needs": ["MOBILITY"],
+        "livesAlone": true,
+        "householdLeadId": w.id_of(lead).await,
+    });
+    ok(&w.gql("demo-grid", SAVE_PROFILE, json!({ "input": input })).await);
+    w.bind("WB-0001").await;
+    let (id, _) = w.located("WB-0001", village_location()).await;
+    assert_eq!(w.location_seen_by(lead, &id).await.0, "羊排村五组十二号 (26.48123, 108.17456)");
+    assert_eq!(w.location_reads().await.len(), 1, "the lead's read is logged");
+    assert_eq!(w.location_seen_by("demo-member-2", &id).await.0, "羊排村五组****", "another helper is not the lead");
+}
+
+#[tokio::test]
+async fn a_repeated_alarm_moves_the_location_and_one_without_a_location_keeps_the_last_known() {
+    let w = World::wearing("WB-0001").await;
+    let (id, _) = w.located("WB-0001", json!({ "lat": 26.1, "lng": 108.1, "address": "城南社区3栋2单元502" })).await;
+    assert_eq!(w.location_seen_by("demo-member-1", &id).await.0, "城南社区3栋****");
+
+    w.app.clock.advance(Duration::minutes(1));
+    let (again, joined) = w.located("WB-0001", village_location()).await;
+    assert!(joined && again == id);
+    assert_eq!(w.location_seen_by("demo-grid", &id).await.0, "羊排村五组十二号 (26.48123, 108.17456)");
+
+    w.app.clock.advance(Duration::minutes(1));
+    let (again, joined) = w.located("WB-0001", Value::Null).await;
+    assert!(joined && again == id);
+    let seen = w.care(&id).await;
+    assert_eq!(seen["alarmCount"], 3);
+    assert_eq!(seen["alarmLocation"], "羊排村五组十二号 (26.48123, 108.17456)", "{seen}");
+}
+
+#[tokio::test]
+async fn coordinates_alone_are_hidden_whole_from_the_pool() {
+    let w = World::wearing("WB-0001").await;
+    let (id, _) = w.located("WB-0001", json!({ "lat": 26.48123, "lng": 108.17456 })).await;
+    let (location, text) = w.location_seen_by("demo-member-1", &id).await;
+    assert_eq!(location, "****", "{text}");
+    assert!(!text.contains("26.48"));
+    assert_eq!(w.location_seen_by("demo-secretary", &id).await.0, "26.48123, 108.17456");
+}
+
+#[tokio::test]
+async fn an_alarm_without_a_location_has_none() {
+    let w = World::wearing("WB-0001").await;
+    let (id, _) = w.located("WB-0001", Value::Null).await;
+    assert!(w.care(&id).await["alarmLocation"].is_null());
+    assert!(w.location_seen_by("demo-member-1", &id).await.0.is_null());
+}
+
+#[tokio::test]
+async fn alarms_filed_before_the_location_had_its_own_field_are_cleaned_by_the_migration() {
+    use migrations::{MigratorTrait, SchemaManager};
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    let w = World::wearing("WB-0001").await;
+    let (id, _) = w.located("WB-0001", Value::Null).await;
+    w.app.clock.advance(Duration::minutes(1));
+    w.located("WB-0001", Value::Null).await;
+    // The texts as alarms wrote them before: the location in the description and the repeat's note.
+    let db = &w.app.domain.db;
+    let old = "羊排村五组十二号 (26.48123, 108.17456)";
+    let backend = db.get_database_backend();
+    let sql = |text: &str| match backend {
+        DbBackend::Postgres => text.to_owned(),
+        _ => text.replace("$1", "?").replace("$2", "?"),
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        sql("UPDATE orders SET description = description || $1 WHERE id = $2"),
+        [format!("，位置：{old}").into(), id.parse::<i64>().unwrap().into()],
+    ))
+    .await
+    .unwrap();
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        sql("UPDATE workflow_events SET note = $1 WHERE subject_kind = 'ORDER' AND subject_id = $2 AND note LIKE 'another alarm%'"),
+        [format!("another alarm: SOS求助，位置：{old}").into(), id.parse::<i64>().unwrap().into()],
+    ))
+    .await
+    .unwrap();
+    let (_, text) = w.location_seen_by("demo-member-1", &id).await;
+    assert!(text.contains("十二号"), "the old texts leak: {text}");
+
+    let step = migrations::Migrator::migrations()
+        .into_iter()
+        .find(|m| m.name() == "m20261207_000020_alarm_location")
+        .expect("the alarm location migration");
+    let manager = SchemaManager::new(db);
+    step.down(&manager).await.unwrap();
+    step.up(&manager).await.unwrap();
+
+    let (location, text) = w.location_seen_by("demo-member-1", &id).await;
+    assert_eq!(location, "羊排村五组****", "{text}");
+    for secret in ["十二号", "26.48"] {
+        assert!(!text.contains(secret), "{secret} is still in {text}");
+    }
+    assert_eq!(w.care(&id).await["alarmLocation"], old, "moved to its own field");
+    let resp = w.gql("demo-secretary", SEEN_BY_HELPER, json!({ "id": id })).await;
+    let history = ok(&resp)["order"]["history"].to_string();
+    assert!(history.contains("another alarm: SOS求助") && !history.contains("位置"), "{history}");
 }

@@ -93,6 +93,16 @@ impl CareRequest {
         self.0.last_alarm_at
     }
 
+    /// Where the latest alarm was raised, as the device platform reported it
+    /// (an address, coordinates). In full for the elder, the helper while the
+    /// request is theirs, the community's grid workers and secretaries and the
+    /// elder's household lead (each read is logged); cut to the place, with
+    /// no house and no coordinates, for everyone else. Never copied into the
+    /// order's description or history.
+    async fn alarm_location(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        domain(ctx).care().alarm_location(actor(ctx).await?, &self.0).await.gql()
+    }
+
     /// When the secretary was alerted because nobody claimed it in time.
     async fn escalated_at(&self) -> Option<DateTime<Utc>> {
         self.0.escalated_at

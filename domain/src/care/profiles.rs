@@ -34,7 +34,7 @@ use crate::entities::{
     care_consent, care_contact, care_health_note, care_profile, community_role, sensitive_access, user,
 };
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Role};
+use crate::org::{Actor, Role, grid_worker_standing, household_lead_standing};
 use crate::pagination::{Page, PageRequest};
 use crate::privacy::{self, SensitiveAccess, SensitiveField, log_sensitive_access};
 use crate::validate;
@@ -94,11 +94,20 @@ pub struct CareProfile {
 }
 
 impl CareProfile {
-    /// The people assigned to the elder, and the community's secretaries:
-    /// they may see the sensitive fields.
+    /// The assigned grid worker, while they are a grid worker of the community.
+    pub fn is_grid_worker(&self, actor: &Actor) -> bool {
+        self.grid_worker_id == Some(actor.user_id) && grid_worker_standing(|r| actor.has(self.community_id, r))
+    }
+
+    /// The assigned household lead, while they belong to the community.
+    pub fn is_household_lead(&self, actor: &Actor) -> bool {
+        self.household_lead_id == Some(actor.user_id) && household_lead_standing(|r| actor.has(self.community_id, r))
+    }
+
+    /// The people assigned to the elder (while their roles last), and the
+    /// community's secretaries: they may see the sensitive fields.
     pub fn entitled(&self, actor: &Actor) -> bool {
-        let me = Some(actor.user_id);
-        self.grid_worker_id == me || self.household_lead_id == me || actor.has(self.community_id, Role::Secretary)
+        self.is_grid_worker(actor) || self.is_household_lead(actor) || actor.has(self.community_id, Role::Secretary)
     }
 
     /// Whether the actor may see the profile at all.
@@ -108,7 +117,7 @@ impl CareProfile {
 
     /// Who may change it: the community's staff and the elder's household lead.
     pub fn manageable_by(&self, actor: &Actor) -> bool {
-        actor.has_any(self.community_id, &Role::STAFF) || self.household_lead_id == Some(actor.user_id)
+        actor.has_any(self.community_id, &Role::STAFF) || self.is_household_lead(actor)
     }
 
     /// The address in full, for the elder's own export.
@@ -222,6 +231,11 @@ impl ElderAssignment {
 
     pub fn includes(&self, user_id: i64) -> bool {
         self.people().contains(&user_id)
+    }
+
+    /// The assigned household lead, while they belong to the community (see [`household_lead_standing`]).
+    pub fn is_household_lead(&self, actor: &Actor) -> bool {
+        self.household_lead_id == Some(actor.user_id) && household_lead_standing(|r| actor.has(self.community_id, r))
     }
 }
 

@@ -23,7 +23,7 @@ use crate::orders::OrderStep;
 use crate::orders::{Order, OrderAction, OrderCategory, OrderStatus, PlaceOrder};
 use crate::org::{Actor, Role};
 use crate::workflow::{self, Deadline, Status, Subject, guarded_update};
-use crate::{Domain, care, idempotency};
+use crate::{Domain, care, idempotency, privacy};
 
 crate::string_enum!(
     /// Who filed a request.
@@ -72,6 +72,8 @@ pub struct CareRequest {
     pub alarm_count: i32,
     pub last_alarm_at: Option<DateTime<Utc>>,
     pub escalated_at: Option<DateTime<Utc>>,
+    /// Where the latest alarm was raised: read through [`Care::alarm_location`], masked and logged.
+    alarm_location: Option<String>,
 }
 
 fn care(m: care_request::Model, order: Order) -> DomainResult<CareRequest> {
@@ -93,6 +95,7 @@ fn care(m: care_request::Model, order: Order) -> DomainResult<CareRequest> {
         alarm_count: m.alarm_count,
         last_alarm_at: m.last_alarm_at,
         escalated_at: m.escalated_at,
+        alarm_location: m.alarm_location,
     })
 }
 
@@ -118,6 +121,9 @@ pub struct WristbandAlarm {
     pub device_id: String,
     pub kind: AlarmKind,
     pub at: DateTime<Utc>,
+    /// As the platform reports it (an address, coordinates). Kept in its own
+    /// field, never in the order's description or history, which the whole
+    /// pool reads.
     pub location: Option<String>,
 }
 
@@ -132,6 +138,10 @@ pub struct AlarmOutcome {
 pub type Wristband = wristband::Model;
 
 const FILE_SCOPE: &str = "fileCareRequest";
+/// The purpose written to the access log when an alarm's location is shown.
+pub const PURPOSE_CARE_REQUEST: &str = "CARE_REQUEST";
+/// The longest alarm location kept, in characters.
+const MAX_LOCATION_CHARS: usize = 200;
 /// The most cash one proxy withdrawal may be: 5,000 yuan.
 const MAX_CASH_FEN: i64 = 500_000;
 
@@ -204,7 +214,7 @@ impl Care<'_> {
         }
         if let Some(a) = care::elder_assignment(&self.d.db, elder).await?
             && a.community_id == community_id
-            && a.household_lead_id == Some(actor.user_id)
+            && a.is_household_lead(actor)
         {
             return Ok(FiledAs::HouseholdLead);
         }
@@ -603,19 +613,25 @@ impl Care<'_> {
             .order_by_desc(care_request::Column::OrderId)
             .one(&txn)
             .await?;
-        let where_ = alarm.location.as_deref().map(|l| format!("，位置：{l}")).unwrap_or_default();
-        let note = format!("{}{where_}", alarm.kind.label());
+        let location = alarm
+            .location
+            .as_deref()
+            .map(|l| l.trim().chars().take(MAX_LOCATION_CHARS).collect::<String>())
+            .filter(|l| !l.is_empty());
+        let note = alarm.kind.label();
         if let Some(open) = open {
             // Locked: a claim cannot slip in between this read and the step.
             let row = order::Entity::find_by_id(open.order_id).lock_exclusive().one(&txn).await?;
             if let Some(row) = row.filter(|o| OrderStatus::parse(&o.status).is_ok_and(|s| !s.is_finished())) {
-                care_request::Entity::update_many()
+                let mut update = care_request::Entity::update_many()
                     .col_expr(care_request::Column::AlarmCount, Expr::col(care_request::Column::AlarmCount).add(1))
-                    .col_expr(care_request::Column::LastAlarmAt, Expr::value(alarm.at))
-                    .filter(care_request::Column::OrderId.eq(open.order_id))
-                    .exec(&txn)
-                    .await?;
-                let step = OrderStep::system(OrderAction::RepeatAlarm).note(format!("another alarm: {note}"));
+                    .col_expr(care_request::Column::LastAlarmAt, Expr::value(alarm.at));
+                if let Some(l) = &location {
+                    update = update.col_expr(care_request::Column::AlarmLocation, Expr::value(l.clone()));
+                }
+                update.filter(care_request::Column::OrderId.eq(open.order_id)).exec(&txn).await?;
+                let moved = if location.is_some() { " (location updated)" } else { "" };
+                let step = OrderStep::system(OrderAction::RepeatAlarm).note(format!("another alarm: {note}{moved}"));
                 if workflow::step_in(self.d, &txn, &row, step).await?.is_none() {
                     return Err(DomainError::internal("a locked order changed under an alarm"));
                 }
@@ -649,6 +665,7 @@ impl Care<'_> {
             device_id: Set(Some(alarm.device_id.clone())),
             alarm_count: Set(1),
             last_alarm_at: Set(Some(alarm.at)),
+            alarm_location: Set(location),
             created_at: Set(now),
             ..Default::default()
         }
@@ -659,6 +676,46 @@ impl Care<'_> {
             .await?;
         txn.commit().await?;
         Ok(AlarmOutcome { request_id: model.id, joined: false })
+    }
+
+    /// Where the alarm was raised, as this viewer may see it: in full for
+    /// those who see the request's address in full (the elder, the helper
+    /// while it is theirs, the community's grid workers and secretaries) and
+    /// the elder's household lead while assigned, each read logged; cut to
+    /// the place (no house, no coordinates) for everyone else.
+    pub async fn alarm_location(self, actor: &Actor, req: &CareRequest) -> DomainResult<Option<String>> {
+        let Some(location) = req.alarm_location.as_deref() else {
+            return Ok(None);
+        };
+        let community = req.order.community_id;
+        let full = self.sees_alarm_location(actor, req).await?;
+        if !full {
+            return Ok(Some(privacy::mask_address(location)));
+        }
+        if actor.user_id != req.elder_id {
+            privacy::log_sensitive_access(
+                &self.d.db,
+                privacy::SensitiveAccess {
+                    community_id: community,
+                    accessor_id: actor.user_id,
+                    subject_id: req.elder_id,
+                    field: privacy::SensitiveField::AlarmLocation,
+                    purpose: PURPOSE_CARE_REQUEST,
+                    care_request_id: Some(req.order.id),
+                    at: self.d.clock.now(),
+                },
+            )
+            .await?;
+        }
+        Ok(Some(location.to_owned()))
+    }
+
+    async fn sees_alarm_location(self, actor: &Actor, req: &CareRequest) -> DomainResult<bool> {
+        if !req.order.contact_for(actor).masked {
+            return Ok(true);
+        }
+        let assignment = care::elder_assignment(&self.d.db, req.elder_id).await?;
+        Ok(assignment.is_some_and(|a| a.community_id == req.order.community_id && a.is_household_lead(actor)))
     }
 
     /// Tells the people looking after an elder about an urgent request: their

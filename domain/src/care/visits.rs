@@ -73,8 +73,7 @@ impl Care<'_> {
         idempotency: Option<(&str, &str)>,
     ) -> DomainResult<Visit> {
         let profile = self.profile(actor, input.elder_id).await?;
-        let me = Some(actor.user_id);
-        let assigned = profile.grid_worker_id == me || profile.household_lead_id == me;
+        let assigned = profile.is_grid_worker(actor) || profile.is_household_lead(actor);
         if !assigned && !actor.has_any(profile.community_id, &Role::STAFF) {
             return Err(DomainError::forbidden(
                 "only the elder's grid worker or household lead, or the community's staff, may log visits",

@@ -21,6 +21,8 @@ pub struct Model {
     pub alarm_count: i32,
     pub last_alarm_at: Option<DateTimeUtc>,
     pub escalated_at: Option<DateTimeUtc>,
+    /// The latest alarm's location as the device platform reported it; shown masked and logged, never in the order's texts.
+    pub alarm_location: Option<String>,
     pub created_at: DateTimeUtc,
 }
 
