@@ -650,6 +650,7 @@ async fn a_socket_runs_twenty_subscriptions_and_the_twenty_first_is_refused_whil
     // Ending one makes room, on the same socket.
     phone.send(json!({ "id": "s1", "type": "complete" })).await;
     phone.subscribe("s21", POOL_EVENTS, json!({ "c": chengnan })).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await; // the subscriptions start listening
     let id = place_open_order(&app, &chengnan, "第二十一个").await;
     let event = phone.next_for("s21").await;
     assert_eq!(event["type"], "next", "{event}");
@@ -720,8 +721,8 @@ async fn a_phone_that_stops_reading_is_closed_instead_of_having_its_messages_buf
     let mut phone = Live { ws };
     phone.send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })).await;
     assert_eq!(phone.next().await["type"], "connection_ack");
-    // Each answer is the schema, about 100 KiB: 200 of them are far more than the
-    // kernel's and the server's buffers hold. The phone reads none of them.
+    // Each answer is the schema, about 100 KiB: two hundred of them are far more than
+    // the kernel's buffers and actix-ws's queue of 32 messages hold. The phone reads none.
     let schema = "{ __schema { types { name description fields { name description args { name description type { name } } type { name } } } } }";
     const ASKED: usize = 200;
     for i in 0..ASKED {
@@ -730,19 +731,25 @@ async fn a_phone_that_stops_reading_is_closed_instead_of_having_its_messages_buf
             break; // the server has stopped reading too
         }
         if i % 10 == 9 {
-            tokio::time::sleep(Duration::from_millis(20)).await; // let it answer, so few are refused for being many
+            tokio::time::sleep(Duration::from_millis(50)).await; // let it answer, so few are refused for being many
         }
     }
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    // Now it reads: what was already on its way, then the end of the socket, not all twenty answers.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    // Then it reads, slowly: ten messages, then a pause of two seconds. What was already
+    // on its way arrives, then the end of the socket, not all two hundred answers.
     let mut answered = 0;
-    let ended = tokio::time::timeout(WAIT, async {
+    let mut read = 0;
+    let ended = tokio::time::timeout(Duration::from_secs(120), async {
         loop {
             match phone.ws.next().await {
                 Some(Ok(Message::Text(text))) => {
                     let message: Value = serde_json::from_str(text.as_str()).unwrap();
                     if message["type"] == "complete" {
                         answered += 1;
+                    }
+                    read += 1;
+                    if read % 10 == 0 {
+                        tokio::time::sleep(Duration::from_secs(2)).await;
                     }
                 }
                 Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),

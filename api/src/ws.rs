@@ -207,9 +207,11 @@ fn after_session_check(check: Result<bool, StoreError>) -> Option<Option<CloseRe
 ///
 /// Bounded both ways: client messages wait in a short queue for the engine
 /// (when it is full the socket is not read, so TCP holds the client back);
-/// messages to the client go through actix-ws's bounded queue, and a client
+/// messages to the client go through actix-ws's queue of 32, and a client
 /// that takes none for `events.socket_send_timeout_seconds` is closed (1013),
-/// so a slow or stalled phone cannot make the server buffer without end.
+/// so a slow or stalled phone cannot make the server buffer without end. While
+/// a send waits, the subscriptions are not polled: the hub's broadcast is
+/// bounded and a lagging subscription catches up from the database.
 async fn serve(
     state: Arc<AppState>,
     mut session: actix_ws::Session,
