@@ -5,6 +5,7 @@
 
 use crate::common::*;
 use crate::uploads::plain_urls;
+use domain::Clock;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -155,12 +156,29 @@ fn sha1(message: &[u8]) -> [u8; 20] {
     out
 }
 
-/// WeChat's push of a media-check verdict, signed with `token`.
+/// WeChat's push of a media-check verdict, signed with `token`, sent now with a fresh nonce.
 async fn push_verdict(app: &TestApp, token: &str, trace_id: &str, suggest: &str) -> reqwest::Response {
-    let (timestamp, nonce) = ("1764460800", "n0nce");
+    let timestamp = app.clock.now().timestamp().to_string();
+    push_verdict_at(app, token, trace_id, suggest, &timestamp, &key("nonce")).await
+}
+
+/// As [`push_verdict`], with the timestamp and nonce given.
+async fn push_verdict_at(
+    app: &TestApp,
+    token: &str,
+    trace_id: &str,
+    suggest: &str,
+    timestamp: &str,
+    nonce: &str,
+) -> reqwest::Response {
     let body = json!({ "ToUserName": "gh_test", "FromUserName": "o-system", "CreateTime": 1764460800,
         "MsgType": "event", "Event": "wxa_media_check", "appid": "wx-test-app", "trace_id": trace_id, "version": 2,
         "detail": [], "errcode": 0, "errmsg": "ok", "result": { "suggest": suggest, "label": 20002 } });
+    push_at(app, token, &body, timestamp, nonce).await
+}
+
+/// A message push of `body`, signed with `token` over `timestamp` and `nonce`.
+async fn push_at(app: &TestApp, token: &str, body: &Value, timestamp: &str, nonce: &str) -> reqwest::Response {
     app.client
         .post(format!("{}/webhooks/wechat", app.address))
         .query(&[
@@ -168,7 +186,7 @@ async fn push_verdict(app: &TestApp, token: &str, trace_id: &str, suggest: &str)
             ("timestamp", timestamp),
             ("nonce", nonce),
         ])
-        .json(&body)
+        .json(body)
         .send()
         .await
         .unwrap()
@@ -347,7 +365,8 @@ async fn a_verdict_with_a_bad_signature_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn wechat_verifies_the_push_url_with_echostr() {
     let app = spawn_checked().await;
-    let (timestamp, nonce) = ("1764460800", "abc123");
+    let timestamp = app.clock.now().timestamp().to_string();
+    let (timestamp, nonce) = (timestamp.as_str(), "abc123");
     let url = format!("{}/webhooks/wechat", app.address);
     let good = signature(PUSH_TOKEN, timestamp, nonce);
     let answer = app
@@ -359,14 +378,122 @@ async fn wechat_verifies_the_push_url_with_echostr() {
         .unwrap();
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.text().await.unwrap(), "e-12345");
-    let bad = signature("wrong-token", timestamp, nonce);
+    let bad = signature("wrong-token", timestamp, "abc124");
     let answer = app
         .client
         .get(&url)
-        .query(&[("signature", bad.as_str()), ("timestamp", timestamp), ("nonce", nonce), ("echostr", "e-12345")])
+        .query(&[("signature", bad.as_str()), ("timestamp", timestamp), ("nonce", "abc124"), ("echostr", "e-12345")])
         .send()
         .await
         .unwrap();
     assert_eq!(answer.status(), 401);
     assert!(!answer.text().await.unwrap().contains("e-12345"));
+}
+
+// ---- message push: timestamps and nonces ----
+
+/// An order with one photo, under review (its verdict is `trace_id`): the order's id and the photo.
+async fn order_with_photo_under_review(app: &TestApp, trace_id: &str) -> (String, String) {
+    text_checks(app).await;
+    media_check(app, trace_id, 1).await;
+    let photo = uploaded_photo(app).await;
+    let order = data(&place(app, "修水管", "厨房水龙头一直滴水", json!([photo])).await, "placeOrder").clone();
+    (id(&order), photo)
+}
+
+/// The order's photos as stored (the links handed out are signed).
+async fn photos_of(app: &TestApp, order: &str) -> Value {
+    plain_urls(&data(&app.gql_as("demo-resident-1", ORDER, json!({ "id": order })).await, "order")["photoUrls"])
+}
+
+#[tokio::test]
+async fn a_pushed_verdict_stamped_more_than_five_minutes_from_the_server_clock_is_refused_and_changes_nothing() {
+    let app = spawn_checked().await;
+    let (order, photo) = order_with_photo_under_review(&app, "trace-stale").await;
+    let now = app.clock.now().timestamp();
+    for off in [-301, 301, -86_400] {
+        let answer =
+            push_verdict_at(&app, PUSH_TOKEN, "trace-stale", "risky", &(now + off).to_string(), &key("n")).await;
+        assert_eq!(answer.status(), 401, "{off} s off is refused");
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{body}");
+        assert_eq!(photos_of(&app, &order).await, json!([photo]), "{off} s off changed nothing");
+    }
+    // Within five minutes either way is taken: the server clock is the judge, not the test's.
+    app.clock.advance(chrono::Duration::hours(3));
+    let stamped = (app.clock.now().timestamp() - 299).to_string();
+    let answer = push_verdict_at(&app, PUSH_TOKEN, "trace-stale", "risky", &stamped, &key("n")).await;
+    assert_eq!(answer.status(), 200);
+    assert_eq!(photos_of(&app, &order).await, json!([]));
+}
+
+#[tokio::test]
+async fn a_pushed_verdict_whose_nonce_was_already_seen_is_refused_and_changes_nothing() {
+    let app = spawn_checked().await;
+    let (order, photo) = order_with_photo_under_review(&app, "trace-replay").await;
+    let now = app.clock.now().timestamp().to_string();
+    let nonce = key("n");
+    let other = json!({ "MsgType": "event", "Event": "user_enter_tempsession", "CreateTime": 1764460800 });
+    let first = push_at(&app, PUSH_TOKEN, &other, &now, &nonce).await;
+    assert_eq!(first.status(), 200);
+    // The body is not signed: a replayed query string with a forged body must not withdraw the photo.
+    let replay = push_verdict_at(&app, PUSH_TOKEN, "trace-replay", "risky", &now, &nonce).await;
+    assert_eq!(replay.status(), 409);
+    let body: Value = replay.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "CONFLICT", "{body}");
+    assert_eq!(photos_of(&app, &order).await, json!([photo]), "the replay changed nothing");
+    // Still refused four minutes later, with a timestamp that is still fresh.
+    app.clock.advance(chrono::Duration::minutes(4));
+    let later = push_verdict_at(&app, PUSH_TOKEN, "trace-replay", "risky", &now, &nonce).await;
+    assert_eq!(later.status(), 409);
+    assert_eq!(photos_of(&app, &order).await, json!([photo]));
+    // A fresh nonce is a new delivery.
+    let fresh = push_verdict_at(&app, PUSH_TOKEN, "trace-replay", "risky", &now, &key("n")).await;
+    assert_eq!(fresh.status(), 200);
+    assert_eq!(photos_of(&app, &order).await, json!([]));
+}
+
+#[tokio::test]
+async fn a_push_that_fails_while_handled_can_be_retried_with_its_nonce() {
+    let app = spawn_checked().await;
+    let (order, _) = order_with_photo_under_review(&app, "trace-retry").await;
+    let now = app.clock.now().timestamp().to_string();
+    let nonce = key("n");
+    let broken = app
+        .client
+        .post(format!("{}/webhooks/wechat", app.address))
+        .query(&[("signature", signature(PUSH_TOKEN, &now, &nonce).as_str()), ("timestamp", &now), ("nonce", &nonce)])
+        .header("Content-Type", "application/json")
+        .body("{ not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), 400);
+    let retried = push_verdict_at(&app, PUSH_TOKEN, "trace-retry", "risky", &now, &nonce).await;
+    assert_eq!(retried.status(), 200, "a delivery that was not handled does not use up its nonce");
+    assert_eq!(photos_of(&app, &order).await, json!([]));
+}
+
+#[tokio::test]
+async fn a_push_nonce_seen_by_one_node_is_refused_by_another_on_the_same_redis() {
+    let Ok(redis) = std::env::var("LINLI_TEST_REDIS_URL") else {
+        eprintln!("LINLI_TEST_REDIS_URL is not set: this Redis test runs in CI's PostgreSQL + Redis pass");
+        return;
+    };
+    let a = spawn_checked().await;
+    let prefix = a.config.redis_prefix.clone();
+    assert_eq!(a.config.redis_url.as_deref(), Some(redis.as_str()));
+    let b = spawn_app_with(|c| {
+        c.wechat.push_token = Some(PUSH_TOKEN.to_string().into());
+        c.redis_prefix = prefix;
+    })
+    .await;
+    let now = a.clock.now().timestamp().to_string();
+    let nonce = key("n");
+    let on_a = push_verdict_at(&a, PUSH_TOKEN, "trace-elsewhere", "pass", &now, &nonce).await;
+    assert_eq!(on_a.status(), 200);
+    let on_b = push_verdict_at(&b, PUSH_TOKEN, "trace-elsewhere", "pass", &now, &nonce).await;
+    assert_eq!(on_b.status(), 409, "the other node knows the nonce");
+    let fresh = push_verdict_at(&b, PUSH_TOKEN, "trace-elsewhere", "pass", &now, &key("n")).await;
+    assert_eq!(fresh.status(), 200);
 }

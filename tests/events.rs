@@ -536,6 +536,7 @@ impl Node {
             .env("LINLI_REDIS_PREFIX", &app.config.redis_prefix)
             .env("LINLI_JWT_SECRET", &app.jwt_secret)
             .env("LINLI_BIND", "127.0.0.1:0")
+            .env("LINLI_METRICS_BIND", "127.0.0.1:0")
             .env("LINLI_DATA_DIR", data_dir.path())
             .env("LINLI_SEED_DEMO", "false")
             .env("LINLI_SWEEP_INTERVAL_SECONDS", "0")
@@ -600,4 +601,200 @@ async fn a_change_made_through_one_server_process_reaches_a_phone_on_another() {
     let claimed = a.gql(&app, "demo-member-2", CLAIM, json!({ "id": id })).await;
     assert_eq!(data(&claimed, "claimOrder")["status"], "CLAIMED");
     assert_eq!(phone.data("pool").await["orderPoolEvents"]["kind"], "CLAIMED");
+}
+
+// ---------------------------------------------------------------------------
+// What one socket may cost: operations at once, message size, a phone that
+// stops reading, and a session check that cannot be answered.
+// ---------------------------------------------------------------------------
+
+impl Live {
+    /// The next message about operation `id`, skipping others (e.g. `complete`s of ended ones).
+    async fn next_for(&mut self, id: &str) -> Value {
+        loop {
+            let message = self.next().await;
+            if message["id"] == id {
+                return message;
+            }
+        }
+    }
+}
+
+/// A query over the socket, padded with a comment to `bytes` in all.
+fn padded_subscribe(id: &str, bytes: usize) -> String {
+    let with = |padding: &str| {
+        json!({ "id": id, "type": "subscribe", "payload": { "query": format!("{{ __typename }}\n#{padding}") } })
+            .to_string()
+    };
+    let message = with(&"x".repeat(bytes - with("").len()));
+    assert_eq!(message.len(), bytes);
+    message
+}
+
+#[tokio::test]
+async fn a_socket_runs_twenty_subscriptions_and_the_twenty_first_is_refused_while_the_socket_stays_usable() {
+    let app = spawn_app().await;
+    assert_eq!(app.config.events.socket_max_subscriptions, 20);
+    let chengnan = app.community_id(CHENGNAN).await;
+    let mut phone = Live::signed_in(&app, "demo-member-1").await;
+    for i in 1..=20 {
+        phone.subscribe(&format!("s{i}"), POOL_EVENTS, json!({ "c": chengnan })).await;
+    }
+    phone.subscribe("s21", POOL_EVENTS, json!({ "c": chengnan })).await;
+    let refused = phone.next_for("s21").await;
+    assert_eq!(refused["type"], "error", "graphql-transport-ws refuses one operation with `error`: {refused}");
+    assert_eq!(refused["payload"][0]["extensions"]["code"], "RATE_LIMITED", "{refused}");
+    // Queries over the socket are operations too.
+    phone.send(json!({ "id": "q", "type": "subscribe", "payload": { "query": "{ __typename }" } })).await;
+    assert_eq!(phone.next_for("q").await["type"], "error");
+    // Ending one makes room, on the same socket.
+    phone.send(json!({ "id": "s1", "type": "complete" })).await;
+    phone.subscribe("s21", POOL_EVENTS, json!({ "c": chengnan })).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await; // the subscriptions start listening
+    let id = place_open_order(&app, &chengnan, "第二十一个").await;
+    let event = phone.next_for("s21").await;
+    assert_eq!(event["type"], "next", "{event}");
+    assert_eq!(event["payload"]["data"]["orderPoolEvents"]["order"]["id"], id, "{event}");
+}
+
+#[tokio::test]
+async fn a_message_over_64_kib_closes_the_socket_with_1009_and_one_just_under_is_answered() {
+    let app = spawn_app().await;
+    assert_eq!(app.config.events.socket_max_message_bytes, 65536);
+    let mut phone = Live::signed_in(&app, "demo-member-1").await;
+    phone.ws.send(Message::text(padded_subscribe("small", 60 * 1024))).await.unwrap();
+    let answer = phone.next_for("small").await;
+    assert_eq!(answer["payload"]["data"]["__typename"], "Query", "{answer}");
+    phone.ws.send(Message::text(padded_subscribe("big", 70 * 1024))).await.unwrap();
+    assert_eq!(phone.close_code().await, 1009);
+}
+
+#[tokio::test]
+async fn a_message_split_into_frames_is_bounded_as_a_whole() {
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    let app = spawn_app().await;
+    let mut phone = Live::signed_in(&app, "demo-member-1").await;
+    let send_split = |message: String, parts: usize| {
+        let bytes = message.into_bytes();
+        let size = bytes.len().div_ceil(parts);
+        let chunks: Vec<Vec<u8>> = bytes.chunks(size).map(<[u8]>::to_vec).collect();
+        let last = chunks.len() - 1;
+        chunks
+            .into_iter()
+            .enumerate()
+            .map(|(i, chunk)| {
+                let opcode = if i == 0 { OpCode::Data(Data::Text) } else { OpCode::Data(Data::Continue) };
+                Message::Frame(Frame::message(chunk, opcode, i == last))
+            })
+            .collect::<Vec<_>>()
+    };
+    // 40 KiB in two frames of 20: fine.
+    for frame in send_split(padded_subscribe("two", 40 * 1024), 2) {
+        phone.ws.send(frame).await.unwrap();
+    }
+    assert_eq!(phone.next_for("two").await["payload"]["data"]["__typename"], "Query");
+    // 90 KiB in three frames of 30, each under the frame limit: the whole is too big.
+    for frame in send_split(padded_subscribe("three", 90 * 1024), 3) {
+        phone.ws.send(frame).await.unwrap();
+    }
+    assert_eq!(phone.close_code().await, 1009);
+}
+
+#[tokio::test]
+async fn a_phone_that_stops_reading_is_closed_instead_of_having_its_messages_buffered_without_end() {
+    let app = spawn_app_with(|c| {
+        c.events.socket_send_timeout_seconds = 1;
+        c.limits.max_complexity = 1_000_000;
+    })
+    .await;
+    let token = app.session("demo-member-1").await.access_token;
+    // A phone with a small receive window, so that what it does not read stays on the server's side.
+    let address: std::net::SocketAddr = app.address.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(address).await.unwrap();
+    let url = format!("ws://{address}/graphql");
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let (ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await.unwrap();
+    let mut phone = Live { ws };
+    phone.send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })).await;
+    assert_eq!(phone.next().await["type"], "connection_ack");
+    // Each answer is the schema, about 100 KiB: two hundred of them are far more than
+    // the kernel's buffers and actix-ws's queue of 32 messages hold. The phone reads none.
+    let schema = "{ __schema { types { name description fields { name description args { name description type { name } } type { name } } } } }";
+    const ASKED: usize = 200;
+    for i in 0..ASKED {
+        let ask = json!({ "id": format!("q{i}"), "type": "subscribe", "payload": { "query": schema } });
+        if tokio::time::timeout(Duration::from_secs(1), phone.send(ask)).await.is_err() {
+            break; // the server has stopped reading too
+        }
+        if i % 10 == 9 {
+            tokio::time::sleep(Duration::from_millis(50)).await; // let it answer, so few are refused for being many
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    // Then it reads, slowly: ten messages, then a pause of two seconds. What was already
+    // on its way arrives, then the end of the socket, not all two hundred answers.
+    let mut answered = 0;
+    let mut read = 0;
+    let ended = tokio::time::timeout(Duration::from_secs(120), async {
+        loop {
+            match phone.ws.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    let message: Value = serde_json::from_str(text.as_str()).unwrap();
+                    if message["type"] == "complete" {
+                        answered += 1;
+                    }
+                    read += 1;
+                    if read % 10 == 0 {
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                    }
+                }
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return None,
+            }
+        }
+    })
+    .await;
+    let code = ended.expect("the server should have given up on the phone and ended the socket");
+    assert!(answered < ASKED, "the server stopped sending once the phone stopped reading ({answered} answered)");
+    assert!(matches!(code, None | Some(1013)), "closed with 1013 when the close frame gets through: {code:?}");
+}
+
+#[tokio::test]
+async fn a_session_check_that_cannot_reach_the_session_store_closes_the_socket_with_4403() {
+    let Some(redis) = redis_url() else { return };
+    let cable = Cable::to(&redis).await;
+    let app = spawn_app_with(|c| {
+        c.redis_url = Some(cable.url());
+        // The event bus keeps its own way to Redis: only the session store goes away.
+        c.events.redis_url = Some(redis.clone());
+        c.events.session_check_seconds = 1;
+    })
+    .await;
+    let chengnan = app.community_id(CHENGNAN).await;
+    let mut phone = Live::signed_in(&app, "demo-member-1").await;
+    phone.subscribe("pool", POOL_EVENTS, json!({ "c": chengnan })).await;
+    phone.quiet(Duration::from_millis(1500)).await;
+    cable.cut();
+    assert_eq!(phone.close_code().await, 4403);
+}
+
+#[tokio::test]
+async fn mutations_sent_over_a_socket_count_one_per_field_against_the_limit() {
+    let app = spawn_app_with(|c| c.limits.mutations_per_minute = 3).await;
+    let name = || async {
+        let me = app.gql_as("demo-resident-1", "{ me { displayName } }", json!({})).await;
+        data(&me, "me")["displayName"].clone()
+    };
+    let before = name().await;
+    let mut phone = Live::signed_in(&app, "demo-resident-1").await;
+    let four = "mutation { a: setDisplayName(displayName: \"一\") { id } b: setDisplayName(displayName: \"二\") { id } \
+                c: setDisplayName(displayName: \"三\") { id } d: setDisplayName(displayName: \"四\") { id } }";
+    phone.send(json!({ "id": "four", "type": "subscribe", "payload": { "query": four } })).await;
+    assert_eq!(phone.refusal("four").await, "RATE_LIMITED");
+    assert_eq!(name().await, before, "the refused document ran nothing");
 }

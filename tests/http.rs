@@ -385,9 +385,7 @@ async fn metrics_count_graphql_requests_by_operation_name() {
         let response = app.gql(None, "query PoolScreen { __typename }", json!({})).await;
         assert_eq!(data(&response, "__typename"), "Query");
     }
-    let response = app.client.get(url(&app, "/metrics")).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    let text = response.text().await.unwrap();
+    let text = app.metrics().await;
     let line = text
         .lines()
         .find(|l| l.starts_with("linli_graphql_requests_total{") && l.contains("operation=\"PoolScreen\""))
@@ -404,9 +402,32 @@ async fn metrics_take_the_operation_name_from_the_request_too() {
         json!({ "query": "query A { __typename } query OrderDetail { __typename }", "operationName": "OrderDetail" });
     let (status, _, _) = read(post(&app, None, &body).await).await;
     assert_eq!(status, 200);
-    let text = app.client.get(url(&app, "/metrics")).send().await.unwrap().text().await.unwrap();
+    let text = app.metrics().await;
     assert!(
         text.lines().any(|l| l.starts_with("linli_graphql_requests_total{") && l.contains("operation=\"OrderDetail\"")),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_address_and_not_on_the_public_one() {
+    let app = spawn_app().await;
+    assert_eq!(api::Config::defaults().unwrap().metrics_bind, "127.0.0.1:9090");
+    assert_ne!(app.metrics_address, app.address, "the test server binds /metrics apart, on port 0");
+    data(&app.gql(None, "query PoolScreen { __typename }", json!({})).await, "__typename");
+    let public = app.client.get(url(&app, "/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404, "the public listener does not serve /metrics");
+    assert!(!public.text().await.unwrap().contains("linli_graphql_requests_total"));
+    let private = app.client.get(format!("{}/metrics", app.metrics_address)).send().await.unwrap();
+    assert_eq!(private.status(), 200);
+    assert!(private.text().await.unwrap().contains("operation=\"PoolScreen\""));
+    // Only /metrics lives there: the API is not reachable through the metrics listener.
+    let graphql = app
+        .client
+        .post(format!("{}/graphql", app.metrics_address))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(graphql.status(), 404);
 }

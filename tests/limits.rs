@@ -173,6 +173,102 @@ async fn sign_ins_beyond_the_per_openid_limit_are_rate_limited_for_that_openid_o
     assert!(data(&other, "wechatLogin")["accessToken"].is_string());
 }
 
+/// `mutation { m0: setDisplayName(displayName: "<prefix>0") { displayName } … }` with `n` fields.
+fn renames(prefix: &str, n: usize) -> String {
+    let fields: Vec<String> =
+        (0..n).map(|i| format!("m{i}: setDisplayName(displayName: \"{prefix}{i}\") {{ displayName }}")).collect();
+    format!("mutation {{ {} }}", fields.join(" "))
+}
+
+#[tokio::test]
+async fn forty_aliased_mutations_in_one_request_are_refused_as_a_whole_and_none_of_them_runs() {
+    let app = spawn_app().await;
+    let resident = app.login("demo-resident-1").await;
+    let before = my_name(&app, &resident).await;
+    let response = app.gql(Some(&resident.access_token), &renames("批量", 40), json!({})).await;
+    assert_code(&response, "QUERY_TOO_COMPLEX");
+    assert!(response["data"].is_null(), "{response}");
+    assert_eq!(my_name(&app, &resident).await, before, "not one of the forty ran");
+}
+
+#[tokio::test]
+async fn ten_mutation_fields_in_one_document_are_allowed_and_eleven_are_too_complex() {
+    let app = spawn_app().await;
+    assert_eq!(app.config.limits.max_mutation_fields, 10);
+    let resident = app.login("demo-resident-1").await;
+    let ten = app.gql(Some(&resident.access_token), &renames("十", 10), json!({})).await;
+    assert_eq!(data(&ten, "m9")["displayName"], "十9");
+    let eleven = app.gql(Some(&resident.access_token), &renames("十一", 11), json!({})).await;
+    assert_code(&eleven, "QUERY_TOO_COMPLEX");
+    assert_eq!(my_name(&app, &resident).await, "十9", "the eleven did not run");
+    // Fragments count too, and so does a second mutation operation in the document.
+    let spread = format!(
+        "mutation A {{ ...Six }} mutation B {{ ...Six }} fragment Six on Mutation {{ {} }}",
+        (0..6).map(|i| format!("f{i}: setDisplayName(displayName: \"片{i}\") {{ id }}")).collect::<Vec<_>>().join(" ")
+    );
+    let body = json!({ "query": spread, "operationName": "A" });
+    let response: Value = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&resident.access_token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_code(&response, "QUERY_TOO_COMPLEX");
+    assert_eq!(my_name(&app, &resident).await, "十9");
+}
+
+#[tokio::test]
+async fn every_mutation_field_counts_against_the_per_user_limit() {
+    let app = spawn_app_with(|c| c.limits.mutations_per_minute = 12).await;
+    let resident = app.login("demo-resident-1").await;
+    let before = app.store_round_trips().await;
+    let ten = app.gql(Some(&resident.access_token), &renames("甲", 10), json!({})).await;
+    assert_eq!(data(&ten, "m9")["displayName"], "甲9");
+    assert_eq!(app.store_round_trips().await - before, 1, "ten hits, one round trip with the session check");
+    // Two more make twelve; a document of three after ten would make thirteen and is refused whole.
+    let three = app.gql(Some(&resident.access_token), &renames("乙", 3), json!({})).await;
+    assert_code(&three, "RATE_LIMITED");
+    assert!(three["data"].is_null(), "{three}");
+    assert_eq!(my_name(&app, &resident).await, "甲9", "the refused document ran nothing");
+    // Under the old per-request count, the neighbour's ten-field document would be one of twelve.
+    let neighbour = app.login("demo-resident-2").await;
+    data(&app.gql(Some(&neighbour.access_token), &renames("丙", 10), json!({})).await, "m9");
+    data(&app.gql(Some(&neighbour.access_token), &renames("丁", 2), json!({})).await, "m1");
+    assert_code(&rename(&app, &neighbour, "戊").await, "RATE_LIMITED");
+    assert_eq!(my_name(&app, &neighbour).await, "丁1");
+}
+
+#[tokio::test]
+async fn signing_out_still_works_for_a_user_at_the_mutation_limit() {
+    let app = spawn_app_with(|c| c.limits.mutations_per_minute = 2).await;
+    let resident = app.login("demo-resident-1").await;
+    data(&app.gql(Some(&resident.access_token), &renames("满", 2), json!({})).await, "m1");
+    assert_code(&rename(&app, &resident, "再改").await, "RATE_LIMITED");
+    let out = app.gql(Some(&resident.access_token), "mutation { logout }", json!({})).await;
+    assert_eq!(data(&out, "logout"), true);
+}
+
+#[tokio::test]
+async fn a_fragment_that_spreads_itself_is_refused_without_harming_the_server() {
+    let app = spawn_app().await;
+    let resident = app.login("demo-resident-1").await;
+    for query in [
+        "mutation { ...Again } fragment Again on Mutation { ...Again }",
+        "mutation { ...A } fragment A on Mutation { ...B } fragment B on Mutation { ...A logout }",
+        "query { ...Q } fragment Q on Query { ...Q }",
+    ] {
+        let response = app.gql(Some(&resident.access_token), query, json!({})).await;
+        assert!(response["errors"].as_array().is_some_and(|e| !e.is_empty()), "{query}: {response}");
+        assert!(response["data"].is_null(), "{response}");
+    }
+    assert_eq!(data(&rename(&app, &resident, "还在").await, "setDisplayName")["displayName"], "还在");
+}
+
 // ---- query depth, aliases, complexity ----
 
 #[tokio::test]

@@ -219,20 +219,21 @@ impl AuthService {
 
     /// The per-request check: token, then one store round trip. Fails closed.
     pub async fn authenticate(&self, bearer: &str) -> DomainResult<Authenticated> {
-        self.authenticate_request(bearer, false).await.map(|(who, _)| who)
+        self.authenticate_request(bearer, 0).await.map(|(who, _)| who)
     }
 
-    /// As [`AuthService::authenticate`]; for a request that `counts_as_mutation`,
-    /// the user's mutation-limit hit travels in the same round trip as the
-    /// session check (see [`SessionStore::check`]), so an authenticated
-    /// mutation costs one round trip in all.
+    /// As [`AuthService::authenticate`]; for a request that carries
+    /// `mutations` (> 0) mutation fields, the user's mutation-limit hits (one
+    /// per field) travel in the same round trip as the session check (see
+    /// [`SessionStore::check`]), so an authenticated mutation costs one round
+    /// trip in all.
     pub async fn authenticate_request(
         &self,
         bearer: &str,
-        counts_as_mutation: bool,
+        mutations: u64,
     ) -> DomainResult<(Authenticated, MutationLimit)> {
         let claims = self.tokens.verify(bearer)?;
-        self.check_session(claims, counts_as_mutation).await
+        self.check_session(claims, mutations).await
     }
 
     /// As [`AuthService::authenticate`], with the token's expiry (Unix
@@ -241,21 +242,19 @@ impl AuthService {
     pub async fn authenticate_until(&self, bearer: &str) -> DomainResult<(Authenticated, i64)> {
         let claims = self.tokens.verify(bearer)?;
         let expires = claims.exp;
-        let (who, _) = self.check_session(claims, false).await?;
+        let (who, _) = self.check_session(claims, 0).await?;
         Ok((who, expires))
     }
 
-    /// The session behind verified claims: alive, and (for a mutation) within the limit.
-    async fn check_session(
-        &self,
-        claims: Claims,
-        counts_as_mutation: bool,
-    ) -> DomainResult<(Authenticated, MutationLimit)> {
+    /// The session behind verified claims: alive, and (with mutations) within the limit.
+    async fn check_session(&self, claims: Claims, mutations: u64) -> DomainResult<(Authenticated, MutationLimit)> {
         let user_id: i64 =
             claims.sub.parse().map_err(|_| DomainError::Unauthenticated("the access token is invalid".into()))?;
         let key = mutation_limit_key(user_id);
+        let counts_as_mutation = mutations > 0;
         let hit = counts_as_mutation.then(|| RateHit {
             key: &key,
+            cost: mutations,
             limit: self.mutations_per_minute,
             window: Duration::from_secs(60),
         });
@@ -306,6 +305,12 @@ mod tests {
             Err(StoreError::new("connection refused"))
         }
         async fn hit(&self, _: &str, _: u64, _: Duration) -> Result<bool, StoreError> {
+            Err(StoreError::new("connection refused"))
+        }
+        async fn first_use(&self, _: &str, _: Duration) -> Result<bool, StoreError> {
+            Err(StoreError::new("connection refused"))
+        }
+        async fn forget_use(&self, _: &str) -> Result<(), StoreError> {
             Err(StoreError::new("connection refused"))
         }
         async fn cached(&self, _: &str) -> Result<Option<String>, StoreError> {

@@ -23,6 +23,9 @@ pub struct Config {
     pub env: Environment,
     /// Address to listen on; port 0 picks a free one.
     pub bind: String,
+    /// Where `/metrics` is served: its own listener, never the public one.
+    /// Port 0 picks a free one.
+    pub metrics_bind: String,
     /// `sqlite://…` or `postgres://…`. Default: a SQLite file under `./data`.
     pub database_url: Option<String>,
     /// Most connections one node holds to PostgreSQL (SQLite always uses one).
@@ -180,6 +183,13 @@ pub struct EventsConfig {
     pub session_check_seconds: u64,
     /// A socket must send `connection_init` within this time.
     pub init_timeout_seconds: u64,
+    /// Operations (subscriptions) one socket may have running at once.
+    pub socket_max_subscriptions: usize,
+    /// The largest message a client may send on a socket, continuations included.
+    pub socket_max_message_bytes: usize,
+    /// A client that takes no message for this long is closed (1013), so that
+    /// a stalled phone cannot make the server buffer without end.
+    pub socket_send_timeout_seconds: u64,
     /// Whether this node is a member of the notifier consumer group (every node, by default).
     pub notifier: bool,
 }
@@ -192,7 +202,10 @@ pub struct Limits {
     pub max_aliases: usize,
     pub max_body_bytes: usize,
     pub request_timeout_seconds: u64,
+    /// Mutation fields a user may run per minute (each field of a document counts).
     pub mutations_per_minute: u64,
+    /// Mutation fields one document may hold; more is `QUERY_TOO_COMPLEX`.
+    pub max_mutation_fields: usize,
     /// Sign-ins per WeChat user per minute (keyed by openid, never by IP:
     /// many residents share one carrier address).
     pub logins_per_openid_per_minute: u64,
@@ -211,6 +224,7 @@ pub enum ConfigError {
 const DEFAULTS: &str = r#"
 env = "development"
 bind = "127.0.0.1:8080"
+metrics_bind = "127.0.0.1:9090"
 redis_prefix = "linli"
 data_dir = "./data"
 log_format = "pretty"
@@ -265,6 +279,9 @@ reclaim_idle_ms = 30000
 stream_max_len = 100000
 session_check_seconds = 30
 init_timeout_seconds = 10
+socket_max_subscriptions = 20
+socket_max_message_bytes = 65536
+socket_send_timeout_seconds = 10
 notifier = true
 
 [limits]
@@ -274,6 +291,7 @@ max_aliases = 50
 max_body_bytes = 65536
 request_timeout_seconds = 10
 mutations_per_minute = 60
+max_mutation_fields = 10
 logins_per_openid_per_minute = 10
 "#;
 
@@ -281,6 +299,7 @@ logins_per_openid_per_minute = 10
 const ENV_ALIASES: &[(&str, &str)] = &[
     ("LINLI_ENV", "env"),
     ("LINLI_BIND", "bind"),
+    ("LINLI_METRICS_BIND", "metrics_bind"),
     ("DATABASE_URL", "database_url"),
     ("LINLI_DATABASE_MAX_CONNECTIONS", "database_max_connections"),
     ("REDIS_URL", "redis_url"),
@@ -367,6 +386,16 @@ impl Config {
         if events.relay_interval_ms == 0 || events.relay_batch == 0 || events.session_check_seconds == 0 {
             return Err(ConfigError::Invalid(
                 "events.relay_interval_ms, events.relay_batch and events.session_check_seconds must be positive".into(),
+            ));
+        }
+        if events.socket_max_subscriptions == 0
+            || events.socket_max_message_bytes < 1024
+            || events.socket_send_timeout_seconds == 0
+        {
+            return Err(ConfigError::Invalid(
+                "events.socket_max_subscriptions and events.socket_send_timeout_seconds must be positive, \
+                 events.socket_max_message_bytes at least 1024"
+                    .into(),
             ));
         }
         let push = &self.push;
@@ -461,6 +490,7 @@ mod tests {
     fn defaults_serve_on_8080_with_sqlite_and_dev_login() {
         let c = Config::load_from(env(&[])).unwrap();
         assert_eq!(c.bind, "127.0.0.1:8080");
+        assert_eq!(c.metrics_bind, "127.0.0.1:9090");
         assert!(c.database_url().starts_with("sqlite://"));
         assert!(c.dev_login_enabled());
         assert!(c.redis_url.is_none());
@@ -470,11 +500,15 @@ mod tests {
     fn environment_overrides_defaults_and_nested_keys() {
         let c = Config::load_from(env(&[
             ("LINLI_BIND", "0.0.0.0:9000"),
+            ("LINLI_METRICS_BIND", "10.0.0.5:9100"),
             ("DATABASE_URL", "postgres://x/y"),
             ("LINLI_LIMITS__MAX_DEPTH", "7"),
+            ("LINLI_LIMITS__MAX_MUTATION_FIELDS", "4"),
         ]))
         .unwrap();
         assert_eq!(c.bind, "0.0.0.0:9000");
+        assert_eq!(c.metrics_bind, "10.0.0.5:9100");
+        assert_eq!(c.limits.max_mutation_fields, 4);
         assert_eq!(c.database_url(), "postgres://x/y");
         assert_eq!(c.limits.max_depth, 7);
         let c = Config::load_from(env(&[("LINLI_SWEEP_INTERVAL_SECONDS", "0")])).unwrap();

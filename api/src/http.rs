@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use domain::{DomainError, DomainResult};
 
 use crate::auth::{Authenticated, MutationLimit};
-use crate::graphql::{RequestAuth, RequestMeta, counts_against_rate_limit, with_request_loaders};
+use crate::graphql::{RequestAuth, RequestMeta, mutation_cost, mutation_field_count, with_request_loaders};
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -96,15 +96,16 @@ pub(crate) fn domain_error_response(err: &DomainError) -> HttpResponse {
 /// The bearer token's user, if one was sent. Checked before execution so a
 /// stale header still lets `refreshSession` and `wechatLogin` run.
 pub(crate) async fn authenticate(state: &AppState, req: &HttpRequest) -> DomainResult<Option<Authenticated>> {
-    authenticate_request(state, req, false).await.map(|found| found.map(|(who, _)| who))
+    authenticate_request(state, req, 0).await.map(|found| found.map(|(who, _)| who))
 }
 
-/// As [`authenticate`]; a request that counts against the mutation limit has
-/// its hit counted in the same store round trip.
+/// As [`authenticate`]; a request that counts against the mutation limit
+/// (`mutations` > 0: one per mutation field) has its hits counted in the same
+/// store round trip.
 async fn authenticate_request(
     state: &AppState,
     req: &HttpRequest,
-    counts_as_mutation: bool,
+    mutations: u64,
 ) -> DomainResult<Option<(Authenticated, MutationLimit)>> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
@@ -119,7 +120,7 @@ async fn authenticate_request(
         .ok_or_else(|| {
             DomainError::Unauthenticated("send the access token as `Authorization: Bearer <token>`".into())
         })?;
-    state.auth.authenticate_request(token, counts_as_mutation).await.map(Some)
+    state.auth.authenticate_request(token, mutations).await.map(Some)
 }
 
 pub async fn graphql_post(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
@@ -211,12 +212,16 @@ pub async fn graphql_get(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
 
 async fn execute(state: &AppState, req: &HttpRequest, request: async_graphql::Request, media: Media) -> HttpResponse {
     let started = Instant::now();
-    // Parsed here only to know whether the mutation limit applies, so that it
-    // is counted in the session check's round trip; a query that does not
-    // parse fails in the schema as before.
-    let counts_as_mutation =
-        async_graphql::parser::parse_query(&request.query).is_ok_and(|doc| counts_against_rate_limit(&doc));
-    let (auth, limit) = match authenticate_request(state, req, counts_as_mutation).await {
+    // Parsed here only to know what the request costs against the mutation
+    // limit, so that it is counted in the session check's round trip; a query
+    // that does not parse, or holds more mutation fields than one document
+    // may, fails in the schema before anything is counted or run.
+    let max_fields = state.config.limits.max_mutation_fields;
+    let mutations = async_graphql::parser::parse_query(&request.query)
+        .ok()
+        .filter(|doc| mutation_field_count(doc) <= max_fields)
+        .map_or(0, |doc| mutation_cost(&doc));
+    let (auth, limit) = match authenticate_request(state, req, mutations).await {
         Ok(Some((who, limit))) => (Ok(Some(who)), limit),
         Ok(None) => (Ok(None), MutationLimit::NotCounted),
         Err(e) => (Err(e), MutationLimit::NotCounted),

@@ -27,6 +27,9 @@ use crate::{exports, http, uploads, webhooks, ws};
 pub struct Application {
     port: u16,
     server: Server,
+    metrics_port: u16,
+    /// `/metrics` on its own listener (`metrics_bind`), for the scraper only.
+    metrics_server: Server,
     state: web::Data<AppState>,
 }
 
@@ -52,6 +55,9 @@ impl Application {
 
         let listener = TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
         let address = listener.local_addr()?;
+        let metrics_listener = TcpListener::bind(&config.metrics_bind)
+            .with_context(|| format!("binding {} for /metrics", config.metrics_bind))?;
+        let metrics_address = metrics_listener.local_addr()?;
         let public_url =
             config.public_url.clone().unwrap_or_else(|| format!("http://{address}")).trim_end_matches('/').to_owned();
         let jwt_secret = secret_bytes(&config);
@@ -112,7 +118,6 @@ impl Application {
                 )
                 .route("/healthz", web::get().to(http::healthz))
                 .route("/readyz", web::get().to(http::readyz))
-                .route("/metrics", web::get().to(http::metrics))
                 .route("/uploads", web::post().to(uploads::upload))
                 .route("/exports/{kind}", web::get().to(exports::export))
                 .route("/webhooks/wristband", web::post().to(webhooks::wristband))
@@ -126,20 +131,40 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(10)
         .run();
-        tracing::info!(%address, env = ?config.env, "linli listening");
-        Ok(Self { port: address.port(), server, state })
+        let metrics_state = state.clone();
+        let metrics_server = HttpServer::new(move || {
+            App::new().app_data(metrics_state.clone()).route("/metrics", web::get().to(http::metrics))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(metrics_listener)?
+        .shutdown_timeout(1)
+        .run();
+        tracing::info!(%address, %metrics_address, env = ?config.env, "linli listening");
+        Ok(Self { port: address.port(), server, metrics_port: metrics_address.port(), metrics_server, state })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The port `/metrics` is served on (see `metrics_bind`).
+    pub fn metrics_port(&self) -> u16 {
+        self.metrics_port
+    }
+
     pub fn domain(&self) -> &Domain {
         &self.state.domain
     }
 
+    /// Serves until the public server stops (on a signal); `/metrics` stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let metrics = self.metrics_server.handle();
+        let metrics_task = tokio::spawn(self.metrics_server);
+        let served = self.server.await;
+        metrics.stop(true).await;
+        let _ = metrics_task.await;
+        served
     }
 }
 

@@ -28,10 +28,12 @@ impl From<StoreError> for domain::DomainError {
     }
 }
 
-/// A hit to count against a fixed-window rate limit.
+/// Hits to count against a fixed-window rate limit.
 #[derive(Clone, Copy, Debug)]
 pub struct RateHit<'a> {
     pub key: &'a str,
+    /// How many hits this request counts for (e.g. one per mutation field).
+    pub cost: u64,
     pub limit: u64,
     pub window: Duration,
 }
@@ -80,6 +82,18 @@ impl SessionStore for CountingStore {
         self.round_trips.inc();
         self.inner.hit(key, limit, window).await
     }
+    async fn hit_by(&self, key: &str, cost: u64, limit: u64, window: Duration) -> Result<bool, StoreError> {
+        self.round_trips.inc();
+        self.inner.hit_by(key, cost, limit, window).await
+    }
+    async fn first_use(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
+        self.round_trips.inc();
+        self.inner.first_use(key, ttl).await
+    }
+    async fn forget_use(&self, key: &str) -> Result<(), StoreError> {
+        self.round_trips.inc();
+        self.inner.forget_use(key).await
+    }
     async fn cached(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.round_trips.inc();
         self.inner.cached(key).await
@@ -114,7 +128,7 @@ pub trait SessionStore: Send + Sync {
     async fn check(&self, session_id: &str, hit: Option<RateHit<'_>>) -> Result<SessionCheck, StoreError> {
         let alive = self.is_alive(session_id).await?;
         let within_limit = match hit {
-            Some(h) if alive => self.hit(h.key, h.limit, h.window).await?,
+            Some(h) if alive => self.hit_by(h.key, h.cost, h.limit, h.window).await?,
             _ => true,
         };
         Ok(SessionCheck { alive, within_limit })
@@ -122,6 +136,20 @@ pub trait SessionStore: Send + Sync {
     async fn end(&self, session_id: &str) -> Result<(), StoreError>;
     /// Counts a hit against `key` in a fixed window; false when over `limit`.
     async fn hit(&self, key: &str, limit: u64, window: Duration) -> Result<bool, StoreError>;
+    /// Counts `cost` hits at once; false when the count is then over `limit`.
+    /// (The default, one hit at a time, is for stores that cannot add more.)
+    async fn hit_by(&self, key: &str, cost: u64, limit: u64, window: Duration) -> Result<bool, StoreError> {
+        let mut within = true;
+        for _ in 0..cost {
+            within = self.hit(key, limit, window).await?;
+        }
+        Ok(within)
+    }
+    /// Marks `key` used for `ttl`, shared by every node: true the first time,
+    /// false while it is still marked (e.g. a webhook nonce seen before).
+    async fn first_use(&self, key: &str, ttl: Duration) -> Result<bool, StoreError>;
+    /// Unmarks `key`, so that a delivery that could not be handled can be sent again.
+    async fn forget_use(&self, key: &str) -> Result<(), StoreError>;
     /// A cached value shared by every node (e.g. WeChat's access token).
     async fn cached(&self, key: &str) -> Result<Option<String>, StoreError>;
     async fn cache(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError>;
@@ -152,6 +180,10 @@ impl RedisStore {
     fn rate_key(&self, key: &str) -> String {
         format!("{}:rate:{key}", self.prefix)
     }
+
+    fn once_key(&self, key: &str) -> String {
+        format!("{}:once:{key}", self.prefix)
+    }
 }
 
 fn err(e: redis::RedisError) -> StoreError {
@@ -181,7 +213,7 @@ impl SessionStore for RedisStore {
         let (alive, count): (bool, u64) = redis::pipe()
             .atomic()
             .exists(self.session_key(session_id))
-            .incr(&key, 1u64)
+            .incr(&key, hit.cost)
             .cmd("EXPIRE")
             .arg(&key)
             .arg(hit.window.as_secs().max(1))
@@ -199,11 +231,16 @@ impl SessionStore for RedisStore {
     }
 
     async fn hit(&self, key: &str, limit: u64, window: Duration) -> Result<bool, StoreError> {
+        self.hit_by(key, 1, limit, window).await
+    }
+
+    /// `INCRBY` + `EXPIRE NX`: one round trip whatever the cost.
+    async fn hit_by(&self, key: &str, cost: u64, limit: u64, window: Duration) -> Result<bool, StoreError> {
         let mut conn = self.conn.clone();
         let key = self.rate_key(key);
         let (count,): (u64,) = redis::pipe()
             .atomic()
-            .incr(&key, 1u64)
+            .incr(&key, cost)
             .cmd("EXPIRE")
             .arg(&key)
             .arg(window.as_secs().max(1))
@@ -213,6 +250,26 @@ impl SessionStore for RedisStore {
             .await
             .map_err(err)?;
         Ok(count <= limit)
+    }
+
+    /// `SET NX EX`: atomic across nodes.
+    async fn first_use(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(self.once_key(key))
+            .arg(1u8)
+            .arg("NX")
+            .arg("EX")
+            .arg(ttl.as_secs().max(1))
+            .query_async(&mut conn)
+            .await
+            .map_err(err)?;
+        Ok(set.is_some())
+    }
+
+    async fn forget_use(&self, key: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        conn.del::<_, ()>(self.once_key(key)).await.map_err(err)
     }
 
     async fn cached(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -237,6 +294,7 @@ pub struct MemoryStore {
     sessions: Mutex<HashMap<String, Instant>>,
     windows: Mutex<HashMap<String, (Instant, u64)>>,
     values: Mutex<HashMap<String, (String, Instant)>>,
+    used: Mutex<HashMap<String, Instant>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -260,7 +318,7 @@ impl SessionStore for MemoryStore {
     async fn check(&self, session_id: &str, hit: Option<RateHit<'_>>) -> Result<SessionCheck, StoreError> {
         let alive = self.is_alive(session_id).await?;
         let within_limit = match hit {
-            Some(h) => self.hit(h.key, h.limit, h.window).await?,
+            Some(h) => self.hit_by(h.key, h.cost, h.limit, h.window).await?,
             None => true,
         };
         Ok(SessionCheck { alive, within_limit })
@@ -272,6 +330,10 @@ impl SessionStore for MemoryStore {
     }
 
     async fn hit(&self, key: &str, limit: u64, window: Duration) -> Result<bool, StoreError> {
+        self.hit_by(key, 1, limit, window).await
+    }
+
+    async fn hit_by(&self, key: &str, cost: u64, limit: u64, window: Duration) -> Result<bool, StoreError> {
         let now = Instant::now();
         let mut windows = lock(&self.windows);
         if windows.len() > 100_000 {
@@ -281,8 +343,28 @@ impl SessionStore for MemoryStore {
         if now.duration_since(entry.0) >= window {
             *entry = (now, 0);
         }
-        entry.1 += 1;
+        entry.1 += cost;
         Ok(entry.1 <= limit)
+    }
+
+    async fn first_use(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        let mut used = lock(&self.used);
+        if used.len() > 100_000 {
+            used.retain(|_, until| *until > now);
+        }
+        match used.get(key) {
+            Some(until) if *until > now => Ok(false),
+            _ => {
+                used.insert(key.to_owned(), now + ttl);
+                Ok(true)
+            }
+        }
+    }
+
+    async fn forget_use(&self, key: &str) -> Result<(), StoreError> {
+        lock(&self.used).remove(key);
+        Ok(())
     }
 
     async fn cached(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -323,5 +405,26 @@ mod tests {
         }
         assert!(!store.hit("k", 3, window).await.unwrap());
         assert!(store.hit("other", 3, window).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn memory_hits_by_cost_count_each_unit() {
+        let store = MemoryStore::default();
+        let window = Duration::from_secs(60);
+        assert!(store.hit_by("k", 3, 4, window).await.unwrap());
+        assert!(!store.hit_by("k", 2, 4, window).await.unwrap(), "3 + 2 is over 4");
+        assert!(store.hit_by("j", 4, 4, window).await.unwrap(), "exactly the limit is within");
+    }
+
+    #[tokio::test]
+    async fn memory_marks_a_key_used_once_until_it_expires_or_is_forgotten() {
+        let store = MemoryStore::default();
+        assert!(store.first_use("n", Duration::from_secs(60)).await.unwrap());
+        assert!(!store.first_use("n", Duration::from_secs(60)).await.unwrap());
+        store.forget_use("n").await.unwrap();
+        assert!(store.first_use("n", Duration::from_secs(60)).await.unwrap());
+        assert!(store.first_use("short", Duration::from_millis(1)).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert!(store.first_use("short", Duration::from_millis(1)).await.unwrap(), "expired marks are free again");
     }
 }

@@ -104,7 +104,12 @@ pub async fn wristband(req: HttpRequest, body: web::Bytes, state: web::Data<AppS
 ///
 /// Both carry `?signature=&timestamp=&nonce=` with `signature =
 /// sha1(sort([token, timestamp, nonce]).join(""))` and the token configured as
-/// `wechat.push_token`; a mismatch is 401. `GET` (URL verification) answers
+/// `wechat.push_token`; a mismatch is 401, and so is a timestamp more than
+/// five minutes from the server's clock. A nonce already seen within that
+/// window is a replay: 409, and nothing is done. The nonces are kept in the
+/// session store, so every node shares them (Redis) or the one node keeps
+/// them in memory; a delivery that fails while it is handled gives its
+/// nonce back, so WeChat's retry of it is taken. `GET` (URL verification) answers
 /// `echostr`. `POST` carries events; `wxa_media_check` applies WeChat's verdict
 /// on a photo (`risky` withdraws it). Other events are acknowledged and
 /// ignored. Every accepted delivery answers `success`, also when repeated.
@@ -131,6 +136,9 @@ struct PushResult {
     suggest: String,
 }
 
+/// How far a message-push timestamp may be from the server's clock.
+const PUSH_TOLERANCE_SECONDS: i64 = 300;
+
 /// Whether the query's signature is WeChat's for our push token.
 fn wechat_signed(token: &str, q: &PushQuery) -> bool {
     let (Some(signature), Some(timestamp), Some(nonce)) = (&q.signature, &q.timestamp, &q.nonce) else {
@@ -144,29 +152,75 @@ fn wechat_signed(token: &str, q: &PushQuery) -> bool {
     given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
-/// `None` when the delivery is signed with our push token; else the answer to give.
-fn refuse_unsigned(state: &AppState, query: &PushQuery) -> Option<HttpResponse> {
+/// The store key that remembers a message-push nonce.
+fn nonce_key(nonce: &str) -> String {
+    format!("wechat:push:nonce:{}", hex::encode(<Sha256 as sha2::Digest>::digest(nonce.as_bytes())))
+}
+
+/// A delivery taken: signed with our push token, fresh, and its nonce not seen
+/// before (now marked seen). `Err` is the answer to give instead.
+async fn accept_push(state: &AppState, query: &PushQuery) -> Result<String, HttpResponse> {
     let Some(token) = state.config.wechat.push_token.as_ref().map(|t| t.expose_secret()).filter(|t| !t.is_empty())
     else {
-        return Some(domain_error_response(&DomainError::Unavailable(
+        return Err(domain_error_response(&DomainError::Unavailable(
             "the WeChat message push is not configured here".into(),
         )));
     };
-    (!wechat_signed(token, query)).then(|| refuse("the signature does not match"))
+    if !wechat_signed(token, query) {
+        return Err(refuse("the signature does not match"));
+    }
+    let (Some(timestamp), Some(nonce)) = (&query.timestamp, &query.nonce) else {
+        return Err(refuse("the signature does not match"));
+    };
+    let Ok(ts) = timestamp.trim().parse::<i64>() else {
+        return Err(refuse("timestamp must be unix seconds"));
+    };
+    if (state.domain.clock.now().timestamp() - ts).abs() > PUSH_TOLERANCE_SECONDS {
+        return Err(refuse("the timestamp is more than five minutes from now"));
+    }
+    // Remembered for the whole window either side of any timestamp still accepted.
+    let key = nonce_key(nonce);
+    let window = std::time::Duration::from_secs(2 * PUSH_TOLERANCE_SECONDS as u64 + 60);
+    match state.auth.store.first_use(&key, window).await {
+        Ok(true) => Ok(key),
+        Ok(false) => Err(error_response(
+            StatusCode::CONFLICT,
+            "CONFLICT",
+            "this nonce was already used; a delivery is taken once",
+            JSON,
+        )),
+        Err(e) => Err(domain_error_response(&e.into())),
+    }
+}
+
+/// Gives a taken delivery's nonce back after it failed, so that it can be sent again.
+async fn give_back(state: &AppState, key: &str) {
+    if let Err(e) = state.auth.store.forget_use(key).await {
+        tracing::warn!(error = %e, "a failed message-push delivery's nonce could not be released");
+    }
 }
 
 pub async fn wechat_verify(query: web::Query<PushQuery>, state: web::Data<AppState>) -> HttpResponse {
-    if let Some(refusal) = refuse_unsigned(&state, &query) {
+    if let Err(refusal) = accept_push(&state, &query).await {
         return refusal;
     }
     HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(query.echostr.clone().unwrap_or_default())
 }
 
 pub async fn wechat_event(query: web::Query<PushQuery>, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
-    if let Some(refusal) = refuse_unsigned(&state, &query) {
-        return refusal;
+    let key = match accept_push(&state, &query).await {
+        Ok(key) => key,
+        Err(refusal) => return refusal,
+    };
+    let response = handle_event(&state, &body).await;
+    if !response.status().is_success() {
+        give_back(&state, &key).await;
     }
-    let event: PushEvent = match serde_json::from_slice(&body) {
+    response
+}
+
+async fn handle_event(state: &AppState, body: &[u8]) -> HttpResponse {
+    let event: PushEvent = match serde_json::from_slice(body) {
         Ok(e) => e,
         Err(e) => {
             return domain_error_response(&DomainError::bad_input("body", format!("the event is not valid JSON: {e}")));

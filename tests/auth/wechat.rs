@@ -126,7 +126,7 @@ async fn the_session_key_never_appears_in_any_response() {
     )
     .await;
     assert!(!refresh.contains(SESSION_KEY), "{refresh}");
-    let metrics = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
+    let metrics = app.metrics().await;
     assert!(!metrics.contains(SESSION_KEY));
 }
 

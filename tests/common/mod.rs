@@ -33,6 +33,8 @@ pub const CHENGBEI: &str = "城北社区";
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`
     pub address: String,
+    /// `http://127.0.0.1:<port>` of the `/metrics` listener (`metrics_bind`, port 0 in tests).
+    pub metrics_address: String,
     pub client: reqwest::Client,
     /// The fake WeChat API; the server's `wechat.api_base` points here.
     pub wechat: MockServer,
@@ -68,6 +70,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
     let jwt_secret = format!("test-secret-{}", uuid::Uuid::new_v4().simple());
     let mut config = Config::defaults().unwrap();
     config.bind = "127.0.0.1:0".into();
+    config.metrics_bind = "127.0.0.1:0".into();
     config.data_dir = data_dir.path().to_path_buf();
     config.jwt.secret = Some(jwt_secret.clone().into());
     config.wechat.api_base = wechat.uri();
@@ -97,11 +100,13 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
     let app =
         Application::build_with_clock(config.clone(), Arc::new(clock.clone())).await.expect("the server should start");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = format!("http://127.0.0.1:{}", app.metrics_port());
     let database_url = config.database_url.clone().unwrap_or_default();
     let domain = app.domain().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        metrics_address,
         client: reqwest::Client::new(),
         wechat,
         config,
@@ -218,9 +223,16 @@ impl TestApp {
         self.counter("linli_store_round_trips_total").await
     }
 
+    /// The text of /metrics, from its own listener.
+    pub async fn metrics(&self) -> String {
+        let response = self.client.get(format!("{}/metrics", self.metrics_address)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "/metrics answers on its own listener");
+        response.text().await.unwrap()
+    }
+
     /// A counter from /metrics (0 before it first counts).
     pub async fn counter(&self, name: &str) -> u64 {
-        let text = self.client.get(format!("{}/metrics", self.address)).send().await.unwrap().text().await.unwrap();
+        let text = self.metrics().await;
         text.lines()
             .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
             .map(|n| n.trim().parse::<f64>().unwrap() as u64)

@@ -1,7 +1,9 @@
 //! What one request may cost, checked before execution: depth and
 //! complexity (async-graphql's own checks, given our error code), aliases,
-//! and the per-user mutation rate. Also records the operation for metrics.
+//! mutation fields per document, and the per-user mutation rate (one hit per
+//! mutation field). Also records the operation for metrics.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -9,7 +11,7 @@ use std::time::Duration;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
 };
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet};
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
 
 use domain::DomainError;
@@ -40,25 +42,43 @@ struct LimitsCheck {
     introspection_disabled: bool,
 }
 
-/// Root fields of every operation (fragments at the root included).
-fn root_fields(doc: &ExecutableDocument) -> impl Iterator<Item = (OperationType, &str)> {
-    fn names<'a>(doc: &'a ExecutableDocument, set: &'a SelectionSet, out: &mut Vec<&'a str>) {
+/// The root fields of one operation (fragments at the root included), as
+/// (field name, response key). A fragment is followed once, so a cycle
+/// (refused later by validation) cannot recurse without end.
+fn operation_root_fields<'a>(doc: &'a ExecutableDocument, op: &'a OperationDefinition) -> Vec<(&'a str, &'a str)> {
+    fn names<'a>(
+        doc: &'a ExecutableDocument,
+        set: &'a SelectionSet,
+        seen: &mut HashSet<&'a str>,
+        out: &mut Vec<(&'a str, &'a str)>,
+    ) {
         for item in &set.items {
             match &item.node {
-                Selection::Field(f) => out.push(f.node.name.node.as_str()),
-                Selection::InlineFragment(fr) => names(doc, &fr.node.selection_set.node, out),
+                Selection::Field(f) => {
+                    let name = f.node.name.node.as_str();
+                    out.push((name, f.node.alias.as_ref().map_or(name, |a| a.node.as_str())));
+                }
+                Selection::InlineFragment(fr) => names(doc, &fr.node.selection_set.node, seen, out),
                 Selection::FragmentSpread(spread) => {
-                    if let Some(fragment) = doc.fragments.get(&spread.node.fragment_name.node) {
-                        names(doc, &fragment.node.selection_set.node, out);
+                    let fragment_name = &spread.node.fragment_name.node;
+                    if seen.insert(fragment_name.as_str())
+                        && let Some(fragment) = doc.fragments.get(fragment_name)
+                    {
+                        names(doc, &fragment.node.selection_set.node, seen, out);
                     }
                 }
             }
         }
     }
+    let mut out = Vec::new();
+    names(doc, &op.selection_set.node, &mut HashSet::new(), &mut out);
+    out
+}
+
+/// Root fields of every operation, with the operation's type.
+fn root_fields(doc: &ExecutableDocument) -> impl Iterator<Item = (OperationType, &str)> {
     doc.operations.iter().flat_map(move |(_, op)| {
-        let mut out = Vec::new();
-        names(doc, &op.node.selection_set.node, &mut out);
-        out.into_iter().map(move |name| (op.node.ty, name))
+        operation_root_fields(doc, &op.node).into_iter().map(move |(name, _)| (op.node.ty, name))
     })
 }
 
@@ -66,10 +86,34 @@ fn asks_for_introspection(doc: &ExecutableDocument) -> bool {
     root_fields(doc).any(|(_, name)| name == "__schema" || name == "__type")
 }
 
-/// Mutations count against the per-user limit, except the ones that keep a
-/// session going: a user who hit the limit must still be able to refresh.
-pub fn counts_against_rate_limit(doc: &ExecutableDocument) -> bool {
-    root_fields(doc).any(|(ty, name)| ty == OperationType::Mutation && !matches!(name, "refreshSession" | "logout"))
+/// The mutations a document would run, by field name: one per distinct
+/// response key of each mutation operation (fields sharing a key are merged
+/// and run once; `__typename` changes nothing). Every mutation operation of
+/// the document counts, whichever of them is picked to run.
+fn mutation_fields(doc: &ExecutableDocument) -> Vec<&str> {
+    let mut fields = Vec::new();
+    for (_, op) in doc.operations.iter().filter(|(_, op)| op.node.ty == OperationType::Mutation) {
+        let mut keys = HashSet::new();
+        for (name, key) in operation_root_fields(doc, &op.node) {
+            if !name.starts_with("__") && keys.insert(key) {
+                fields.push(name);
+            }
+        }
+    }
+    fields
+}
+
+/// How many mutation fields a document holds (at most
+/// `limits.max_mutation_fields` are allowed in one).
+pub fn mutation_field_count(doc: &ExecutableDocument) -> usize {
+    mutation_fields(doc).len()
+}
+
+/// What a document costs against the per-user mutation limit: one per
+/// mutation field, except the ones that keep a session going (a user who hit
+/// the limit must still be able to refresh and sign out).
+pub fn mutation_cost(doc: &ExecutableDocument) -> u64 {
+    mutation_fields(doc).into_iter().filter(|name| !matches!(*name, "refreshSession" | "logout")).count() as u64
 }
 
 fn too_complex(message: impl Into<String>) -> ServerError {
@@ -124,7 +168,15 @@ impl Extension for LimitsCheck {
             return Err(gql_error(DomainError::forbidden("introspection is turned off on this server"))
                 .into_server_error(Default::default()));
         }
-        if counts_against_rate_limit(&doc)
+        let mutations = mutation_field_count(&doc);
+        if mutations > self.limits.max_mutation_fields {
+            return Err(too_complex(format!(
+                "一次请求最多包含 {} 项修改，这次有 {mutations} 项；请分开提交",
+                self.limits.max_mutation_fields
+            )));
+        }
+        let cost = mutation_cost(&doc);
+        if cost > 0
             && let Some(request_auth) = ctx.data_opt::<RequestAuth>()
             && let Ok(Some(who)) = &request_auth.result
         {
@@ -135,16 +187,18 @@ impl Extension for LimitsCheck {
                 MutationLimit::NotCounted => {
                     let auth = ctx.data_unchecked::<Arc<crate::auth::AuthService>>();
                     let key = mutation_limit_key(who.user_id);
-                    match auth.store.hit(&key, self.limits.mutations_per_minute, Duration::from_secs(60)).await {
+                    match auth.store.hit_by(&key, cost, self.limits.mutations_per_minute, Duration::from_secs(60)).await
+                    {
                         Ok(within) => within,
                         Err(e) => return Err(gql_error(e.into()).into_server_error(Default::default())),
                     }
                 }
             };
             if !within {
-                return Err(gql_error(DomainError::RateLimited(
-                    "too many changes in a minute; wait a moment and try again".into(),
-                ))
+                return Err(gql_error(DomainError::RateLimited(format!(
+                    "一分钟内的修改太多了（每人每分钟最多 {} 项），请稍等片刻再试",
+                    self.limits.mutations_per_minute
+                )))
                 .into_server_error(Default::default()));
             }
         }

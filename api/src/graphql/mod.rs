@@ -74,7 +74,7 @@ use crate::config::Config;
 use crate::content::ContentSecurity;
 pub(crate) use crate::wechat::ContentScene;
 
-pub use limits::{LimitsExtension, counts_against_rate_limit};
+pub use limits::{LimitsExtension, mutation_cost, mutation_field_count};
 pub use loaders::{connection_loaders, with_request_loaders};
 pub use subscriptions::Subscription;
 
