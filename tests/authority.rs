@@ -149,4 +149,6 @@ async fn a_rule_change_is_recorded_and_applies_only_to_awards_after_it() {
     assert_eq!(payload(&pending), &json!([{ "id": id(payload(&next)) }]), "the earlier award stays posted");
     let residents_view = w.gql("demo-resident-1", RULE_CHANGES, json!({ "c": w.chengnan })).await;
     assert_eq!(outcome(&residents_view), "FORBIDDEN", "{residents_view}");
+    let next_door = w.gql("demo-secretary-2", RULE_CHANGES, json!({ "c": w.chengnan })).await;
+    assert_eq!(outcome(&next_door), "NOT_FOUND", "another community's secretary: {next_door}");
 }

@@ -64,7 +64,8 @@ pub(crate) async fn save(
     let upsert = Query::insert()
         .into_table(set.table())
         .columns([Alias::new("community_id"), Alias::new("rules"), Alias::new("updated_by"), Alias::new("updated_at")])
-        .values_panic([community_id.into(), after.clone().into(), by.into(), at.into()])
+        .values([community_id.into(), after.clone().into(), by.into(), at.into()])
+        .map_err(DomainError::internal)?
         .on_conflict(
             OnConflict::column(Alias::new("community_id"))
                 .update_columns([Alias::new("rules"), Alias::new("updated_by"), Alias::new("updated_at")])
