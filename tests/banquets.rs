@@ -342,7 +342,7 @@ async fn the_council_is_made_of_party_members_of_the_community() {
     let resp = w.grant("demo-secretary", "demo-resident-1", "BANQUET_COUNCIL").await;
     assert_bad_input(&resp, "role", "PARTY_MEMBER");
     let resp = w.grant("demo-secretary", "demo-canteen", "BANQUET_COUNCIL").await;
-    assert_bad_input(&resp, "role", "party members");
+    assert_bad_input(&resp, "role", "党员");
     // Only the secretary grants roles.
     let resp = w.grant("demo-grid", "demo-member-2", "BANQUET_COUNCIL").await;
     assert_eq!(outcome(&resp), "FORBIDDEN", "{resp}");

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::entities::{refresh_token, session, user};
 use crate::error::{DomainError, DomainResult};
 use crate::org::User;
+use crate::org::people::PhoneBound;
 
 crate::area_service!(
     /// Sessions and refresh tokens behind sign-in, and the user records they name.
@@ -71,7 +72,10 @@ fn new_token() -> String {
 impl Auth<'_> {
     /// The user with this openid, created on first sign-in.
     pub async fn user_for_openid(self, openid: &str, unionid: Option<&str>) -> DomainResult<User> {
-        if openid.is_empty() || openid.len() > 128 {
+        // Placeholders of people without WeChat, linked or deleted accounts
+        // are never a WeChat user's openid.
+        let placeholder = ["unbound:", "linked:", "deleted:"].iter().any(|p| openid.starts_with(p));
+        if openid.is_empty() || openid.len() > 128 || placeholder {
             return Err(DomainError::bad_input("code", "the sign-in did not name a WeChat user"));
         }
         if let Some(found) = user::Entity::find().filter(user::Column::Openid.eq(openid)).one(&self.d.db).await? {
@@ -99,17 +103,10 @@ impl Auth<'_> {
         }
     }
 
-    pub async fn set_verified_phone(self, user_id: i64, phone: &str) -> DomainResult<User> {
-        let phone = crate::validate::phone("phone", phone)?;
-        let model = user::ActiveModel {
-            id: Set(user_id),
-            phone: Set(Some(phone)),
-            phone_verified_at: Set(Some(self.d.clock.now())),
-            ..Default::default()
-        }
-        .update(&self.d.db)
-        .await?;
-        Ok(model.into())
+    /// Stores a verified phone, or links the account to the person the
+    /// community registered with it (see [`crate::org::people::bind_phone`]).
+    pub async fn set_verified_phone(self, user_id: i64, phone: &str) -> DomainResult<PhoneBound> {
+        crate::org::people::bind_phone(self.d, user_id, phone).await
     }
 
     pub async fn set_display_name(self, user_id: i64, name: &str) -> DomainResult<User> {

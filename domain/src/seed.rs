@@ -5,11 +5,9 @@
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use crate::Domain;
-use crate::entities::{
-    building, community, community_role, grid, household, post, report_in, street, street_role, user,
-};
+use crate::entities::{household, post, report_in, street, user};
 use crate::error::DomainResult;
-use crate::org::Role;
+use crate::org::{Appointee, By, Role, Unit, UnitKind};
 use crate::party::ReportInStatus;
 use crate::posts::PostKind;
 
@@ -46,61 +44,68 @@ const CHENGBEI_USERS: &[DemoUser] = &[
 ];
 
 impl Domain {
-    /// Seeds the demo communities once. Returns whether it wrote anything.
+    /// Seeds the demo county, street and communities once, through the same
+    /// paths a county uses (create the county and its admin, then the units,
+    /// then appointments). Returns whether it wrote anything.
     pub async fn seed_demo(&self) -> DomainResult<bool> {
         if street::Entity::find().filter(street::Column::Name.eq(DEMO_STREET)).one(&self.db).await?.is_some() {
             return Ok(false);
         }
         let txn = self.db.begin().await?;
-        let now = self.clock.now();
-        let street =
-            street::ActiveModel {
-                county: Set("雷山县".into()), name: Set(DEMO_STREET.into()), ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-        let chengnan = self.seed_community(&txn, street.id, "城南社区", "CHENGNAN", 2).await?;
-        let chengbei = self.seed_community(&txn, street.id, "城北社区", "CHENGBEI", 1).await?;
+        let org = self.org();
+        let admin = self.demo_user(&txn, ("demo-county", "雷山县管理员", &[], Some("13908550100"), None, None)).await?;
+        let (county, _) = org.create_county_in(&txn, "雷山县", Appointee::User(admin)).await?;
+        let street = org.create_unit_in(&txn, By::Operator, UnitKind::Street, county.unit, DEMO_STREET, None).await?;
+        for (parent, department) in [
+            (county.unit, "县住建局"),
+            (county.unit, "县民政局"),
+            (county.unit, "县人社局"),
+            (county.unit, "县供电局"),
+            (county.unit, "县自来水公司"),
+            (street.unit, "龙头街道综治中心"),
+        ] {
+            org.create_unit_in(&txn, By::Operator, UnitKind::Department, parent, department, None).await?;
+        }
+        let (chengnan, first_grid) = self.seed_community(&txn, street.unit, "城南社区", "CHENGNAN", 2).await?;
+        let (chengbei, _) = self.seed_community(&txn, street.unit, "城北社区", "CHENGBEI", 1).await?;
         for (community_id, users) in [(chengnan, CHENGNAN_USERS), (chengbei, CHENGBEI_USERS)] {
-            for (openid, name, roles, phone, address, birth_year) in users {
-                let user = user::ActiveModel {
-                    openid: Set((*openid).into()),
-                    display_name: Set((*name).into()),
-                    phone: Set(phone.map(Into::into)),
-                    phone_verified_at: Set(phone.map(|_| now)),
-                    address: Set(address.map(Into::into)),
-                    birth_year: Set(*birth_year),
-                    created_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
-                for role in roles.iter() {
-                    grant(&txn, user.id, community_id, *role, now).await?;
+            for demo in users.iter() {
+                let id = self.demo_user(&txn, *demo).await?;
+                for role in demo.2.iter() {
+                    let unit = if *role == Role::GridWorker {
+                        Unit::new(UnitKind::Grid, first_grid)
+                    } else {
+                        Unit::community(community_id)
+                    };
+                    org.appoint_in(&txn, By::Operator, *role, unit, Appointee::User(id)).await?;
                 }
             }
         }
         self.seed_party_work(&txn, chengnan).await?;
         crate::banquets::seed_banquets(&txn, chengnan).await?;
-        let reviewer = user::ActiveModel {
-            openid: Set("demo-street".into()),
-            display_name: Set("龙头街道审单员".into()),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        street_role::ActiveModel {
-            user_id: Set(reviewer.id),
-            street_id: Set(street.id),
-            role: Set(Role::StreetReviewer.as_str().into()),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        let reviewer = self.demo_user(&txn, ("demo-street", "龙头街道审单员", &[], None, None, None)).await?;
+        org.appoint_in(&txn, By::Operator, Role::StreetReviewer, street.unit, Appointee::User(reviewer)).await?;
         txn.commit().await?;
         Ok(true)
+    }
+
+    /// A demo user as their first dev sign-in would create them.
+    async fn demo_user(&self, txn: &DatabaseTransaction, demo: DemoUser) -> DomainResult<i64> {
+        let (openid, name, _, phone, address, birth_year) = demo;
+        let now = self.clock.now();
+        let user = user::ActiveModel {
+            openid: Set(openid.into()),
+            display_name: Set(name.into()),
+            phone: Set(phone.map(Into::into)),
+            phone_verified_at: Set(phone.map(|_| now)),
+            address: Set(address.map(Into::into)),
+            birth_year: Set(birth_year),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        Ok(user.id)
     }
 
     async fn seed_party_work(&self, txn: &DatabaseTransaction, community_id: i64) -> DomainResult<()> {
@@ -156,47 +161,35 @@ impl Domain {
         Ok(())
     }
 
+    /// A demo community with its grids, three buildings per grid and two
+    /// households per building. Returns the community's and its first grid's ids.
     async fn seed_community(
         &self,
         txn: &DatabaseTransaction,
-        street_id: i64,
+        street: Unit,
         name: &str,
         invite_code: &str,
         grids: usize,
-    ) -> DomainResult<i64> {
-        let community = community::ActiveModel {
-            street_id: Set(street_id),
-            name: Set(name.into()),
-            invite_code: Set(invite_code.into()),
-            created_at: Set(self.clock.now()),
-            overdue_policy: Set(crate::org::OverduePolicy::default().as_str().into()),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
+    ) -> DomainResult<(i64, i64)> {
+        let org = self.org();
+        let community =
+            org.create_unit_in(txn, By::Operator, UnitKind::Community, street, name, Some(invite_code)).await?;
         let mut building_no = 0;
+        let mut first_grid = None;
         for g in 1..=grids {
-            let grid = grid::ActiveModel {
-                community_id: Set(community.id),
-                name: Set(format!("第{g}网格")),
-                ..Default::default()
-            }
-            .insert(txn)
-            .await?;
+            let grid = org
+                .create_unit_in(txn, By::Operator, UnitKind::Grid, community.unit, &format!("第{g}网格"), None)
+                .await?;
+            first_grid.get_or_insert(grid.unit.id);
             for _ in 0..3 {
                 building_no += 1;
-                let building = building::ActiveModel {
-                    community_id: Set(community.id),
-                    grid_id: Set(grid.id),
-                    name: Set(format!("{building_no}栋")),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await?;
+                let building = org
+                    .create_unit_in(txn, By::Operator, UnitKind::Building, grid.unit, &format!("{building_no}栋"), None)
+                    .await?;
                 for unit in 1..=2 {
                     household::ActiveModel {
-                        community_id: Set(community.id),
-                        building_id: Set(building.id),
+                        community_id: Set(community.unit.id),
+                        building_id: Set(building.unit.id),
                         label: Set(format!("{building_no}栋{unit}单元{unit}01")),
                         ..Default::default()
                     }
@@ -205,26 +198,6 @@ impl Domain {
                 }
             }
         }
-        Ok(community.id)
+        Ok((community.unit.id, first_grid.unwrap_or_default()))
     }
-}
-
-async fn grant(
-    txn: &DatabaseTransaction,
-    user_id: i64,
-    community_id: i64,
-    role: Role,
-    now: chrono::DateTime<chrono::Utc>,
-) -> DomainResult<()> {
-    community_role::ActiveModel {
-        user_id: Set(user_id),
-        community_id: Set(community_id),
-        role: Set(role.as_str().into()),
-        granted_by: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    Ok(())
 }

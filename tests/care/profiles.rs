@@ -36,10 +36,15 @@ impl World {
         let secretary = app.login("demo-secretary").await;
         let grid = app.login("demo-grid").await;
         let other_grid = app.login("demo-resident-2").await;
-        let granted = app
-            .gql(Some(&secretary.access_token), GRANT, json!({ "c": c, "u": other_grid.user_id, "r": "GRID_WORKER" }))
+        let grid_2 = app.grids("demo-secretary", c).await[1].clone();
+        let appointed = app
+            .gql(
+                Some(&secretary.access_token),
+                APPOINT,
+                json!({ "unit": grid_2, "u": other_grid.user_id, "r": "GRID_WORKER" }),
+            )
             .await;
-        data(&granted, "grantRole");
+        data(&appointed, "appoint");
         let lead = app.login("demo-resident-1").await;
         let member = app.login("demo-member-1").await;
         let elder = app.login("demo-elder").await;
@@ -488,9 +493,10 @@ async fn a_grid_worker_whose_role_is_revoked_no_longer_sees_the_profile_and_is_n
     w.reads_in_full(&w.lead).await;
 
     // Made a grid worker again, he sees the profile as any grid worker does: masked, not as the assigned one.
+    let grid_2 = w.app.grids("demo-secretary", &w.chengnan).await[1].clone();
     data(
-        &w.gql(&w.secretary, GRANT, json!({ "c": w.chengnan, "u": w.other_grid.user_id, "r": "GRID_WORKER" })).await,
-        "grantRole",
+        &w.gql(&w.secretary, APPOINT, json!({ "unit": grid_2, "u": w.other_grid.user_id, "r": "GRID_WORKER" })).await,
+        "appoint",
     );
     let seen = w.profile(&w.other_grid).await;
     let p = data(&seen, "careProfile");

@@ -206,6 +206,24 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no community {name}: {me}"))
     }
 
+    /// The units directly under `parent` (`kind`, `id`) as `(kind, id, name)`, listed by `who`.
+    pub async fn units(&self, who: &str, kind: &str, unit: &str) -> Vec<(String, String, String)> {
+        let s = self.session(who).await;
+        let resp = self.gql(Some(&s.access_token), UNITS, json!({ "p": { "kind": kind, "id": unit } })).await;
+        data(&resp, "units")
+            .as_array()
+            .unwrap_or_else(|| panic!("no units: {resp}"))
+            .iter()
+            .map(|u| (u["kind"].as_str().unwrap().into(), id(u), u["name"].as_str().unwrap().into()))
+            .collect()
+    }
+
+    /// The ids of a community's grids, in order, as its `secretary` lists them.
+    pub async fn grids(&self, secretary: &str, community: &str) -> Vec<String> {
+        let units = self.units(secretary, "COMMUNITY", community).await;
+        units.into_iter().filter(|(kind, _, _)| kind == "GRID").map(|(_, id, _)| id).collect()
+    }
+
     /// The books balance: every entry sums to zero, every transfer sums to
     /// zero, every cached balance equals its entries. Ledger tests end with it.
     pub async fn assert_ledger_balanced(&self) {
@@ -258,6 +276,12 @@ pub fn error_code(response: &Value) -> String {
 pub fn key(label: &str) -> String {
     format!("{label}-{}", uuid::Uuid::new_v4().simple())
 }
+
+/// Lists the units under `$p` (a `UnitRef`).
+pub const UNITS: &str = "query($p: UnitRef!) { units(parent: $p) { id kind name parentKind parentId } }";
+
+/// Appoints `$u` to `$r` at the unit `$unit` (the kind the role is held at).
+pub const APPOINT: &str = "mutation($r: Role!, $unit: ID!, $u: ID) { appoint(role: $r, unitId: $unit, userId: $u) { role unitKind unitId person { id displayName } } }";
 
 /// Grants a role in a community (`$c`, `$u`, `$r`).
 pub const GRANT: &str =

@@ -2,6 +2,8 @@
 
 use async_graphql::{Context, Object, Result, SimpleObject};
 
+use domain::org::people::PhoneBound;
+
 use super::org::User;
 use super::{OrGql, actor, auth_service, authenticated, domain};
 
@@ -65,11 +67,21 @@ impl AuthMutation {
     }
 
     /// Stores the verified phone behind a code from the phone-number button.
+    /// When the community already registered a person with this phone (an
+    /// elder imported from the household roster, staff appointed by phone)
+    /// and this account is new, the account becomes that person: the answer
+    /// is that person, this session ends, and signing in again (`wx.login`,
+    /// then `wechatLogin`) continues as them.
     async fn bind_phone(&self, ctx: &Context<'_>, code: String) -> Result<User> {
         let actor = actor(ctx).await?;
         let phone = auth_service(ctx).wechat.phone_number(code.trim()).await.gql()?;
-        let user = domain(ctx).auth().set_verified_phone(actor.user_id, &phone).await.gql()?;
-        Ok(User { user, memberships: actor.memberships().cloned().collect() })
+        match domain(ctx).auth().set_verified_phone(actor.user_id, &phone).await.gql()? {
+            PhoneBound::Stored(user) => Ok(User { user, memberships: actor.memberships().cloned().collect() }),
+            PhoneBound::Linked(user) => {
+                let person = domain(ctx).org().actor(user.id).await.gql()?;
+                Ok(User { user, memberships: person.memberships().cloned().collect() })
+            }
+        }
     }
 
     /// The name neighbours and helpers see (at most 30 characters).

@@ -60,6 +60,7 @@ mod points;
 mod posts;
 mod push;
 mod subscriptions;
+mod units;
 mod wishes;
 
 use std::sync::Arc;
@@ -94,6 +95,7 @@ pub struct Query(
     care::CareQuery,
     care_requests::CareRequestQuery,
     push::PushQuery,
+    units::UnitQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -112,6 +114,7 @@ pub struct Mutation(
     care::CareMutation,
     care_requests::CareRequestMutation,
     push::PushMutation,
+    units::UnitMutation,
 );
 
 pub type LinliSchema = Schema<Query, Mutation, Subscription>;

@@ -94,10 +94,47 @@ impl OrgMutation {
 graphql_enum!(
     Role = domain::org::Role {
         BanquetCouncil: "A member of the red-and-white affairs council (红白理事会); granted only to party members.",
+        GridWorker: "A grid worker (网格员), held at a grid.",
+        BuildingLead: "A building lead (楼栋长), held at a building.",
+        HouseholdLead: "A household lead (联户长), held at a 十联户 group; places orders for its households.",
+        StreetReviewer: "Held at a street; reaches every community of the street.",
+        CountyAdmin: "Sets up a county, held at the county.",
+        DepartmentStaff: "Staff of a department (职能部门) that answers the street, held at the department.",
     }
 );
 
 graphql_enum!(JoinStatus = domain::joins::JoinStatus);
+
+graphql_enum!(
+    /// The kinds of unit, from the county down.
+    UnitKind = domain::org::UnitKind {
+        HouseholdGroup: "A 十联户 group of about ten households in a community, with its household lead (联户长).",
+    }
+);
+
+/// A role someone holds at a unit (a position).
+pub struct Position(pub o::Position);
+
+#[Object]
+impl Position {
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+
+    async fn unit_kind(&self) -> UnitKind {
+        self.0.unit.kind.into()
+    }
+
+    async fn unit_id(&self) -> ID {
+        self.0.unit.id.into()
+    }
+
+    /// The unit's name.
+    async fn unit_name(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(domain(ctx).org().placement(self.0.unit).await.gql()?.name)
+    }
+}
+
 
 /// The signed-in user.
 pub struct User {
@@ -127,6 +164,13 @@ impl User {
 
     async fn memberships(&self) -> Vec<Membership> {
         self.memberships.iter().cloned().map(Membership).collect()
+    }
+
+    /// Every role you hold, at the unit you hold it (your grid, your
+    /// 十联户 group, your street, your county…).
+    async fn positions(&self, ctx: &Context<'_>) -> Result<Vec<Position>> {
+        let actor = domain(ctx).org().actor(self.user.id).await.gql()?;
+        Ok(actor.positions().iter().copied().map(Position).collect())
     }
 }
 

@@ -8,6 +8,8 @@ pub struct Model {
     pub user_id: i64,
     pub community_id: i64,
     pub role: String,
+    /// 0 for the community itself; else the grid, building or 十联户 group.
+    pub unit_id: i64,
     pub granted_by: Option<i64>,
     pub created_at: DateTimeUtc,
 }

@@ -7,6 +7,7 @@ pub struct Model {
     pub id: i64,
     pub county: String,
     pub name: String,
+    pub county_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

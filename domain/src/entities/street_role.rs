@@ -8,6 +8,7 @@ pub struct Model {
     pub user_id: i64,
     pub street_id: i64,
     pub role: String,
+    pub granted_by: Option<i64>,
     pub created_at: DateTimeUtc,
 }
 

@@ -14,6 +14,9 @@ pub struct Model {
     pub household_id: Option<i64>,
     pub birth_year: Option<i32>,
     pub created_at: DateTimeUtc,
+    /// False until a person imported or appointed by phone signs in with WeChat.
+    pub wechat_bound: bool,
+    pub id_tail: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

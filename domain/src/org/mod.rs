@@ -5,13 +5,16 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
-use crate::entities::{care_profile, community, community_role, street_role, user};
+use crate::entities::{care_profile, community, community_role, office_role, street_role, user};
 use crate::error::{DomainError, DomainResult};
+
+pub mod people;
+pub mod units;
+
+pub use units::{Appointee, By, Placement, Unit, UnitInfo, UnitKind};
 
 crate::area_service!(
     /// Communities, people, roles and join requests, and the community's overdue policy.
@@ -24,6 +27,7 @@ pub enum Role {
     Resident,
     PartyMember,
     Volunteer,
+    /// Bound to a grid (网格): one per grid, 格中定人、人负其责.
     GridWorker,
     Secretary,
     CanteenOperator,
@@ -32,10 +36,19 @@ pub enum Role {
     BanquetCouncil,
     /// Held on a street; it reaches every community of that street.
     StreetReviewer,
+    /// Bound to a building (楼栋长).
+    BuildingLead,
+    /// Bound to a 十联户 group of about ten households (联户长); places
+    /// orders on behalf of its households.
+    HouseholdLead,
+    /// Sets up and reads a county: its streets, communities and departments.
+    CountyAdmin,
+    /// Works in a department (职能部门) that answers the street.
+    DepartmentStaff,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 12] = [
         Role::Resident,
         Role::PartyMember,
         Role::Volunteer,
@@ -44,6 +57,10 @@ impl Role {
         Role::CanteenOperator,
         Role::BanquetCouncil,
         Role::StreetReviewer,
+        Role::BuildingLead,
+        Role::HouseholdLead,
+        Role::CountyAdmin,
+        Role::DepartmentStaff,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,11 +73,51 @@ impl Role {
             Role::CanteenOperator => "CANTEEN_OPERATOR",
             Role::BanquetCouncil => "BANQUET_COUNCIL",
             Role::StreetReviewer => "STREET_REVIEWER",
+            Role::BuildingLead => "BUILDING_LEAD",
+            Role::HouseholdLead => "HOUSEHOLD_LEAD",
+            Role::CountyAdmin => "COUNTY_ADMIN",
+            Role::DepartmentStaff => "DEPARTMENT_STAFF",
+        }
+    }
+
+    /// The role's name as office workers read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Resident => "居民",
+            Role::PartyMember => "党员",
+            Role::Volunteer => "志愿者",
+            Role::GridWorker => "网格员",
+            Role::Secretary => "社区书记",
+            Role::CanteenOperator => "食堂经营者",
+            Role::BanquetCouncil => "红白理事会成员",
+            Role::StreetReviewer => "街道审核员",
+            Role::BuildingLead => "楼栋长",
+            Role::HouseholdLead => "联户长",
+            Role::CountyAdmin => "县级管理员",
+            Role::DepartmentStaff => "部门工作人员",
         }
     }
 
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The kind of unit the role is held at.
+    pub fn unit_kind(self) -> UnitKind {
+        match self {
+            Role::GridWorker => UnitKind::Grid,
+            Role::BuildingLead => UnitKind::Building,
+            Role::HouseholdLead => UnitKind::HouseholdGroup,
+            Role::StreetReviewer => UnitKind::Street,
+            Role::CountyAdmin => UnitKind::County,
+            Role::DepartmentStaff => UnitKind::Department,
+            Role::Resident
+            | Role::PartyMember
+            | Role::Volunteer
+            | Role::Secretary
+            | Role::CanteenOperator
+            | Role::BanquetCouncil => UnitKind::Community,
+        }
     }
 
     /// Roles that take on work: they see the community's orders and its pool.
@@ -69,6 +126,19 @@ impl Role {
     pub const STAFF: [Role; 2] = [Role::GridWorker, Role::Secretary];
     /// Roles that take or run the community's work: helpers and staff.
     pub const WORKERS: [Role; 4] = [Role::PartyMember, Role::Volunteer, Role::GridWorker, Role::Secretary];
+    /// Roles held inside a community (at the community or one of its grids,
+    /// buildings or 十联户 groups).
+    pub const COMMUNITY: [Role; 9] = [
+        Role::Resident,
+        Role::PartyMember,
+        Role::Volunteer,
+        Role::GridWorker,
+        Role::Secretary,
+        Role::CanteenOperator,
+        Role::BanquetCouncil,
+        Role::BuildingLead,
+        Role::HouseholdLead,
+    ];
 }
 
 /// The signed-in user as the rules see them: who, and what they may do where.
@@ -76,6 +146,16 @@ impl Role {
 pub struct Actor {
     pub user_id: i64,
     memberships: BTreeMap<i64, Membership>,
+    positions: Vec<Position>,
+}
+
+/// A role held at a unit: a grid worker at their grid, a county admin at
+/// their county. (A grid worker appointed before grids were bound holds
+/// their role at the community.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Position {
+    pub role: Role,
+    pub unit: Unit,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,7 +181,37 @@ impl Actor {
         for m in memberships.values_mut() {
             m.roles.sort();
         }
-        Self { user_id, memberships }
+        let mut positions: Vec<Position> = memberships
+            .values()
+            .flat_map(|m| m.roles.iter().map(|role| Position { role: *role, unit: Unit::community(m.community_id) }))
+            .filter(|p| p.role.unit_kind() == UnitKind::Community)
+            .collect();
+        positions.sort();
+        Self { user_id, memberships, positions }
+    }
+
+    /// As [`Actor::new`], with the positions held at units other than a
+    /// community (grids, buildings, groups, streets, departments, counties).
+    pub fn with_positions(mut self, positions: impl IntoIterator<Item = Position>) -> Self {
+        self.positions.extend(positions);
+        self.positions.sort();
+        self.positions.dedup();
+        self
+    }
+
+    /// Every role the actor holds, at its unit.
+    pub fn positions(&self) -> &[Position] {
+        &self.positions
+    }
+
+    /// Whether the actor holds `role` at `unit` exactly.
+    pub fn holds(&self, role: Role, unit: Unit) -> bool {
+        self.positions.contains(&Position { role, unit })
+    }
+
+    /// The units where the actor holds `role`.
+    pub fn units_with(&self, role: Role) -> Vec<Unit> {
+        self.positions.iter().filter(|p| p.role == role).map(|p| p.unit).collect()
     }
 
     pub fn memberships(&self) -> impl Iterator<Item = &Membership> {
@@ -210,21 +320,39 @@ where
     E::find_by_id(id).one(conn).await?.filter(belongs).ok_or(DomainError::NotFound(noun))
 }
 
-/// `(community_id, name, role)` for each community where the user holds a
-/// role through the role table `E`: its `unit` column matched to the
+/// `(community_id, name, role, unit_id)` for each community where the user
+/// holds a role through the role table `E`: its `unit` column matched to the
 /// community's (a community's own roles, or a street's over its communities).
 fn grants_via<E: EntityTrait>(
     user_id: i64,
     (table, user): (E, E::Column),
-    role: E::Column,
+    (role, role_unit): (E::Column, E::Column),
     (unit, community_unit): (E::Column, community::Column),
 ) -> SelectStatement {
     Query::select()
         .expr_as(Expr::col((community::Entity, community::Column::Id)), Alias::new("community_id"))
         .column((community::Entity, community::Column::Name))
         .column((table, role))
+        .expr_as(Expr::col((table, role_unit)), Alias::new("unit_id"))
         .from(table)
         .inner_join(community::Entity, Expr::col((community::Entity, community_unit)).equals((table, unit)))
+        .and_where(Expr::col((table, user)).eq(user_id))
+        .to_owned()
+}
+
+/// `(0, '', role, unit_id)` for each post the user holds through the role
+/// table `E` at a unit above the community (a street, department or county).
+fn positions_via<E: EntityTrait>(
+    user_id: i64,
+    table: E,
+    (user, role, unit): (E::Column, E::Column, E::Column),
+) -> SelectStatement {
+    Query::select()
+        .expr_as(Expr::cust("0"), Alias::new("community_id"))
+        .expr_as(Expr::cust("''"), Alias::new("name"))
+        .column((table, role))
+        .expr_as(Expr::col((table, unit)), Alias::new("unit_id"))
+        .from(table)
         .and_where(Expr::col((table, user)).eq(user_id))
         .to_owned()
 }
@@ -232,30 +360,70 @@ fn grants_via<E: EntityTrait>(
 impl Org<'_> {
     /// Loads who the user is and what they may do, in one statement.
     pub async fn actor(self, user_id: i64) -> DomainResult<Actor> {
+        self.actor_in(&self.d.db, user_id).await
+    }
+
+    pub(crate) async fn actor_in<C: ConnectionTrait>(self, conn: &C, user_id: i64) -> DomainResult<Actor> {
         let community_grants = grants_via(
             user_id,
             (community_role::Entity, community_role::Column::UserId),
-            community_role::Column::Role,
+            (community_role::Column::Role, community_role::Column::UnitId),
             (community_role::Column::CommunityId, community::Column::Id),
         );
         let street_grants = grants_via(
             user_id,
             (street_role::Entity, street_role::Column::UserId),
-            street_role::Column::Role,
+            (street_role::Column::Role, street_role::Column::StreetId),
             (street_role::Column::StreetId, community::Column::StreetId),
         );
-        let query = community_grants.clone().union(UnionType::All, street_grants).to_owned();
-        let rows = self.d.db.query_all(&query).await?;
+        let query = community_grants
+            .clone()
+            .union(UnionType::All, street_grants)
+            .union(
+                UnionType::All,
+                positions_via(
+                    user_id,
+                    street_role::Entity,
+                    (street_role::Column::UserId, street_role::Column::Role, street_role::Column::StreetId),
+                ),
+            )
+            .union(
+                UnionType::All,
+                positions_via(
+                    user_id,
+                    office_role::Entity,
+                    (office_role::Column::UserId, office_role::Column::Role, office_role::Column::UnitId),
+                ),
+            )
+            .to_owned();
+        let rows = conn.query_all(&query).await?;
         let mut grants = Vec::with_capacity(rows.len());
+        let mut positions = Vec::new();
         for row in rows {
             let community_id: i64 = row.try_get("", "community_id")?;
             let name: String = row.try_get("", "name")?;
             let role: String = row.try_get("", "role")?;
-            if let Some(role) = Role::parse(&role) {
-                grants.push((community_id, name, role));
+            let unit_id: i64 = row.try_get("", "unit_id")?;
+            let Some(role) = Role::parse(&role) else { continue };
+            let kind = role.unit_kind();
+            if community_id == 0 {
+                positions.push(Position { role, unit: Unit::new(kind, unit_id) });
+                continue;
             }
+            if kind == UnitKind::Street {
+                // A street's role reaches each of its communities.
+                grants.push((community_id, name, role));
+                continue;
+            }
+            if kind != UnitKind::Community {
+                // Held at a grid, building or group; before roles were bound
+                // (unit 0), at the whole community.
+                let unit = if unit_id == 0 { Unit::community(community_id) } else { Unit::new(kind, unit_id) };
+                positions.push(Position { role, unit });
+            }
+            grants.push((community_id, name, role));
         }
-        Ok(Actor::new(user_id, grants))
+        Ok(Actor::new(user_id, grants).with_positions(positions))
     }
 
     pub async fn user(self, user_id: i64) -> DomainResult<User> {
@@ -316,7 +484,9 @@ impl Org<'_> {
         Ok(Some(resident))
     }
 
-    /// A secretary gives a user a role in their community.
+    /// A secretary gives a person of her community a role held at the
+    /// community itself (roles held at a grid, building or 十联户 group are
+    /// given with [`Org::appoint`], which names the unit).
     pub async fn grant_role(
         self,
         actor: &Actor,
@@ -324,51 +494,11 @@ impl Org<'_> {
         user_id: i64,
         role: Role,
     ) -> DomainResult<Membership> {
-        actor.require_any(community_id, &[Role::Secretary], "grant roles")?;
-        actor.require_not_self(Some(user_id), "不能给自己授予角色，请由其他负责人办理")?;
-        if role == Role::StreetReviewer {
-            return Err(DomainError::bad_input(
-                "role",
-                "STREET_REVIEWER is held on a street, not granted by a community",
-            ));
-        }
-        let user = user::Entity::find_by_id(user_id).one(&self.d.db).await?;
-        if user.is_none() {
-            return Err(DomainError::NotFound("user"));
-        }
-        let existing = self.roles_of(&self.d.db, user_id, community_id).await?;
-        if existing.is_empty() {
-            // Roles go to people already in the community (joined, imported
-            // or reported in); whether anyone else exists is not hers to know.
-            return Err(DomainError::NotFound("user"));
-        }
-        if role == Role::BanquetCouncil && !existing.contains(&Role::PartyMember) {
-            return Err(DomainError::bad_input(
-                "role",
-                "the red-and-white affairs council (BANQUET_COUNCIL) is made of party members; this person is not a \
-                 PARTY_MEMBER of this community",
-            ));
-        }
-        if !existing.contains(&role) {
-            let inserted = community_role::ActiveModel {
-                user_id: Set(user_id),
-                community_id: Set(community_id),
-                role: Set(role.as_str().to_owned()),
-                granted_by: Set(Some(actor.user_id)),
-                created_at: Set(self.d.clock.now()),
-                ..Default::default()
-            }
-            .insert(&self.d.db)
-            .await;
-            match inserted.map_err(DomainError::from) {
-                // Granted concurrently by someone else: the outcome is the same.
-                Ok(_) | Err(DomainError::Conflict(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        self.appoint(By::Staff(actor), role, Unit::community(community_id), Appointee::User(user_id)).await?;
         self.membership_of(user_id, community_id).await
     }
 
+    /// Takes away a role held at the community (see [`Org::dismiss`]).
     pub async fn revoke_role(
         self,
         actor: &Actor,
@@ -376,32 +506,7 @@ impl Org<'_> {
         user_id: i64,
         role: Role,
     ) -> DomainResult<Membership> {
-        actor.require_any(community_id, &[Role::Secretary], "revoke roles")?;
-        let txn = self.d.db.begin().await?;
-        if role == Role::Secretary {
-            let secretaries = community_role::Entity::find()
-                .filter(community_role::Column::CommunityId.eq(community_id))
-                .filter(community_role::Column::Role.eq(Role::Secretary.as_str()))
-                .all(&txn)
-                .await?;
-            let holds = secretaries.iter().any(|r| r.user_id == user_id);
-            if holds && secretaries.len() == 1 {
-                return Err(DomainError::invalid_state(
-                    "a community needs at least one secretary; grant the role to someone else first",
-                ));
-            }
-        }
-        community_role::Entity::delete_many()
-            .filter(community_role::Column::UserId.eq(user_id))
-            .filter(community_role::Column::CommunityId.eq(community_id))
-            .filter(community_role::Column::Role.eq(role.as_str()))
-            .exec(&txn)
-            .await?;
-        // The care assignments the role carried end with it, in this transaction.
-        let remaining = self.roles_of(&txn, user_id, community_id).await?;
-        clear_lapsed_care_assignments(&txn, community_id, user_id, &remaining, actor.user_id, self.d.clock.now())
-            .await?;
-        txn.commit().await?;
+        self.dismiss(By::Staff(actor), role, Unit::community(community_id), user_id).await?;
         self.membership_of(user_id, community_id).await
     }
 
