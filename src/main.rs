@@ -1,7 +1,10 @@
 //! The `linli` command: `linli` (or `linli serve`) starts the server;
-//! `linli print-schema` prints the GraphQL SDL. The command line is parsed
+//! `linli print-schema` prints the GraphQL SDL; `linli admin …` sets up a
+//! county (see `admin.rs`). The command line is parsed
 //! strictly: `--help` prints the usage, and an unknown subcommand or flag
 //! is refused with the usage and a non-zero exit.
+
+mod admin;
 
 use api::{Application, Config};
 use clap::{Parser, Subcommand};
@@ -24,6 +27,10 @@ enum Command {
     Serve,
     /// Prints the GraphQL schema (SDL) on standard output.
     PrintSchema,
+    /// Sets up the organisation on the configured database: counties,
+    /// streets, communities, departments, grids, buildings, appointments.
+    #[command(subcommand)]
+    Admin(admin::Admin),
 }
 
 #[tokio::main]
@@ -33,6 +40,7 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", api::graphql::sdl());
             Ok(())
         }
+        Command::Admin(command) => admin::run(command).await,
         Command::Serve => {
             let config = Config::load()?;
             api::telemetry::init(&config);

@@ -61,22 +61,7 @@ impl Application {
         let public_url =
             config.public_url.clone().unwrap_or_else(|| format!("http://{address}")).trim_end_matches('/').to_owned();
         let jwt_secret = secret_bytes(&config);
-        let settings = Settings {
-            upload_url_prefix: format!("{public_url}/uploads/"),
-            order_deadlines: config.order_deadlines()?,
-            checkin_key: derived_key(&jwt_secret, "activity-check-in"),
-            checkin_code_seconds: config.checkin_code_seconds,
-            care: domain::CareSettings {
-                urgent_claim_minutes: config.care.urgent_claim_minutes,
-                alarm_merge_minutes: config.care.alarm_merge_minutes,
-            },
-            uploads: domain::uploads::UploadSettings {
-                url_key: derived_key(&jwt_secret, "upload-url"),
-                url_seconds: config.uploads.url_seconds,
-                daily_count: config.uploads.daily_count,
-                daily_bytes: config.uploads.daily_bytes,
-            },
-        };
+        let settings = settings(&config, &public_url, &jwt_secret)?;
         let domain = Domain::new(db, clock, settings);
         if config.seed_demo_enabled() && domain.seed_demo().await.context("seeding demo data")? {
             tracing::info!("seeded the demo communities (龙头街道: 城南社区, 城北社区)");
@@ -198,4 +183,38 @@ async fn connect_database(config: &Config, metrics: &Metrics) -> anyhow::Result<
     let counter = metrics.clone();
     db.set_metric_callback(move |_| counter.sql_statement());
     Ok(db)
+}
+
+/// The rules on the configured database, migrated, without a server or the
+/// demo seed: what the `linli admin` commands work on.
+pub async fn open_domain(config: &Config) -> anyhow::Result<Domain> {
+    let metrics = Metrics::new().context("metrics registry")?;
+    tokio::fs::create_dir_all(&config.data_dir)
+        .await
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let db = connect_database(config, &metrics).await?;
+    migrations::Migrator::up(&db, None).await.context("applying migrations")?;
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind));
+    let settings = settings(config, public_url.trim_end_matches('/'), &secret_bytes(config))?;
+    Ok(Domain::new(db, Arc::new(SystemClock), settings))
+}
+
+/// The rules' settings from the configuration.
+fn settings(config: &Config, public_url: &str, jwt_secret: &[u8]) -> anyhow::Result<Settings> {
+    Ok(Settings {
+        upload_url_prefix: format!("{public_url}/uploads/"),
+        order_deadlines: config.order_deadlines()?,
+        checkin_key: derived_key(jwt_secret, "activity-check-in"),
+        checkin_code_seconds: config.checkin_code_seconds,
+        care: domain::CareSettings {
+            urgent_claim_minutes: config.care.urgent_claim_minutes,
+            alarm_merge_minutes: config.care.alarm_merge_minutes,
+        },
+        uploads: domain::uploads::UploadSettings {
+            url_key: derived_key(jwt_secret, "upload-url"),
+            url_seconds: config.uploads.url_seconds,
+            daily_count: config.uploads.daily_count,
+            daily_bytes: config.uploads.daily_bytes,
+        },
+    })
 }

@@ -241,6 +241,13 @@ impl Org<'_> {
         place(&self.d.db, unit).await
     }
 
+    /// A community's invite code (for the operator's command line; staff
+    /// read it from the community).
+    pub async fn invite_code(self, community_id: i64) -> DomainResult<String> {
+        let c = community::Entity::find_by_id(community_id).one(&self.d.db).await?;
+        Ok(c.ok_or(DomainError::NotFound("community"))?.invite_code)
+    }
+
     /// The operator creates a county and appoints its first admin.
     pub async fn create_county(self, name: &str, admin: Appointee) -> DomainResult<(UnitInfo, i64)> {
         let txn = self.d.db.begin().await?;
