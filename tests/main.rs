@@ -28,6 +28,7 @@ mod orders;
 mod party;
 mod points;
 mod posts;
+mod provisioning;
 mod push;
 mod schema;
 mod smoke;

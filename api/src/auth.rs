@@ -202,6 +202,14 @@ impl AuthService {
     }
 
     /// Ends the session now: the store first, so that a failure leaves it ended, not alive.
+    /// Ends sessions the record has already revoked, in the fast store too.
+    pub async fn end_sessions(&self, session_ids: &[String]) -> DomainResult<()> {
+        for id in session_ids {
+            self.store.end(id).await?;
+        }
+        Ok(())
+    }
+
     pub async fn logout(&self, domain: &Domain, who: &Authenticated) -> DomainResult<()> {
         self.store.end(&who.session_id).await?;
         domain.auth().revoke_session(&who.session_id, "logout").await

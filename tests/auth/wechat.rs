@@ -2,12 +2,11 @@
 
 use crate::common::*;
 use serde_json::{Value, json};
-use wiremock::matchers::{body_json, body_partial_json, method, path, query_param};
+use wiremock::matchers::{body_partial_json, method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
 
 const LOGIN: &str = "mutation($code: String!) { wechatLogin(code: $code) { accessToken refreshToken expiresIn \
                      user { id displayName memberships { community { id name } roles } } } }";
-const BIND_PHONE: &str = "mutation($code: String!) { bindPhone(code: $code) { id phone phoneVerified } }";
 const SESSION_KEY: &str = "SECRET-KEY";
 const APP_SECRET: &str = "wx-test-secret";
 
@@ -196,35 +195,6 @@ async fn stable_token(app: &TestApp, force_refresh: Option<bool>, token: &str, t
         .expect(times)
         .mount(&app.wechat)
         .await;
-}
-
-fn phone_reply(pure: &str, appid: &str) -> Value {
-    json!({
-        "errcode": 0,
-        "errmsg": "ok",
-        "phone_info": {
-            "phoneNumber": format!("+86 {pure}"),
-            "purePhoneNumber": pure,
-            "countryCode": "86",
-            "watermark": { "timestamp": 1700000000, "appid": appid },
-        },
-    })
-}
-
-/// The fake `getuserphonenumber` for one access token and one phone code.
-async fn phone_number(app: &TestApp, token: &str, code: &str, reply: Value, times: u64) {
-    Mock::given(method("POST"))
-        .and(path("/wxa/business/getuserphonenumber"))
-        .and(query_param("access_token", token))
-        .and(body_json(json!({ "code": code })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(reply))
-        .expect(times)
-        .mount(&app.wechat)
-        .await;
-}
-
-async fn bind_phone(app: &TestApp, session: &Session, code: &str) -> Value {
-    app.gql(Some(&session.access_token), BIND_PHONE, json!({ "code": code })).await
 }
 
 async fn my_phone(app: &TestApp, session: &Session) -> Value {

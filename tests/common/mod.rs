@@ -11,6 +11,7 @@
 mod database;
 mod shanghai;
 mod spine;
+mod wechat;
 mod world;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use wiremock::MockServer;
 use database::{Start, database_for_test};
 pub use shanghai::shanghai;
 pub(crate) use spine::{Refusals, Spine, Step, assert_refusals, assert_transitions};
+pub use wechat::{BIND_PHONE, bind_phone, fake_phone_button, phone_number, phone_reply};
 pub(crate) use world::area_world;
 pub use world::{World, roomy};
 

@@ -77,7 +77,8 @@ impl AuthMutation {
         let phone = auth_service(ctx).wechat.phone_number(code.trim()).await.gql()?;
         match domain(ctx).auth().set_verified_phone(actor.user_id, &phone).await.gql()? {
             PhoneBound::Stored(user) => Ok(User { user, memberships: actor.memberships().cloned().collect() }),
-            PhoneBound::Linked(user) => {
+            PhoneBound::Linked { person: user, ended } => {
+                auth_service(ctx).end_sessions(&ended).await.gql()?;
                 let person = domain(ctx).org().actor(user.id).await.gql()?;
                 Ok(User { user, memberships: person.memberships().cloned().collect() })
             }

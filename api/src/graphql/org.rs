@@ -135,7 +135,6 @@ impl Position {
     }
 }
 
-
 /// The signed-in user.
 pub struct User {
     pub user: o::User,
@@ -197,6 +196,13 @@ impl Community {
 
     async fn name(&self) -> &str {
         &self.0.name
+    }
+
+    /// The code residents join with (`requestToJoin`); shown to the
+    /// community's staff and the street and county above it, else null.
+    async fn invite_code(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let actor = actor(ctx).await?;
+        domain(ctx).org().invite_code_for(actor, self.0.id).await.gql()
     }
 
     /// What happens to claimed orders and wishes not finished by their

@@ -65,9 +65,9 @@ pub enum PhoneBound {
     /// The phone is stored on the signed-in account.
     Stored(User),
     /// The account became the person the community registered with this
-    /// phone; the signed-in session ended, and signing in again continues
-    /// as that person.
-    Linked(User),
+    /// phone; the account's sessions (`ended`) ended, and signing in again
+    /// continues as that person.
+    Linked { person: User, ended: Vec<String> },
 }
 
 /// After a verified phone: when exactly one person without WeChat has it,
@@ -120,6 +120,14 @@ pub(crate) async fn bind_phone(d: &crate::Domain, user_id: i64, phone: &str) -> 
     }
     .update(&txn)
     .await?;
+    let ended: Vec<String> = session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .col_expr(session::Column::RevokeReason, Expr::value("wechat account linked to a registered person"))
@@ -129,7 +137,7 @@ pub(crate) async fn bind_phone(d: &crate::Domain, user_id: i64, phone: &str) -> 
         .await?;
     txn.commit().await?;
     tracing::info!(account = user_id, person = person.id, "wechat account linked to a registered person");
-    Ok(PhoneBound::Linked(linked.into()))
+    Ok(PhoneBound::Linked { person: linked.into(), ended })
 }
 
 /// Whether an account holds nothing yet: no role, no join request, no order.

@@ -248,6 +248,15 @@ impl Org<'_> {
         Ok(c.ok_or(DomainError::NotFound("community"))?.invite_code)
     }
 
+    /// The community's invite code for its staff and the units above it
+    /// (who hand it out); `None` for anyone else.
+    pub async fn invite_code_for(self, actor: &Actor, community_id: i64) -> DomainResult<Option<String>> {
+        let at = place(&self.d.db, Unit::community(community_id)).await?;
+        let staff = actor.has_any(community_id, &[Role::GridWorker, Role::Secretary, Role::StreetReviewer])
+            || actor.holds(Role::CountyAdmin, Unit::county(at.county));
+        if staff { self.invite_code(community_id).await.map(Some) } else { Ok(None) }
+    }
+
     /// The operator creates a county and appoints its first admin.
     pub async fn create_county(self, name: &str, admin: Appointee) -> DomainResult<(UnitInfo, i64)> {
         let txn = self.d.db.begin().await?;
