@@ -11,6 +11,7 @@ use sea_orm::{
 };
 
 use super::{Actor, Org, Role};
+use crate::authority;
 use crate::entities::{
     building, community, community_role, county, department, grid, household, household_group, office_role, street,
     street_role, user,
@@ -552,7 +553,7 @@ impl Org<'_> {
     ) -> DomainResult<()> {
         let h = household::Entity::find_by_id(household_id).one(&self.d.db).await?;
         let h = h.filter(|h| actor.belongs_to(h.community_id)).ok_or(DomainError::NotFound("household"))?;
-        actor.require_any(h.community_id, &[Role::Secretary], "分配十联户")?;
+        actor.require(&authority::SET_HOUSEHOLD_GROUP, h.community_id)?;
         if let Some(g) = group_id {
             let at = place(&self.d.db, Unit::new(UnitKind::HouseholdGroup, g)).await?;
             if at.community != Some(h.community_id) {
@@ -595,7 +596,7 @@ impl Org<'_> {
                 return Err(refuse(actor, &at, unit.kind, &format!("任命{}", role.label())));
             }
             if let Appointee::User(u) = who {
-                actor.require_not_self(Some(u), "不能给自己授予角色，请由其他负责人办理")?;
+                actor.require_not_self_for(&authority::APPOINT, Some(u))?;
             }
         }
         let user_id = match who {
@@ -615,10 +616,9 @@ impl Org<'_> {
                 if !matches!(role, Role::CountyAdmin | Role::StreetReviewer | Role::DepartmentStaff | Role::Secretary) {
                     return Err(DomainError::bad_input("phone", format!("{}须从本社区已有的人中任命", role.label())));
                 }
-                let me = by.user_id();
                 let person = super::people::person_by_phone(txn, &phone, &name, self.d.clock.now()).await?;
-                if me == Some(person) {
-                    return Err(DomainError::forbidden("不能给自己授予角色，请由其他负责人办理"));
+                if let By::Staff(actor) = by {
+                    actor.require_not_self_for(&authority::APPOINT, Some(person))?;
                 }
                 person
             }
