@@ -19,6 +19,7 @@ mod m20261130_000020_index_orders_by_community;
 mod m20261207_000010_upload_quota;
 mod m20261207_000020_alarm_location;
 mod m20261207_000030_create_rule_changes;
+mod m20261207_000040_create_data_deletion_requests;
 mod shared;
 
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_upload_quota::Migration),
             Box::new(m20261207_000020_alarm_location::Migration),
             Box::new(m20261207_000030_create_rule_changes::Migration),
+            Box::new(m20261207_000040_create_data_deletion_requests::Migration),
         ]
     }
 }

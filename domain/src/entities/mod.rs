@@ -21,6 +21,7 @@ pub mod civility_rules;
 pub mod community;
 pub mod community_role;
 pub mod data_deletion;
+pub mod data_deletion_request;
 pub mod dedication_entry;
 pub mod dedication_rules;
 pub mod event_inbox;
