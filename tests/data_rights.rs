@@ -343,6 +343,26 @@ async fn a_person_who_also_belongs_to_another_community_is_left_to_that_communit
 }
 
 #[tokio::test]
+async fn a_confirmation_checks_the_rules_again_and_a_refused_one_leaves_the_request_pending() {
+    let app = spawn_app_with(roomy).await;
+    let c = app.community_id(CHENGNAN).await;
+    let secretary = app.login("demo-secretary").await;
+    let grid = app.login("demo-grid").await;
+    let newcomer = app.newcomer("joins-elsewhere-meanwhile").await;
+    let ask = json!({ "u": newcomer.user_id, "c": "注销", "r": "本人口头申请" });
+    let id = data(&gql(&app, &secretary, REQUEST, ask).await, "requestDataDeletion")["id"].clone();
+    // Before it is confirmed she joins 城北社区 too: the erase in the confirmation is refused.
+    let joined = gql(&app, &newcomer, "mutation { requestToJoin(inviteCode: \"CHENGBEI\") { id } }", json!({})).await;
+    let approve = "mutation($id: ID!) { approveJoinRequest(joinRequestId: $id) { status } }";
+    payload(&app.gql_as("demo-secretary-2", approve, json!({ "id": payload(&joined)["id"] })).await);
+    let refused = gql(&app, &grid, CONFIRM, json!({ "id": id })).await;
+    assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+    assert_still_there(&app, &newcomer).await;
+    let pending = gql(&app, &grid, LIST, json!({ "c": c, "s": "PENDING" })).await;
+    assert_eq!(data(&pending, "dataDeletionRequests")[0]["id"], id, "the confirmation was not written either");
+}
+
+#[tokio::test]
 async fn a_sibling_communitys_secretary_neither_finds_the_person_nor_sees_the_requests() {
     let app = spawn_app_with(roomy).await;
     let c = app.community_id(CHENGNAN).await;

@@ -115,6 +115,10 @@ crate::workflow::kind!(
         }
         let row = moved.after;
         let confirmed_by = moved.actor.ok_or_else(|| DomainError::internal("a data deletion confirmed by no one"))?;
+        // The rules as they stand now: still her community's resident, and only its.
+        if !d.org().roles_of(txn, row.user_id, row.community_id).await?.contains(&Role::Resident) {
+            return Err(DomainError::NotFound("user"));
+        }
         only_here(txn, row.user_id, row.community_id).await?;
         let how = json!({
             "carriedOutBy": "STAFF_WITH_CONFIRMATION",
