@@ -730,17 +730,35 @@ async fn answer_bytes(app: &TestApp, query: &str) -> usize {
     }
 }
 
-/// Asks `asked` queries without reading, waits well past the send timeout,
-/// then reads until the socket ends. How many were answered, and the close
-/// code if the close frame got through.
-async fn ask_without_reading(phone: &mut Live, query: &str, asked: usize) -> (usize, Option<u16>) {
+/// Sockets the server closed for not keeping up, for `reason` (`queue`, `bytes`).
+async fn slow_closes(app: &TestApp, reason: &str) -> u64 {
+    app.counter(&format!("linli_ws_slow_clients_closed_total{{reason=\"{reason}\"}}")).await
+}
+
+/// Asks `asked` queries and reads nothing until the server has given up on
+/// the phone (its count of slow sockets closed for `reason` goes up), then
+/// reads until the socket ends. How many were answered, and the close code
+/// if the close frame got through.
+async fn ask_without_reading(
+    app: &TestApp,
+    phone: &mut Live,
+    query: &str,
+    asked: usize,
+    reason: &str,
+) -> (usize, Option<u16>) {
     for i in 0..asked {
         let ask = json!({ "id": format!("q{i}"), "type": "subscribe", "payload": { "query": query } });
         if tokio::time::timeout(Duration::from_secs(1), phone.send(ask)).await.is_err() {
             break; // the server has stopped reading too
         }
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let gave_up = tokio::time::timeout(Duration::from_secs(60), async {
+        while slow_closes(app, reason).await == 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(gave_up.is_ok(), "the server should give up on a phone that reads nothing ({reason})");
     let mut answered = 0;
     let ended = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
@@ -758,7 +776,7 @@ async fn ask_without_reading(phone: &mut Live, query: &str, asked: usize) -> (us
         }
     })
     .await;
-    let code = ended.expect("the server should have given up on the phone and ended the socket");
+    let code = ended.expect("the server should have ended the socket");
     (answered, code)
 }
 
@@ -788,8 +806,9 @@ async fn a_phone_that_stops_reading_is_closed_instead_of_having_its_messages_buf
     assert!(ASKED * size > KERNEL_BYTES + QUEUED_MESSAGES * size, "{size} bytes an answer: too few");
     let mut phone = stalled_phone(&app, "demo-member-1").await;
     // What was already on its way arrives, then the end of the socket, not all the answers.
-    let (answered, code) = ask_without_reading(&mut phone, names, ASKED).await;
+    let (answered, code) = ask_without_reading(&app, &mut phone, names, ASKED, "queue").await;
     assert!(answered < ASKED, "the server stopped sending once the phone stopped reading ({answered} answered)");
+    assert_eq!(slow_closes(&app, "bytes").await, 0, "closed for the full queue, not for bytes");
     assert!(matches!(code, None | Some(1013)), "closed with 1013 when the close frame gets through: {code:?}");
 }
 
@@ -804,8 +823,9 @@ async fn a_phone_that_leaves_a_few_large_answers_unread_is_closed_once_they_pass
     let size = answer_bytes(&app, &query).await;
     assert!(ASKED * size > KERNEL_BYTES + 2 * api::ws::MAX_PENDING_BYTES, "{size} bytes an answer: too few");
     let mut phone = stalled_phone(&app, "demo-member-1").await;
-    let (answered, code) = ask_without_reading(&mut phone, &query, ASKED).await;
+    let (answered, code) = ask_without_reading(&app, &mut phone, &query, ASKED, "bytes").await;
     assert!(answered < ASKED, "the server stopped queueing past the byte bound ({answered} answered)");
+    assert_eq!(slow_closes(&app, "queue").await, 0, "closed for bytes, with the queue far from full");
     assert!(matches!(code, None | Some(1013)), "closed with 1013 when the close frame gets through: {code:?}");
 }
 

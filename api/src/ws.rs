@@ -113,7 +113,25 @@ enum Stop {
     /// The connection is gone.
     Closed,
     /// The client did not keep up (1013).
-    TooSlow,
+    TooSlow(Slow),
+}
+
+/// How a client failed to keep up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slow {
+    /// actix-ws's queue of messages stayed full for the send timeout.
+    Queue,
+    /// The bytes waiting stayed over [`MAX_PENDING_BYTES`] for the send timeout.
+    Bytes,
+}
+
+impl Slow {
+    fn as_str(self) -> &'static str {
+        match self {
+            Slow::Queue => "queue",
+            Slow::Bytes => "bytes",
+        }
+    }
 }
 
 /// The socket's sending side: every frame is counted, and a frame that
@@ -141,7 +159,7 @@ impl Outbox {
             }
             // A wake-up between the read above and this wait is kept as a permit, not lost.
             if tokio::time::timeout_at(deadline, self.taken.more.notified()).await.is_err() {
-                return Err(Stop::TooSlow);
+                return Err(Stop::TooSlow(Slow::Bytes));
             }
         }
     }
@@ -154,7 +172,7 @@ impl Outbox {
         match tokio::time::timeout(self.timeout, self.session.text(text)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(Stop::Closed),
-            Err(_) => Err(Stop::TooSlow),
+            Err(_) => Err(Stop::TooSlow(Slow::Queue)),
         }
     }
 
@@ -165,7 +183,7 @@ impl Outbox {
         match tokio::time::timeout(self.timeout, self.session.pong(bytes)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(Stop::Closed),
-            Err(_) => Err(Stop::TooSlow),
+            Err(_) => Err(Stop::TooSlow(Slow::Queue)),
         }
     }
 
@@ -374,7 +392,11 @@ async fn serve(
     let mut session_check = tokio::time::interval(Duration::from_secs(events.session_check_seconds));
     session_check.tick().await;
     let mut signed: Option<Signed> = None;
-    let too_slow = || close(TRY_AGAIN_LATER, "The client did not keep up; reconnect with your cursor");
+    let too_slow = |why: Slow| {
+        state.metrics.slow_socket_closed(why.as_str());
+        tracing::info!(reason = why.as_str(), "closing a socket whose client did not keep up");
+        close(TRY_AGAIN_LATER, "The client did not keep up; reconnect with your cursor")
+    };
     let reason = loop {
         let expires = signed.as_ref().map(|s| s.expires);
         tokio::select! {
@@ -404,14 +426,14 @@ async fn serve(
                         Inbound::Refuse(answer) => match outbox.text(answer).await {
                             Ok(()) => {}
                             Err(Stop::Closed) => return,
-                            Err(Stop::TooSlow) => break too_slow(),
+                            Err(Stop::TooSlow(why)) => break too_slow(why),
                         },
                     }
                 }
                 Some(Ok(AggregatedMessage::Ping(bytes))) => match outbox.pong(&bytes).await {
                     Ok(()) => {}
                     Err(Stop::Closed) => return,
-                    Err(Stop::TooSlow) => break too_slow(),
+                    Err(Stop::TooSlow(why)) => break too_slow(why),
                 },
                 Some(Ok(AggregatedMessage::Close(_))) | None => break None,
                 Some(Err(e)) => break unreadable(&e),
@@ -423,7 +445,7 @@ async fn serve(
                     match outbox.text(text).await {
                         Ok(()) => {}
                         Err(Stop::Closed) => return,
-                        Err(Stop::TooSlow) => break too_slow(),
+                        Err(Stop::TooSlow(why)) => break too_slow(why),
                     }
                 }
                 Some(WsMessage::Close(code, message)) => break close(code, &message),
