@@ -19,6 +19,21 @@ const ORDER: &str = "query($id: ID!) { order(id: $id) { id status placedBy { id 
 const AWARD: &str = "mutation($c: ID!, $u: ID!, $k: String!) { awardCivilityPoints(communityId: $c, userId: $u, \
                      points: 5, reason: \"参加环境整治\", idempotencyKey: $k) { id } }";
 const ME: &str = "{ me { id displayName phone memberships { roles } } }";
+const REQUEST: &str = concat!(
+    "mutation($u: ID!, $c: String!, $r: String!) { requestDataDeletion(userId: $u, confirm: $c, reason: $r) { ",
+    "id status reason subject { id displayName } requestedBy { displayName } } }"
+);
+const CONFIRM: &str = concat!(
+    "mutation($id: ID!) { confirmDataDeletion(requestId: $id) { id status subject { displayName } ",
+    "decidedBy { displayName } history { toStatus note actor { displayName } } } }"
+);
+const REFUSE: &str = concat!(
+    "mutation($id: ID!, $r: String!) { refuseDataDeletion(requestId: $id, reason: $r) { id status ",
+    "refusalReason decidedBy { displayName } history { toStatus note actor { displayName } } } }"
+);
+const WITHDRAW: &str = "mutation($id: ID!) { withdrawDataDeletion(requestId: $id) { id status } }";
+const LIST: &str = "query($c: ID!, $s: DataDeletionStatus) { dataDeletionRequests(communityId: $c, status: $s) { \
+                    id status subject { displayName } } }";
 
 const ELDER_PHONE: &str = "0855-3331234";
 const GRID_PHONE: &str = "13908550002";
@@ -33,6 +48,21 @@ fn roomy(config: &mut api::Config) {
 
 async fn gql(app: &TestApp, who: &Session, query: &str, vars: Value) -> Value {
     app.gql(Some(&who.access_token), query, vars).await
+}
+
+/// The person's data is as it was: their name, their session, no deletion recorded.
+async fn assert_still_there(app: &TestApp, person: &Session) {
+    use domain::entities::data_deletion;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let me = gql(app, person, ME, json!({})).await;
+    let me = data(&me, "me");
+    assert_ne!(me["displayName"], "已注销居民", "{me}");
+    assert!(!me["memberships"].as_array().unwrap().is_empty(), "still a member: {me}");
+    let id: i64 = person.user_id.parse().unwrap();
+    let recorded =
+        data_deletion::Entity::find().filter(data_deletion::Column::UserId.eq(id)).all(&app.domain.db).await.unwrap();
+    assert!(recorded.is_empty(), "no deletion was carried out");
 }
 
 /// 吴奶奶 with a profile, consent, a health note, a visit, and one read of her phone by the grid worker.
@@ -188,7 +218,7 @@ async fn deleting_my_data_anonymises_me_and_the_same_wechat_account_starts_afres
 }
 
 #[tokio::test]
-async fn a_secretary_deletes_for_an_elder_who_cannot_use_a_phone_and_her_care_data_is_erased() {
+async fn a_secretarys_request_erases_an_elders_data_only_once_another_staff_member_confirms() {
     use domain::entities::{care_consent, care_contact, care_health_note, care_visit, data_deletion};
     use sea_orm::EntityTrait;
 
@@ -196,16 +226,56 @@ async fn a_secretary_deletes_for_an_elder_who_cannot_use_a_phone_and_her_care_da
     let c = app.community_id(CHENGNAN).await;
     let (secretary, grid, lead, elder) = cared_for_elder(&app, &c).await;
     let other_secretary = app.login("demo-secretary-2").await;
-    let vars = json!({ "c": "注销", "u": elder.user_id });
-    assert_eq!(error_code(&gql(&app, &grid, DELETE, vars.clone()).await), "FORBIDDEN");
-    assert_eq!(error_code(&gql(&app, &lead, DELETE, vars.clone()).await), "FORBIDDEN");
-    assert_eq!(error_code(&gql(&app, &other_secretary, DELETE, vars.clone()).await), "FORBIDDEN");
+    let ask = json!({ "u": elder.user_id, "c": "注销", "r": "吴奶奶不会用手机，当面申请注销" });
+    // Only her community's secretary may ask; a grid worker is told so, others do not learn she exists.
+    assert_eq!(error_code(&gql(&app, &grid, REQUEST, ask.clone()).await), "FORBIDDEN");
+    assert_eq!(error_code(&gql(&app, &lead, REQUEST, ask.clone()).await), "NOT_FOUND");
+    assert_eq!(error_code(&gql(&app, &other_secretary, REQUEST, ask.clone()).await), "NOT_FOUND");
+    let wrong_word = gql(&app, &secretary, REQUEST, json!({ "u": elder.user_id, "c": "删除", "r": "当面申请" })).await;
+    assert_eq!(error_field(&wrong_word), "confirm", "{wrong_word}");
+    assert_still_there(&app, &elder).await;
 
-    let deleted = gql(&app, &secretary, DELETE, vars.clone()).await;
-    let deleted = data(&deleted, "deleteMyData");
-    assert_eq!(deleted["userId"], elder.user_id.as_str());
-    assert_eq!(deleted["carriedOutBy"]["displayName"], "杨书记");
-    assert_eq!(error_code(&gql(&app, &secretary, DELETE, vars).await), "FORBIDDEN", "no longer a resident");
+    // deleteMyData no longer deletes someone else's data alone: it points to the request.
+    let alone = gql(&app, &secretary, DELETE, json!({ "c": "注销", "u": elder.user_id })).await;
+    assert_eq!(error_code(&alone), "BAD_USER_INPUT", "{alone}");
+    assert_eq!(error_field(&alone), "userId");
+    let message = alone["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("需要另一位社区工作人员确认") && message.contains("requestDataDeletion"), "{alone}");
+    assert_still_there(&app, &elder).await;
+
+    let asked = gql(&app, &secretary, REQUEST, ask.clone()).await;
+    let request = data(&asked, "requestDataDeletion").clone();
+    assert_eq!(request["status"], "PENDING");
+    assert_eq!(request["subject"]["displayName"], "吴奶奶");
+    assert_eq!(request["requestedBy"]["displayName"], "杨书记");
+    let id = request["id"].as_str().unwrap().to_owned();
+    assert_still_there(&app, &elder).await;
+    // Asking again answers the pending request, not a second one.
+    assert_eq!(data(&gql(&app, &secretary, REQUEST, ask).await, "requestDataDeletion")["id"], id.as_str());
+
+    // Nobody confirms their own request, and the person cannot confirm it either.
+    let own = gql(&app, &secretary, CONFIRM, json!({ "id": id })).await;
+    assert_eq!(error_code(&own), "FORBIDDEN", "{own}");
+    assert!(own["errors"][0]["message"].as_str().unwrap().contains("需要另一位社区工作人员确认后才能删除"), "{own}");
+    assert_still_there(&app, &elder).await;
+    assert_eq!(error_code(&gql(&app, &elder, CONFIRM, json!({ "id": id })).await), "FORBIDDEN");
+    assert_still_there(&app, &elder).await;
+    assert_eq!(error_code(&gql(&app, &lead, CONFIRM, json!({ "id": id })).await), "FORBIDDEN", "a resident");
+    assert_eq!(error_code(&gql(&app, &other_secretary, CONFIRM, json!({ "id": id })).await), "NOT_FOUND");
+    assert_still_there(&app, &elder).await;
+
+    let confirmed = gql(&app, &grid, CONFIRM, json!({ "id": id })).await;
+    let confirmed = data(&confirmed, "confirmDataDeletion");
+    assert_eq!(confirmed["status"], "CONFIRMED");
+    assert_eq!(confirmed["decidedBy"]["displayName"], "吴网格员");
+    assert_eq!(confirmed["subject"]["displayName"], "已注销居民");
+    let steps: Vec<(Value, Value)> = confirmed["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["toStatus"].clone(), e["actor"]["displayName"].clone()))
+        .collect();
+    assert_eq!(steps, vec![(json!("PENDING"), json!("杨书记")), (json!("CONFIRMED"), json!("吴网格员"))]);
 
     let profile =
         gql(&app, &secretary, "query($e: ID!) { careProfile(elderId: $e) { id } }", json!({ "e": elder.user_id }))
@@ -220,7 +290,9 @@ async fn a_secretary_deletes_for_an_elder_who_cannot_use_a_phone_and_her_care_da
     assert_eq!(visits[0].notes, "");
     let record = data_deletion::Entity::find().all(db).await.unwrap();
     assert_eq!(record.len(), 1);
-    assert_eq!(record[0].carried_out_by.to_string(), secretary.user_id);
+    assert_eq!(record[0].carried_out_by.to_string(), secretary.user_id, "carried out by the one who asked");
+    let summary: Value = serde_json::from_str(&record[0].summary).unwrap();
+    assert_eq!(summary["confirmedBy"].to_string(), grid.user_id);
     assert_eq!(error_code(&gql(&app, &elder, ME, json!({})).await), "UNAUTHENTICATED");
     // The log of who read her data stays, pointing at the anonymised person.
     let log = gql(
@@ -234,7 +306,177 @@ async fn a_secretary_deletes_for_an_elder_who_cannot_use_a_phone_and_her_care_da
     let log = data(&log, "sensitiveAccessLog");
     assert_eq!(log["totalCount"], 1);
     assert_eq!(log["edges"][0]["node"]["subject"]["displayName"], "已注销居民");
+    // No longer a resident: a new request does not find her.
+    let again = gql(&app, &secretary, REQUEST, json!({ "u": elder.user_id, "c": "注销", "r": "再次申请" })).await;
+    assert_eq!(error_code(&again), "NOT_FOUND");
     app.assert_ledger_balanced().await;
+}
+
+#[tokio::test]
+async fn a_person_who_also_belongs_to_another_community_is_left_to_that_community() {
+    let app = spawn_app_with(roomy).await;
+    let secretary = app.login("demo-secretary").await;
+    let newcomer = app.newcomer("moved-between-communities").await;
+    // She joins 城北社区 too.
+    let joined = gql(&app, &newcomer, "mutation { requestToJoin(inviteCode: \"CHENGBEI\") { id } }", json!({})).await;
+    let join = payload(&joined)["id"].clone();
+    let approved = app
+        .gql_as(
+            "demo-secretary-2",
+            "mutation($id: ID!) { approveJoinRequest(joinRequestId: $id) { status } }",
+            json!({ "id": join }),
+        )
+        .await;
+    assert_eq!(payload(&approved)["status"], "APPROVED");
+
+    for who in [&secretary, &app.login("demo-secretary-2").await] {
+        let r = gql(&app, who, REQUEST, json!({ "u": newcomer.user_id, "c": "注销", "r": "本人口头申请" })).await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
+        assert!(r["errors"][0]["message"].as_str().unwrap().contains("其他社区"), "{r}");
+        assert_still_there(&app, &newcomer).await;
+    }
+    let c = app.community_id(CHENGNAN).await;
+    let listed = gql(&app, &secretary, LIST, json!({ "c": c, "s": null })).await;
+    assert_eq!(data(&listed, "dataDeletionRequests"), &json!([]), "nothing was asked");
+    let roles = data(&gql(&app, &newcomer, ME, json!({})).await, "me")["memberships"].clone();
+    assert_eq!(roles.as_array().unwrap().len(), 2, "{roles}");
+}
+
+#[tokio::test]
+async fn a_confirmation_checks_the_rules_again_and_a_refused_one_leaves_the_request_pending() {
+    let app = spawn_app_with(roomy).await;
+    let c = app.community_id(CHENGNAN).await;
+    let secretary = app.login("demo-secretary").await;
+    let grid = app.login("demo-grid").await;
+    let newcomer = app.newcomer("joins-elsewhere-meanwhile").await;
+    let ask = json!({ "u": newcomer.user_id, "c": "注销", "r": "本人口头申请" });
+    let id = data(&gql(&app, &secretary, REQUEST, ask).await, "requestDataDeletion")["id"].clone();
+    // Before it is confirmed she joins 城北社区 too: the erase in the confirmation is refused.
+    let joined = gql(&app, &newcomer, "mutation { requestToJoin(inviteCode: \"CHENGBEI\") { id } }", json!({})).await;
+    let approve = "mutation($id: ID!) { approveJoinRequest(joinRequestId: $id) { status } }";
+    payload(&app.gql_as("demo-secretary-2", approve, json!({ "id": payload(&joined)["id"] })).await);
+    let refused = gql(&app, &grid, CONFIRM, json!({ "id": id })).await;
+    assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+    assert_still_there(&app, &newcomer).await;
+    let pending = gql(&app, &grid, LIST, json!({ "c": c, "s": "PENDING" })).await;
+    assert_eq!(data(&pending, "dataDeletionRequests")[0]["id"], id, "the confirmation was not written either");
+}
+
+#[tokio::test]
+async fn a_sibling_communitys_secretary_neither_finds_the_person_nor_sees_the_requests() {
+    let app = spawn_app_with(roomy).await;
+    let c = app.community_id(CHENGNAN).await;
+    let secretary = app.login("demo-secretary").await;
+    let sibling = app.login("demo-secretary-2").await;
+    let resident = app.login("demo-resident-1").await;
+    let ask = json!({ "u": resident.user_id, "c": "注销", "r": "本人口头申请" });
+    assert_eq!(error_code(&gql(&app, &sibling, REQUEST, ask.clone()).await), "NOT_FOUND");
+    let id = data(&gql(&app, &secretary, REQUEST, ask).await, "requestDataDeletion")["id"].clone();
+    for refused in [
+        gql(&app, &sibling, CONFIRM, json!({ "id": id })).await,
+        gql(&app, &sibling, REFUSE, json!({ "id": id, "r": "不同意" })).await,
+        gql(&app, &sibling, WITHDRAW, json!({ "id": id })).await,
+        gql(&app, &sibling, LIST, json!({ "c": c, "s": null })).await,
+    ] {
+        assert_eq!(error_code(&refused), "NOT_FOUND", "{refused}");
+        assert_still_there(&app, &resident).await;
+    }
+    let pending = gql(&app, &secretary, LIST, json!({ "c": c, "s": "PENDING" })).await;
+    assert_eq!(data(&pending, "dataDeletionRequests")[0]["id"], id);
+}
+
+#[tokio::test]
+async fn a_refused_or_withdrawn_request_deletes_nothing_and_cannot_be_confirmed_afterwards() {
+    let app = spawn_app_with(roomy).await;
+    let c = app.community_id(CHENGNAN).await;
+    let secretary = app.login("demo-secretary").await;
+    let grid = app.login("demo-grid").await;
+    let resident = app.login("demo-resident-2").await;
+    let ask = json!({ "u": resident.user_id, "c": "注销", "r": "家属代为申请" });
+
+    let first = data(&gql(&app, &secretary, REQUEST, ask.clone()).await, "requestDataDeletion")["id"].clone();
+    let own = gql(&app, &secretary, REFUSE, json!({ "id": first, "r": "不需要了" })).await;
+    assert_eq!(error_code(&own), "FORBIDDEN", "the asker withdraws rather than refuses: {own}");
+    let no_reason = gql(&app, &grid, REFUSE, json!({ "id": first, "r": "  " })).await;
+    assert_eq!(error_field(&no_reason), "reason", "{no_reason}");
+    assert_eq!(error_code(&gql(&app, &grid, WITHDRAW, json!({ "id": first })).await), "FORBIDDEN", "not hers");
+    assert_still_there(&app, &resident).await;
+    let refused = gql(&app, &grid, REFUSE, json!({ "id": first, "r": "本人不同意注销" })).await;
+    let refused = data(&refused, "refuseDataDeletion");
+    assert_eq!(refused["status"], "REFUSED");
+    assert_eq!(refused["refusalReason"], "本人不同意注销");
+    assert_eq!(refused["history"][1]["note"], "本人不同意注销");
+    assert_still_there(&app, &resident).await;
+    for again in [
+        gql(&app, &grid, CONFIRM, json!({ "id": first })).await,
+        gql(&app, &secretary, WITHDRAW, json!({ "id": first })).await,
+    ] {
+        assert_eq!(error_code(&again), "INVALID_STATE", "{again}");
+        assert_still_there(&app, &resident).await;
+    }
+
+    // A refused request does not block a new one; the asker may withdraw that.
+    let second = data(&gql(&app, &secretary, REQUEST, ask).await, "requestDataDeletion")["id"].clone();
+    assert_ne!(second, first);
+    let withdrawn = gql(&app, &secretary, WITHDRAW, json!({ "id": second })).await;
+    assert_eq!(data(&withdrawn, "withdrawDataDeletion")["status"], "WITHDRAWN");
+    assert_eq!(error_code(&gql(&app, &grid, CONFIRM, json!({ "id": second })).await), "INVALID_STATE");
+    assert_still_there(&app, &resident).await;
+
+    let statuses = |list: &Value| -> Vec<Value> {
+        data(list, "dataDeletionRequests").as_array().unwrap().iter().map(|r| r["status"].clone()).collect()
+    };
+    let all = gql(&app, &grid, LIST, json!({ "c": c, "s": null })).await;
+    assert_eq!(statuses(&all), vec![json!("REFUSED"), json!("WITHDRAWN")]);
+    let pending = gql(&app, &grid, LIST, json!({ "c": c, "s": "PENDING" })).await;
+    assert_eq!(statuses(&pending), Vec::<Value>::new());
+    assert_eq!(error_code(&gql(&app, &resident, LIST, json!({ "c": c, "s": null })).await), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn staff_deciding_one_request_at_once_decide_it_exactly_once() {
+    use domain::entities::data_deletion;
+    use futures_util::future::join_all;
+    use sea_orm::EntityTrait;
+
+    let app = spawn_app_with(roomy).await;
+    let c = app.community_id(CHENGNAN).await;
+    let secretary = app.login("demo-secretary").await;
+    let grid = app.login("demo-grid").await;
+    // A second grid worker, so that two staff members besides the asker confirm at once.
+    let member = app.login("demo-member-1").await;
+    let grid_2 = app.grids("demo-secretary", &c).await[1].clone();
+    payload(&gql(&app, &secretary, APPOINT, json!({ "unit": grid_2, "u": member.user_id, "r": "GRID_WORKER" })).await);
+    let resident = app.newcomer("resident-who-cannot-use-a-phone").await;
+    let ask = json!({ "u": resident.user_id, "c": "注销", "r": "本人当面申请" });
+    let id = data(&gql(&app, &secretary, REQUEST, ask).await, "requestDataDeletion")["id"].clone();
+
+    let decisions = join_all((0..6).map(|i| {
+        let (who, query, vars) = match i % 3 {
+            0 => (&grid, CONFIRM, json!({ "id": id })),
+            1 => (&member, CONFIRM, json!({ "id": id })),
+            _ => (&grid, REFUSE, json!({ "id": id, "r": "再核实一下" })),
+        };
+        gql(&app, who, query, vars)
+    }))
+    .await;
+    let decided: Vec<&Value> = decisions.iter().filter(|r| r["errors"].is_null()).collect();
+    assert_eq!(decided.len(), 1, "{decisions:?}");
+    for refused in decisions.iter().filter(|r| !r["errors"].is_null()) {
+        assert_eq!(error_code(refused), "INVALID_STATE", "{refused}");
+    }
+    let status = payload(decided[0])["status"].as_str().unwrap().to_owned();
+    let history = payload(decided[0])["history"].as_array().unwrap().len();
+    assert_eq!(history, 2, "one decision in the history: {}", decided[0]);
+    let deletions = data_deletion::Entity::find().all(&app.domain.db).await.unwrap();
+    match status.as_str() {
+        "CONFIRMED" => assert_eq!(deletions.len(), 1),
+        "REFUSED" => {
+            assert!(deletions.is_empty());
+            assert_still_there(&app, &resident).await;
+        }
+        other => panic!("decided as {other}"),
+    }
 }
 
 #[tokio::test]
@@ -244,5 +486,5 @@ async fn the_only_secretary_must_hand_over_the_role_before_deleting() {
     let r = gql(&app, &secretary, DELETE, json!({ "c": "注销" })).await;
     assert_eq!(error_code(&r), "BAD_USER_INPUT");
     assert_eq!(r["errors"][0]["extensions"]["field"], "openItems");
-    assert!(r["errors"][0]["message"].as_str().unwrap().contains("only secretary"), "{r}");
+    assert!(r["errors"][0]["message"].as_str().unwrap().contains("唯一的书记"), "{r}");
 }

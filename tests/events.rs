@@ -701,55 +701,72 @@ async fn a_message_split_into_frames_is_bounded_as_a_whole() {
     assert_eq!(phone.close_code().await, 1009);
 }
 
-#[tokio::test]
-async fn a_phone_that_stops_reading_is_closed_instead_of_having_its_messages_buffered_without_end() {
-    let app = spawn_app_with(|c| {
-        c.events.socket_send_timeout_seconds = 1;
-        c.limits.max_complexity = 1_000_000;
-    })
-    .await;
-    let token = app.session("demo-member-1").await.access_token;
-    // A phone with a small receive window, so that what it does not read stays on the server's side.
+/// A signed-in phone with a small receive window, so that what it does not
+/// read stays on the server's side instead of in the kernel's buffers.
+async fn stalled_phone(app: &TestApp, openid: &str) -> Live {
+    let token = app.session(openid).await.access_token;
     let address: std::net::SocketAddr = app.address.trim_start_matches("http://").parse().unwrap();
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
     let stream = socket.connect(address).await.unwrap();
-    let url = format!("ws://{address}/graphql");
-    let mut request = url.into_client_request().unwrap();
+    let mut request = format!("ws://{address}/graphql").into_client_request().unwrap();
     request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
     let (ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await.unwrap();
     let mut phone = Live { ws };
     phone.send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })).await;
     assert_eq!(phone.next().await["type"], "connection_ack");
-    // Each answer is the schema, about 100 KiB: two hundred of them are far more than
-    // the kernel's buffers and actix-ws's queue of 32 messages hold. The phone reads none.
-    let schema = "{ __schema { types { name description fields { name description args { name description type { name } } type { name } } } } }";
-    const ASKED: usize = 200;
-    for i in 0..ASKED {
-        let ask = json!({ "id": format!("q{i}"), "type": "subscribe", "payload": { "query": schema } });
+    phone
+}
+
+/// The size of the answer to `query` (its `next` message), read on a phone that reads.
+async fn answer_bytes(app: &TestApp, query: &str) -> usize {
+    let mut phone = Live::signed_in(app, "demo-member-2").await;
+    phone.subscribe("size", query, json!({})).await;
+    loop {
+        match tokio::time::timeout(WAIT, phone.ws.next()).await.unwrap().unwrap().unwrap() {
+            Message::Text(text) if text.as_str().contains("\"next\"") => return text.len(),
+            _ => {}
+        }
+    }
+}
+
+/// Sockets the server closed for not keeping up, for `reason` (`queue`, `bytes`).
+async fn slow_closes(app: &TestApp, reason: &str) -> u64 {
+    app.counter(&format!("linli_ws_slow_clients_closed_total{{reason=\"{reason}\"}}")).await
+}
+
+/// Asks `asked` queries and reads nothing until the server has given up on
+/// the phone (its count of slow sockets closed for `reason` goes up), then
+/// reads until the socket ends. How many were answered, and the close code
+/// if the close frame got through.
+async fn ask_without_reading(
+    app: &TestApp,
+    phone: &mut Live,
+    query: &str,
+    asked: usize,
+    reason: &str,
+) -> (usize, Option<u16>) {
+    for i in 0..asked {
+        let ask = json!({ "id": format!("q{i}"), "type": "subscribe", "payload": { "query": query } });
         if tokio::time::timeout(Duration::from_secs(1), phone.send(ask)).await.is_err() {
             break; // the server has stopped reading too
         }
-        if i % 10 == 9 {
-            tokio::time::sleep(Duration::from_millis(50)).await; // let it answer, so few are refused for being many
-        }
     }
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    // Then it reads, slowly: ten messages, then a pause of two seconds. What was already
-    // on its way arrives, then the end of the socket, not all two hundred answers.
+    let gave_up = tokio::time::timeout(Duration::from_secs(60), async {
+        while slow_closes(app, reason).await == 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(gave_up.is_ok(), "the server should give up on a phone that reads nothing ({reason})");
     let mut answered = 0;
-    let mut read = 0;
-    let ended = tokio::time::timeout(Duration::from_secs(120), async {
+    let ended = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
             match phone.ws.next().await {
                 Some(Ok(Message::Text(text))) => {
                     let message: Value = serde_json::from_str(text.as_str()).unwrap();
                     if message["type"] == "complete" {
                         answered += 1;
-                    }
-                    read += 1;
-                    if read % 10 == 0 {
-                        tokio::time::sleep(Duration::from_secs(2)).await;
                     }
                 }
                 Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
@@ -759,8 +776,56 @@ async fn a_phone_that_stops_reading_is_closed_instead_of_having_its_messages_buf
         }
     })
     .await;
-    let code = ended.expect("the server should have given up on the phone and ended the socket");
+    let code = ended.expect("the server should have ended the socket");
+    (answered, code)
+}
+
+/// A short send timeout, and room for every question at once: none is
+/// refused for being many, so every one asked is an answer to send.
+fn slow_phones(c: &mut api::Config) {
+    c.events.socket_send_timeout_seconds = 1;
+    c.events.socket_max_subscriptions = 1_000;
+    c.limits.max_complexity = 1_000_000;
+}
+
+/// More than the kernel holds of a connection's unread bytes on this machine
+/// (`net.ipv4.tcp_wmem` lets a send buffer grow to 4 MiB).
+const KERNEL_BYTES: usize = 4 * 1024 * 1024;
+/// actix-ws's queue of messages, and one more that waits to enter it.
+const QUEUED_MESSAGES: usize = 33;
+
+#[tokio::test]
+async fn a_phone_that_stops_reading_is_closed_instead_of_having_its_messages_buffered_without_end() {
+    let app = spawn_app_with(slow_phones).await;
+    // Answers of about 23 KiB: a full queue of them stays under the byte bound, so what
+    // stops the server here is the queue of 32 messages, full, and the send timeout.
+    let names = "{ __schema { types { name fields { name } } } }";
+    const ASKED: usize = 300;
+    let size = answer_bytes(&app, names).await;
+    assert!(QUEUED_MESSAGES * (size + 64) < api::ws::MAX_PENDING_BYTES, "{size} bytes an answer: too many");
+    assert!(ASKED * size > KERNEL_BYTES + QUEUED_MESSAGES * size, "{size} bytes an answer: too few");
+    let mut phone = stalled_phone(&app, "demo-member-1").await;
+    // What was already on its way arrives, then the end of the socket, not all the answers.
+    let (answered, code) = ask_without_reading(&app, &mut phone, names, ASKED, "queue").await;
     assert!(answered < ASKED, "the server stopped sending once the phone stopped reading ({answered} answered)");
+    assert_eq!(slow_closes(&app, "bytes").await, 0, "closed for the full queue, not for bytes");
+    assert!(matches!(code, None | Some(1013)), "closed with 1013 when the close frame gets through: {code:?}");
+}
+
+#[tokio::test]
+async fn a_phone_that_leaves_a_few_large_answers_unread_is_closed_once_they_pass_the_byte_bound() {
+    let app = spawn_app_with(slow_phones).await;
+    // Eight schemas an answer, about 900 KiB: ten answers are far fewer messages than
+    // actix-ws's queue holds, and far more bytes than the kernel and the byte bound.
+    let schema = "__schema { types { name description fields { name description args { name description type { name } } type { name } } } }";
+    let query = format!("{{ {} }}", (0..8).map(|i| format!("s{i}: {schema}")).collect::<Vec<_>>().join(" "));
+    const ASKED: usize = 10;
+    let size = answer_bytes(&app, &query).await;
+    assert!(ASKED * size > KERNEL_BYTES + 2 * api::ws::MAX_PENDING_BYTES, "{size} bytes an answer: too few");
+    let mut phone = stalled_phone(&app, "demo-member-1").await;
+    let (answered, code) = ask_without_reading(&app, &mut phone, &query, ASKED, "bytes").await;
+    assert!(answered < ASKED, "the server stopped queueing past the byte bound ({answered} answered)");
+    assert_eq!(slow_closes(&app, "queue").await, 0, "closed for bytes, with the queue far from full");
     assert!(matches!(code, None | Some(1013)), "closed with 1013 when the close frame gets through: {code:?}");
 }
 

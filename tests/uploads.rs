@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use domain::Clock;
 
-use crate::common::{TestApp, World, data, error_code, shanghai, spawn_app_with};
+use crate::common::{TestApp, World, data, error_code, error_field, payload, shanghai, spawn_app_with};
 
 // ---------------------------------------------------------------------------
 // Images, built in memory
@@ -269,6 +269,54 @@ async fn photos_on_an_order_reach_those_who_may_see_the_order_and_no_one_else() 
         .unwrap()
         .unwrap();
     assert_eq!(row.photo_urls, json!([photo]).to_string(), "the signature is not stored");
+}
+
+#[tokio::test]
+async fn a_photo_someone_else_uploaded_cannot_be_attached_to_my_order_or_my_completed_work() {
+    let w = World::new().await;
+    let hers = uploaded(&w.app, "demo-resident-1", jpeg()).await;
+    let order = place_with(&w, "demo-resident-1", json!([hers["url"]])).await;
+    let shown =
+        data(&w.gql("demo-secretary", ORDER, json!({ "id": order["id"] })).await, "order")["photoUrls"][0].clone();
+
+    // A neighbour (or the staff member shown it) attaching her photo, plain or as the signed link, is refused.
+    for (who, url) in [
+        ("demo-resident-2", hers["url"].clone()),
+        ("demo-resident-2", hers["viewUrl"].clone()),
+        ("demo-secretary", shown),
+    ] {
+        let input = json!({ "communityId": w.chengnan, "category": "REPAIR", "title": "修水管",
+            "description": "厨房水龙头一直滴水", "photoUrls": [url] });
+        let refused = w.gql(who, PLACE, json!({ "input": input })).await;
+        assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{who}: {refused}");
+        assert_eq!(error_field(&refused), "photoUrls");
+        assert!(refused["errors"][0]["message"].as_str().unwrap().contains("别人上传的照片"), "{refused}");
+    }
+    let orders = domain::entities::order::Entity::find().count(&w.app.domain.db).await.unwrap();
+    assert_eq!(orders, 1, "no order was placed with her photo");
+
+    // The helper reports the work done with his own photos, not hers.
+    let id = order["id"].clone();
+    payload(
+        &w.gql("demo-secretary", "mutation($id: ID!) { dispatchOrder(orderId: $id) { id } }", json!({ "id": id }))
+            .await,
+    );
+    payload(
+        &w.gql("demo-member-1", "mutation($id: ID!) { claimOrder(orderId: $id) { id } }", json!({ "id": id })).await,
+    );
+    let complete = "mutation($id: ID!, $p: [String!]!) { completeOrder(orderId: $id, note: \"修好了\", photoUrls: $p) { status } }";
+    let refused = w.gql("demo-member-1", complete, json!({ "id": id, "p": [hers["url"]] })).await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+    assert_eq!(error_field(&refused), "photoUrls");
+    let status = data(
+        &w.gql("demo-secretary", "query($id: ID!) { order(id: $id) { status } }", json!({ "id": id })).await,
+        "order",
+    )["status"]
+        .clone();
+    assert_eq!(status, "CLAIMED", "the refused report changed nothing");
+    let his = uploaded(&w.app, "demo-member-1", png(0)).await;
+    let done = w.gql("demo-member-1", complete, json!({ "id": id, "p": [his["url"]] })).await;
+    assert_eq!(payload(&done)["status"], "AWAITING_APPROVAL", "{done}");
 }
 
 #[tokio::test]

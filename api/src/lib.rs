@@ -19,7 +19,7 @@ mod uploads;
 mod webhooks;
 pub mod wechat;
 pub mod workers;
-mod ws;
+pub mod ws;
 
 pub use config::Config;
 pub use startup::Application;

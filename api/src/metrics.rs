@@ -30,6 +30,7 @@ pub struct Metrics {
     sql_statements: IntCounter,
     background_sql_statements: IntCounter,
     store_round_trips: IntCounter,
+    slow_sockets: IntCounterVec,
     seen_operations: Arc<Mutex<HashSet<String>>>,
 }
 
@@ -60,6 +61,15 @@ impl Metrics {
         registry.register(Box::new(sql_statements.clone()))?;
         registry.register(Box::new(background_sql_statements.clone()))?;
         registry.register(Box::new(store_round_trips.clone()))?;
+        let slow_sockets = IntCounterVec::new(
+            Opts::new(
+                "linli_ws_slow_clients_closed_total",
+                "WebSockets closed (1013) for not taking what they were sent: the message queue stayed full \
+                 (queue), or the bytes waiting stayed over the bound (bytes)",
+            ),
+            &["reason"],
+        )?;
+        registry.register(Box::new(slow_sockets.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -67,6 +77,7 @@ impl Metrics {
             sql_statements,
             background_sql_statements,
             store_round_trips,
+            slow_sockets,
             seen_operations: Arc::default(),
         })
     }
@@ -103,6 +114,11 @@ impl Metrics {
     /// The counter a [`crate::store::CountingStore`] increments.
     pub fn store_round_trips(&self) -> IntCounter {
         self.store_round_trips.clone()
+    }
+
+    /// A socket closed for not keeping up; `reason` is `queue` or `bytes`.
+    pub fn slow_socket_closed(&self, reason: &str) {
+        self.slow_sockets.with_label_values(&[reason]).inc();
     }
 
     pub fn render(&self) -> String {

@@ -14,13 +14,20 @@
 //! id, code `RATE_LIMITED`, and the socket stays open); messages of at most
 //! `events.socket_max_message_bytes`, continuations included (more closes
 //! with 1009); and a client that takes nothing for
-//! `events.socket_send_timeout_seconds` is closed with 1013.
+//! `events.socket_send_timeout_seconds` is closed with 1013, as is one whose
+//! messages waiting to be written stay over [`MAX_PENDING_BYTES`] for that
+//! long (a few large answers fill memory long before 32 messages are queued).
 
 use std::collections::HashSet;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::http::header::{HeaderValue, SEC_WEBSOCKET_PROTOCOL};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
 use async_graphql::Data;
@@ -44,6 +51,148 @@ const PROTOCOL_ERROR: u16 = 1002;
 const TRY_AGAIN_LATER: u16 = 1013;
 /// Client messages waiting for the protocol engine; when full, the socket is not read.
 const INBOUND_QUEUE: usize = 16;
+/// Bytes of messages handed to a socket that its connection has not yet
+/// taken to write. A send that would pass it waits for the client to take
+/// some, at most `events.socket_send_timeout_seconds`, then the socket is
+/// closed with 1013. A single message larger than this still goes out
+/// when nothing else waits.
+pub const MAX_PENDING_BYTES: usize = 1024 * 1024;
+
+/// What a socket's connection has taken of its outgoing frames so far, in
+/// bytes, and a wake-up each time it takes more.
+#[derive(Default)]
+struct Taken {
+    bytes: AtomicUsize,
+    more: tokio::sync::Notify,
+}
+
+/// The WebSocket response body, counting the bytes the HTTP connection
+/// takes from it (it takes them only while its own write buffer has room,
+/// so what a client does not read stays counted as pending).
+struct Counted {
+    inner: BoxBody,
+    taken: Arc<Taken>,
+}
+
+impl MessageBody for Counted {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        self.inner.size()
+    }
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_next(cx);
+        if let Poll::Ready(Some(Ok(chunk))) = &polled {
+            this.taken.bytes.fetch_add(chunk.len(), Ordering::Relaxed);
+            this.taken.more.notify_one();
+        }
+        polled
+    }
+}
+
+/// The response of `actix_ws::handle` with its body counted into `taken`.
+fn counted(response: HttpResponse, taken: Arc<Taken>) -> HttpResponse {
+    response.map_body(|_, inner| Counted { inner, taken }).map_into_boxed_body()
+}
+
+/// The bytes of the frame actix-ws writes for a message of `payload` bytes
+/// (a server's frames are unmasked: RFC 6455 §5.2).
+fn frame_len(payload: usize) -> usize {
+    payload
+        + match payload {
+            0..=125 => 2,
+            126..=65_535 => 4,
+            _ => 10,
+        }
+}
+
+/// Why the socket stops sending.
+enum Stop {
+    /// The connection is gone.
+    Closed,
+    /// The client did not keep up (1013).
+    TooSlow(Slow),
+}
+
+/// How a client failed to keep up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slow {
+    /// actix-ws's queue of messages stayed full for the send timeout.
+    Queue,
+    /// The bytes waiting stayed over [`MAX_PENDING_BYTES`] for the send timeout.
+    Bytes,
+}
+
+impl Slow {
+    fn as_str(self) -> &'static str {
+        match self {
+            Slow::Queue => "queue",
+            Slow::Bytes => "bytes",
+        }
+    }
+}
+
+/// The socket's sending side: every frame is counted, and a frame that
+/// would take the pending bytes past [`MAX_PENDING_BYTES`] waits for room.
+struct Outbox {
+    session: actix_ws::Session,
+    sent: usize,
+    taken: Arc<Taken>,
+    timeout: Duration,
+}
+
+impl Outbox {
+    fn pending(&self) -> usize {
+        self.sent.saturating_sub(self.taken.bytes.load(Ordering::Relaxed))
+    }
+
+    /// Waits until a frame of `frame` bytes fits under the bound (or nothing
+    /// else waits), at most the send timeout.
+    async fn room_for(&self, frame: usize) -> Result<(), Stop> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            let pending = self.pending();
+            if pending == 0 || pending + frame <= MAX_PENDING_BYTES {
+                return Ok(());
+            }
+            // A wake-up between the read above and this wait is kept as a permit, not lost.
+            if tokio::time::timeout_at(deadline, self.taken.more.notified()).await.is_err() {
+                return Err(Stop::TooSlow(Slow::Bytes));
+            }
+        }
+    }
+
+    async fn text(&mut self, text: impl Into<String>) -> Result<(), Stop> {
+        let text = text.into();
+        let frame = frame_len(text.len());
+        self.room_for(frame).await?;
+        self.sent += frame;
+        match tokio::time::timeout(self.timeout, self.session.text(text)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Stop::Closed),
+            Err(_) => Err(Stop::TooSlow(Slow::Queue)),
+        }
+    }
+
+    async fn pong(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        let frame = frame_len(bytes.len());
+        self.room_for(frame).await?;
+        self.sent += frame;
+        match tokio::time::timeout(self.timeout, self.session.pong(bytes)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Stop::Closed),
+            Err(_) => Err(Stop::TooSlow(Slow::Queue)),
+        }
+    }
+
+    /// Closes the socket. A client that reads nothing cannot take a close
+    /// frame either: give up after the same wait, and the connection is dropped.
+    async fn close(self, reason: Option<CloseReason>) {
+        let _ = tokio::time::timeout(self.timeout, self.session.close(reason)).await;
+    }
+}
 
 /// `GET /graphql` with `Upgrade: websocket`.
 pub async fn graphql_ws(
@@ -57,9 +206,13 @@ pub async fn graphql_ws(
         .and_then(|v| v.to_str().ok())
         .and_then(|list| list.split(',').find_map(|p| p.trim().parse::<WebSocketProtocols>().ok()))
         .ok_or_else(|| actix_web::error::ErrorBadRequest("ask for the graphql-transport-ws subprotocol"))?;
-    let (mut response, session, messages) = actix_ws::handle(&req, body)?;
+    let (response, session, messages) = actix_ws::handle(&req, body)?;
+    let taken = Arc::new(Taken::default());
+    let mut response = counted(response, taken.clone());
     response.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(protocol.sec_websocket_protocol()));
-    actix_web::rt::spawn(serve(state.into_inner(), session, messages, protocol));
+    let timeout = Duration::from_secs(state.config.events.socket_send_timeout_seconds);
+    let outbox = Outbox { session, sent: 0, taken, timeout };
+    actix_web::rt::spawn(serve(state.into_inner(), outbox, messages, protocol));
     Ok(response)
 }
 
@@ -207,20 +360,20 @@ fn after_session_check(check: Result<bool, StoreError>) -> Option<Option<CloseRe
 ///
 /// Bounded both ways: client messages wait in a short queue for the engine
 /// (when it is full the socket is not read, so TCP holds the client back);
-/// messages to the client go through actix-ws's queue of 32, and a client
-/// that takes none for `events.socket_send_timeout_seconds` is closed (1013),
-/// so a slow or stalled phone cannot make the server buffer without end. While
-/// a send waits, the subscriptions are not polled: the hub's broadcast is
-/// bounded and a lagging subscription catches up from the database.
+/// messages to the client go through actix-ws's queue of 32 and at most
+/// [`MAX_PENDING_BYTES`] wait to be written, and a client that takes none
+/// for `events.socket_send_timeout_seconds` is closed (1013), so a slow or
+/// stalled phone cannot make the server buffer without end. While a send
+/// waits, the subscriptions are not polled: the hub's broadcast is bounded
+/// and a lagging subscription catches up from the database.
 async fn serve(
     state: Arc<AppState>,
-    mut session: actix_ws::Session,
+    mut outbox: Outbox,
     messages: actix_ws::MessageStream,
     protocol: WebSocketProtocols,
 ) {
     let events = &state.config.events;
     let max_message = events.socket_max_message_bytes;
-    let send_timeout = Duration::from_secs(events.socket_send_timeout_seconds);
     let mut messages =
         messages.max_frame_size(max_message).aggregate_continuations().max_continuation_size(max_message);
     let (to_graphql, from_client) = tokio::sync::mpsc::channel::<String>(INBOUND_QUEUE);
@@ -239,7 +392,11 @@ async fn serve(
     let mut session_check = tokio::time::interval(Duration::from_secs(events.session_check_seconds));
     session_check.tick().await;
     let mut signed: Option<Signed> = None;
-    let too_slow = || close(TRY_AGAIN_LATER, "The client did not keep up; reconnect with your cursor");
+    let too_slow = |why: Slow| {
+        state.metrics.slow_socket_closed(why.as_str());
+        tracing::info!(reason = why.as_str(), "closing a socket whose client did not keep up");
+        close(TRY_AGAIN_LATER, "The client did not keep up; reconnect with your cursor")
+    };
     let reason = loop {
         let expires = signed.as_ref().map(|s| s.expires);
         tokio::select! {
@@ -266,17 +423,17 @@ async fn serve(
                                 break None;
                             }
                         }
-                        Inbound::Refuse(answer) => match tokio::time::timeout(send_timeout, session.text(answer)).await {
-                            Ok(Ok(())) => {}
-                            Ok(Err(_)) => return,
-                            Err(_) => break too_slow(),
+                        Inbound::Refuse(answer) => match outbox.text(answer).await {
+                            Ok(()) => {}
+                            Err(Stop::Closed) => return,
+                            Err(Stop::TooSlow(why)) => break too_slow(why),
                         },
                     }
                 }
-                Some(Ok(AggregatedMessage::Ping(bytes))) => match tokio::time::timeout(send_timeout, session.pong(&bytes)).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(_)) => return,
-                    Err(_) => break too_slow(),
+                Some(Ok(AggregatedMessage::Ping(bytes))) => match outbox.pong(&bytes).await {
+                    Ok(()) => {}
+                    Err(Stop::Closed) => return,
+                    Err(Stop::TooSlow(why)) => break too_slow(why),
                 },
                 Some(Ok(AggregatedMessage::Close(_))) | None => break None,
                 Some(Err(e)) => break unreadable(&e),
@@ -285,10 +442,10 @@ async fn serve(
             outgoing = graphql.next() => match outgoing {
                 Some(WsMessage::Text(text)) => {
                     operations.outbound(&text);
-                    match tokio::time::timeout(send_timeout, session.text(text)).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(_)) => return,
-                        Err(_) => break too_slow(),
+                    match outbox.text(text).await {
+                        Ok(()) => {}
+                        Err(Stop::Closed) => return,
+                        Err(Stop::TooSlow(why)) => break too_slow(why),
                     }
                 }
                 Some(WsMessage::Close(code, message)) => break close(code, &message),
@@ -306,9 +463,7 @@ async fn serve(
             }
         }
     };
-    // A client that reads nothing cannot take a close frame either: give up
-    // after the same wait, and the connection is dropped.
-    let _ = tokio::time::timeout(send_timeout, session.close(reason)).await;
+    outbox.close(reason).await;
 }
 
 #[cfg(test)]
@@ -338,6 +493,33 @@ mod tests {
         assert!(matches!(ops.inbound(&subscribe("c")), Inbound::Pass), "a completed operation frees its place");
         ops.inbound(&json!({ "id": "b", "type": "complete" }).to_string());
         assert!(matches!(ops.inbound(&subscribe("d")), Inbound::Pass), "so does one the client completes");
+    }
+
+    #[tokio::test]
+    async fn the_bytes_counted_for_each_frame_are_the_bytes_the_connection_takes() {
+        use actix_web::FromRequest;
+
+        let (req, mut payload) = actix_web::test::TestRequest::default()
+            .insert_header(("upgrade", "websocket"))
+            .insert_header(("connection", "upgrade"))
+            .insert_header(("sec-websocket-version", "13"))
+            .insert_header(("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="))
+            .to_http_parts();
+        let body = web::Payload::from_request(&req, &mut payload).await.unwrap();
+        let (response, session, _) = actix_ws::handle(&req, body).unwrap();
+        let taken = Arc::new(Taken::default());
+        let body = counted(response, taken.clone()).into_body();
+        let mut outbox = Outbox { session, sent: 0, taken: taken.clone(), timeout: Duration::from_secs(1) };
+        // Each length where the frame header grows, on both sides of it.
+        for size in [0, 125, 126, 65_535, 65_536, 200_000] {
+            assert!(outbox.text("x".repeat(size)).await.is_ok());
+        }
+        assert!(outbox.pong(b"are you there").await.is_ok());
+        let sent = outbox.sent;
+        drop(outbox);
+        let written = actix_web::body::to_bytes(body).await.unwrap();
+        assert_eq!(written.len(), sent, "what is counted as sent is what is written");
+        assert_eq!(taken.bytes.load(Ordering::Relaxed), sent, "and all of it was counted as taken");
     }
 
     #[test]

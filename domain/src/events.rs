@@ -24,8 +24,8 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::entities::{
-    banquet_booking, community, event_inbox, join_request, lunchbox_delivery, meal_booking, order, redemption,
-    report_in, wish, workflow_event,
+    banquet_booking, community, data_deletion_request, event_inbox, join_request, lunchbox_delivery, meal_booking,
+    order, redemption, report_in, wish, workflow_event,
 };
 use crate::error::{DomainError, DomainResult};
 use crate::workflow::{self, Status, Subject};
@@ -47,7 +47,7 @@ pub struct RelayedEvent {
     pub seq: i64,
     pub event_id: i64,
     pub community_id: i64,
-    /// `ORDER`, `WISH`, `LUNCHBOX_DELIVERY`, `BANQUET`, `REPORT_IN`, `JOIN_REQUEST`.
+    /// `ORDER`, `WISH`, `LUNCHBOX_DELIVERY`, `BANQUET`, `REPORT_IN`, `JOIN_REQUEST`, `DATA_DELETION`, ….
     pub subject: String,
     pub subject_id: i64,
     pub from_status: Option<String>,
@@ -301,6 +301,9 @@ impl Events<'_> {
                 Subject::JoinRequest => workflow::people_of::<join_request::Entity, _>(&self.d.db, &ids).await?,
                 Subject::Redemption => workflow::people_of::<redemption::Entity, _>(&self.d.db, &ids).await?,
                 Subject::MealBooking => workflow::people_of::<meal_booking::Entity, _>(&self.d.db, &ids).await?,
+                Subject::DataDeletion => {
+                    workflow::people_of::<data_deletion_request::Entity, _>(&self.d.db, &ids).await?
+                }
             };
             people.extend(found.into_iter().map(|(id, who)| ((kind, id), who)));
         }

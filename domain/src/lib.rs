@@ -89,7 +89,6 @@ pub(crate) use area_service;
 
 pub mod activities;
 pub mod auth;
-pub mod authority;
 pub mod banquets;
 pub mod canteen;
 pub mod care;

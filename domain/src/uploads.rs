@@ -13,8 +13,7 @@ use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use hmac::{Hmac, Mac};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use sha2::Sha256;
 
@@ -221,25 +220,39 @@ impl Uploads<'_> {
         self.mac(id, expires).is_ok_and(|mac| mac.verify_truncated_left(&sig).is_ok())
     }
 
-    /// `BAD_USER_INPUT` unless every id names an upload that exists.
+    /// `BAD_USER_INPUT` unless every id names an upload that exists and that
+    /// `owner` uploaded: a photo someone else uploaded (whose link one was
+    /// shown on their record) cannot be attached to another record, where
+    /// others would be handed links to it.
     pub(crate) async fn require<C: ConnectionTrait>(
         self,
         conn: &C,
         field: &'static str,
+        owner: i64,
         ids: &[String],
     ) -> DomainResult<()> {
         if ids.is_empty() {
             return Ok(());
         }
-        let found = upload::Entity::find().filter(upload::Column::Id.is_in(ids.iter().cloned())).count(conn).await?;
+        let owners: Vec<(String, i64)> = upload::Entity::find()
+            .select_only()
+            .column(upload::Column::Id)
+            .column(upload::Column::OwnerId)
+            .filter(upload::Column::Id.is_in(ids.iter().cloned()))
+            .into_tuple()
+            .all(conn)
+            .await?;
         let mut distinct = ids.to_vec();
         distinct.sort();
         distinct.dedup();
-        if found as usize == distinct.len() {
-            Ok(())
-        } else {
-            Err(DomainError::bad_input(field, "a photo URL names an upload that does not exist; upload it again"))
+        if owners.len() != distinct.len() {
+            return Err(DomainError::bad_input(field, "照片不存在或已删除，请重新上传"));
         }
+        if let Some((id, uploader)) = owners.iter().find(|(_, uploader)| *uploader != owner) {
+            tracing::warn!(upload = %id, uploader, attached_by = owner, "refused attaching another user's upload");
+            return Err(DomainError::bad_input(field, "不能使用别人上传的照片，请自己拍照上传"));
+        }
+        Ok(())
     }
 }
 
@@ -494,16 +507,17 @@ pub(crate) fn urls_to_json(urls: &[String]) -> DomainResult<String> {
 }
 
 impl Uploads<'_> {
-    /// Photos someone attaches: at most nine, each uploaded here (and
-    /// recorded) or an https URL. Returns them cleaned, ready to store.
+    /// Photos `owner` attaches: at most nine, each uploaded here by them
+    /// (and recorded) or an https URL. Returns them cleaned, ready to store.
     pub(crate) async fn checked_photos<C: ConnectionTrait>(
         self,
         conn: &C,
         field: &'static str,
+        owner: i64,
         urls: &[String],
     ) -> DomainResult<Vec<String>> {
         let (urls, upload_ids) = crate::validate::photo_urls(field, urls, &self.d.settings.upload_url_prefix)?;
-        self.require(conn, field, &upload_ids).await?;
+        self.require(conn, field, owner, &upload_ids).await?;
         Ok(urls)
     }
 }

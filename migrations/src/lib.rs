@@ -19,6 +19,7 @@ mod m20261130_000020_index_orders_by_community;
 mod m20261207_000010_upload_quota;
 mod m20261207_000020_alarm_location;
 mod m20261207_000030_create_rule_changes;
+mod m20261207_000040_create_data_deletion_requests;
 mod m20261208_000010_create_hierarchy;
 mod shared;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_upload_quota::Migration),
             Box::new(m20261207_000020_alarm_location::Migration),
             Box::new(m20261207_000030_create_rule_changes::Migration),
+            Box::new(m20261207_000040_create_data_deletion_requests::Migration),
             Box::new(m20261208_000010_create_hierarchy::Migration),
         ]
     }

@@ -31,6 +31,69 @@ graphql_enum!(ConsentGiver = domain::care::ConsentGiver { Elder: "The elder them
 
 graphql_enum!(SensitiveField = domain::care::SensitiveField);
 
+graphql_enum!(
+    /// Where a request to delete another person's data stands.
+    DataDeletionStatus = domain::data_rights::DeletionStatus
+);
+
+workflow_event!(DataDeletionEvent, domain::data_rights::DeletionStatus);
+
+/// A request to delete another person's data (a secretary for a resident
+/// who cannot use a phone), erased only once a second staff member confirms.
+pub struct DataDeletionRequest(domain::data_rights::DeletionRequest);
+
+#[Object]
+impl DataDeletionRequest {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+
+    async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
+        community(ctx, self.0.community_id).await
+    }
+
+    /// The person whose data is to be deleted (已注销居民 once it is).
+    async fn subject(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, Some(self.0.user_id)).await
+    }
+
+    async fn requested_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, Some(self.0.requested_by)).await
+    }
+
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+
+    async fn status(&self) -> DataDeletionStatus {
+        self.0.status.into()
+    }
+
+    /// Who confirmed or refused it.
+    async fn decided_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, self.0.decided_by).await
+    }
+
+    async fn decided_at(&self) -> Option<DateTime<Utc>> {
+        self.0.decided_at
+    }
+
+    /// Why it was refused.
+    async fn refusal_reason(&self) -> Option<&str> {
+        self.0.decision_note.as_deref()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// Every step, oldest first.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<DataDeletionEvent>> {
+        let mut all = domain(ctx).data_rights().deletion_histories(&[self.0.id]).await.gql()?;
+        Ok(all.remove(&self.0.id).unwrap_or_default().into_iter().map(Into::into).collect())
+    }
+}
+
 /// An elder's care profile. Seen by the elder, the people assigned to them,
 /// the community's secretaries and grid workers.
 pub struct CareProfile(Arc<c::CareProfile>);
@@ -481,6 +544,20 @@ impl CareQuery {
         let actor = actor(ctx).await?;
         domain(ctx).data_rights().export_my_data(actor).await.map(Json).gql()
     }
+
+    /// A community's requests to delete someone's data, oldest first, of one
+    /// status when given (secretaries and grid workers).
+    async fn data_deletion_requests(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        status: Option<DataDeletionStatus>,
+    ) -> Result<Vec<DataDeletionRequest>> {
+        let actor = actor(ctx).await?;
+        let c = parse_id(&community_id, "community")?;
+        let list = domain(ctx).data_rights().deletion_requests(actor, c, status.map(Into::into)).await.gql()?;
+        Ok(list.into_iter().map(DataDeletionRequest).collect())
+    }
 }
 
 #[Object]
@@ -566,21 +643,81 @@ impl CareMutation {
         domain(ctx).care().log_visit(actor, input, idempotency_key.as_deref()).await.map(CareVisit).gql()
     }
 
-    /// Erases or anonymises your personal data; type the word the app shows
-    /// (注销) as `confirm`. A secretary may pass `userId` to do it for a
-    /// resident of their community who cannot use a phone.
+    /// Erases or anonymises your own personal data at once; type the word
+    /// the app shows (注销) as `confirm`. `userId`, when given, must be your
+    /// own: deleting someone else's data is `requestDataDeletion`, confirmed
+    /// by a second staff member (another person's id here is
+    /// `BAD_USER_INPUT` on `userId`).
     async fn delete_my_data(&self, ctx: &Context<'_>, confirm: String, user_id: Option<ID>) -> Result<DataDeletion> {
         let actor = actor(ctx).await?;
         let target = user_id.as_ref().map(|u| parse_id(u, "user")).transpose()?;
         let deletion = domain(ctx).data_rights().delete_my_data(actor, target, &confirm).await.gql()?;
-        let store = &auth_service(ctx).store;
-        for session in &deletion.ended_sessions {
-            store.end(session).await.map_err(|e| super::gql_error(e.into()))?;
-        }
+        end_sessions(ctx, &deletion.ended_sessions).await?;
         Ok(DataDeletion {
             user_id: deletion.user_id.into(),
             carried_out_by: person(ctx, Some(deletion.carried_out_by)).await?,
             at: deletion.at,
         })
     }
+
+    /// A secretary asks to delete the data of a resident of her community
+    /// who cannot use a phone (type 注销 as `confirm`, and say why). Nothing
+    /// is deleted until another secretary or grid worker of the community
+    /// confirms. A person who also belongs to another community or a street
+    /// is `FORBIDDEN` (that place handles it); one who is not a resident of
+    /// hers is `NOT_FOUND`.
+    async fn request_data_deletion(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        confirm: String,
+        reason: String,
+    ) -> Result<DataDeletionRequest> {
+        let actor = actor(ctx).await?;
+        let target = parse_id(&user_id, "user")?;
+        domain(ctx)
+            .data_rights()
+            .request_deletion(actor, target, &confirm, &reason)
+            .await
+            .map(DataDeletionRequest)
+            .gql()
+    }
+
+    /// A second staff member (not the one who asked, not the person)
+    /// confirms: the person's data is erased, and their sessions end.
+    async fn confirm_data_deletion(&self, ctx: &Context<'_>, request_id: ID) -> Result<DataDeletionRequest> {
+        let actor = actor(ctx).await?;
+        let id = parse_id(&request_id, "data deletion request")?;
+        let confirmed = domain(ctx).data_rights().confirm_deletion(actor, id).await.gql()?;
+        end_sessions(ctx, &confirmed.ended_sessions).await?;
+        Ok(DataDeletionRequest(confirmed.request))
+    }
+
+    /// A staff member other than the one who asked refuses, saying why; nothing is deleted.
+    async fn refuse_data_deletion(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        reason: String,
+    ) -> Result<DataDeletionRequest> {
+        let actor = actor(ctx).await?;
+        let id = parse_id(&request_id, "data deletion request")?;
+        domain(ctx).data_rights().refuse_deletion(actor, id, &reason).await.map(DataDeletionRequest).gql()
+    }
+
+    /// The one who asked withdraws the request; nothing is deleted.
+    async fn withdraw_data_deletion(&self, ctx: &Context<'_>, request_id: ID) -> Result<DataDeletionRequest> {
+        let actor = actor(ctx).await?;
+        let id = parse_id(&request_id, "data deletion request")?;
+        domain(ctx).data_rights().withdraw_deletion(actor, id).await.map(DataDeletionRequest).gql()
+    }
+}
+
+/// Ends a deleted person's sessions in the fast session store too.
+async fn end_sessions(ctx: &Context<'_>, sessions: &[String]) -> Result<()> {
+    let store = &auth_service(ctx).store;
+    for session in sessions {
+        store.end(session).await.map_err(|e| super::gql_error(e.into()))?;
+    }
+    Ok(())
 }

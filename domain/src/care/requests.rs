@@ -442,7 +442,7 @@ impl Care<'_> {
         let receipt = self
             .d
             .uploads()
-            .checked_photos(&self.d.db, "receiptUrl", &[receipt_url.to_owned()])
+            .checked_photos(&self.d.db, "receiptUrl", actor.user_id, &[receipt_url.to_owned()])
             .await?
             .into_iter()
             .next()

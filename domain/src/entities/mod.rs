@@ -22,6 +22,7 @@ pub mod community;
 pub mod community_role;
 pub mod county;
 pub mod data_deletion;
+pub mod data_deletion_request;
 pub mod dedication_entry;
 pub mod dedication_rules;
 pub mod department;

@@ -145,7 +145,7 @@ impl Joins<'_> {
     }
 
     pub async fn pending(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<JoinRequest>> {
-        actor.require(&crate::authority::JOIN_REQUESTS, community_id)?;
+        actor.require(&crate::org::authority::JOIN_REQUESTS, community_id)?;
         join_request::Entity::find()
             .filter(join_request::Column::CommunityId.eq(community_id))
             .filter(join_request::Column::Status.eq(JoinStatus::Pending.as_str()))

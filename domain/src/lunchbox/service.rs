@@ -102,7 +102,7 @@ impl Lunchbox<'_> {
             }
             return Err(DomainError::invalid_state("you have already confirmed this delivery"));
         }
-        self.d.uploads().checked_photos(&self.d.db, "photoUrls", photo_urls).await?;
+        self.d.uploads().checked_photos(&self.d.db, "photoUrls", actor.user_id, photo_urls).await?;
         let now = self.d.clock.now();
         let first_confirmation = row.delivered_at.is_none();
         let note = if cash > 0 {

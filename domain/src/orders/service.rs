@@ -108,7 +108,7 @@ impl Orders<'_> {
         new: NewOrder,
         now: DateTime<Utc>,
     ) -> DomainResult<order::Model> {
-        self.d.uploads().require(conn, "photoUrls", &new.upload_ids).await?;
+        self.d.uploads().require(conn, "photoUrls", placed_by, &new.upload_ids).await?;
         let checked = new.checked;
         let model = order::ActiveModel {
             community_id: Set(checked.community_id),
@@ -262,7 +262,8 @@ impl Orders<'_> {
         }
         let note = validate::required_text("note", note, 1000)?;
         self.policy_of(&order).await?.check_complete()?;
-        let photos = urls_to_json(&self.d.uploads().checked_photos(&self.d.db, "photoUrls", photo_urls).await?)?;
+        let photos =
+            urls_to_json(&self.d.uploads().checked_photos(&self.d.db, "photoUrls", actor.user_id, photo_urls).await?)?;
         let completed_at = self.d.clock.now();
         let completion_note = note.clone();
         self.take(

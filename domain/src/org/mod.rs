@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::entities::{care_profile, community, community_role, office_role, street_role, user};
 use crate::error::{DomainError, DomainResult};
 
+pub mod authority;
 pub mod people;
 pub mod units;
 
@@ -522,7 +523,7 @@ impl Org<'_> {
 
     /// Members of a community holding a role, for the secretary's dispatch list.
     pub async fn people(self, actor: &Actor, community_id: i64, role: Role) -> DomainResult<Vec<UserSummary>> {
-        actor.require(&crate::authority::COMMUNITY_PEOPLE, community_id)?;
+        actor.require(&authority::COMMUNITY_PEOPLE, community_id)?;
         let grants = community_role::Entity::find()
             .filter(community_role::Column::CommunityId.eq(community_id))
             .filter(community_role::Column::Role.eq(role.as_str()))
@@ -594,7 +595,7 @@ impl Org<'_> {
         community_id: i64,
         policy: OverduePolicy,
     ) -> DomainResult<OverduePolicy> {
-        actor.require(&crate::authority::SET_OVERDUE_POLICY, community_id)?;
+        actor.require(&authority::SET_OVERDUE_POLICY, community_id)?;
         community::Entity::update_many()
             .col_expr(community::Column::OverduePolicy, Expr::value(policy.as_str()))
             .filter(community::Column::Id.eq(community_id))

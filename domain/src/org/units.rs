@@ -10,8 +10,8 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use super::authority;
 use super::{Actor, Org, Role};
-use crate::authority;
 use crate::entities::{
     building, community, community_role, county, department, grid, household, household_group, office_role, street,
     street_role, user,

@@ -42,7 +42,7 @@ impl Wishes<'_> {
         let beneficiary = self.d.org().on_behalf_of(actor, c, input.on_behalf_of, "post wishes").await?;
         let now = self.d.clock.now();
         let txn = self.d.db.begin().await?;
-        let photos = self.d.uploads().checked_photos(&txn, "photoUrls", &input.photo_urls).await?;
+        let photos = self.d.uploads().checked_photos(&txn, "photoUrls", actor.user_id, &input.photo_urls).await?;
         let row = wish::ActiveModel {
             community_id: Set(c),
             title: Set(title),
@@ -145,7 +145,8 @@ impl Wishes<'_> {
             return Err(DomainError::forbidden("only the member who claimed this wish can report it fulfilled"));
         }
         let note = validate::required_text("note", note, 1000)?;
-        let photos = urls_to_json(&self.d.uploads().checked_photos(&self.d.db, "photoUrls", photo_urls).await?)?;
+        let photos =
+            urls_to_json(&self.d.uploads().checked_photos(&self.d.db, "photoUrls", actor.user_id, photo_urls).await?)?;
         let fulfil_note = note.clone();
         let step = WishStep::by(actor.user_id, WishAction::Fulfil).note(note).set(|m| {
             m.fulfil_note = Set(Some(fulfil_note));

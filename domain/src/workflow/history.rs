@@ -30,10 +30,12 @@ pub enum Subject {
     Redemption,
     /// A canteen meal booked by a resident.
     MealBooking,
+    /// A request to delete another person's data, for a second staff member to confirm.
+    DataDeletion,
 }
 
 impl Subject {
-    pub const ALL: [Subject; 8] = [
+    pub const ALL: [Subject; 9] = [
         Subject::Order,
         Subject::Wish,
         Subject::Banquet,
@@ -42,6 +44,7 @@ impl Subject {
         Subject::JoinRequest,
         Subject::Redemption,
         Subject::MealBooking,
+        Subject::DataDeletion,
     ];
 
     /// The subject a stored name stands for; `None` for one this build does not know.
@@ -59,6 +62,7 @@ impl Subject {
             Subject::JoinRequest => "JOIN_REQUEST",
             Subject::Redemption => "REDEMPTION",
             Subject::MealBooking => "MEAL_BOOKING",
+            Subject::DataDeletion => "DATA_DELETION",
         }
     }
 }

@@ -10,8 +10,8 @@
 //! themselves), and what the act is called in a refusal (Chinese: the people
 //! refused read it).
 
+use super::{Actor, Role};
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Role};
 
 /// Who may take an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,8 +28,8 @@ pub enum Who {
     /// street's reviewer holds STREET_REVIEWER in each of its communities).
     Roles(&'static [Role]),
     /// Someone holding a position above the unit acted on, as the
-    /// organisation's own rules say ([`crate::org::units::may_organise`],
-    /// [`crate::org::units::may_appoint`]): county admins over their county,
+    /// organisation's own rules say ([`super::units::may_organise`],
+    /// [`super::units::may_appoint`]): county admins over their county,
     /// street reviewers over their street, secretaries inside their community.
     Above,
 }
@@ -131,7 +131,7 @@ impl Actor {
     /// and the person the act is about, or whose work it judges, is the actor.
     pub fn require_not_self_for(&self, rule: &Rule, subject: Option<i64>) -> DomainResult<()> {
         if rule.not_self && subject == Some(self.user_id) {
-            Err(DomainError::forbidden(format!("这件事涉及你本人，不能由你{}，请由其他负责人办理", rule.doing)))
+            Err(DomainError::forbidden(format!("这件事涉及你自己，不能由你{}，请由其他负责人办理", rule.doing)))
         } else {
             Ok(())
         }

@@ -21,6 +21,12 @@
 //! operations (cancel, give back, cancel the redemption or booking, grant
 //! the role), so every rule those carry (points released, events written)
 //! still applies.
+//!
+//! A person deletes their own data at once. Someone else's (a secretary
+//! acting for a resident who cannot use a phone) takes two staff members:
+//! the request waits on the workflow spine until another secretary or grid
+//! worker of the community confirms it, and the erase runs in the
+//! confirmation's transaction (see [`requests`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -48,6 +54,10 @@ use crate::supermarket::RedemptionStatus;
 use crate::wishes::WishStatus;
 use crate::workflow::Status;
 
+mod requests;
+
+pub use requests::{Confirmed, DeletionAction, DeletionRequest, DeletionStatus, next_deletion_status};
+
 crate::area_service!(
     /// A person's own data: the export, and deletion.
     DataRights
@@ -57,6 +67,18 @@ crate::area_service!(
 pub const DELETE_CONFIRMATION: &str = "注销";
 /// The name an anonymised person is shown with.
 pub const ANONYMISED_NAME: &str = "已注销居民";
+
+/// Why the sessions of a person whose data was deleted ended.
+pub(crate) const DELETED_SESSION_REASON: &str = "personal data deleted";
+
+/// `BAD_USER_INPUT` unless the confirmation word was typed.
+fn check_confirmation(confirm: &str) -> DomainResult<()> {
+    if confirm.trim() == DELETE_CONFIRMATION {
+        Ok(())
+    } else {
+        Err(DomainError::bad_input("confirm", format!("请输入“{DELETE_CONFIRMATION}”以确认删除数据")))
+    }
+}
 
 /// What a deletion did.
 #[derive(Clone, Debug)]
@@ -405,43 +427,48 @@ impl DataRights<'_> {
         }))
     }
 
-    /// Erases or anonymises the caller's personal data (or, for a secretary,
-    /// a resident's of their community who cannot use a phone).
+    /// Erases or anonymises the caller's own personal data, at once. Someone
+    /// else's data is deleted only through a request a second staff member
+    /// confirms ([`DataRights::request_deletion`]): `userId` of another
+    /// person is `BAD_USER_INPUT` here, pointing there.
     pub async fn delete_my_data(self, actor: &Actor, user_id: Option<i64>, confirm: &str) -> DomainResult<Deletion> {
-        if confirm.trim() != DELETE_CONFIRMATION {
+        check_confirmation(confirm)?;
+        if user_id.is_some_and(|u| u != actor.user_id) {
             return Err(DomainError::bad_input(
-                "confirm",
-                format!("type {DELETE_CONFIRMATION} to confirm that your data should be deleted"),
+                "userId",
+                "删除他人的数据需要另一位社区工作人员确认后才能删除：请用 requestDataDeletion 提出申请",
             ));
         }
-        let target = user_id.unwrap_or(actor.user_id);
-        if target != actor.user_id {
-            let mut allowed = false;
-            for c in actor.communities_with(&[Role::Secretary]) {
-                if self.d.org().roles_of(&self.d.db, target, c).await?.contains(&Role::Resident) {
-                    allowed = true;
-                    break;
-                }
-            }
-            if !allowed {
-                return Err(DomainError::forbidden(
-                    "only a secretary of the resident's community may delete a resident's data for them",
-                ));
-            }
-        }
-        let now = self.d.clock.now();
         let txn = self.d.db.begin().await?;
-        if user::Entity::find_by_id(target).one(&txn).await?.is_none() {
+        let deletion = self.erase(&txn, actor.user_id, actor.user_id, json!({ "carriedOutBy": "SELF" })).await?;
+        txn.commit().await?;
+        tracing::info!(user_id = actor.user_id, "personal data deleted by the person themself");
+        Ok(deletion)
+    }
+
+    /// Erases or anonymises `target`'s personal data in the caller's
+    /// transaction (refused, writing nothing, while anything is open), and
+    /// records the deletion with `how` in its summary. `carried_out_by` is
+    /// the person themself or the staff member who asked for them.
+    pub(crate) async fn erase<C: ConnectionTrait>(
+        self,
+        txn: &C,
+        target: i64,
+        carried_out_by: i64,
+        how: Value,
+    ) -> DomainResult<Deletion> {
+        let now = self.d.clock.now();
+        if user::Entity::find_by_id(target).one(txn).await?.is_none() {
             return Err(DomainError::NotFound("user"));
         }
-        if data_deletion::Entity::find().filter(data_deletion::Column::UserId.eq(target)).one(&txn).await?.is_some() {
-            return Err(DomainError::invalid_state("this person's data has already been deleted"));
+        if data_deletion::Entity::find().filter(data_deletion::Column::UserId.eq(target)).one(txn).await?.is_some() {
+            return Err(DomainError::invalid_state("此人的数据已经删除"));
         }
-        let open = self.open_items(&txn, target, now).await?;
+        let open = self.open_items(txn, target, now).await?;
         if !open.is_empty() {
-            return Err(DomainError::bad_input("openItems", format!("settle these first: {}", open.join("; "))));
+            return Err(DomainError::bad_input("openItems", format!("请先处理这些事项：{}", open.join("；"))));
         }
-        let roles = community_role::Entity::find().filter(community_role::Column::UserId.eq(target)).all(&txn).await?;
+        let roles = community_role::Entity::find().filter(community_role::Column::UserId.eq(target)).all(txn).await?;
         let communities: HashSet<i64> = roles.iter().map(|r| r.community_id).collect();
 
         user::ActiveModel {
@@ -456,36 +483,36 @@ impl DataRights<'_> {
             birth_year: Set(None),
             ..Default::default()
         }
-        .update(&txn)
+        .update(txn)
         .await?;
         let ended_sessions: Vec<String> = session::Entity::find()
             .filter(session::Column::UserId.eq(target))
             .filter(session::Column::RevokedAt.is_null())
-            .all(&txn)
+            .all(txn)
             .await?
             .into_iter()
             .map(|s| s.id)
             .collect();
         session::Entity::update_many()
             .col_expr(session::Column::RevokedAt, Expr::value(now))
-            .col_expr(session::Column::RevokeReason, Expr::value("personal data deleted"))
+            .col_expr(session::Column::RevokeReason, Expr::value(DELETED_SESSION_REASON))
             .filter(session::Column::UserId.eq(target))
             .filter(session::Column::RevokedAt.is_null())
-            .exec(&txn)
+            .exec(txn)
             .await?;
-        community_role::Entity::delete_many().filter(community_role::Column::UserId.eq(target)).exec(&txn).await?;
-        street_role::Entity::delete_many().filter(street_role::Column::UserId.eq(target)).exec(&txn).await?;
+        community_role::Entity::delete_many().filter(community_role::Column::UserId.eq(target)).exec(txn).await?;
+        street_role::Entity::delete_many().filter(street_role::Column::UserId.eq(target)).exec(txn).await?;
         join_request::Entity::update_many()
             .col_expr(join_request::Column::Note, Expr::value(Option::<String>::None))
             .filter(join_request::Column::UserId.eq(target))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         join_request::Entity::update_many()
             .col_expr(join_request::Column::Status, Expr::value(JoinStatus::Declined.as_str()))
             .col_expr(join_request::Column::DecidedAt, Expr::value(now))
             .filter(join_request::Column::UserId.eq(target))
             .filter(join_request::Column::Status.eq(JoinStatus::Pending.as_str()))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         report_in::Entity::update_many()
             .col_expr(report_in::Column::Status, Expr::value(ReportInStatus::Left.as_str()))
@@ -495,15 +522,15 @@ impl DataRights<'_> {
             .filter(
                 report_in::Column::Status.is_in([ReportInStatus::Pending.as_str(), ReportInStatus::Approved.as_str()]),
             )
-            .exec(&txn)
+            .exec(txn)
             .await?;
         report_in::Entity::update_many()
             .col_expr(report_in::Column::PublicPhone, Expr::value(Option::<String>::None))
             .filter(report_in::Column::UserId.eq(target))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         for c in &communities {
-            self.d.posts().leave_all(&txn, target, *c, now).await?;
+            self.d.posts().leave_all(txn, target, *c, now).await?;
         }
         order::Entity::update_many()
             .col_expr(order::Column::Address, Expr::value(Option::<String>::None))
@@ -513,60 +540,60 @@ impl DataRights<'_> {
                     Condition::all().add(order::Column::PlacedBy.eq(target)).add(order::Column::OnBehalfOf.is_null()),
                 ),
             )
-            .exec(&txn)
+            .exec(txn)
             .await?;
         // Their own care profile, with everything under it.
-        if let Some(p) = care_profile::Entity::find().filter(care_profile::Column::ElderId.eq(target)).one(&txn).await?
-        {
+        if let Some(p) = care_profile::Entity::find().filter(care_profile::Column::ElderId.eq(target)).one(txn).await? {
             care_health_note::Entity::delete_many()
                 .filter(care_health_note::Column::ProfileId.eq(p.id))
-                .exec(&txn)
+                .exec(txn)
                 .await?;
-            care_consent::Entity::delete_many().filter(care_consent::Column::ProfileId.eq(p.id)).exec(&txn).await?;
-            care_contact::Entity::delete_many().filter(care_contact::Column::ProfileId.eq(p.id)).exec(&txn).await?;
-            care_profile::Entity::delete_by_id(p.id).exec(&txn).await?;
+            care_consent::Entity::delete_many().filter(care_consent::Column::ProfileId.eq(p.id)).exec(txn).await?;
+            care_contact::Entity::delete_many().filter(care_contact::Column::ProfileId.eq(p.id)).exec(txn).await?;
+            care_profile::Entity::delete_by_id(p.id).exec(txn).await?;
         }
         // A wristband worn by them no longer raises alarms for anyone.
-        wristband::Entity::delete_many().filter(wristband::Column::ResidentId.eq(target)).exec(&txn).await?;
+        wristband::Entity::delete_many().filter(wristband::Column::ResidentId.eq(target)).exec(txn).await?;
         care_visit::Entity::update_many()
             .col_expr(care_visit::Column::Notes, Expr::value(""))
             .col_expr(care_visit::Column::FollowUp, Expr::value(Option::<String>::None))
             .filter(care_visit::Column::ElderId.eq(target))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         // Their part in other elders' care.
         care_profile::Entity::update_many()
             .col_expr(care_profile::Column::GridWorkerId, Expr::value(Option::<i64>::None))
             .filter(care_profile::Column::GridWorkerId.eq(target))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         care_profile::Entity::update_many()
             .col_expr(care_profile::Column::HouseholdLeadId, Expr::value(Option::<i64>::None))
             .filter(care_profile::Column::HouseholdLeadId.eq(target))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         care_contact::Entity::update_many()
             .col_expr(care_contact::Column::LinkedUserId, Expr::value(Option::<i64>::None))
             .filter(care_contact::Column::LinkedUserId.eq(target))
-            .exec(&txn)
+            .exec(txn)
             .await?;
-        let summary = json!({
+        let mut summary = json!({
             "anonymisedName": ANONYMISED_NAME,
             "sessionsEnded": ended_sessions.len(),
             "rolesRevoked": roles.iter().map(|r| json!({ "communityId": r.community_id, "role": r.role })).collect::<Vec<_>>(),
-            "carriedOutBy": if actor.user_id == target { "SELF" } else { "SECRETARY" },
         });
+        if let (Some(summary), Value::Object(how)) = (summary.as_object_mut(), how) {
+            summary.extend(how);
+        }
         data_deletion::ActiveModel {
             user_id: Set(target),
-            carried_out_by: Set(actor.user_id),
+            carried_out_by: Set(carried_out_by),
             summary: Set(summary.to_string()),
             created_at: Set(now),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
-        txn.commit().await?;
-        Ok(Deletion { user_id: target, carried_out_by: actor.user_id, at: now, ended_sessions })
+        Ok(Deletion { user_id: target, carried_out_by, at: now, ended_sessions })
     }
 
     /// What must be settled before a person's data can be deleted, in words.
@@ -576,8 +603,8 @@ impl DataRights<'_> {
         let unsettled_wishes = wish::Column::Status.is_in(WishStatus::texts_where(WishStatus::is_unsettled));
         let checks = [
             (
-                "open orders by or for you",
-                "cancel them or let them finish",
+                "本人提出或为本人提出的未完成订单",
+                "请取消或等待办结",
                 ids_where::<order::Entity, _>(
                     conn,
                     order::Column::Id,
@@ -592,8 +619,8 @@ impl DataRights<'_> {
                 .await?,
             ),
             (
-                "orders in your hands",
-                "finish them or ask the secretary to reassign",
+                "本人正在办理的订单",
+                "请办结或请书记改派",
                 ids_where::<order::Entity, _>(
                     conn,
                     order::Column::Id,
@@ -612,8 +639,8 @@ impl DataRights<'_> {
                 .await?,
             ),
             (
-                "open wishes by or for you",
-                "cancel them or let them finish",
+                "本人提出或为本人提出的未完成心愿",
+                "请取消或等待完成",
                 ids_where::<wish::Entity, _>(
                     conn,
                     wish::Column::Id,
@@ -624,8 +651,8 @@ impl DataRights<'_> {
                 .await?,
             ),
             (
-                "wishes you claimed",
-                "fulfil them or give them back",
+                "本人认领的心愿",
+                "请完成或退回",
                 ids_where::<wish::Entity, _>(
                     conn,
                     wish::Column::Id,
@@ -636,8 +663,8 @@ impl DataRights<'_> {
                 .await?,
             ),
             (
-                "supermarket redemptions waiting for pickup",
-                "collect or cancel them",
+                "待领取的爱心超市兑换",
+                "请领取或取消",
                 ids_where::<redemption::Entity, _>(
                     conn,
                     redemption::Column::Id,
@@ -648,8 +675,8 @@ impl DataRights<'_> {
                 .await?,
             ),
             (
-                "meal bookings from today on",
-                "collect or cancel them",
+                "今天及以后的食堂订餐",
+                "请取餐或取消",
                 ids_where::<meal_booking::Entity, _>(
                     conn,
                     meal_booking::Column::Id,
@@ -664,7 +691,7 @@ impl DataRights<'_> {
         let mut open: Vec<String> = checks
             .into_iter()
             .filter(|(_, _, found)| !found.is_empty())
-            .map(|(what, settle, found)| format!("{what} ({}): {settle}", ids(&found)))
+            .map(|(what, settle, found)| format!("{what}（{}）：{settle}", ids(&found)))
             .collect();
         let secretary_of = community_role::Entity::find()
             .filter(community_role::Column::UserId.eq(who))
@@ -678,10 +705,7 @@ impl DataRights<'_> {
                 .count(conn)
                 .await?;
             if secretaries <= 1 {
-                open.push(format!(
-                    "you are the only secretary of community #{}: grant the role to someone else first",
-                    grant.community_id
-                ));
+                open.push(format!("本人是社区 #{} 唯一的书记：请先把书记角色授予他人", grant.community_id));
             }
         }
         Ok(open)
