@@ -243,9 +243,10 @@ async fn staff_see_every_suggestion_and_everyone_else_only_their_own() {
 async fn staff_list_the_communitys_households_with_building_and_grid() {
     let w = World::new().await;
     let households = w.households(&w.chengnan, "demo-secretary").await;
-    assert_eq!(households.len(), 12, "2 grids × 3 buildings × 2 households");
+    // 2 grids × 3 buildings × 2 households, and the two demo residents' own (3栋2单元502, 5栋1单元301).
+    assert_eq!(households.len(), 14, "{households:?}");
     let labels: HashSet<&str> = households.iter().map(|h| h["label"].as_str().unwrap()).collect();
-    assert_eq!(labels.len(), 12, "labels are distinct");
+    assert_eq!(labels.len(), 14, "labels are distinct");
     let grids: HashSet<&str> = households.iter().map(|h| h["grid"].as_str().unwrap()).collect();
     assert_eq!(grids, HashSet::from(["第1网格", "第2网格"]));
     assert!(households.iter().all(|h| !h["building"].as_str().unwrap().is_empty()));

@@ -33,5 +33,6 @@ mod push;
 mod schema;
 mod smoke;
 mod supermarket;
+mod units;
 mod uploads;
 mod wishes;

@@ -382,12 +382,12 @@ async fn nobody_claims_a_wish_they_posted_or_that_was_posted_for_them() {
     assert_eq!(w.status(&own).await, "PUBLISHED");
 
     // A resident who is also a party member, for whom the grid worker posted a wish.
-    let resident = w.id_of("demo-resident-2").await;
+    let resident = w.id_of("demo-resident-1").await;
     let granted = w.gql("demo-secretary", GRANT, json!({ "c": w.chengnan, "u": resident, "r": "PARTY_MEMBER" })).await;
     assert!(payload(&granted)["roles"].as_array().unwrap().contains(&json!("PARTY_MEMBER")));
     let for_her = id(&w.post("demo-grid", json!({ "onBehalfOf": resident })).await);
     w.must("demo-secretary", "publish", &for_her, "PUBLISHED").await;
-    assert_eq!(error_code(&w.act("demo-resident-2", "claim", &for_her).await), "FORBIDDEN");
+    assert_eq!(error_code(&w.act("demo-resident-1", "claim", &for_her).await), "FORBIDDEN");
     assert_eq!(w.status(&for_her).await, "PUBLISHED");
     // Anyone else may.
     w.must("demo-member-1", "claim", &for_her, "CLAIMED").await;

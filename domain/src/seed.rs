@@ -5,7 +5,7 @@
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use crate::Domain;
-use crate::entities::{household, post, report_in, street, user};
+use crate::entities::{building, household, post, report_in, street, user};
 use crate::error::DomainResult;
 use crate::org::{Appointee, By, Role, Unit, UnitKind};
 use crate::party::ReportInStatus;
@@ -71,6 +71,9 @@ impl Domain {
         for (community_id, users) in [(chengnan, CHENGNAN_USERS), (chengbei, CHENGBEI_USERS)] {
             for demo in users.iter() {
                 let id = self.demo_user(&txn, *demo).await?;
+                if let Some(address) = demo.4 {
+                    self.demo_household(&txn, community_id, id, address).await?;
+                }
                 for role in demo.2.iter() {
                     let unit = if *role == Role::GridWorker {
                         Unit::new(UnitKind::Grid, first_grid)
@@ -87,6 +90,52 @@ impl Domain {
         org.appoint_in(&txn, By::Operator, Role::StreetReviewer, street.unit, Appointee::User(reviewer)).await?;
         txn.commit().await?;
         Ok(true)
+    }
+
+    /// Puts a demo resident in the household their address names
+    /// (`城南社区3栋2单元502`: room 2单元502 of building 3栋), created if the
+    /// building does not have it yet.
+    async fn demo_household(
+        &self,
+        txn: &DatabaseTransaction,
+        community_id: i64,
+        user_id: i64,
+        address: &str,
+    ) -> DomainResult<()> {
+        let Some((_, label)) = address.split_once("社区") else { return Ok(()) };
+        let Some(at) = label.find('栋') else { return Ok(()) };
+        let building_name = &label[..at + '栋'.len_utf8()];
+        let Some(building) = building::Entity::find()
+            .filter(building::Column::CommunityId.eq(community_id))
+            .filter(building::Column::Name.eq(building_name))
+            .one(txn)
+            .await?
+        else {
+            return Ok(());
+        };
+        let existing = household::Entity::find()
+            .filter(household::Column::BuildingId.eq(building.id))
+            .filter(household::Column::Label.eq(label))
+            .one(txn)
+            .await?;
+        let household = match existing {
+            Some(h) => h.id,
+            None => {
+                household::ActiveModel {
+                    community_id: Set(community_id),
+                    building_id: Set(building.id),
+                    label: Set(label.into()),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?
+                .id
+            }
+        };
+        user::ActiveModel { id: Set(user_id), household_id: Set(Some(household)), ..Default::default() }
+            .update(txn)
+            .await?;
+        Ok(())
     }
 
     /// A demo user as their first dev sign-in would create them.

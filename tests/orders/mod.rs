@@ -363,12 +363,12 @@ async fn a_party_member_cannot_claim_an_order_she_placed_or_that_was_placed_for_
     assert_eq!(w.status(&own).await, "OPEN");
 
     // A resident who is also a party member, for whom the grid worker placed an order.
-    let resident = w.id_of("demo-resident-2").await;
+    let resident = w.id_of("demo-resident-1").await;
     let granted = w.gql("demo-secretary", GRANT, json!({ "c": w.chengnan, "u": resident, "r": "PARTY_MEMBER" })).await;
     assert!(payload(&granted)["roles"].as_array().unwrap().contains(&json!("PARTY_MEMBER")));
     let for_her = w.place("demo-grid", json!({ "onBehalfOf": resident })).await["id"].as_str().unwrap().to_owned();
     w.must("demo-secretary", "publish", &for_her, "OPEN").await;
-    assert_eq!(error_code(&w.act("demo-resident-2", "claim", &for_her).await), "FORBIDDEN");
+    assert_eq!(error_code(&w.act("demo-resident-1", "claim", &for_her).await), "FORBIDDEN");
     // Nor can she be assigned her own order.
     let assigned = w.gql("demo-secretary", DISPATCH, json!({ "id": for_her, "assignee": resident })).await;
     assert_eq!(error_code(&assigned), "BAD_USER_INPUT");

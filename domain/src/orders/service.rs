@@ -50,7 +50,7 @@ impl Orders<'_> {
         let beneficiary = self
             .d
             .org()
-            .on_behalf_of(actor, input.community_id, input.on_behalf_of, "place orders")
+            .on_behalf_of(actor, input.community_id, input.on_behalf_of, "下单")
             .await?
             .unwrap_or(actor.user_id);
         let new = self.prepare(&self.d.db, &input, beneficiary).await?;

@@ -8,7 +8,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionTy
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
-use crate::entities::{care_profile, community, community_role, office_role, street_role, user};
+use crate::entities::{building, care_profile, community, community_role, household, office_role, street_role, user};
 use crate::error::{DomainError, DomainResult};
 
 pub mod authority;
@@ -462,8 +462,11 @@ impl Org<'_> {
         Ok(rows.iter().filter_map(|r| Role::parse(&r.role)).collect())
     }
 
-    /// For 代点单: the resident a grid worker or secretary acts for, or `None`
-    /// when the actor acts for themself. `doing` names the act in the error.
+    /// For 代点单: the resident a member of staff acts for, or `None` when
+    /// the actor acts for themself. The secretary acts for any resident of
+    /// the community, a grid worker for the residents of their grid, a
+    /// household lead (联户长) for those of their 十联户 group. `doing` names
+    /// the act in the error.
     pub(crate) async fn on_behalf_of(
         self,
         actor: &Actor,
@@ -474,15 +477,49 @@ impl Org<'_> {
         let Some(resident) = requested.filter(|r| *r != actor.user_id) else {
             return Ok(None);
         };
-        if !actor.has_any(community_id, &Role::STAFF) {
-            return Err(DomainError::forbidden(format!(
-                "only grid workers and secretaries may {doing} on a resident's behalf"
-            )));
+        let may_act_for_someone =
+            actor.has_any(community_id, &[Role::Secretary, Role::GridWorker, Role::HouseholdLead]);
+        if !may_act_for_someone {
+            return Err(DomainError::forbidden(format!("只有社区书记、网格员和联户长可以代居民{doing}")));
         }
         if !self.roles_of(&self.d.db, resident, community_id).await?.contains(&Role::Resident) {
-            return Err(DomainError::bad_input("onBehalfOf", "this person is not a resident of the community"));
+            return Err(DomainError::bad_input("onBehalfOf", "这个人不是本社区的居民"));
+        }
+        if !self.looks_after(actor, community_id, resident).await? {
+            return Err(DomainError::forbidden(format!(
+                "这位居民不在你负责的网格或十联户里，不能代其{doing}，请联系社区书记"
+            )));
         }
         Ok(Some(resident))
+    }
+
+    /// Whether the actor looks after the person in the community: its
+    /// secretary (everyone), a grid worker (their grid's households, and
+    /// people not yet placed in a household; one appointed before grids were
+    /// bound, everyone), a household lead (their 十联户 group's households).
+    pub(crate) async fn looks_after(self, actor: &Actor, community_id: i64, person: i64) -> DomainResult<bool> {
+        if actor.has(community_id, Role::Secretary) || actor.holds(Role::GridWorker, Unit::community(community_id)) {
+            return Ok(true);
+        }
+        let grids = actor.units_with(Role::GridWorker);
+        let groups = actor.units_with(Role::HouseholdLead);
+        if grids.is_empty() && groups.is_empty() {
+            return Ok(false);
+        }
+        let Some(household) = user::Entity::find_by_id(person).one(&self.d.db).await?.and_then(|u| u.household_id)
+        else {
+            // Not yet placed in a household (joined by invite code): in no
+            // grid yet, so every grid worker of the community looks after them.
+            return Ok(!grids.is_empty());
+        };
+        let Some(household) = household::Entity::find_by_id(household).one(&self.d.db).await? else {
+            return Ok(false);
+        };
+        if household.group_id.is_some_and(|g| groups.contains(&Unit::new(UnitKind::HouseholdGroup, g))) {
+            return Ok(true);
+        }
+        let building = building::Entity::find_by_id(household.building_id).one(&self.d.db).await?;
+        Ok(building.is_some_and(|b| grids.contains(&Unit::new(UnitKind::Grid, b.grid_id))))
     }
 
     /// A secretary gives a person of her community a role held at the

@@ -39,7 +39,7 @@ impl Wishes<'_> {
         let c = input.community_id;
         let title = validate::required_text("title", &input.title, 50)?;
         let story = validate::required_text("story", &input.story, 1000)?;
-        let beneficiary = self.d.org().on_behalf_of(actor, c, input.on_behalf_of, "post wishes").await?;
+        let beneficiary = self.d.org().on_behalf_of(actor, c, input.on_behalf_of, "发布心愿").await?;
         let now = self.d.clock.now();
         let txn = self.d.db.begin().await?;
         let photos = self.d.uploads().checked_photos(&txn, "photoUrls", actor.user_id, &input.photo_urls).await?;
