@@ -180,3 +180,32 @@ async fn a_county_admin_builds_only_in_her_county_and_a_street_reviewer_only_in_
     let itself = w.appoint("demo-county", "SECRETARY", &community, &me).await;
     assert_eq!(outcome(&itself), "FORBIDDEN", "{itself}");
 }
+
+#[tokio::test]
+async fn a_grid_worker_dispatches_and_lists_care_profiles_only_for_her_grid() {
+    let w = World::new().await;
+    let place = "mutation($c: ID!) { placeOrder(input: { communityId: $c, category: REPAIR, title: \"门锁坏了\", \
+                 description: \"进不了门\" }) { id } }";
+    let dispatch = "mutation($o: ID!) { dispatchOrder(orderId: $o) { status } }";
+    // 杨大哥 lives in 5栋 (第2网格); demo-grid holds 第1网格.
+    let theirs = id(payload(&w.gql("demo-resident-2", place, json!({ "c": w.chengnan })).await));
+    let refused = w.gql("demo-grid", dispatch, json!({ "o": theirs })).await;
+    assert_eq!(outcome(&refused), "FORBIDDEN", "{refused}");
+    let ours = id(payload(&w.gql("demo-resident-1", place, json!({ "c": w.chengnan })).await));
+    assert_eq!(payload(&w.gql("demo-grid", dispatch, json!({ "o": ours })).await)["status"], "OPEN");
+    assert_eq!(payload(&w.gql("demo-secretary", dispatch, json!({ "o": theirs })).await)["status"], "OPEN");
+
+    let save = "mutation($input: CareProfileInput!) { saveCareProfile(input: $input) { id } }";
+    for elder in ["demo-elder", "demo-resident-2"] {
+        let e = w.id_of(elder).await;
+        let input = json!({ "communityId": w.chengnan, "elderId": e, "needs": ["MEALS"], "livesAlone": true });
+        payload(&w.gql("demo-secretary", save, json!({ "input": input })).await);
+    }
+    let list =
+        "query($c: ID!) { careProfiles(communityId: $c) { totalCount edges { node { elder { displayName } } } } }";
+    let by_secretary = w.gql("demo-secretary", list, json!({ "c": w.chengnan })).await;
+    assert_eq!(payload(&by_secretary)["totalCount"], 2);
+    let by_grid = w.gql("demo-grid", list, json!({ "c": w.chengnan })).await;
+    assert_eq!(payload(&by_grid)["totalCount"], 1, "{by_grid}");
+    assert_eq!(payload(&by_grid)["edges"][0]["node"]["elder"]["displayName"], "吴奶奶");
+}

@@ -127,9 +127,14 @@ async fn overdue_visits_follow_each_interval_as_the_clock_moves() {
     assert!(list[0]["lastVisitAt"].is_null());
     assert_eq!(list[0]["visitIntervalDays"], 2);
 
-    // Ten days on: both, most overdue first.
+    // Ten days on: both, most overdue first, for the secretary; the grid
+    // worker of 第1网格 sees only her grid's elder (杨大哥 lives in 5栋, 第2网格).
     w.app.clock.advance(Duration::days(8));
-    let list = w.overdue(&w.grid).await;
+    let own = w.overdue(&w.grid).await;
+    let own = data(&own, "overdueVisits").as_array().unwrap().clone();
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert_eq!(own[0]["elder"]["id"], w.elder.user_id.as_str());
+    let list = w.overdue(&w.secretary).await;
     let list = data(&list, "overdueVisits").as_array().unwrap().clone();
     assert_eq!(list.len(), 2, "{list:?}");
     assert_eq!(list[0]["elder"]["id"], neighbour.as_str());
@@ -144,10 +149,10 @@ async fn overdue_visits_follow_each_interval_as_the_clock_moves() {
     // A visit an hour ago takes the elder off the list until her interval passes again.
     let hour_ago = (w.app.clock.now() - Duration::hours(1)).to_rfc3339();
     data(&w.log(&w.grid, json!({ "at": hour_ago })).await, "logVisit");
-    let list = w.overdue(&w.grid).await;
+    let list = w.overdue(&w.secretary).await;
     assert_eq!(data(&list, "overdueVisits").as_array().unwrap().len(), 1);
     w.app.clock.advance(Duration::days(7));
-    let list = w.overdue(&w.grid).await;
+    let list = w.overdue(&w.secretary).await;
     let list = data(&list, "overdueVisits").as_array().unwrap().clone();
     assert_eq!(list.len(), 2);
     let elder = list.iter().find(|o| o["elder"]["id"] == w.elder.user_id.as_str()).unwrap();

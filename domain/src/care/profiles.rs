@@ -388,7 +388,11 @@ impl Care<'_> {
         page: PageRequest,
     ) -> DomainResult<Page<CareProfile>> {
         actor.require_any(community_id, &Role::STAFF, "list the community's care profiles")?;
-        let cond = Condition::all().add(care_profile::Column::CommunityId.eq(community_id));
+        let mut cond = Condition::all().add(care_profile::Column::CommunityId.eq(community_id));
+        // A grid worker lists the elders of her own grid.
+        if let Some(people) = crate::org::Org::people_looked_after(actor, community_id) {
+            cond = cond.add(care_profile::Column::ElderId.in_subquery(people));
+        }
         let total_count = care_profile::Entity::find().filter(cond.clone()).count(&self.d.db).await?;
         let mut query = care_profile::Entity::find().filter(cond);
         if let Some(after) = page.after {

@@ -151,10 +151,12 @@ impl Care<'_> {
     pub async fn overdue_visits(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<OverdueVisit>> {
         actor.require_any(community_id, &Role::STAFF, "see overdue visits")?;
         let now = self.d.clock.now();
-        let profiles = care_profile::Entity::find()
-            .filter(care_profile::Column::CommunityId.eq(community_id))
-            .all(&self.d.db)
-            .await?;
+        let mut profiles = care_profile::Entity::find().filter(care_profile::Column::CommunityId.eq(community_id));
+        // A grid worker sees the elders of her own grid.
+        if let Some(people) = crate::org::Org::people_looked_after(actor, community_id) {
+            profiles = profiles.filter(care_profile::Column::ElderId.in_subquery(people));
+        }
+        let profiles = profiles.all(&self.d.db).await?;
         let ids: Vec<i64> = profiles.iter().map(|p| p.elder_id).collect();
         let latest = self.latest_visits(&self.d.db, &ids).await?;
         let today = now.with_timezone(&Shanghai).date_naive();

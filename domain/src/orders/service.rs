@@ -195,6 +195,9 @@ impl Orders<'_> {
         let (row, order) = self.visible(actor, id).await?;
         actor.require_any(order.community_id, &Role::STAFF, "dispatch orders")?;
         actor.require_not_self(assignee, "不能把服务单指派给自己")?;
+        if !self.d.org().looks_after(actor, order.community_id, order.beneficiary()).await? {
+            return Err(DomainError::forbidden("这张服务单不在你负责的网格里，请由该网格的网格员或社区书记派单"));
+        }
         if let Some(assignee) = assignee {
             let roles = self.d.org().roles_of(&self.d.db, assignee, order.community_id).await?;
             if !roles.iter().any(|r| Role::HELPERS.contains(r)) {

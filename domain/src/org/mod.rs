@@ -493,6 +493,44 @@ impl Org<'_> {
         Ok(Some(resident))
     }
 
+    /// The people of a community the actor looks after, as a statement
+    /// selecting their user ids, for lists that a grid worker or household
+    /// lead sees only for their own households (see [`Org::looks_after`]);
+    /// `None` when the actor looks after the whole community.
+    pub(crate) fn people_looked_after(actor: &Actor, community_id: i64) -> Option<SelectStatement> {
+        if actor.has(community_id, Role::Secretary)
+            || actor.has(community_id, Role::StreetReviewer)
+            || actor.holds(Role::GridWorker, Unit::community(community_id))
+        {
+            return None;
+        }
+        let grids: Vec<i64> = actor.units_with(Role::GridWorker).iter().map(|u| u.id).collect();
+        let groups: Vec<i64> = actor.units_with(Role::HouseholdLead).iter().map(|u| u.id).collect();
+        let mut reach = sea_orm::Condition::any()
+            .add(Expr::col((building::Entity, building::Column::GridId)).is_in(grids.clone()))
+            .add(Expr::col((household::Entity, household::Column::GroupId)).is_in(groups));
+        if !grids.is_empty() {
+            reach = reach.add(Expr::col((user::Entity, user::Column::HouseholdId)).is_null());
+        }
+        Some(
+            Query::select()
+                .column((user::Entity, user::Column::Id))
+                .from(user::Entity)
+                .left_join(
+                    household::Entity,
+                    Expr::col((household::Entity, household::Column::Id))
+                        .equals((user::Entity, user::Column::HouseholdId)),
+                )
+                .left_join(
+                    building::Entity,
+                    Expr::col((building::Entity, building::Column::Id))
+                        .equals((household::Entity, household::Column::BuildingId)),
+                )
+                .cond_where(reach)
+                .to_owned(),
+        )
+    }
+
     /// Whether the actor looks after the person in the community: its
     /// secretary (everyone), a grid worker (their grid's households, and
     /// people not yet placed in a household; one appointed before grids were
