@@ -12,6 +12,7 @@ use crate::entities::{care_profile, community, community_role, office_role, stre
 use crate::error::{DomainError, DomainResult};
 
 pub mod people;
+pub mod roster;
 pub mod units;
 
 pub use units::{Appointee, By, Placement, Unit, UnitInfo, UnitKind};
