@@ -319,3 +319,43 @@ async fn an_elder_without_wechat_is_imported_ordered_for_and_finds_the_order_her
     assert_eq!(nodes[0]["id"], order["id"]);
     assert_eq!(nodes[0]["onBehalfOf"]["displayName"], "龙奶奶");
 }
+
+const IMPORT: &str = "mutation($c: ID!, $f: String!, $dry: Boolean!) { importRoster(communityId: $c, fileBase64: $f, \
+                      dryRun: $dry) { rows householdsCreated householdsUpdated householdsUnchanged peopleCreated \
+                      badRows { row reason } dryRun } }";
+
+#[tokio::test]
+async fn the_secretary_imports_a_roster_over_graphql_and_nobody_outside_her_office_may() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    let community = app.community_id(CHENGNAN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = GOOD.to_vec();
+    rows.push(["9栋", "", "101", "错楼栋", "", "", "", ""]);
+    let file =
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(roster(dir.path(), "r.xlsx", &rows)).unwrap());
+    let vars = |dry: bool| json!({ "c": community, "f": file, "dry": dry });
+
+    for (who, code) in [("demo-resident-1", "FORBIDDEN"), ("demo-grid", "FORBIDDEN"), ("demo-secretary-2", "NOT_FOUND")]
+    {
+        let refused = app.gql_as(who, IMPORT, vars(false)).await;
+        assert_eq!(error_code(&refused), code, "{who}: {refused}");
+    }
+    let people = residents(&app, &community).await;
+    let dry = app.gql_as("demo-secretary", IMPORT, vars(true)).await;
+    let expected = json!({ "rows": 3, "householdsCreated": 2, "householdsUpdated": 0, "householdsUnchanged": 0,
+                           "peopleCreated": 4, "badRows": [{ "row": 4, "reason": "楼栋「9栋」不存在，请先建好楼栋" }] });
+    let mut want = expected.clone();
+    want["dryRun"] = json!(true);
+    assert_eq!(data(&dry, "importRoster"), &want);
+    assert_eq!(residents(&app, &community).await, people, "the dry run wrote nothing");
+
+    let real = app.gql_as("demo-secretary", IMPORT, vars(false)).await;
+    want["dryRun"] = json!(false);
+    assert_eq!(data(&real, "importRoster"), &want);
+    assert_eq!(residents(&app, &community).await.len(), people.len() + 4);
+
+    let junk = app.gql_as("demo-secretary", IMPORT, json!({ "c": community, "f": "not base64!", "dry": false })).await;
+    assert_eq!(error_code(&junk), "BAD_USER_INPUT", "{junk}");
+    assert_eq!(error_field(&junk), "fileBase64");
+}
