@@ -1,13 +1,18 @@
 //! `linli admin …`: what a county IT office runs on the server to put linli
 //! into service: create the county and appoint its first admin, then its
 //! streets, communities, departments, grids and buildings, and appoint staff.
+//! Then it hands each community its household roster: `roster-template`
+//! writes the form, `import-roster` reads it back into the community.
 //! The commands work on the configured database (`DATABASE_URL`, else the
 //! embedded SQLite file) and act as the server's operator.
+
+use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use api::Config;
+use domain::org::roster::RosterReport;
 use domain::org::{Appointee, By, Unit, UnitInfo, UnitKind};
 use domain::{Domain, Role};
 
@@ -71,6 +76,26 @@ pub enum Admin {
         #[command(flatten)]
         person: Person,
     },
+    /// Writes the household roster form (花名册模板) as an xlsx file: the
+    /// header row, and a sheet explaining each column.
+    RosterTemplate {
+        /// Where to write it, e.g. 花名册.xlsx.
+        out: PathBuf,
+    },
+    /// Imports a filled roster into a community: households are created or
+    /// updated, their people become its residents. Bad rows are skipped and
+    /// listed with their row numbers (the exit is still zero); a file that
+    /// cannot be read or lacks a column imports nothing and exits non-zero.
+    ImportRoster {
+        /// The roster, an xlsx file with the template's header row.
+        file: PathBuf,
+        /// The community's id.
+        #[arg(long)]
+        community: i64,
+        /// Reports what would happen and writes nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// Who is appointed: a WeChat openid, or a phone (with the person's name).
@@ -111,7 +136,35 @@ fn created(what: &UnitInfo) {
     println!("已创建{}「{}」 id={}", what.unit.kind.label(), what.name, what.unit.id);
 }
 
+/// The report in Chinese, one line per skipped row.
+fn print_report(report: &RosterReport) {
+    if report.dry_run {
+        println!("试导入（未写入任何数据）");
+    }
+    println!("读到 {} 行", report.rows);
+    println!(
+        "住户：新建 {}，更新 {}，未变 {}",
+        report.households_created, report.households_updated, report.households_unchanged
+    );
+    println!("人员：新建 {}", report.people_created);
+    if report.bad_rows.is_empty() {
+        println!("没有有问题的行");
+    } else {
+        println!("跳过有问题的行 {} 行（改好后重新导入整份文件即可）：", report.bad_rows.len());
+        for bad in &report.bad_rows {
+            println!("{bad}");
+        }
+    }
+}
+
 pub async fn run(command: Admin) -> anyhow::Result<()> {
+    if let Admin::RosterTemplate { out } = &command {
+        // Needs no database.
+        let bytes = domain::org::roster::template()?;
+        std::fs::write(out, bytes).with_context(|| format!("cannot write {}", out.display()))?;
+        println!("已写出花名册模板 {}", out.display());
+        return Ok(());
+    }
     let config = Config::load()?;
     let domain = api::startup::open_domain(&config).await?;
     let org = domain.org();
@@ -153,6 +206,12 @@ pub async fn run(command: Admin) -> anyhow::Result<()> {
             let unit = Unit::new(role.unit_kind(), unit);
             let user = org.appoint(By::Operator, role, unit, person.appointee(&domain).await?).await?;
             println!("已任命{} 用户id={user} {}id={}", role.label(), unit.kind.label(), unit.id);
+        }
+        Admin::RosterTemplate { .. } => {}
+        Admin::ImportRoster { file, community, dry_run } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let report = org.import_roster(By::Operator, community, &bytes, dry_run).await?;
+            print_report(&report);
         }
     }
     Ok(())

@@ -30,6 +30,7 @@ mod points;
 mod posts;
 mod provisioning;
 mod push;
+mod roster;
 mod schema;
 mod smoke;
 mod supermarket;

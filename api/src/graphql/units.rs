@@ -53,6 +53,45 @@ pub struct Appointment {
     person: Option<Person>,
 }
 
+/// A roster row that was skipped, and why.
+#[derive(SimpleObject)]
+pub struct RosterBadRow {
+    /// The row as Excel shows it (the header is row 1).
+    row: i32,
+    /// Why, in Chinese, e.g. 楼栋「9栋」不存在，请先建好楼栋.
+    reason: String,
+}
+
+/// What a roster import did (or, on a dry run, would do).
+#[derive(SimpleObject)]
+pub struct RosterReport {
+    /// Rows with something in them, good and bad.
+    rows: i32,
+    households_created: i32,
+    households_updated: i32,
+    households_unchanged: i32,
+    people_created: i32,
+    /// Skipped rows, in row order; the other rows were imported.
+    bad_rows: Vec<RosterBadRow>,
+    /// Nothing was written.
+    dry_run: bool,
+}
+
+impl From<o::roster::RosterReport> for RosterReport {
+    fn from(r: o::roster::RosterReport) -> Self {
+        let n = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+        Self {
+            rows: n(r.rows),
+            households_created: n(r.households_created),
+            households_updated: n(r.households_updated),
+            households_unchanged: n(r.households_unchanged),
+            people_created: n(r.people_created),
+            bad_rows: r.bad_rows.into_iter().map(|b| RosterBadRow { row: n(b.row), reason: b.reason }).collect(),
+            dry_run: r.dry_run,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct UnitQuery;
 
@@ -147,5 +186,29 @@ impl UnitMutation {
         let group = group_id.map(|g| parse_id(&g, "household group")).transpose()?;
         domain(ctx).org().set_household_group(actor, parse_id(&household_id, "household")?, group).await.gql()?;
         Ok(true)
+    }
+
+    /// Imports the county's household roster (an xlsx file in the
+    /// template's form, base64-encoded; the request's size limit applies, so
+    /// large rosters go through `linli admin import-roster`). Households are
+    /// created or updated, their people become residents; bad rows are
+    /// skipped and listed with their row numbers. `dryRun` reports what
+    /// would happen and writes nothing. For the community's secretary (and
+    /// the street and county above it).
+    async fn import_roster(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        file_base64: String,
+        #[graphql(default = false)] dry_run: bool,
+    ) -> Result<RosterReport> {
+        use base64::Engine as _;
+        let actor = actor(ctx).await?;
+        let community = parse_id(&community_id, "community")?;
+        let file = base64::engine::general_purpose::STANDARD.decode(file_base64.trim()).map_err(|_| {
+            super::gql_error(domain::DomainError::bad_input("fileBase64", "文件须是 base64 编码的 .xlsx 文件"))
+        })?;
+        let report = domain(ctx).org().import_roster(By::Staff(actor), community, &file, dry_run).await.gql()?;
+        Ok(report.into())
     }
 }

@@ -13,6 +13,7 @@ use crate::error::{DomainError, DomainResult};
 
 pub mod authority;
 pub mod people;
+pub mod roster;
 pub mod units;
 
 pub use units::{Appointee, By, Placement, Unit, UnitInfo, UnitKind};

@@ -214,7 +214,7 @@ pub(crate) async fn place<C: ConnectionTrait>(conn: &C, unit: Unit) -> DomainRes
 
 /// `NOT_FOUND` for a unit outside every post the actor holds (its existence
 /// is not theirs to know), `FORBIDDEN` for one they reach but may not act on.
-fn refuse(actor: &Actor, at: &Placement, kind: UnitKind, doing: &str) -> DomainError {
+pub(super) fn refuse(actor: &Actor, at: &Placement, kind: UnitKind, doing: &str) -> DomainError {
     let reaches = actor.positions().iter().any(|p| match p.unit.kind {
         UnitKind::County => p.unit.id == at.county,
         UnitKind::Street => at.street == Some(p.unit.id),
