@@ -170,3 +170,23 @@ fn the_domain_knows_nothing_of_http_or_graphql() {
         assert!(!manifest.contains(framework), "domain/Cargo.toml depends on {framework}");
     }
 }
+
+#[test]
+fn only_the_authority_table_names_roles_for_permission() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("domain/src");
+    let mut named = Vec::new();
+    for (module, code) in modules(&src) {
+        if code.contains("require_any(") {
+            named.push(format!("{module}: require_any"));
+        }
+        if module != "org::authority" && code.contains("require_not_self(") {
+            named.push(format!("{module}: require_not_self"));
+        }
+        // Who may act is asked of the table: `actor.require(&authority::…)`,
+        // `actor.may(&authority::…)`, never of a list of roles in place.
+        if !matches!(module.as_str(), "org" | "org::authority") && code.contains("communities_with(&[") {
+            named.push(format!("{module}: communities_with(&[…])"));
+        }
+    }
+    assert!(named.is_empty(), "roles named for permission outside org/authority.rs: {named:#?}");
+}

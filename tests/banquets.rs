@@ -719,7 +719,7 @@ async fn nobody_decides_their_own_booking() {
     let own = w.booked("demo-member-1", &w.wedding(w.in_days(20))).await;
     let resp = w.approve("demo-member-1", &own).await;
     assert_eq!(outcome(&resp), "FORBIDDEN", "{resp}");
-    assert!(error_message(&resp).contains("yourself"), "{resp}");
+    assert!(error_message(&resp).contains("涉及你自己"), "{resp}");
     assert_eq!(outcome(&w.decline("demo-member-1", &own, "自己不批").await), "FORBIDDEN");
     assert_eq!(payload(&w.approve("demo-secretary", &own).await)["status"], "APPROVED");
 

@@ -256,7 +256,7 @@ async fn a_secretarys_request_erases_an_elders_data_only_once_another_staff_memb
     // Nobody confirms their own request, and the person cannot confirm it either.
     let own = gql(&app, &secretary, CONFIRM, json!({ "id": id })).await;
     assert_eq!(error_code(&own), "FORBIDDEN", "{own}");
-    assert!(own["errors"][0]["message"].as_str().unwrap().contains("需要另一位社区工作人员确认后才能删除"), "{own}");
+    assert!(own["errors"][0]["message"].as_str().unwrap().contains("不能由你确认删除数据"), "{own}");
     assert_still_there(&app, &elder).await;
     assert_eq!(error_code(&gql(&app, &elder, CONFIRM, json!({ "id": id })).await), "FORBIDDEN");
     assert_still_there(&app, &elder).await;

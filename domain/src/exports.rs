@@ -17,7 +17,8 @@ use crate::entities::{ledger_account, ledger_entry, ledger_transfer, meal, meal_
 use crate::error::{DomainError, DomainResult};
 use crate::ledger::{AccountKind, Currency, TransferKind, TransferStatus};
 use crate::lunchbox::{DeliveryStatus, RecipientCategory};
-use crate::org::{Actor, Role};
+use crate::org::Actor;
+use crate::org::authority;
 use crate::pagination::PageRequest;
 use crate::points::Month;
 
@@ -316,7 +317,7 @@ impl Exports<'_> {
     /// entries, for the secretary: one sheet of transfers, one of entries,
     /// and the month's movement per account.
     pub async fn ledger_month(self, actor: &Actor, community_id: i64, month: &str) -> DomainResult<Export> {
-        actor.require_any(community_id, &[Role::Secretary], "export the community's ledger")?;
+        actor.require(&authority::EXPORT_LEDGER, community_id)?;
         let month = Month::parse("month", month)?;
         let from = start_of(
             NaiveDate::from_ymd_opt(month.year, month.month, 1)
@@ -443,7 +444,7 @@ impl Exports<'_> {
         from: NaiveDate,
         to: NaiveDate,
     ) -> DomainResult<Export> {
-        actor.require_any(community_id, &[Role::CanteenOperator, Role::Secretary], "export the canteen's sales")?;
+        actor.require(&authority::EXPORT_CANTEEN_SALES, community_id)?;
         date_range(from, to)?;
         let meals = meal::Entity::find()
             .filter(meal::Column::CommunityId.eq(community_id))

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::entities::{civility_rules, ledger_account, ledger_entry, ledger_transfer};
 use crate::error::{DomainError, DomainResult};
+use crate::org::authority;
 use crate::org::{Actor, Role, in_reach};
 use crate::pagination::{Page, PageRequest};
 use crate::rule_changes::RuleSet;
@@ -463,7 +464,7 @@ impl Ledger<'_> {
         community_id: i64,
         rules: CivilityRules,
     ) -> DomainResult<CivilityRules> {
-        actor.require_any(community_id, &[Role::Secretary], "set the civility point rules")?;
+        actor.require(&authority::SET_CIVILITY_RULES, community_id)?;
         if !(0..=100).contains(&rules.points_per_activity) {
             return Err(DomainError::bad_input("pointsPerActivity", "an activity earns 0 to 100 points"));
         }
@@ -489,8 +490,8 @@ impl Ledger<'_> {
         reason: &str,
         idempotency_key: &str,
     ) -> DomainResult<Transfer> {
-        actor.require_any(community_id, &[Role::Secretary], "award civility points")?;
-        actor.require_not_self(Some(user_id), "不能给自己发放文明积分")?;
+        actor.require(&authority::AWARD_CIVILITY_POINTS, community_id)?;
+        actor.require_not_self_for(&authority::AWARD_CIVILITY_POINTS, Some(user_id))?;
         idempotency::check_key(idempotency_key)?;
         if !(1..=1000).contains(&points) {
             return Err(DomainError::bad_input("points", "an award is 1 to 1000 points"));
@@ -567,7 +568,7 @@ impl Ledger<'_> {
         note: &str,
         idempotency_key: &str,
     ) -> DomainResult<Transfer> {
-        actor.require_any(community_id, &[Role::Secretary, Role::GridWorker], "record mutual help")?;
+        actor.require(&authority::RECORD_MUTUAL_HELP, community_id)?;
         idempotency::check_key(idempotency_key)?;
         let note = validate::required_text("note", note, 200)?;
         let rules = civility_rules_for(&self.d.db, community_id).await?;
@@ -606,10 +607,8 @@ impl Ledger<'_> {
     /// secretary or a grid worker decides; never the person who made it.
     pub async fn review_award(self, actor: &Actor, transfer_id: i64, approve: bool) -> DomainResult<Transfer> {
         let row = in_reach::<ledger_transfer::Entity>(&self.d.db, actor, transfer_id, "award").await?;
-        actor.require_any(row.community_id, &Role::STAFF, "review civility awards")?;
-        if row.created_by == Some(actor.user_id) {
-            return Err(DomainError::forbidden("an award is reviewed by someone other than the person who made it"));
-        }
+        actor.require(&authority::REVIEW_CIVILITY_AWARD, row.community_id)?;
+        actor.require_not_self_for(&authority::REVIEW_CIVILITY_AWARD, row.created_by)?;
         let transfer = Transfer::try_from(row)?;
         let to = if approve { TransferStatus::Posted } else { TransferStatus::Rejected };
         let now = self.d.clock.now();
@@ -633,7 +632,7 @@ impl Ledger<'_> {
     }
 
     pub async fn pending_awards(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<Transfer>> {
-        actor.require_any(community_id, &Role::STAFF, "see awards waiting for review")?;
+        actor.require(&authority::PENDING_CIVILITY_AWARDS, community_id)?;
         ledger_transfer::Entity::find()
             .filter(ledger_transfer::Column::CommunityId.eq(community_id))
             .filter(ledger_transfer::Column::Status.eq(TransferStatus::PendingReview.as_str()))
@@ -648,7 +647,7 @@ impl Ledger<'_> {
     /// Undoes a posted transfer with one that points at it (once).
     pub async fn reverse_transfer(self, actor: &Actor, transfer_id: i64, reason: &str) -> DomainResult<Transfer> {
         let row = in_reach::<ledger_transfer::Entity>(&self.d.db, actor, transfer_id, "transfer").await?;
-        actor.require_any(row.community_id, &[Role::Secretary], "reverse transfers")?;
+        actor.require(&authority::REVERSE_TRANSFER, row.community_id)?;
         let original = Transfer::try_from(row)?;
         if original.status != TransferStatus::Posted {
             return Err(DomainError::invalid_state("only posted transfers can be reversed"));
@@ -712,9 +711,7 @@ impl Ledger<'_> {
     ) -> DomainResult<(i64, Page<StatementLine>)> {
         actor.require_member(community_id)?;
         let user_id = user_id.unwrap_or(actor.user_id);
-        if user_id != actor.user_id && !actor.has_any(community_id, &Role::STAFF) {
-            return Err(DomainError::forbidden("only the resident and the community's staff can see these points"));
-        }
+        actor.require_theirs_or(&authority::CIVILITY_ACCOUNT, community_id, user_id == actor.user_id)?;
         let r = AccountRef::resident(community_id, user_id);
         let Some(acct) = ledger_account::Entity::find()
             .filter(ledger_account::Column::CommunityId.eq(community_id))
@@ -813,7 +810,7 @@ impl Ledger<'_> {
 
     /// The consistency check for a community's secretary.
     pub async fn community_consistency(self, actor: &Actor, community_id: i64) -> DomainResult<Consistency> {
-        actor.require_any(community_id, &[Role::Secretary], "check the ledger")?;
+        actor.require(&authority::LEDGER_CONSISTENCY, community_id)?;
         self.consistency(Some(community_id)).await
     }
 }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::entities::{award_nomination, dedication_entry, dedication_rules, report_in};
 use crate::error::{DomainError, DomainResult};
+use crate::org::authority;
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
 use crate::rule_changes::RuleSet;
@@ -422,7 +423,7 @@ impl Points<'_> {
         community_id: i64,
         rules: DedicationRules,
     ) -> DomainResult<DedicationRules> {
-        actor.require_any(community_id, &[Role::Secretary], "set the dedication rules")?;
+        actor.require(&authority::SET_DEDICATION_RULES, community_id)?;
         rules.validate()?;
         crate::rule_changes::save(self.d, actor, RuleSet::Dedication, community_id, &rules).await?;
         Ok(rules)
@@ -438,8 +439,8 @@ impl Points<'_> {
         reason: &str,
         idempotency_key: &str,
     ) -> DomainResult<DedicationEntry> {
-        actor.require_any(community_id, &[Role::Secretary], "adjust dedication points")?;
-        actor.require_not_self(Some(member_id), "不能调整自己的奉献积分")?;
+        actor.require(&authority::ADJUST_DEDICATION_POINTS, community_id)?;
+        actor.require_not_self_for(&authority::ADJUST_DEDICATION_POINTS, Some(member_id))?;
         if points == 0 || points.abs() > 100 {
             return Err(DomainError::bad_input("points", "an adjustment is between -100 and 100 points, and not 0"));
         }
@@ -478,13 +479,15 @@ impl Points<'_> {
         Ok(entry)
     }
 
-    fn require_points_viewer(self, actor: &Actor, community_id: i64, member_id: i64) -> DomainResult<()> {
+    fn require_points_viewer(
+        self,
+        actor: &Actor,
+        community_id: i64,
+        member_id: i64,
+        rule: &authority::Rule,
+    ) -> DomainResult<()> {
         actor.require_member(community_id)?;
-        if actor.user_id == member_id || actor.has_any(community_id, &Role::STAFF) {
-            Ok(())
-        } else {
-            Err(DomainError::forbidden("only the member and the community's staff can see these points"))
-        }
+        actor.require_theirs_or(rule, community_id, actor.user_id == member_id)
     }
 
     /// A member's balance (the sum of every entry) and entries, newest first.
@@ -495,7 +498,7 @@ impl Points<'_> {
         member_id: i64,
         page: PageRequest,
     ) -> DomainResult<(i64, Page<DedicationEntry>)> {
-        self.require_points_viewer(actor, community_id, member_id)?;
+        self.require_points_viewer(actor, community_id, member_id, &authority::DEDICATION_POINTS)?;
         let all = self.entries_of(&self.d.db, community_id, Some(member_id)).await?;
         let balance: i64 = all.iter().map(|e| i64::from(e.points)).sum();
         let total_count = all.len() as u64;
@@ -534,7 +537,7 @@ impl Points<'_> {
         from: Month,
         to: Month,
     ) -> DomainResult<Vec<MonthScore>> {
-        self.require_points_viewer(actor, community_id, member_id)?;
+        self.require_points_viewer(actor, community_id, member_id, &authority::MONTH_SCORES)?;
         if from > to || months_between(from, to).len() > 36 {
             return Err(DomainError::bad_input("from", "ask for 1 to 36 months, oldest first"));
         }
@@ -632,7 +635,7 @@ impl Points<'_> {
         community_id: i64,
         through: Month,
     ) -> DomainResult<Vec<DedicationEntry>> {
-        actor.require_any(community_id, &[Role::Secretary], "close a month's dedication points")?;
+        actor.require(&authority::CLOSE_DEDICATION_MONTH, community_id)?;
         self.close_months(community_id, through).await
     }
 
@@ -650,7 +653,7 @@ impl Points<'_> {
 
     /// Points earned in a month or quarter, ranked; members of the community only.
     pub async fn leaderboard(self, actor: &Actor, community_id: i64, period: Period) -> DomainResult<Vec<Standing>> {
-        actor.require_any(community_id, &Role::WORKERS, "see the dedication leaderboard")?;
+        actor.require(&authority::DEDICATION_LEADERBOARD, community_id)?;
         self.standings(community_id, period).await
     }
 
@@ -687,7 +690,7 @@ impl Points<'_> {
         community_id: i64,
         quarter: Quarter,
     ) -> DomainResult<Vec<(String, Vec<Standing>, Vec<Nomination>)>> {
-        actor.require_any(community_id, &[Role::Secretary], "see the award ranking")?;
+        actor.require(&authority::AWARD_RANKING, community_id)?;
         let standings = self.standings(community_id, Period::Quarter(quarter)).await?;
         let nominations = self.nominations(community_id, quarter).await?;
         let mut branches: BTreeMap<String, (Vec<Standing>, Vec<Nomination>)> = BTreeMap::new();
@@ -726,8 +729,8 @@ impl Points<'_> {
         member_id: i64,
         citation: Option<String>,
     ) -> DomainResult<Nomination> {
-        actor.require_any(community_id, &[Role::Secretary], "nominate members for the Dedication Award")?;
-        actor.require_not_self(Some(member_id), "不能提名自己")?;
+        actor.require(&authority::NOMINATE_AWARD, community_id)?;
+        actor.require_not_self_for(&authority::NOMINATE_AWARD, Some(member_id))?;
         let citation = crate::validate::optional_text("citation", citation, 500)?;
         let branches = self.reported_in_members(community_id).await?;
         let branch = branches

@@ -14,7 +14,8 @@ use serde::Serialize;
 use crate::Domain;
 use crate::entities::rule_change;
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Role};
+use crate::org::Actor;
+use crate::org::authority;
 
 crate::string_enum!(
     /// Which of a community's rules changed.
@@ -91,7 +92,7 @@ pub(crate) async fn save(
 impl RuleChanges<'_> {
     /// The community's rule changes, newest first (the last 200).
     pub async fn list(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<RuleChange>> {
-        actor.require_any(community_id, &[Role::Secretary, Role::StreetReviewer], "see rule changes")?;
+        actor.require(&authority::RULE_CHANGES, community_id)?;
         Ok(rule_change::Entity::find()
             .filter(rule_change::Column::CommunityId.eq(community_id))
             .order_by_desc(rule_change::Column::Id)

@@ -14,8 +14,9 @@ use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
 use domain::events::{EventScope, RelayedEvent};
 use domain::orders::OrderStatus;
+use domain::org::authority;
 use domain::workflow::Subject;
-use domain::{Actor, Domain, DomainError, Role};
+use domain::{Actor, Domain, DomainError};
 
 use super::orders::Order;
 use super::wishes::Wish;
@@ -84,11 +85,8 @@ impl Subscription {
     ) -> Result<impl Stream<Item = OrderPoolEvent> + 'ctx> {
         let actor = actor(ctx).await?.clone();
         let community = parse_id(&community_id, "community")?;
-        let helpers = actor.communities_with(&[Role::PartyMember, Role::Volunteer, Role::GridWorker, Role::Secretary]);
-        if !helpers.contains(&community) {
-            return Err(gql_error(DomainError::forbidden(
-                "only the community's party members, volunteers, grid workers and secretaries see its order pool",
-            )));
+        if !actor.may(&authority::ORDER_POOL_EVENTS, community) {
+            return Err(gql_error(authority::ORDER_POOL_EVENTS.refused()));
         }
         let feed = Feed::start(ctx, EventScope::Community(community), after).await?;
         Ok(feed.map_batches(actor, |domain, actor, events| async move {

@@ -21,6 +21,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::ledger::{
     self, AccountKind, AccountRef, Movement, TransferKind, TransferRequest, TransferStatus, civility_rules_for,
 };
+use crate::org::authority;
 use crate::org::{Actor, Role, in_reach};
 use crate::points::{Credit, SourceKind, credit, rules_for};
 use crate::validate;
@@ -94,7 +95,7 @@ type HmacSha256 = Hmac<Sha256>;
 
 impl Activities<'_> {
     pub async fn create(self, actor: &Actor, input: NewActivity) -> DomainResult<Activity> {
-        actor.require_any(input.community_id, &Role::STAFF, "organise activities")?;
+        actor.require(&authority::CREATE_ACTIVITY, input.community_id)?;
         let title = validate::required_text("title", &input.title, 50)?;
         let place = validate::required_text("place", &input.place, 100)?;
         if input.ends_at <= input.starts_at {
@@ -257,11 +258,11 @@ impl Activities<'_> {
     /// `checkin_code_seconds` so a photo of it shared later does not work.
     pub async fn check_in_code(self, actor: &Actor, id: i64) -> DomainResult<CheckInCode> {
         let row = self.visible(actor, id).await?;
-        if row.created_by != actor.user_id && !actor.has_any(row.community_id, &Role::STAFF) {
-            return Err(DomainError::forbidden(
-                "only the organiser or the community's staff can show the check-in code",
-            ));
-        }
+        actor.require_theirs_or(
+            &authority::ACTIVITY_CHECK_IN_CODE,
+            row.community_id,
+            row.created_by == actor.user_id,
+        )?;
         if row.cancelled_at.is_some() {
             return Err(DomainError::invalid_state("this activity was cancelled"));
         }
@@ -391,9 +392,7 @@ impl Activities<'_> {
     /// Who signed up and who came (organiser and staff).
     pub async fn attendance(self, actor: &Actor, id: i64) -> DomainResult<Vec<Signup>> {
         let row = self.visible(actor, id).await?;
-        if row.created_by != actor.user_id && !actor.has_any(row.community_id, &Role::STAFF) {
-            return Err(DomainError::forbidden("only the organiser or the community's staff can see attendance"));
-        }
+        actor.require_theirs_or(&authority::ACTIVITY_ATTENDANCE, row.community_id, row.created_by == actor.user_id)?;
         Ok(activity_signup::Entity::find()
             .filter(activity_signup::Column::ActivityId.eq(id))
             .filter(activity_signup::Column::CancelledAt.is_null())

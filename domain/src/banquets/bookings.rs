@@ -9,11 +9,12 @@ use super::Banquets;
 use super::kind::BookingStep;
 use super::machine::{BanquetAction, BanquetStatus};
 use super::model::{
-    BanquetKind, Booking, IDEMPOTENCY_SCOPE, KITCHEN, MAX_DAYS_AHEAD, NewBooking, Venue, check_limits, is_council,
-    is_steward, limits_of, may_list, today,
+    BanquetKind, Booking, IDEMPOTENCY_SCOPE, MAX_DAYS_AHEAD, NewBooking, Venue, check_limits, is_council, is_steward,
+    limits_of, may_list, today,
 };
 use crate::entities::{banquet_booking, banquet_menu, banquet_venue};
 use crate::error::{DomainError, DomainResult};
+use crate::org::authority;
 use crate::org::{Actor, Role};
 use crate::{idempotency, validate, workflow};
 
@@ -24,7 +25,7 @@ impl Banquets<'_> {
     pub async fn book(self, actor: &Actor, input: NewBooking, idempotency_key: &str) -> DomainResult<Booking> {
         let venue: Venue = self.visible_venue(actor, input.venue_id).await?.into();
         let c = venue.community_id;
-        actor.require_any(c, &[Role::Resident], "book a banquet")?;
+        actor.require(&authority::BOOK_BANQUET, c)?;
         idempotency::check_key(idempotency_key)?;
         let hash = idempotency::request_hash(&input)?;
         if let Some(id) =
@@ -162,7 +163,7 @@ impl Banquets<'_> {
     /// booking, if it still keeps within the council's (current) limits.
     pub async fn approve(self, actor: &Actor, id: i64) -> DomainResult<Booking> {
         let row = self.visible_row(actor, id).await?;
-        self.require_decider(actor, &row)?;
+        self.require_decider(actor, &row, &authority::APPROVE_BANQUET_BOOKING)?;
         if today(self.d.clock.now()) > row.held_on {
             return Err(DomainError::invalid_state("the day of this banquet has passed; it can no longer be approved"));
         }
@@ -191,7 +192,7 @@ impl Banquets<'_> {
     /// Declining frees the day; the family sees the reason.
     pub async fn decline(self, actor: &Actor, id: i64, reason: &str) -> DomainResult<Booking> {
         let row = self.visible_row(actor, id).await?;
-        self.require_decider(actor, &row)?;
+        self.require_decider(actor, &row, &authority::DECLINE_BANQUET_BOOKING)?;
         let reason = validate::required_text("reason", reason, 500)?;
         let now = self.d.clock.now();
         let decline_reason = reason.clone();
@@ -204,19 +205,13 @@ impl Banquets<'_> {
         self.take(&row, step).await
     }
 
-    fn require_decider(self, actor: &Actor, row: &banquet_booking::Model) -> DomainResult<()> {
+    fn require_decider(self, actor: &Actor, row: &banquet_booking::Model, rule: &authority::Rule) -> DomainResult<()> {
+        actor.require(rule, row.community_id)?;
+        // A council member decides while a party member there.
         if !is_council(actor, row.community_id) && !actor.has(row.community_id, Role::Secretary) {
-            return Err(DomainError::forbidden(
-                "only the red-and-white affairs council (BANQUET_COUNCIL party members) or the secretary may \
-                 approve or decline banquet bookings",
-            ));
+            return Err(rule.refused());
         }
-        if row.booked_by == actor.user_id {
-            return Err(DomainError::forbidden(
-                "you booked this banquet yourself; another council member or the secretary decides it",
-            ));
-        }
-        Ok(())
+        actor.require_not_self_for(rule, Some(row.booked_by))
     }
 
     /// The booker, the council, the canteen or the secretary cancels before
@@ -225,9 +220,7 @@ impl Banquets<'_> {
         let row = self.visible_row(actor, id).await?;
         let own = row.booked_by == actor.user_id;
         if !own && !is_steward(actor, row.community_id) {
-            return Err(DomainError::forbidden(
-                "only the family who booked, the council, the canteen or the secretary may cancel a banquet",
-            ));
+            return Err(authority::CANCEL_BANQUET_BOOKING.refused());
         }
         let reason = validate::optional_text("reason", reason, 500)?;
         if !own && reason.is_none() {
@@ -256,7 +249,7 @@ impl Banquets<'_> {
     /// The canteen (or the secretary) marks an approved banquet held, on or after its day.
     pub async fn mark_held(self, actor: &Actor, id: i64) -> DomainResult<Booking> {
         let row = self.visible_row(actor, id).await?;
-        actor.require_any(row.community_id, &KITCHEN, "mark banquets held")?;
+        actor.require(&authority::MARK_BANQUET_HELD, row.community_id)?;
         if today(self.d.clock.now()) < row.held_on {
             return Err(DomainError::invalid_state(format!(
                 "this banquet is on {}; mark it held on or after that day",

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::machine::BanquetStatus;
 use crate::entities::{banquet_limits, banquet_menu, banquet_venue};
 use crate::error::{DomainError, DomainResult};
+use crate::org::authority;
 use crate::org::{Actor, Role};
 use crate::privacy::mask_phone;
 use crate::workflow::Event;
@@ -20,9 +21,6 @@ crate::string_enum!(BanquetKind {
 });
 
 pub type BanquetEvent = Event<BanquetStatus>;
-
-/// Who runs the canteen's hall: venues, menus, and marking banquets held.
-pub(crate) const KITCHEN: [Role; 2] = [Role::CanteenOperator, Role::Secretary];
 
 /// A round banquet table seats ten.
 pub const SEATS_PER_TABLE: i32 = 10;
@@ -165,7 +163,7 @@ pub(crate) fn is_council(actor: &Actor, community_id: i64) -> bool {
 
 /// Those who look after banquets: the council, the canteen and the secretary.
 pub(crate) fn is_steward(actor: &Actor, community_id: i64) -> bool {
-    is_council(actor, community_id) || actor.has_any(community_id, &KITCHEN)
+    is_council(actor, community_id) || actor.has_any(community_id, authority::KITCHEN)
 }
 
 /// Those who see the community's bookings: the stewards, and grid workers

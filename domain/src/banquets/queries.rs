@@ -12,6 +12,7 @@ use super::model::{BanquetEvent, BanquetKind, Booking, MAX_CALENDAR_DAYS, TakenD
 use crate::entities::{banquet_booking, banquet_menu, banquet_venue};
 use crate::error::{DomainError, DomainResult};
 use crate::org::Actor;
+use crate::org::authority;
 use crate::pagination::{Page, PageRequest};
 use crate::workflow::{self, Subject};
 
@@ -77,10 +78,7 @@ impl Banquets<'_> {
     ) -> DomainResult<Page<Booking>> {
         actor.require_member(community_id)?;
         if !may_list(actor, community_id) {
-            return Err(DomainError::forbidden(
-                "only the red-and-white affairs council, the canteen, the secretary and grid workers may list \
-                 banquet bookings",
-            ));
+            return Err(authority::BANQUET_BOOKINGS.refused());
         }
         let mut cond = Condition::all().add(banquet_booking::Column::CommunityId.eq(community_id));
         if let Some(s) = status {

@@ -8,10 +8,11 @@ use sea_orm::{
 };
 
 use super::Banquets;
-use super::model::{BanquetLimits, KITCHEN, Menu, Venue, check_limits_values, limits_of};
+use super::model::{BanquetLimits, Menu, Venue, check_limits_values, limits_of};
 use crate::entities::{banquet_limits, banquet_menu, banquet_venue};
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Role, in_reach};
+use crate::org::authority;
+use crate::org::{Actor, in_reach};
 use crate::validate;
 
 impl Banquets<'_> {
@@ -29,7 +30,7 @@ impl Banquets<'_> {
         community_id: i64,
         limits: BanquetLimits,
     ) -> DomainResult<BanquetLimits> {
-        actor.require_any(community_id, &[Role::Secretary], "set the banquet limits")?;
+        actor.require(&authority::SET_BANQUET_LIMITS, community_id)?;
         check_limits_values(&limits)?;
         let row = banquet_limits::ActiveModel {
             community_id: Set(community_id),
@@ -53,7 +54,7 @@ impl Banquets<'_> {
     }
 
     pub async fn create_venue(self, actor: &Actor, community_id: i64, name: &str, tables: i32) -> DomainResult<Venue> {
-        actor.require_any(community_id, &KITCHEN, "set up banquet venues")?;
+        actor.require(&authority::CREATE_BANQUET_VENUE, community_id)?;
         let name = validate::required_text("name", name, 30)?;
         if !(1..=200).contains(&tables) {
             return Err(DomainError::bad_input("tables", "a venue seats 1 to 200 tables"));
@@ -101,7 +102,7 @@ impl Banquets<'_> {
         price_per_table_fen: i64,
         dishes: &[String],
     ) -> DomainResult<Menu> {
-        actor.require_any(community_id, &KITCHEN, "set banquet menus")?;
+        actor.require(&authority::CREATE_BANQUET_MENU, community_id)?;
         let name = validate::required_text("name", name, 30)?;
         if !(100..=1_000_000).contains(&price_per_table_fen) {
             return Err(DomainError::bad_input("pricePerTableFen", "a table costs 1 to 10000 yuan"));
@@ -128,7 +129,7 @@ impl Banquets<'_> {
     /// A retired menu is no longer offered; bookings made with it keep their price.
     pub async fn retire_menu(self, actor: &Actor, id: i64) -> DomainResult<Menu> {
         let menu = self.visible_menu(actor, id).await?;
-        actor.require_any(menu.community_id, &KITCHEN, "retire banquet menus")?;
+        actor.require(&authority::RETIRE_BANQUET_MENU, menu.community_id)?;
         banquet_menu::Entity::update_many()
             .col_expr(banquet_menu::Column::RetiredAt, Expr::value(self.d.clock.now()))
             .filter(banquet_menu::Column::Id.eq(id))

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::entities::{canteen_settings, meal, meal_booking};
 use crate::error::{DomainError, DomainResult};
 use crate::ledger::{AccountKind, AccountRef, Movement, TransferKind, TransferRequest, TransferStatus, post_in};
-use crate::org::{Actor, Role, in_reach};
+use crate::org::authority;
+use crate::org::{Actor, in_reach};
 use crate::{idempotency, validate, workflow};
 
 mod kind;
@@ -34,9 +35,6 @@ crate::string_enum!(MealKind { WorkerSet, ChildNutrition });
 crate::string_enum!(BookingStatus { Booked, Cancelled, Collected });
 
 crate::string_enum!(PaymentMethod { Cash, WechatPay });
-
-/// Who runs the canteen's day.
-const OPERATORS: [Role; 2] = [Role::CanteenOperator, Role::Secretary];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -196,7 +194,7 @@ impl Canteen<'_> {
         community_id: i64,
         s: CanteenSettings,
     ) -> DomainResult<CanteenSettings> {
-        actor.require_any(community_id, &OPERATORS, "change the canteen's settings")?;
+        actor.require(&authority::SET_CANTEEN_SETTINGS, community_id)?;
         if s.cutoff_hour > 23 {
             return Err(DomainError::bad_input("cutoffHour", "the cutoff is an hour from 0 to 23"));
         }
@@ -243,7 +241,7 @@ impl Canteen<'_> {
         day: NaiveDate,
         items: Vec<NewMeal>,
     ) -> DomainResult<Vec<Meal>> {
-        actor.require_any(community_id, &OPERATORS, "publish the canteen's menu")?;
+        actor.require(&authority::PUBLISH_CANTEEN_MENU, community_id)?;
         let today = self.d.clock.now().with_timezone(&Shanghai).date_naive();
         if day < today {
             return Err(DomainError::bad_input("date", "a menu is published for today or a later day"));
@@ -370,7 +368,7 @@ impl Canteen<'_> {
         let b = meal_booking::Entity::find_by_id(id)
             .one(&self.d.db)
             .await?
-            .filter(|b| b.user_id == actor.user_id || actor.has_any(b.community_id, &OPERATORS))
+            .filter(|b| b.user_id == actor.user_id || actor.may(&authority::CANTEEN_DAILY_SHEET, b.community_id))
             .ok_or(DomainError::NotFound("booking"))?;
         let m = meal::Entity::find_by_id(b.meal_id).one(&self.d.db).await?.ok_or(DomainError::NotFound("meal"))?;
         Ok((b, m))
@@ -461,7 +459,7 @@ impl Canteen<'_> {
     /// The operator records payment at the counter; the money is booked in fen.
     pub async fn mark_paid(self, actor: &Actor, id: i64, method: PaymentMethod) -> DomainResult<Booking> {
         let (b, m) = self.load_booking(actor, id).await?;
-        actor.require_any(b.community_id, &OPERATORS, "take payment at the counter")?;
+        actor.require(&authority::MARK_MEAL_PAID, b.community_id)?;
         let due = std::cmp::max(m.price_fen * i64::from(b.quantity) - b.discount_fen, 0);
         let now = self.d.clock.now();
         let c = b.community_id;
@@ -500,7 +498,7 @@ impl Canteen<'_> {
     /// Serving: the operator marks the meal collected.
     pub async fn mark_collected(self, actor: &Actor, id: i64) -> DomainResult<Booking> {
         let (b, _) = self.load_booking(actor, id).await?;
-        actor.require_any(b.community_id, &OPERATORS, "serve meals")?;
+        actor.require(&authority::MARK_MEAL_COLLECTED, b.community_id)?;
         let now = self.d.clock.now();
         let step = BookingStep::by(actor.user_id, BookingAction::Collect).set(|m| m.collected_at = Set(Some(now)));
         workflow::step(self.d, &b, step).await?;
@@ -531,7 +529,7 @@ impl Canteen<'_> {
 
     /// The operator's sheet for a day: per meal, who booked, what is paid, what was collected.
     pub async fn daily_sheet(self, actor: &Actor, community_id: i64, day: NaiveDate) -> DomainResult<Vec<SheetLine>> {
-        actor.require_any(community_id, &OPERATORS, "see the canteen's daily sheet")?;
+        actor.require(&authority::CANTEEN_DAILY_SHEET, community_id)?;
         let meals = meal::Entity::find()
             .filter(meal::Column::CommunityId.eq(community_id))
             .filter(meal::Column::ServedOn.eq(day))

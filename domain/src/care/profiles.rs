@@ -34,6 +34,7 @@ use crate::entities::{
     care_consent, care_contact, care_health_note, care_profile, community_role, sensitive_access, user,
 };
 use crate::error::{DomainError, DomainResult};
+use crate::org::authority;
 use crate::org::{Actor, Role, grid_worker_standing, household_lead_standing};
 use crate::pagination::{Page, PageRequest};
 use crate::privacy::{self, SensitiveAccess, SensitiveField, log_sensitive_access};
@@ -387,7 +388,7 @@ impl Care<'_> {
         community_id: i64,
         page: PageRequest,
     ) -> DomainResult<Page<CareProfile>> {
-        actor.require_any(community_id, &Role::STAFF, "list the community's care profiles")?;
+        actor.require(&authority::CARE_PROFILES, community_id)?;
         let mut cond = Condition::all().add(care_profile::Column::CommunityId.eq(community_id));
         // A grid worker lists the elders of her own grid.
         if let Some(people) = crate::org::Org::people_looked_after(actor, community_id) {
@@ -438,7 +439,7 @@ impl Care<'_> {
                 ));
             }
         } else {
-            actor.require_any(c, &Role::STAFF, "create care profiles")?;
+            actor.require(&authority::SAVE_CARE_PROFILE, c)?;
         }
         if !self.d.org().roles_of(&self.d.db, input.elder_id, c).await?.contains(&Role::Resident) {
             return Err(DomainError::bad_input("elderId", "this person is not a resident of the community"));
@@ -852,7 +853,7 @@ impl Care<'_> {
         subject_id: Option<i64>,
         page: PageRequest,
     ) -> DomainResult<Page<AccessLogEntry>> {
-        actor.require_any(community_id, &[Role::Secretary], "read the sensitive-access log")?;
+        actor.require(&authority::SENSITIVE_ACCESS_LOG, community_id)?;
         let mut cond = Condition::all().add(sensitive_access::Column::CommunityId.eq(community_id));
         if let Some(s) = subject_id {
             cond = cond.add(sensitive_access::Column::SubjectId.eq(s));

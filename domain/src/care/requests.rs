@@ -21,6 +21,7 @@ use crate::notifications::{self, NewNotice};
 pub use crate::orders::CareKind;
 use crate::orders::OrderStep;
 use crate::orders::{Order, OrderAction, OrderCategory, OrderStatus, PlaceOrder};
+use crate::org::authority;
 use crate::org::{Actor, Role};
 use crate::workflow::{self, Deadline, Status, Subject, guarded_update};
 use crate::{Domain, care, idempotency, privacy};
@@ -380,7 +381,7 @@ impl Care<'_> {
 
     /// A community's care requests for its helpers and staff, urgent and newest first.
     pub async fn requests(self, actor: &Actor, community_id: i64, open_only: bool) -> DomainResult<Vec<CareRequest>> {
-        actor.require_any(community_id, &Role::WORKERS, "see the community's care requests")?;
+        actor.require(&authority::CARE_REQUESTS, community_id)?;
         let rows = care_request::Entity::find()
             .filter(care_request::Column::CommunityId.eq(community_id))
             .order_by_desc(care_request::Column::Urgent)
@@ -569,7 +570,7 @@ impl Care<'_> {
         else {
             return Err(DomainError::NotFound("wristband"));
         };
-        actor.require_any(row.community_id, &Role::STAFF, "unbind wristbands")?;
+        actor.require(&authority::UNREGISTER_WRISTBAND, row.community_id)?;
         wristband::Entity::delete_by_id(row.id).exec(&self.d.db).await?;
         Ok(true)
     }

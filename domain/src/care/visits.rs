@@ -15,6 +15,7 @@ use super::Care;
 use super::profiles::CLOCK_SKEW_MINUTES;
 use crate::entities::{care_profile, care_visit};
 use crate::error::{DomainError, DomainResult};
+use crate::org::authority;
 use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
 use crate::{idempotency, validate};
@@ -149,7 +150,7 @@ impl Care<'_> {
     /// Elders whose last visit (or profile creation) plus their interval is
     /// before now, most overdue first. For the community's staff.
     pub async fn overdue_visits(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<OverdueVisit>> {
-        actor.require_any(community_id, &Role::STAFF, "see overdue visits")?;
+        actor.require(&authority::OVERDUE_VISITS, community_id)?;
         let now = self.d.clock.now();
         let mut profiles = care_profile::Entity::find().filter(care_profile::Column::CommunityId.eq(community_id));
         // A grid worker sees the elders of her own grid.

@@ -21,6 +21,7 @@ use super::{DELETED_SESSION_REASON, DataRights, check_confirmation};
 use crate::Domain;
 use crate::entities::{community_role, data_deletion_request, session, street_role};
 use crate::error::{DomainError, DomainResult};
+use crate::org::authority;
 use crate::org::{Actor, Role, in_reach};
 use crate::validate;
 use crate::workflow::{self, Event, Moved, Step, Subject};
@@ -156,16 +157,6 @@ async fn only_here<C: sea_orm::ConnectionTrait>(conn: &C, user_id: i64, communit
     Ok(())
 }
 
-/// `FORBIDDEN` unless the actor is staff (secretary, grid worker) of the community.
-fn require_staff(actor: &Actor, community_id: i64) -> DomainResult<()> {
-    actor.require_member(community_id)?;
-    if actor.has_any(community_id, &Role::STAFF) {
-        Ok(())
-    } else {
-        Err(DomainError::forbidden("只有社区书记或网格员可以处理删除数据的申请"))
-    }
-}
-
 /// `INVALID_STATE` unless the request still waits for a decision.
 fn still_pending(row: &data_deletion_request::Model) -> DomainResult<()> {
     if row.status == DeletionStatus::Pending.as_str() {
@@ -202,13 +193,11 @@ impl DataRights<'_> {
             .map(|r| r.community_id)
             .collect();
         let community_id = actor
-            .communities_with(&Role::STAFF)
+            .communities_for(&authority::DATA_DELETION_REQUESTS)
             .into_iter()
             .find(|c| resident_of.contains(c))
             .ok_or(DomainError::NotFound("user"))?;
-        if !actor.has(community_id, Role::Secretary) {
-            return Err(DomainError::forbidden("只有社区书记可以为居民申请删除数据"));
-        }
+        actor.require(&authority::REQUEST_DATA_DELETION, community_id)?;
         only_here(db, user_id, community_id).await?;
         if let Some(pending) = data_deletion_request::Entity::find()
             .filter(data_deletion_request::Column::PendingKey.eq(user_id))
@@ -248,12 +237,9 @@ impl DataRights<'_> {
     /// A second staff member confirms: the person's data is erased in the same transaction.
     pub async fn confirm_deletion(self, actor: &Actor, request_id: i64) -> DomainResult<Confirmed> {
         let row = self.request_in_reach(actor, request_id).await?;
-        require_staff(actor, row.community_id)?;
-        actor.require_not_self(
-            Some(row.requested_by),
-            "不能确认自己提出的删除申请：需要另一位社区工作人员确认后才能删除",
-        )?;
-        actor.require_not_self(Some(row.user_id), "不能确认删除自己数据的申请")?;
+        actor.require(&authority::CONFIRM_DATA_DELETION, row.community_id)?;
+        actor.require_not_self_for(&authority::CONFIRM_DATA_DELETION, Some(row.requested_by))?;
+        actor.require_not_self_for(&authority::CONFIRM_DATA_DELETION, Some(row.user_id))?;
         still_pending(&row)?;
         let now = self.d.clock.now();
         let step = DeletionStep::by(actor.user_id, DeletionAction::Confirm).set(|m| {
@@ -276,9 +262,9 @@ impl DataRights<'_> {
     /// A staff member (not the asker, not the person) refuses, saying why; nothing is deleted.
     pub async fn refuse_deletion(self, actor: &Actor, request_id: i64, reason: &str) -> DomainResult<DeletionRequest> {
         let row = self.request_in_reach(actor, request_id).await?;
-        require_staff(actor, row.community_id)?;
-        actor.require_not_self(Some(row.requested_by), "不能拒绝自己提出的删除申请；不再需要时请撤回")?;
-        actor.require_not_self(Some(row.user_id), "不能处理删除自己数据的申请")?;
+        actor.require(&authority::REFUSE_DATA_DELETION, row.community_id)?;
+        actor.require_not_self_for(&authority::REFUSE_DATA_DELETION, Some(row.requested_by))?;
+        actor.require_not_self_for(&authority::REFUSE_DATA_DELETION, Some(row.user_id))?;
         let reason = validate::required_text("reason", reason, 200)?;
         still_pending(&row)?;
         let now = self.d.clock.now();
@@ -312,7 +298,7 @@ impl DataRights<'_> {
         community_id: i64,
         status: Option<DeletionStatus>,
     ) -> DomainResult<Vec<DeletionRequest>> {
-        require_staff(actor, community_id)?;
+        actor.require(&authority::DATA_DELETION_REQUESTS, community_id)?;
         let mut query =
             data_deletion_request::Entity::find().filter(data_deletion_request::Column::CommunityId.eq(community_id));
         if let Some(status) = status {

@@ -13,6 +13,7 @@ use crate::entities::{
     activity_signup, building, grid, household, household_assignment, household_contact, post_claim, suggestion,
 };
 use crate::error::{DomainError, DomainResult};
+use crate::org::authority;
 use crate::org::{Actor, Role, in_reach};
 use crate::points::rules_for;
 use crate::validate;
@@ -100,7 +101,7 @@ impl Duties<'_> {
 
     pub async fn answer_suggestion(self, actor: &Actor, id: i64, answer: &str) -> DomainResult<Suggestion> {
         let row = in_reach::<suggestion::Entity>(&self.d.db, actor, id, "suggestion").await?;
-        actor.require_any(row.community_id, &[Role::Secretary], "answer suggestions")?;
+        actor.require(&authority::ANSWER_SUGGESTION, row.community_id)?;
         let answer = validate::required_text("answer", answer, 2000)?;
         let mut active: suggestion::ActiveModel = row.into();
         active.answer = Set(Some(answer));
@@ -113,7 +114,7 @@ impl Duties<'_> {
     pub async fn suggestions(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<Suggestion>> {
         actor.require_member(community_id)?;
         let mut query = suggestion::Entity::find().filter(suggestion::Column::CommunityId.eq(community_id));
-        if !actor.has_any(community_id, &Role::STAFF) {
+        if !actor.may(&authority::SUGGESTIONS, community_id) {
             query = query.filter(suggestion::Column::MemberId.eq(actor.user_id));
         }
         Ok(query.order_by_desc(suggestion::Column::Id).all(&self.d.db).await?)
@@ -122,7 +123,7 @@ impl Duties<'_> {
     // ---- households ----
 
     pub async fn households(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<Household>> {
-        actor.require_any(community_id, &Role::STAFF, "list households")?;
+        actor.require(&authority::HOUSEHOLDS, community_id)?;
         let buildings = crate::rows::keyed(
             building::Entity::find().filter(building::Column::CommunityId.eq(community_id)).all(&self.d.db).await?,
         )?;
@@ -162,7 +163,7 @@ impl Duties<'_> {
         household_ids: &[i64],
         year: i32,
     ) -> DomainResult<Vec<i64>> {
-        actor.require_any(community_id, &[Role::Secretary], "assign households")?;
+        actor.require(&authority::ASSIGN_HOUSEHOLDS, community_id)?;
         year_range(year)?;
         if household_ids.is_empty() || household_ids.len() > 50 {
             return Err(DomainError::bad_input("householdIds", "assign 1 to 50 households at a time"));
@@ -265,15 +266,13 @@ impl Duties<'_> {
             None => self.d.party().reported_in_community(member_id).await?.ok_or(DomainError::NotFound("member"))?,
         };
         actor.require_member(community_id)?;
-        if actor.user_id != member_id && !actor.has_any(community_id, &Role::STAFF) {
-            return Err(DomainError::forbidden("only the member and the community's staff can see these duties"));
-        }
+        actor.require_theirs_or(&authority::YEARLY_DUTIES, community_id, actor.user_id == member_id)?;
         Ok(self.duties_of(community_id, &[member_id], year).await?.remove(0))
     }
 
     /// Every reported-in member's progress, the most behind first.
     pub async fn overview(self, actor: &Actor, community_id: i64, year: i32) -> DomainResult<Vec<YearlyDuties>> {
-        actor.require_any(community_id, &Role::STAFF, "see every member's duties")?;
+        actor.require(&authority::DUTIES_OVERVIEW, community_id)?;
         let mut members: Vec<i64> = self.d.points().reported_in_members(community_id).await?.into_keys().collect();
         members.sort();
         let mut all = self.duties_of(community_id, &members, year).await?;

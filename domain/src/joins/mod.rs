@@ -11,6 +11,7 @@ use sea_orm::{
 use crate::Domain;
 use crate::entities::{community, community_role, join_request};
 use crate::error::{DomainError, DomainResult};
+use crate::org::authority;
 use crate::org::{Actor, Role, in_reach};
 use crate::validate;
 use crate::workflow::{self, Moved, Step};
@@ -145,7 +146,7 @@ impl Joins<'_> {
     }
 
     pub async fn pending(self, actor: &Actor, community_id: i64) -> DomainResult<Vec<JoinRequest>> {
-        actor.require(&crate::org::authority::JOIN_REQUESTS, community_id)?;
+        actor.require(&authority::JOIN_REQUESTS, community_id)?;
         join_request::Entity::find()
             .filter(join_request::Column::CommunityId.eq(community_id))
             .filter(join_request::Column::Status.eq(JoinStatus::Pending.as_str()))
@@ -161,8 +162,9 @@ impl Joins<'_> {
     /// confirming makes the user a resident.
     pub async fn decide(self, actor: &Actor, request_id: i64, approve: bool) -> DomainResult<JoinRequest> {
         let request = in_reach::<join_request::Entity>(&self.d.db, actor, request_id, "join request").await?;
-        actor.require_any(request.community_id, &Role::STAFF, "decide join requests")?;
-        actor.require_not_self(Some(request.user_id), "不能审批自己的入户申请")?;
+        let rule = if approve { &authority::APPROVE_JOIN_REQUEST } else { &authority::DECLINE_JOIN_REQUEST };
+        actor.require(rule, request.community_id)?;
+        actor.require_not_self_for(rule, Some(request.user_id))?;
         let now = self.d.clock.now();
         let action = if approve { JoinAction::Approve } else { JoinAction::Decline };
         let step = JoinStep::by(actor.user_id, action).set(|m| {

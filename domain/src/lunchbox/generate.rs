@@ -8,11 +8,12 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 
 use super::Lunchbox;
 use super::machine::DeliveryStatus;
-use super::model::{GENERATORS, Generation, Shortfall, ShortfallReason, shanghai_day};
+use super::model::{Generation, Shortfall, ShortfallReason, shanghai_day};
 use crate::canteen::MealKind;
 use crate::entities::{lunchbox_delivery, lunchbox_recipient, meal};
 use crate::error::{DomainError, DomainResult};
 use crate::org::Actor;
+use crate::org::authority;
 use crate::workflow;
 
 impl Lunchbox<'_> {
@@ -21,7 +22,7 @@ impl Lunchbox<'_> {
     /// Running it again adds only recipients who have no task yet; those who
     /// cannot be covered are reported, not failed.
     pub async fn generate(self, actor: &Actor, community_id: i64, day: NaiveDate) -> DomainResult<Generation> {
-        actor.require_any(community_id, &GENERATORS, "generate the day's lunchbox deliveries")?;
+        actor.require(&authority::GENERATE_LUNCHBOX_DELIVERIES, community_id)?;
         let now = self.d.clock.now();
         if day < shanghai_day(now) {
             return Err(DomainError::bad_input("date", "lunchbox deliveries are generated for today or a later day"));

@@ -24,8 +24,6 @@ crate::string_enum!(
 
 pub type DeliveryEvent = Event<DeliveryStatus>;
 
-/// Who may generate the day's tasks (and see the day's list).
-pub(crate) const GENERATORS: [Role; 3] = [Role::Secretary, Role::GridWorker, Role::CanteenOperator];
 /// 12:30, Asia/Shanghai.
 pub const DEFAULT_DELIVER_BY_MINUTE: i32 = 750;
 /// The most a recipient pays at the door: 50 yuan.

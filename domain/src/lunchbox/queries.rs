@@ -8,11 +8,12 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, 
 
 use super::Lunchbox;
 use super::machine::DeliveryStatus;
-use super::model::{DayCounts, Delivery, DeliveryReportRow, GENERATORS, RecipientCategory, sees_contact};
+use super::model::{DayCounts, Delivery, DeliveryReportRow, RecipientCategory, sees_contact};
 use crate::canteen::MealKind;
 use crate::entities::{lunchbox_delivery, lunchbox_recipient, meal};
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Role};
+use crate::org::Actor;
+use crate::org::authority;
 use crate::pagination::{Page, PageRequest};
 use crate::privacy;
 use crate::uploads::urls_from_json;
@@ -111,10 +112,10 @@ impl Lunchbox<'_> {
         let (row, status) = self.member_row(actor, id).await?;
         let recipient = self.recipient_row(row.recipient_id).await?;
         let c = row.community_id;
-        let visible = actor.has_any(c, &GENERATORS)
+        let visible = actor.may(&authority::LUNCHBOX_DELIVERY, c)
             || row.claimant_id == Some(actor.user_id)
             || recipient.user_id == Some(actor.user_id)
-            || (status == DeliveryStatus::Open && actor.has_any(c, &Role::HELPERS));
+            || (status == DeliveryStatus::Open && actor.may(&authority::CLAIM_LUNCHBOX_DELIVERY, c));
         if !visible {
             return Err(DomainError::NotFound("lunchbox delivery"));
         }
@@ -178,7 +179,7 @@ impl Lunchbox<'_> {
         status: Option<DeliveryStatus>,
         page: PageRequest,
     ) -> DomainResult<(Page<Delivery>, DayCounts)> {
-        actor.require_any(community_id, &GENERATORS, "see the day's lunchbox deliveries")?;
+        actor.require(&authority::LUNCHBOX_DELIVERIES, community_id)?;
         let mut filter = Condition::all()
             .add(lunchbox_delivery::Column::CommunityId.eq(community_id))
             .add(lunchbox_delivery::Column::ServedOn.eq(day));
@@ -197,7 +198,7 @@ impl Lunchbox<'_> {
         day: NaiveDate,
         page: PageRequest,
     ) -> DomainResult<Page<Delivery>> {
-        actor.require_any(community_id, &Role::WORKERS, "see open lunchbox deliveries")?;
+        actor.require(&authority::OPEN_LUNCHBOX_DELIVERIES, community_id)?;
         let filter = Condition::all()
             .add(lunchbox_delivery::Column::CommunityId.eq(community_id))
             .add(lunchbox_delivery::Column::ServedOn.eq(day))
@@ -228,7 +229,7 @@ impl Lunchbox<'_> {
         from: NaiveDate,
         to: NaiveDate,
     ) -> DomainResult<Vec<DeliveryReportRow>> {
-        actor.require_any(community_id, &Role::STAFF, "export lunchbox deliveries")?;
+        actor.require(&authority::EXPORT_LUNCHBOX_DELIVERIES, community_id)?;
         if from > to {
             return Err(DomainError::bad_input("from", "the first day comes before the last"));
         }

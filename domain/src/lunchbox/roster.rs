@@ -8,6 +8,7 @@ use super::Lunchbox;
 use super::model::{LunchboxSettings, MAX_PRICE_FEN, Recipient, RecipientInput};
 use crate::entities::{lunchbox_recipient, lunchbox_settings};
 use crate::error::{DomainError, DomainResult};
+use crate::org::authority;
 use crate::org::{Actor, Role, in_reach};
 use crate::pagination::{Page, PageRequest};
 use crate::validate;
@@ -28,7 +29,7 @@ impl Lunchbox<'_> {
         community_id: i64,
         settings: LunchboxSettings,
     ) -> DomainResult<LunchboxSettings> {
-        actor.require_any(community_id, &[Role::Secretary], "change the lunchbox delivery time")?;
+        actor.require(&authority::SET_LUNCHBOX_SETTINGS, community_id)?;
         if !(0..24 * 60).contains(&settings.deliver_by_minute) {
             return Err(DomainError::bad_input(
                 "deliverByMinute",
@@ -88,7 +89,7 @@ impl Lunchbox<'_> {
         community_id: i64,
         input: RecipientInput,
     ) -> DomainResult<Recipient> {
-        actor.require_any(community_id, &Role::STAFF, "keep the lunchbox roster")?;
+        actor.require(&authority::ADD_LUNCHBOX_RECIPIENT, community_id)?;
         let input = self.checked_recipient(community_id, input).await?;
         let now = self.d.clock.now();
         let inserted = lunchbox_recipient::ActiveModel {
@@ -110,15 +111,20 @@ impl Lunchbox<'_> {
         }
     }
 
-    async fn roster_row(self, actor: &Actor, id: i64) -> DomainResult<lunchbox_recipient::Model> {
+    async fn roster_row(
+        self,
+        actor: &Actor,
+        id: i64,
+        rule: &authority::Rule,
+    ) -> DomainResult<lunchbox_recipient::Model> {
         let row = in_reach::<lunchbox_recipient::Entity>(&self.d.db, actor, id, "lunchbox recipient").await?;
-        actor.require_any(row.community_id, &Role::STAFF, "keep the lunchbox roster")?;
+        actor.require(rule, row.community_id)?;
         Ok(row)
     }
 
     /// Replaces a roster entry's details (the form sends all of them).
     pub async fn update_recipient(self, actor: &Actor, id: i64, input: RecipientInput) -> DomainResult<Recipient> {
-        let row = self.roster_row(actor, id).await?;
+        let row = self.roster_row(actor, id, &authority::UPDATE_LUNCHBOX_RECIPIENT).await?;
         let input = self.checked_recipient(row.community_id, input).await?;
         let changes =
             lunchbox_recipient::ActiveModel { id: Set(id), updated_at: Set(self.d.clock.now()), ..written(input) };
@@ -133,7 +139,9 @@ impl Lunchbox<'_> {
 
     /// Takes someone off (or back onto) the daily deliveries; the entry stays for the records.
     pub async fn set_recipient_active(self, actor: &Actor, id: i64, active: bool) -> DomainResult<Recipient> {
-        self.roster_row(actor, id).await?;
+        let rule =
+            if active { &authority::REACTIVATE_LUNCHBOX_RECIPIENT } else { &authority::DEACTIVATE_LUNCHBOX_RECIPIENT };
+        self.roster_row(actor, id, rule).await?;
         lunchbox_recipient::ActiveModel {
             id: Set(id),
             active: Set(active),
@@ -153,7 +161,7 @@ impl Lunchbox<'_> {
         include_inactive: bool,
         page: PageRequest,
     ) -> DomainResult<Page<Recipient>> {
-        actor.require_any(community_id, &Role::STAFF, "see the lunchbox roster")?;
+        actor.require(&authority::LUNCHBOX_RECIPIENTS, community_id)?;
         let base = || {
             let q = lunchbox_recipient::Entity::find().filter(lunchbox_recipient::Column::CommunityId.eq(community_id));
             if include_inactive { q } else { q.filter(lunchbox_recipient::Column::Active.eq(true)) }

@@ -10,7 +10,8 @@ use super::machine::{DeliveryStatus, LunchboxAction};
 use super::model::Delivery;
 use crate::entities::lunchbox_delivery;
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Role};
+use crate::org::Actor;
+use crate::org::authority;
 use crate::uploads::urls_to_json;
 use crate::{validate, workflow};
 
@@ -18,7 +19,7 @@ impl Lunchbox<'_> {
     /// A volunteer or party member of the community takes a task: exactly one wins.
     pub async fn claim(self, actor: &Actor, id: i64) -> DomainResult<Delivery> {
         let (row, status) = self.member_row(actor, id).await?;
-        actor.require_any(row.community_id, &Role::HELPERS, "deliver love lunchboxes")?;
+        actor.require(&authority::CLAIM_LUNCHBOX_DELIVERY, row.community_id)?;
         if status == DeliveryStatus::Claimed {
             if row.claimant_id == Some(actor.user_id) {
                 // A retry of a claim that went through.
@@ -69,7 +70,7 @@ impl Lunchbox<'_> {
     /// Staff call a task off before it is delivered; the portion goes back to the canteen.
     pub async fn cancel(self, actor: &Actor, id: i64, reason: Option<String>) -> DomainResult<Delivery> {
         let (row, _) = self.member_row(actor, id).await?;
-        actor.require_any(row.community_id, &Role::STAFF, "cancel lunchbox deliveries")?;
+        actor.require(&authority::CANCEL_LUNCHBOX_DELIVERY, row.community_id)?;
         let reason = validate::optional_text("reason", reason, 200)?;
         let now = self.d.clock.now();
         let step = DeliveryStep::by(actor.user_id, LunchboxAction::Cancel)

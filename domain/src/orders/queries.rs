@@ -11,7 +11,8 @@ use super::machine::OrderStatus;
 use super::model::{Order, OrderEvent, OrderFilter, OrderPage};
 use crate::entities::{community, order, user};
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Community, Role, UserSummary};
+use crate::org::authority;
+use crate::org::{Actor, Community, UserSummary};
 use crate::pagination::{Page, PageRequest};
 use crate::workflow::{self, Subject};
 
@@ -60,11 +61,11 @@ impl Orders<'_> {
                 .add(order::Column::ClaimantId.eq(me))
                 .add(order::Column::AssigneeId.eq(me)),
         ];
-        let helper_communities = actor.communities_with(&Role::WORKERS);
+        let helper_communities = actor.communities_for(&authority::ORDERS);
         if !helper_communities.is_empty() {
             branches.push(Condition::all().add(order::Column::CommunityId.is_in(helper_communities)));
         }
-        let street_communities = actor.communities_with(&[Role::StreetReviewer]);
+        let street_communities = actor.communities_with(authority::STREET);
         if !street_communities.is_empty() {
             branches.push(
                 Condition::all()
@@ -101,7 +102,7 @@ impl Orders<'_> {
         page: PageRequest,
         count: bool,
     ) -> DomainResult<OrderPage> {
-        actor.require_any(community_id, &Role::WORKERS, "see the order pool")?;
+        actor.require(&authority::ORDER_POOL, community_id)?;
         let cond = Condition::all()
             .add(order::Column::CommunityId.eq(community_id))
             .add(order::Column::Status.eq(OrderStatus::Open.as_str()));

@@ -10,6 +10,7 @@ use super::model::{Order, PlaceOrder};
 use super::policy::OrderPolicy;
 use crate::entities::{order, user};
 use crate::error::{DomainError, DomainResult};
+use crate::org::authority;
 use crate::org::{Actor, Role};
 use crate::privacy::{self, SensitiveAccess, SensitiveField};
 use crate::uploads::urls_to_json;
@@ -193,8 +194,8 @@ impl Orders<'_> {
     /// named party member or volunteer. Secretaries and grid workers only.
     pub async fn dispatch(self, actor: &Actor, id: i64, assignee: Option<i64>) -> DomainResult<Order> {
         let (row, order) = self.visible(actor, id).await?;
-        actor.require_any(order.community_id, &Role::STAFF, "dispatch orders")?;
-        actor.require_not_self(assignee, "不能把服务单指派给自己")?;
+        actor.require(&authority::DISPATCH_ORDER, order.community_id)?;
+        actor.require_not_self_for(&authority::DISPATCH_ORDER, assignee)?;
         if !self.d.org().looks_after(actor, order.community_id, order.beneficiary()).await? {
             return Err(DomainError::forbidden("这张服务单不在你负责的网格里，请由该网格的网格员或社区书记派单"));
         }
@@ -230,10 +231,9 @@ impl Orders<'_> {
     /// finds it taken.
     pub async fn claim(self, actor: &Actor, id: i64) -> DomainResult<Order> {
         let (row, order) = self.visible(actor, id).await?;
-        actor.require_any(order.community_id, &Role::HELPERS, "claim orders")?;
-        if order.is_party(actor.user_id) {
-            return Err(DomainError::forbidden("you cannot claim an order placed by you or for you"));
-        }
+        actor.require(&authority::CLAIM_ORDER, order.community_id)?;
+        actor.require_not_self_for(&authority::CLAIM_ORDER, Some(order.placed_by))?;
+        actor.require_not_self_for(&authority::CLAIM_ORDER, Some(order.beneficiary()))?;
         if order.claimant_id.is_some() && order.claimant_id != Some(actor.user_id) {
             return Err(DomainError::AlreadyClaimed);
         }
@@ -283,16 +283,16 @@ impl Orders<'_> {
     /// The secretary approves the work (审定); only then does it count.
     pub async fn approve(self, actor: &Actor, id: i64) -> DomainResult<Order> {
         let (row, order) = self.visible(actor, id).await?;
-        actor.require_any(order.community_id, &[Role::Secretary], "approve completed orders")?;
-        actor.require_not_self(order.claimant_id, "不能审核自己办理的服务单")?;
+        actor.require(&authority::APPROVE_ORDER, order.community_id)?;
+        actor.require_not_self_for(&authority::REJECT_ORDER, order.claimant_id)?;
         self.take(&row, OrderStep::by(actor.user_id, OrderAction::Approve)).await
     }
 
     /// Sends the work back to the claimant with the reason.
     pub async fn reject(self, actor: &Actor, id: i64, reason: &str) -> DomainResult<Order> {
         let (row, order) = self.visible(actor, id).await?;
-        actor.require_any(order.community_id, &[Role::Secretary], "reject completed orders")?;
-        actor.require_not_self(order.claimant_id, "不能审核自己办理的服务单")?;
+        actor.require(&authority::REJECT_ORDER, order.community_id)?;
+        actor.require_not_self_for(&authority::APPROVE_ORDER, order.claimant_id)?;
         let reason = validate::required_text("reason", reason, 500)?;
         self.take(&row, OrderStep::by(actor.user_id, OrderAction::Reject).note(reason)).await
     }
@@ -318,11 +318,7 @@ impl Orders<'_> {
 
     pub async fn cancel(self, actor: &Actor, id: i64, reason: Option<String>) -> DomainResult<Order> {
         let (row, order) = self.visible(actor, id).await?;
-        if !order.is_party(actor.user_id) && !actor.has(order.community_id, Role::Secretary) {
-            return Err(DomainError::forbidden(
-                "only the resident, whoever placed the order, or the secretary can cancel it",
-            ));
-        }
+        actor.require_theirs_or(&authority::CANCEL_ORDER, order.community_id, order.is_party(actor.user_id))?;
         let reason = validate::optional_text("reason", reason, 500)?;
         self.take(&row, OrderStep::by(actor.user_id, OrderAction::Cancel).note(reason)).await
     }
@@ -330,7 +326,7 @@ impl Orders<'_> {
     /// What the community cannot solve goes to the street (社区吹哨).
     pub async fn escalate(self, actor: &Actor, id: i64, reason: &str) -> DomainResult<Order> {
         let (row, order) = self.visible(actor, id).await?;
-        actor.require_any(order.community_id, &[Role::Secretary], "escalate orders")?;
+        actor.require(&authority::ESCALATE_ORDER, order.community_id)?;
         let reason = validate::required_text("reason", reason, 500)?;
         self.take(&row, OrderStep::by(actor.user_id, OrderAction::Escalate).note(reason)).await
     }

@@ -246,22 +246,6 @@ impl Actor {
     pub fn require_member(&self, community_id: i64) -> DomainResult<()> {
         if self.belongs_to(community_id) { Ok(()) } else { Err(DomainError::NotFound("community")) }
     }
-
-    /// Nobody deals with themselves: `FORBIDDEN` (with `message`) when the
-    /// person the action is about, or whose work it judges, is the actor.
-    pub fn require_not_self(&self, subject: Option<i64>, message: &str) -> DomainResult<()> {
-        if subject == Some(self.user_id) { Err(DomainError::forbidden(message)) } else { Ok(()) }
-    }
-
-    pub fn require_any(&self, community_id: i64, roles: &[Role], doing: &str) -> DomainResult<()> {
-        self.require_member(community_id)?;
-        if self.has_any(community_id, roles) {
-            Ok(())
-        } else {
-            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            Err(DomainError::forbidden(format!("only {} may {doing}", names.join(" or "))))
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -377,7 +377,7 @@ impl Org<'_> {
         if let By::Staff(actor) = by
             && !super::units::may_organise(actor, UnitKind::Building, &at)
         {
-            return Err(super::units::refuse(actor, &at, UnitKind::Community, "导入花名册"));
+            return Err(super::units::refuse(actor, &at, UnitKind::Community, super::authority::IMPORT_ROSTER.doing));
         }
         let rows = read(file)?;
         let mut report = RosterReport { rows: rows.len() as u32, dry_run, ..Default::default() };

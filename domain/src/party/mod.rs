@@ -13,6 +13,7 @@ use sea_orm::{
 
 use crate::entities::{community_role, post, post_claim, report_in};
 use crate::error::{DomainError, DomainResult};
+use crate::org::authority;
 use crate::org::{Actor, Role};
 use crate::{validate, workflow};
 
@@ -204,7 +205,7 @@ impl Party<'_> {
     /// an approved report-in elsewhere (the member moved).
     pub async fn approve_report_in(self, actor: &Actor, id: i64) -> DomainResult<ReportIn> {
         let row = self.report_in_row(actor, id).await?;
-        actor.require_any(row.community_id, &[Role::Secretary], "approve report-ins")?;
+        actor.require(&authority::APPROVE_REPORT_IN, row.community_id)?;
         let now = self.d.clock.now();
         let txn = self.d.db.begin().await?;
         let elsewhere = report_in::Entity::find()
@@ -245,7 +246,7 @@ impl Party<'_> {
 
     pub async fn decline_report_in(self, actor: &Actor, id: i64, reason: &str) -> DomainResult<ReportIn> {
         let row = self.report_in_row(actor, id).await?;
-        actor.require_any(row.community_id, &[Role::Secretary], "decline report-ins")?;
+        actor.require(&authority::DECLINE_REPORT_IN, row.community_id)?;
         let reason = validate::required_text("reason", reason, 500)?;
         let now = self.d.clock.now();
         let decline = ReportInStep::by(actor.user_id, ReportInAction::Decline).note(reason.clone()).set(|m| {
@@ -261,9 +262,7 @@ impl Party<'_> {
     /// PARTY_MEMBER is revoked and their volunteer posts are given up.
     pub async fn leave_report_in(self, actor: &Actor, id: i64) -> DomainResult<ReportIn> {
         let row = self.report_in_row(actor, id).await?;
-        if row.user_id != actor.user_id && !actor.has(row.community_id, Role::Secretary) {
-            return Err(DomainError::forbidden("only the member or the secretary can end a report-in"));
-        }
+        actor.require_theirs_or(&authority::LEAVE_REPORT_IN, row.community_id, row.user_id == actor.user_id)?;
         workflow::step(self.d, &row, leave(actor.user_id, self.d.clock.now())).await?.try_into()
     }
 
@@ -285,7 +284,7 @@ impl Party<'_> {
         community_id: i64,
         status: Option<ReportInStatus>,
     ) -> DomainResult<Vec<ReportIn>> {
-        actor.require_any(community_id, &[Role::Secretary, Role::GridWorker], "review report-ins")?;
+        actor.require(&authority::REPORT_INS, community_id)?;
         let mut query = report_in::Entity::find().filter(report_in::Column::CommunityId.eq(community_id));
         if let Some(status) = status {
             query = query.filter(report_in::Column::Status.eq(status.as_str()));

@@ -15,6 +15,7 @@ use sea_orm::{
 
 use crate::entities::{post, post_claim};
 use crate::error::{DomainError, DomainResult};
+use crate::org::authority;
 use crate::org::{Actor, Role, in_reach};
 use crate::points::{Credit, SourceKind, credit, rules_for};
 use crate::validate;
@@ -83,7 +84,7 @@ pub struct NewPost {
 
 impl Posts<'_> {
     pub async fn create(self, actor: &Actor, input: NewPost) -> DomainResult<Post> {
-        actor.require_any(input.community_id, &[Role::Secretary], "create volunteer posts")?;
+        actor.require(&authority::CREATE_POST, input.community_id)?;
         let title = validate::required_text("title", &input.title, 50)?;
         let description = validate::required_text("description", &input.description, 1000)?;
         if !(1..=200).contains(&input.capacity) {
@@ -142,7 +143,7 @@ impl Posts<'_> {
     /// increment (`taken < capacity`), not by counting first.
     pub async fn claim(self, actor: &Actor, id: i64) -> DomainResult<Post> {
         let row = self.visible(actor, id).await?;
-        actor.require_any(row.community_id, &[Role::PartyMember, Role::Volunteer], "claim volunteer posts")?;
+        actor.require(&authority::CLAIM_POST, row.community_id)?;
         if row.retired_at.is_some() {
             return Err(DomainError::invalid_state("this post has been retired"));
         }
@@ -258,7 +259,7 @@ impl Posts<'_> {
 
     pub async fn retire(self, actor: &Actor, id: i64) -> DomainResult<Post> {
         let row = self.visible(actor, id).await?;
-        actor.require_any(row.community_id, &[Role::Secretary], "retire volunteer posts")?;
+        actor.require(&authority::RETIRE_POST, row.community_id)?;
         post::Entity::update_many()
             .col_expr(post::Column::RetiredAt, Expr::value(self.d.clock.now()))
             .filter(post::Column::Id.eq(id))

@@ -20,7 +20,8 @@ use crate::ledger::{
     AccountKind, AccountRef, Movement, TransferKind, TransferRequest, TransferStatus, civility_rules_for, post_in,
     replayed,
 };
-use crate::org::{Actor, Role, in_reach};
+use crate::org::authority;
+use crate::org::{Actor, in_reach};
 use crate::{idempotency, validate, workflow};
 
 mod kind;
@@ -34,9 +35,6 @@ crate::area_service!(
 );
 
 crate::string_enum!(RedemptionStatus { Pending, Completed, Voided });
-
-/// Who runs the supermarket.
-const OPERATORS: [Role; 2] = [Role::Secretary, Role::CanteenOperator];
 
 #[derive(Clone, Debug)]
 pub struct Item {
@@ -119,7 +117,7 @@ impl Supermarket<'_> {
         price_points: i32,
         stock: i32,
     ) -> DomainResult<Item> {
-        actor.require_any(community_id, &OPERATORS, "run the love supermarket")?;
+        actor.require(&authority::CREATE_SUPERMARKET_ITEM, community_id)?;
         let name = validate::required_text("name", name, 50)?;
         if !(1..=100_000).contains(&price_points) {
             return Err(DomainError::bad_input("pricePoints", "a price is 1 to 100000 points"));
@@ -148,7 +146,7 @@ impl Supermarket<'_> {
 
     pub async fn restock_item(self, actor: &Actor, id: i64, quantity: i32) -> DomainResult<Item> {
         let item = self.visible_item(actor, id).await?;
-        actor.require_any(item.community_id, &OPERATORS, "restock the love supermarket")?;
+        actor.require(&authority::RESTOCK_SUPERMARKET_ITEM, item.community_id)?;
         if !(1..=100_000).contains(&quantity) {
             return Err(DomainError::bad_input("quantity", "restock 1 to 100000 at a time"));
         }
@@ -162,7 +160,7 @@ impl Supermarket<'_> {
 
     pub async fn retire_item(self, actor: &Actor, id: i64) -> DomainResult<Item> {
         let item = self.visible_item(actor, id).await?;
-        actor.require_any(item.community_id, &OPERATORS, "retire love supermarket items")?;
+        actor.require(&authority::RETIRE_SUPERMARKET_ITEM, item.community_id)?;
         supermarket_item::Entity::update_many()
             .col_expr(supermarket_item::Column::RetiredAt, Expr::value(self.d.clock.now()))
             .filter(supermarket_item::Column::Id.eq(id))
@@ -292,7 +290,7 @@ impl Supermarket<'_> {
             .await?
             .filter(|r| actor.belongs_to(r.community_id))
             .ok_or_else(|| DomainError::bad_input("pickupCode", "no redemption has this pickup code"))?;
-        actor.require_any(row.community_id, &OPERATORS, "hand out love supermarket goods")?;
+        actor.require(&authority::CONFIRM_PICKUP, row.community_id)?;
         let now = self.d.clock.now();
         if row.expires_at <= now && row.status == RedemptionStatus::Pending.as_str() {
             self.take(&row, settling(RedemptionAction::Void, None, now)).await?;
@@ -306,7 +304,7 @@ impl Supermarket<'_> {
         let row = redemption::Entity::find_by_id(id)
             .one(&self.d.db)
             .await?
-            .filter(|r| r.user_id == actor.user_id || actor.has_any(r.community_id, &OPERATORS))
+            .filter(|r| r.user_id == actor.user_id || actor.may(&authority::CANCEL_REDEMPTION, r.community_id))
             .ok_or(DomainError::NotFound("redemption"))?;
         self.take(&row, settling(RedemptionAction::Void, Some(actor.user_id), self.d.clock.now())).await
     }
@@ -330,7 +328,7 @@ impl Supermarket<'_> {
     ) -> DomainResult<Vec<Redemption>> {
         actor.require_member(community_id)?;
         let mut query = redemption::Entity::find().filter(redemption::Column::CommunityId.eq(community_id));
-        if !actor.has_any(community_id, &OPERATORS) {
+        if !actor.may(&authority::REDEMPTIONS, community_id) {
             query = query.filter(redemption::Column::UserId.eq(actor.user_id));
         }
         if let Some(s) = status {

@@ -9,7 +9,8 @@ use super::machine::WishStatus;
 use super::model::{Wish, WishEvent, WishFilter};
 use crate::entities::wish;
 use crate::error::DomainResult;
-use crate::org::{Actor, Role};
+use crate::org::Actor;
+use crate::org::authority;
 use crate::pagination::{Page, PageRequest};
 use crate::workflow::{self, Status, Subject};
 
@@ -25,11 +26,11 @@ impl Wishes<'_> {
             .add(wish::Column::PlacedBy.eq(me))
             .add(wish::Column::OnBehalfOf.eq(me))
             .add(wish::Column::ClaimantId.eq(me));
-        let staff = actor.communities_with(&Role::STAFF);
+        let staff = actor.communities_for(&authority::WISHES);
         if !staff.is_empty() {
             visible = visible.add(wish::Column::CommunityId.is_in(staff));
         }
-        let helpers = actor.communities_with(&Role::HELPERS);
+        let helpers = actor.communities_for(&authority::CLAIM_WISH);
         if !helpers.is_empty() {
             visible = visible.add(
                 Condition::all()

@@ -9,7 +9,8 @@ use super::machine::{WishAction, WishStatus};
 use super::model::{PostWish, Wish};
 use crate::entities::wish;
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Role};
+use crate::org::Actor;
+use crate::org::authority;
 use crate::points::rules_for;
 use crate::uploads::urls_to_json;
 use crate::workflow;
@@ -88,7 +89,7 @@ impl Wishes<'_> {
     /// escalated one, without its lapsed claim).
     pub async fn publish(self, actor: &Actor, id: i64) -> DomainResult<Wish> {
         let (row, wish) = self.visible(actor, id).await?;
-        actor.require_any(wish.community_id, &[Role::Secretary], "publish wishes")?;
+        actor.require(&authority::PUBLISH_WISH, wish.community_id)?;
         let step = WishStep::by(actor.user_id, WishAction::Publish).set(|m| {
             m.claimant_id = Set(None);
             m.claim_due_at = Set(None);
@@ -98,7 +99,7 @@ impl Wishes<'_> {
 
     pub async fn decline(self, actor: &Actor, id: i64, reason: &str) -> DomainResult<Wish> {
         let (row, wish) = self.visible(actor, id).await?;
-        actor.require_any(wish.community_id, &[Role::Secretary], "decline wishes")?;
+        actor.require(&authority::DECLINE_WISH, wish.community_id)?;
         let reason = validate::required_text("reason", reason, 500)?;
         self.take(&row, WishStep::by(actor.user_id, WishAction::Decline).note(reason)).await
     }
@@ -107,10 +108,9 @@ impl Wishes<'_> {
     /// one of many claimants through.
     pub async fn claim(self, actor: &Actor, id: i64) -> DomainResult<Wish> {
         let (row, wish) = self.visible(actor, id).await?;
-        actor.require_any(wish.community_id, &Role::HELPERS, "claim wishes")?;
-        if wish.is_party(actor.user_id) {
-            return Err(DomainError::forbidden("you cannot claim a wish posted by you or for you"));
-        }
+        actor.require(&authority::CLAIM_WISH, wish.community_id)?;
+        actor.require_not_self_for(&authority::CLAIM_WISH, Some(wish.placed_by))?;
+        actor.require_not_self_for(&authority::CLAIM_WISH, Some(wish.beneficiary()))?;
         // An escalated wish keeps the lapsed claimant on record; it is not "taken".
         if wish.status != WishStatus::Escalated && wish.claimant_id.is_some_and(|c| c != actor.user_id) {
             return Err(DomainError::AlreadyClaimed);
@@ -158,15 +158,15 @@ impl Wishes<'_> {
     /// The community party organisation approves: only then does it count.
     pub async fn approve(self, actor: &Actor, id: i64) -> DomainResult<Wish> {
         let (row, wish) = self.visible(actor, id).await?;
-        actor.require_any(wish.community_id, &[Role::Secretary], "approve wishes")?;
-        actor.require_not_self(wish.claimant_id, "不能审核自己认领的心愿")?;
+        actor.require(&authority::APPROVE_WISH, wish.community_id)?;
+        actor.require_not_self_for(&authority::REJECT_WISH, wish.claimant_id)?;
         self.take(&row, WishStep::by(actor.user_id, WishAction::Approve)).await
     }
 
     pub async fn reject(self, actor: &Actor, id: i64, reason: &str) -> DomainResult<Wish> {
         let (row, wish) = self.visible(actor, id).await?;
-        actor.require_any(wish.community_id, &[Role::Secretary], "reject wishes")?;
-        actor.require_not_self(wish.claimant_id, "不能审核自己认领的心愿")?;
+        actor.require(&authority::REJECT_WISH, wish.community_id)?;
+        actor.require_not_self_for(&authority::APPROVE_WISH, wish.claimant_id)?;
         let reason = validate::required_text("reason", reason, 500)?;
         self.take(&row, WishStep::by(actor.user_id, WishAction::Reject).note(reason)).await
     }
@@ -189,11 +189,7 @@ impl Wishes<'_> {
 
     pub async fn cancel(self, actor: &Actor, id: i64, reason: Option<String>) -> DomainResult<Wish> {
         let (row, wish) = self.visible(actor, id).await?;
-        if !wish.is_party(actor.user_id) && !actor.has(wish.community_id, Role::Secretary) {
-            return Err(DomainError::forbidden(
-                "only the resident, whoever posted it, or the secretary can cancel a wish",
-            ));
-        }
+        actor.require_theirs_or(&authority::CANCEL_WISH, wish.community_id, wish.is_party(actor.user_id))?;
         let reason = validate::optional_text("reason", reason, 500)?;
         self.take(&row, WishStep::by(actor.user_id, WishAction::Cancel).note(reason)).await
     }
