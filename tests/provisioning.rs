@@ -3,31 +3,9 @@
 //! signs in, builds the street and community and appoints the secretary; the
 //! secretary builds a grid, a resident joins, and the first order is placed.
 
-use std::process::Output;
-
 use serde_json::{Value, json};
 
 use crate::common::*;
-
-/// `linli admin …` on the test server's database.
-async fn admin(app: &TestApp, args: &[&str]) -> Output {
-    let dir = tempfile::tempdir().unwrap();
-    let mut all = vec!["admin"];
-    all.extend_from_slice(args);
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_linli"))
-        .args(&all)
-        .current_dir(dir.path())
-        .env("DATABASE_URL", &app.database_url)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .await
-        .expect("the linli binary runs")
-}
-
-fn stdout(out: &Output) -> String {
-    assert!(out.status.success(), "the command should succeed: {out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// The number after `id=` on the output's first line that has one.
 fn printed_id(text: &str) -> String {
@@ -66,11 +44,11 @@ async fn first_sign_in(app: &TestApp, openid: &str, phone: &str) -> Session {
 async fn a_county_is_put_into_service_from_an_empty_database_by_the_command_line_and_the_first_sign_ins() {
     let app = spawn_app_with(|c| c.seed_demo = Some(false)).await;
 
-    let out =
-        admin(&app, &["create-county", "--name", "台江县", "--admin-phone", "13800001111", "--admin-name", "王主任"])
-            .await;
-    let county = printed_id(&stdout(&out));
-    let again = admin(&app, &["create-county", "--name", "台江县", "--admin-openid", "someone"]).await;
+    let out = app
+        .admin(&["create-county", "--name", "台江县", "--admin-phone", "13800001111", "--admin-name", "王主任"])
+        .await;
+    let county = printed_id(&succeeded(&out));
+    let again = app.admin(&["create-county", "--name", "台江县", "--admin-openid", "someone"]).await;
     assert!(!again.status.success(), "a county is created once: {again:?}");
     assert!(String::from_utf8_lossy(&again.stderr).contains("已经存在"), "{again:?}");
 
@@ -143,12 +121,12 @@ async fn a_county_is_put_into_service_from_an_empty_database_by_the_command_line
 async fn the_command_line_refuses_a_unit_under_the_wrong_parent_and_an_unknown_role() {
     let app = spawn_app_with(|c| c.seed_demo = Some(false)).await;
     let county =
-        printed_id(&stdout(&admin(&app, &["create-county", "--name", "剑河县", "--admin-openid", "wx-a"]).await));
-    let wrong = admin(&app, &["create-grid", "--community", "999", "--name", "第一网格"]).await;
+        printed_id(&succeeded(&app.admin(&["create-county", "--name", "剑河县", "--admin-openid", "wx-a"]).await));
+    let wrong = app.admin(&["create-grid", "--community", "999", "--name", "第一网格"]).await;
     assert!(!wrong.status.success(), "{wrong:?}");
-    let unknown = admin(&app, &["appoint", "--role", "MAYOR", "--unit", &county, "--openid", "wx-b"]).await;
+    let unknown = app.admin(&["appoint", "--role", "MAYOR", "--unit", &county, "--openid", "wx-b"]).await;
     assert!(!unknown.status.success(), "{unknown:?}");
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown role"), "{unknown:?}");
-    let neither = admin(&app, &["create-county", "--name", "三穗县"]).await;
+    let neither = app.admin(&["create-county", "--name", "三穗县"]).await;
     assert!(!neither.status.success(), "the first admin must be named: {neither:?}");
 }

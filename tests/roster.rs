@@ -5,7 +5,6 @@
 //! do; an elder imported without WeChat is ordered for and later signs in.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use calamine::{Data, Reader, Xlsx};
 use serde_json::{Value, json};
@@ -15,24 +14,6 @@ use crate::common::*;
 const HEADERS: [&str; 8] = ["楼栋", "单元", "房号", "户主", "家庭成员", "联系电话", "身份证后四位", "关爱标记"];
 const RESIDENTS: &str = "query($c: ID!) { communityPeople(communityId: $c, role: RESIDENT) { id displayName } }";
 const HOUSEHOLDS: &str = "query($c: ID!) { households(communityId: $c) { id label building } }";
-
-/// `linli admin …` on the test server's database.
-async fn admin(app: &TestApp, args: &[&str]) -> Output {
-    let mut all = vec!["admin"];
-    all.extend_from_slice(args);
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_linli"))
-        .args(&all)
-        .env("DATABASE_URL", &app.database_url)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .await
-        .expect("the linli binary runs")
-}
-
-fn stdout(out: &Output) -> String {
-    assert!(out.status.success(), "the command should succeed: {out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A roster file with the template's headers and `rows` under them.
 fn roster(dir: &Path, name: &str, rows: &[[&str; 8]]) -> PathBuf {
@@ -56,7 +37,7 @@ fn roster(dir: &Path, name: &str, rows: &[[&str; 8]]) -> PathBuf {
 async fn import(app: &TestApp, file: &Path, community: &str, extra: &[&str]) -> String {
     let mut args = vec!["import-roster", file.to_str().unwrap(), "--community", community];
     args.extend_from_slice(extra);
-    stdout(&admin(app, &args).await)
+    succeeded(&app.admin(&args).await)
 }
 
 /// The community's residents as `(name, id)`, as its secretary lists them.
@@ -97,7 +78,7 @@ async fn the_template_has_the_roster_headers_and_a_sheet_explaining_them() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("花名册.xlsx");
-    let printed = stdout(&admin(&app, &["roster-template", out.to_str().unwrap()]).await);
+    let printed = succeeded(&app.admin(&["roster-template", out.to_str().unwrap()]).await);
     assert!(printed.contains("花名册模板"), "{printed}");
     let mut book: Xlsx<_> = calamine::open_workbook(&out).unwrap();
     assert_eq!(book.sheet_names(), vec!["花名册", "说明"]);
@@ -195,18 +176,18 @@ async fn a_file_without_a_column_or_not_a_spreadsheet_is_refused_and_imports_not
     }
     let headless = dir.path().join("headless.xlsx");
     book.save(&headless).unwrap();
-    let out = admin(&app, &["import-roster", headless.to_str().unwrap(), "--community", &community]).await;
+    let out = app.admin(&["import-roster", headless.to_str().unwrap(), "--community", &community]).await;
     assert!(!out.status.success(), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("缺少「户主」列"), "{err}");
 
     let junk = dir.path().join("junk.xlsx");
     std::fs::write(&junk, "楼栋,房号,户主\n1栋,101,张三\n").unwrap();
-    let out = admin(&app, &["import-roster", junk.to_str().unwrap(), "--community", &community]).await;
+    let out = app.admin(&["import-roster", junk.to_str().unwrap(), "--community", &community]).await;
     assert!(!out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains(".xlsx"), "{out:?}");
 
-    let missing = admin(&app, &["import-roster", "/nonexistent/r.xlsx", "--community", &community]).await;
+    let missing = app.admin(&["import-roster", "/nonexistent/r.xlsx", "--community", &community]).await;
     assert!(!missing.status.success(), "{missing:?}");
     assert_eq!(residents(&app, &community).await, before);
 }

@@ -226,6 +226,20 @@ impl TestApp {
         units.into_iter().filter(|(kind, _, _)| kind == "GRID").map(|(_, id, _)| id).collect()
     }
 
+    /// `linli admin …` on this server's database, from an empty working directory.
+    pub async fn admin(&self, args: &[&str]) -> std::process::Output {
+        let dir = tempfile::tempdir().unwrap();
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_linli"))
+            .arg("admin")
+            .args(args)
+            .current_dir(dir.path())
+            .env("DATABASE_URL", &self.database_url)
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .await
+            .expect("the linli binary runs")
+    }
+
     /// The books balance: every entry sums to zero, every transfer sums to
     /// zero, every cached balance equals its entries. Ledger tests end with it.
     pub async fn assert_ledger_balanced(&self) {
@@ -258,6 +272,12 @@ impl TestApp {
             .map(|n| n.trim().parse::<f64>().unwrap() as u64)
             .unwrap_or(0)
     }
+}
+
+/// What a command printed, asserting that it succeeded.
+pub fn succeeded(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "the command should succeed: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// `data.<field>` of a response, asserting there were no errors.

@@ -29,7 +29,7 @@ async fn payload(ctx: &Context<'_>, p: crate::auth::AuthPayload) -> Result<AuthP
         access_token: p.access_token,
         refresh_token: p.refresh_token,
         expires_in: p.expires_in,
-        user: User { user: p.user, memberships: actor.memberships().cloned().collect() },
+        user: User::of(p.user, &actor),
     })
 }
 
@@ -39,7 +39,7 @@ impl AuthQuery {
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
         let actor = actor(ctx).await?;
         let user = domain(ctx).org().user(actor.user_id).await.gql()?;
-        Ok(User { user, memberships: actor.memberships().cloned().collect() })
+        Ok(User::of(user, actor))
     }
 }
 
@@ -76,11 +76,11 @@ impl AuthMutation {
         let actor = actor(ctx).await?;
         let phone = auth_service(ctx).wechat.phone_number(code.trim()).await.gql()?;
         match domain(ctx).auth().set_verified_phone(actor.user_id, &phone).await.gql()? {
-            PhoneBound::Stored(user) => Ok(User { user, memberships: actor.memberships().cloned().collect() }),
+            PhoneBound::Stored(user) => Ok(User::of(user, actor)),
             PhoneBound::Linked { person: user, ended } => {
                 auth_service(ctx).end_sessions(&ended).await.gql()?;
                 let person = domain(ctx).org().actor(user.id).await.gql()?;
-                Ok(User { user, memberships: person.memberships().cloned().collect() })
+                Ok(User::of(user, &person))
             }
         }
     }
@@ -89,6 +89,6 @@ impl AuthMutation {
     async fn set_display_name(&self, ctx: &Context<'_>, display_name: String) -> Result<User> {
         let actor = actor(ctx).await?;
         let user = domain(ctx).auth().set_display_name(actor.user_id, &display_name).await.gql()?;
-        Ok(User { user, memberships: actor.memberships().cloned().collect() })
+        Ok(User::of(user, actor))
     }
 }

@@ -139,6 +139,14 @@ impl Position {
 pub struct User {
     pub user: o::User,
     pub memberships: Vec<o::Membership>,
+    pub positions: Vec<o::Position>,
+}
+
+impl User {
+    /// The user with what `actor` (loaded for them) may do where.
+    pub fn of(user: o::User, actor: &o::Actor) -> Self {
+        Self { user, memberships: actor.memberships().cloned().collect(), positions: actor.positions().to_vec() }
+    }
 }
 
 #[Object]
@@ -167,9 +175,8 @@ impl User {
 
     /// Every role you hold, at the unit you hold it (your grid, your
     /// 十联户 group, your street, your county…).
-    async fn positions(&self, ctx: &Context<'_>) -> Result<Vec<Position>> {
-        let actor = domain(ctx).org().actor(self.user.id).await.gql()?;
-        Ok(actor.positions().iter().copied().map(Position).collect())
+    async fn positions(&self) -> Vec<Position> {
+        self.positions.iter().copied().map(Position).collect()
     }
 }
 

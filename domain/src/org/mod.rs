@@ -104,6 +104,12 @@ impl Role {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
+    /// Whether the role is held inside a community (at the community or one
+    /// of its grids, buildings or 十联户 groups).
+    pub fn held_in_community(self) -> bool {
+        matches!(self.unit_kind(), UnitKind::Community | UnitKind::Grid | UnitKind::Building | UnitKind::HouseholdGroup)
+    }
+
     /// The kind of unit the role is held at.
     pub fn unit_kind(self) -> UnitKind {
         match self {
@@ -128,19 +134,6 @@ impl Role {
     pub const STAFF: [Role; 2] = [Role::GridWorker, Role::Secretary];
     /// Roles that take or run the community's work: helpers and staff.
     pub const WORKERS: [Role; 4] = [Role::PartyMember, Role::Volunteer, Role::GridWorker, Role::Secretary];
-    /// Roles held inside a community (at the community or one of its grids,
-    /// buildings or 十联户 groups).
-    pub const COMMUNITY: [Role; 9] = [
-        Role::Resident,
-        Role::PartyMember,
-        Role::Volunteer,
-        Role::GridWorker,
-        Role::Secretary,
-        Role::CanteenOperator,
-        Role::BanquetCouncil,
-        Role::BuildingLead,
-        Role::HouseholdLead,
-    ];
 }
 
 /// The signed-in user as the rules see them: who, and what they may do where.

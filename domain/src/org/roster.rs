@@ -451,6 +451,15 @@ impl Org<'_> {
             .await?;
         // The best key wins when a household is stored under several (it cannot be, but be sure).
         let found = keys.iter().find_map(|k| found.iter().find(|h| h.roster_key.as_deref() == Some(k)));
+        // The household as this row lists it.
+        let as_listed = household::ActiveModel {
+            building_id: Set(b.id),
+            label: Set(label.clone()),
+            head_name: Set(Some(row.head.clone())),
+            roster_key: Set(Some(keys[0].clone())),
+            care_flags: Set(flags.clone()),
+            ..Default::default()
+        };
         let (home, mut changed, created) = match found {
             Some(h) => {
                 let same = h.building_id == b.id
@@ -459,32 +468,12 @@ impl Org<'_> {
                     && h.care_flags == flags
                     && h.roster_key.as_deref() == Some(keys[0].as_str());
                 if !same {
-                    household::ActiveModel {
-                        id: Set(h.id),
-                        building_id: Set(b.id),
-                        label: Set(label.clone()),
-                        head_name: Set(Some(row.head.clone())),
-                        roster_key: Set(Some(keys[0].clone())),
-                        care_flags: Set(flags.clone()),
-                        ..Default::default()
-                    }
-                    .update(txn)
-                    .await?;
+                    household::ActiveModel { id: Set(h.id), ..as_listed }.update(txn).await?;
                 }
                 (h.id, !same, false)
             }
             None => {
-                let h = household::ActiveModel {
-                    community_id: Set(community_id),
-                    building_id: Set(b.id),
-                    label: Set(label.clone()),
-                    head_name: Set(Some(row.head.clone())),
-                    roster_key: Set(Some(keys[0].clone())),
-                    care_flags: Set(flags.clone()),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await?;
+                let h = household::ActiveModel { community_id: Set(community_id), ..as_listed }.insert(txn).await?;
                 (h.id, true, true)
             }
         };

@@ -4,7 +4,7 @@
 //! answering a county or one of its streets. Every role is held at one unit
 //! ([`Role::unit_kind`]); units are created, renamed and staffed from above.
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
@@ -25,6 +25,19 @@ crate::string_enum!(
 );
 
 impl UnitKind {
+    /// The table holding the units of this kind (each has `id` and `name`).
+    fn table(self) -> &'static str {
+        match self {
+            UnitKind::County => "counties",
+            UnitKind::Street => "streets",
+            UnitKind::Department => "departments",
+            UnitKind::Community => "communities",
+            UnitKind::Grid => "grids",
+            UnitKind::Building => "buildings",
+            UnitKind::HouseholdGroup => "household_groups",
+        }
+    }
+
     /// The kind's name as office workers read it.
     pub fn label(self) -> &'static str {
         match self {
@@ -400,59 +413,12 @@ impl Org<'_> {
         {
             return Err(refuse(actor, &at, unit.kind, &format!("修改这个{}", unit.kind.label())));
         }
-        let db = &self.d.db;
-        let named = Expr::value(name.clone());
-        match unit.kind {
-            UnitKind::County => {
-                county::Entity::update_many()
-                    .col_expr(county::Column::Name, named)
-                    .filter(county::Column::Id.eq(unit.id))
-                    .exec(db)
-                    .await?;
-            }
-            UnitKind::Street => {
-                street::Entity::update_many()
-                    .col_expr(street::Column::Name, named)
-                    .filter(street::Column::Id.eq(unit.id))
-                    .exec(db)
-                    .await?;
-            }
-            UnitKind::Department => {
-                department::Entity::update_many()
-                    .col_expr(department::Column::Name, named)
-                    .filter(department::Column::Id.eq(unit.id))
-                    .exec(db)
-                    .await?;
-            }
-            UnitKind::Community => {
-                community::Entity::update_many()
-                    .col_expr(community::Column::Name, named)
-                    .filter(community::Column::Id.eq(unit.id))
-                    .exec(db)
-                    .await?;
-            }
-            UnitKind::Grid => {
-                grid::Entity::update_many()
-                    .col_expr(grid::Column::Name, named)
-                    .filter(grid::Column::Id.eq(unit.id))
-                    .exec(db)
-                    .await?;
-            }
-            UnitKind::Building => {
-                building::Entity::update_many()
-                    .col_expr(building::Column::Name, named)
-                    .filter(building::Column::Id.eq(unit.id))
-                    .exec(db)
-                    .await?;
-            }
-            UnitKind::HouseholdGroup => {
-                household_group::Entity::update_many()
-                    .col_expr(household_group::Column::Name, named)
-                    .filter(household_group::Column::Id.eq(unit.id))
-                    .exec(db)
-                    .await?;
-            }
-        }
+        let renamed = Query::update()
+            .table(Alias::new(unit.kind.table()))
+            .value(Alias::new("name"), name.clone())
+            .and_where(Expr::col(Alias::new("id")).eq(unit.id))
+            .to_owned();
+        self.d.db.execute(&renamed).await?;
         let parent = parent_of(&at, unit.kind);
         Ok(UnitInfo { unit, name, parent })
     }
@@ -707,7 +673,7 @@ impl Org<'_> {
     /// A role inside a community may also be dismissed at the community
     /// itself: that ends it at every unit of the community.
     pub async fn dismiss(self, by: By<'_>, role: Role, unit: Unit, user_id: i64) -> DomainResult<()> {
-        let whole_community = unit.kind == UnitKind::Community && Role::COMMUNITY.contains(&role);
+        let whole_community = unit.kind == UnitKind::Community && role.held_in_community();
         if role.unit_kind() != unit.kind && !whole_community {
             return Err(DomainError::bad_input("unitId", format!("{}不在{}任职", role.label(), unit.kind.label())));
         }
