@@ -209,3 +209,38 @@ async fn a_grid_worker_dispatches_and_lists_care_profiles_only_for_her_grid() {
     assert_eq!(payload(&by_grid)["totalCount"], 1, "{by_grid}");
     assert_eq!(payload(&by_grid)["edges"][0]["node"]["elder"]["displayName"], "吴奶奶");
 }
+
+#[tokio::test]
+async fn a_sibling_communitys_secretary_neither_renames_nor_dismisses_nor_regroups_and_changes_nothing() {
+    let w = World::new().await;
+    let chengbei = w.chengbei().await;
+    let grid = w.app.grids("demo-secretary", &w.chengnan).await[0].clone();
+    let before = w.app.units("demo-secretary", "COMMUNITY", &w.chengnan).await;
+
+    let rename = "mutation($u: UnitRef!, $n: String!) { renameUnit(unit: $u, name: $n) { id name } }";
+    let renamed =
+        w.gql("demo-secretary-2", rename, json!({ "u": { "kind": "GRID", "id": grid }, "n": "改名网格" })).await;
+    assert_eq!(outcome(&renamed), "NOT_FOUND", "{renamed}");
+    let by_grid = w.gql("demo-grid", rename, json!({ "u": { "kind": "GRID", "id": grid }, "n": "改名网格" })).await;
+    assert_eq!(outcome(&by_grid), "FORBIDDEN", "{by_grid}");
+    assert!(by_grid["errors"][0]["message"].as_str().unwrap().contains("没有权限"), "{by_grid}");
+
+    let dismiss = "mutation($r: Role!, $unit: ID!, $u: ID!) { dismiss(role: $r, unitId: $unit, userId: $u) }";
+    let grid_worker = w.id_of("demo-grid").await;
+    let dismissed =
+        w.gql("demo-secretary-2", dismiss, json!({ "r": "GRID_WORKER", "unit": grid, "u": grid_worker })).await;
+    assert_eq!(outcome(&dismissed), "NOT_FOUND", "{dismissed}");
+
+    let household = w.household("5栋1单元301").await;
+    let regrouped = w.gql("demo-secretary-2", SET_GROUP, json!({ "h": household, "g": null })).await;
+    assert_eq!(outcome(&regrouped), "NOT_FOUND", "{regrouped}");
+    let their_group = w.create("demo-secretary-2", "HOUSEHOLD_GROUP", ("COMMUNITY", &chengbei), "城北十联户").await;
+    let their_group = id(payload(&their_group));
+    let across = w.gql("demo-secretary", SET_GROUP, json!({ "h": household, "g": their_group })).await;
+    assert_eq!(outcome(&across), "NOT_FOUND", "another community's group: {across}");
+
+    // Nothing changed: the names, the grid worker's post.
+    assert_eq!(w.app.units("demo-secretary", "COMMUNITY", &w.chengnan).await, before);
+    let still = w.gql("demo-grid", "{ me { positions { role unitId } } }", json!({})).await;
+    assert_eq!(payload(&still)["positions"], json!([{ "role": "GRID_WORKER", "unitId": grid }]));
+}
