@@ -649,8 +649,9 @@ async fn a_socket_runs_twenty_subscriptions_and_the_twenty_first_is_refused_whil
     assert_eq!(phone.next_for("q").await["type"], "error");
     // Ending one makes room, on the same socket.
     phone.send(json!({ "id": "s1", "type": "complete" })).await;
-    phone.subscribe("s21", POOL_EVENTS, json!({ "c": chengnan })).await;
-    tokio::time::sleep(Duration::from_millis(1000)).await; // the subscriptions start listening
+    // From the last relayed event on, so the order counts however soon the server starts listening.
+    let last = count(&app, "SELECT COALESCE(MAX(relay_seq), 0) FROM workflow_events").await;
+    phone.subscribe("s21", POOL_EVENTS, json!({ "c": chengnan, "after": last.to_string() })).await;
     let id = place_open_order(&app, &chengnan, "第二十一个").await;
     let event = phone.next_for("s21").await;
     assert_eq!(event["type"], "next", "{event}");
