@@ -182,7 +182,7 @@ async fn a_county_admin_builds_only_in_her_county_and_a_street_reviewer_only_in_
 }
 
 #[tokio::test]
-async fn a_grid_worker_dispatches_and_lists_care_profiles_only_for_her_grid() {
+async fn a_grid_worker_dispatches_lists_reads_edits_and_visits_only_for_her_grid() {
     let w = World::new().await;
     let place = "mutation($c: ID!) { placeOrder(input: { communityId: $c, category: REPAIR, title: \"门锁坏了\", \
                  description: \"进不了门\" }) { id } }";
@@ -208,6 +208,23 @@ async fn a_grid_worker_dispatches_and_lists_care_profiles_only_for_her_grid() {
     let by_grid = w.gql("demo-grid", list, json!({ "c": w.chengnan })).await;
     assert_eq!(payload(&by_grid)["totalCount"], 1, "{by_grid}");
     assert_eq!(payload(&by_grid)["edges"][0]["node"]["elder"]["displayName"], "吴奶奶");
+
+    // 杨大哥's profile is out of her reach: not read, not edited, no visit logged.
+    let theirs = w.id_of("demo-resident-2").await;
+    let read = "query($e: ID!) { careProfile(elderId: $e) { needs } }";
+    let seen = w.gql("demo-grid", read, json!({ "e": theirs })).await;
+    assert_eq!(outcome(&seen), "NOT_FOUND", "{seen}");
+    let edit = json!({ "communityId": w.chengnan, "elderId": theirs, "needs": ["HEARING"], "livesAlone": true });
+    let edited = w.gql("demo-grid", save, json!({ "input": edit })).await;
+    assert_eq!(outcome(&edited), "NOT_FOUND", "{edited}");
+    let visit = "mutation($e: ID!, $at: DateTime!) { logVisit(elderId: $e, visitedAt: $at, notes: \"精神好\") { id } }";
+    let logged =
+        w.gql("demo-grid", visit, json!({ "e": theirs, "at": domain::Clock::now(&w.app.clock).to_rfc3339() })).await;
+    assert_eq!(outcome(&logged), "NOT_FOUND", "{logged}");
+    let unchanged = w.gql("demo-secretary", read, json!({ "e": theirs })).await;
+    assert_eq!(payload(&unchanged)["needs"], json!(["MEALS"]), "the refusal changed nothing");
+    let visits = "query($e: ID!) { visits(elderId: $e) { totalCount } }";
+    assert_eq!(payload(&w.gql("demo-secretary", visits, json!({ "e": theirs })).await)["totalCount"], 0);
 }
 
 #[tokio::test]

@@ -27,7 +27,9 @@ const ELDER_ADDRESS: &str = "城南社区1栋1单元101";
 const CONTACT_PHONE: &str = "13600001111";
 const NOTE_TEXT: &str = "高血压，每天早上服药一次";
 
-area_world!(secretary: Session, grid: Session, other_grid: Session, lead: Session, member: Session, elder: Session, stranger: Session);
+// `grid` (demo-grid) and `other_grid` (杨大哥, appointed) are grid workers of
+// 第1网格, where 吴奶奶 lives; `far_grid` (王党员, appointed) of 第2网格.
+area_world!(secretary: Session, grid: Session, other_grid: Session, far_grid: Session, lead: Session, member: Session, elder: Session, stranger: Session);
 
 impl World {
     async fn new() -> Self {
@@ -36,20 +38,23 @@ impl World {
         let secretary = app.login("demo-secretary").await;
         let grid = app.login("demo-grid").await;
         let other_grid = app.login("demo-resident-2").await;
-        let grid_2 = app.grids("demo-secretary", c).await[1].clone();
-        let appointed = app
-            .gql(
-                Some(&secretary.access_token),
-                APPOINT,
-                json!({ "unit": grid_2, "u": other_grid.user_id, "r": "GRID_WORKER" }),
-            )
-            .await;
-        data(&appointed, "appoint");
+        let far_grid = app.login("demo-member-2").await;
+        let grids = app.grids("demo-secretary", c).await;
+        for (who, grid) in [(&other_grid, &grids[0]), (&far_grid, &grids[1])] {
+            let appointed = app
+                .gql(
+                    Some(&secretary.access_token),
+                    APPOINT,
+                    json!({ "unit": grid, "u": who.user_id, "r": "GRID_WORKER" }),
+                )
+                .await;
+            data(&appointed, "appoint");
+        }
         let lead = app.login("demo-resident-1").await;
         let member = app.login("demo-member-1").await;
         let elder = app.login("demo-elder").await;
         let stranger = app.login("demo-resident-3").await;
-        Self { base, secretary, grid, other_grid, lead, member, elder, stranger }
+        Self { base, secretary, grid, other_grid, far_grid, lead, member, elder, stranger }
     }
 
     fn profile_input(&self) -> Value {
@@ -124,7 +129,7 @@ async fn each_role_sees_health_notes_only_when_assigned_and_while_consent_stands
         assert_eq!(p["consent"]["stands"], true, "{name}");
     }
 
-    // Another grid worker of the community sees the profile, masked, and nothing about notes.
+    // Another grid worker of her grid sees the profile, masked, and nothing about notes.
     let seen = w.profile(&w.other_grid).await;
     let p = data(&seen, "careProfile");
     assert!(p["healthNotes"].is_null(), "{seen}");
@@ -135,8 +140,9 @@ async fn each_role_sees_health_notes_only_when_assigned_and_while_consent_stands
     assert_eq!(p["contactsMasked"], true);
     assert!(!seen.to_string().contains("高血压"));
 
-    // A party member and a stranger from another community do not learn the profile exists.
-    for who in [&w.member, &w.stranger] {
+    // Another grid's worker, a party member and a stranger from another
+    // community do not learn the profile exists.
+    for who in [&w.far_grid, &w.member, &w.stranger] {
         let seen = w.profile(who).await;
         assert_eq!(error_code(&seen), "NOT_FOUND", "{seen}");
         assert!(!seen.to_string().contains("高血压"));
@@ -161,6 +167,7 @@ async fn health_notes_need_consent_and_an_assigned_writer() {
     assert_eq!(error_code(&w.note(&w.grid, NOTE_TEXT).await), "INVALID_STATE");
     data(&w.consent(&w.secretary).await, "recordCareConsent");
     assert_eq!(error_code(&w.note(&w.other_grid, NOTE_TEXT).await), "FORBIDDEN");
+    assert_eq!(error_code(&w.note(&w.far_grid, NOTE_TEXT).await), "NOT_FOUND");
     assert_eq!(error_code(&w.note(&w.elder, NOTE_TEXT).await), "FORBIDDEN");
     assert_eq!(error_code(&w.note(&w.member, NOTE_TEXT).await), "NOT_FOUND");
     assert_eq!(error_code(&w.note(&w.stranger, NOTE_TEXT).await), "NOT_FOUND");
@@ -291,6 +298,11 @@ async fn saving_a_profile_checks_its_input_and_who_saves_it() {
         assert_eq!(error_code(&w.gql(who, SAVE, json!({ "input": base })).await), "FORBIDDEN");
     }
     assert_eq!(error_code(&w.gql(&w.stranger, SAVE, json!({ "input": base })).await), "NOT_FOUND");
+    // 吴奶奶 lives in 1栋, in 第1网格: the grid worker of 第2网格 does not take her on.
+    let across = w.gql(&w.far_grid, SAVE, json!({ "input": base })).await;
+    assert_eq!(error_code(&across), "FORBIDDEN", "{across}");
+    assert!(across["errors"][0]["message"].as_str().unwrap().contains("不在你负责的网格"), "{across}");
+    assert_eq!(error_code(&w.profile(&w.secretary).await), "NOT_FOUND", "the refusal created nothing");
 
     // Defaults: weekly for those living alone, monthly otherwise.
     let saved = w.gql(&w.secretary, SAVE, json!({ "input": base })).await;
@@ -300,6 +312,8 @@ async fn saving_a_profile_checks_its_input_and_who_saves_it() {
     let mut together = base.clone();
     together["livesAlone"] = json!(false);
     together["needs"] = json!(["MEALS", "HEARING", "MEALS"]);
+    let across = w.gql(&w.far_grid, SAVE, json!({ "input": together })).await;
+    assert_eq!(error_code(&across), "NOT_FOUND", "another grid's elder: {across}");
     let saved = w.gql(&w.other_grid, SAVE, json!({ "input": together })).await;
     assert_eq!(data(&saved, "saveCareProfile")["visitIntervalDays"], 30);
     assert_eq!(data(&saved, "saveCareProfile")["needs"], json!(["MEALS", "HEARING"]));
@@ -311,7 +325,7 @@ async fn saving_a_profile_checks_its_input_and_who_saves_it() {
     assert_eq!(data(&saved, "saveCareProfile")["needs"], json!(["VISION"]));
     by_lead["gridWorkerId"] = json!(w.other_grid.user_id);
     assert_eq!(error_code(&w.gql(&w.lead, SAVE, json!({ "input": by_lead })).await), "FORBIDDEN");
-    assert_eq!(error_code(&w.gql(&w.member, SAVE, json!({ "input": by_lead })).await), "FORBIDDEN");
+    assert_eq!(error_code(&w.gql(&w.member, SAVE, json!({ "input": by_lead })).await), "NOT_FOUND");
 }
 
 #[tokio::test]
@@ -493,9 +507,9 @@ async fn a_grid_worker_whose_role_is_revoked_no_longer_sees_the_profile_and_is_n
     w.reads_in_full(&w.lead).await;
 
     // Made a grid worker again, he sees the profile as any grid worker does: masked, not as the assigned one.
-    let grid_2 = w.app.grids("demo-secretary", &w.chengnan).await[1].clone();
+    let grid_1 = w.app.grids("demo-secretary", &w.chengnan).await[0].clone();
     data(
-        &w.gql(&w.secretary, APPOINT, json!({ "unit": grid_2, "u": w.other_grid.user_id, "r": "GRID_WORKER" })).await,
+        &w.gql(&w.secretary, APPOINT, json!({ "unit": grid_1, "u": w.other_grid.user_id, "r": "GRID_WORKER" })).await,
         "appoint",
     );
     let seen = w.profile(&w.other_grid).await;

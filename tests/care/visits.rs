@@ -37,7 +37,7 @@ impl World {
         let input = json!({ "communityId": self.chengnan, "elderId": elder, "needs": ["MEALS"], "livesAlone": alone,
                             "visitIntervalDays": interval, "gridWorkerId": self.grid.user_id,
                             "householdLeadId": self.lead.user_id });
-        let saved = self.app.gql(Some(&self.grid.access_token), SAVE, json!({ "input": input })).await;
+        let saved = self.app.gql(Some(&self.secretary.access_token), SAVE, json!({ "input": input })).await;
         data(&saved, "saveCareProfile");
     }
 

@@ -111,14 +111,11 @@ impl CareProfile {
         self.is_grid_worker(actor) || self.is_household_lead(actor) || actor.has(self.community_id, Role::Secretary)
     }
 
-    /// Whether the actor may see the profile at all.
-    pub fn visible_to(&self, actor: &Actor) -> bool {
-        actor.user_id == self.elder_id || self.entitled(actor) || actor.has(self.community_id, Role::GridWorker)
-    }
-
-    /// Who may change it: the community's staff and the elder's household lead.
-    pub fn manageable_by(&self, actor: &Actor) -> bool {
-        actor.has_any(self.community_id, &Role::STAFF) || self.is_household_lead(actor)
+    /// Whether the actor may see the profile whoever looks after the elder:
+    /// the elder, and those entitled. (A grid worker also sees, masked, the
+    /// profiles of her own grid's elders: [`Care::profile`].)
+    fn visible_to(&self, actor: &Actor) -> bool {
+        actor.user_id == self.elder_id || self.entitled(actor)
     }
 
     /// The address in full, for the elder's own export.
@@ -373,12 +370,23 @@ impl Care<'_> {
         }))
     }
 
-    /// The profile, if the actor may see it; `NOT_FOUND` otherwise.
+    /// The profile, if the actor may see it; `NOT_FOUND` otherwise. Besides
+    /// the elder and those entitled, a grid worker sees the profiles of the
+    /// elders she looks after (her grid's; [`crate::org::Org::looks_after`]),
+    /// not another grid's.
     pub async fn profile(self, actor: &Actor, elder_id: i64) -> DomainResult<CareProfile> {
-        self.load_profile(&self.d.db, elder_id)
-            .await?
-            .filter(|p| p.visible_to(actor))
-            .ok_or(DomainError::NotFound("care profile"))
+        let profile = self.load_profile(&self.d.db, elder_id).await?.ok_or(DomainError::NotFound("care profile"))?;
+        if profile.visible_to(actor) || self.in_their_grid(actor, &profile).await? {
+            Ok(profile)
+        } else {
+            Err(DomainError::NotFound("care profile"))
+        }
+    }
+
+    /// Whether the actor is a grid worker of the community who looks after the elder.
+    async fn in_their_grid(self, actor: &Actor, profile: &CareProfile) -> DomainResult<bool> {
+        Ok(actor.has(profile.community_id, Role::GridWorker)
+            && self.d.org().looks_after(actor, profile.community_id, profile.elder_id).await?)
     }
 
     /// Profiles of a community, for its staff, oldest first.
@@ -426,10 +434,12 @@ impl Care<'_> {
                     "this person's care profile belongs to another community; edit it there",
                 ));
             }
-            if !p.manageable_by(actor) {
-                return Err(DomainError::forbidden(
-                    "only the secretary, a grid worker or the elder's household lead may update a care profile",
-                ));
+            // Another grid's elders are not found, as when reading.
+            if !p.visible_to(actor) && !self.in_their_grid(actor, p).await? {
+                return Err(DomainError::NotFound("care profile"));
+            }
+            if !actor.has_any(c, &Role::STAFF) && !p.is_household_lead(actor) {
+                return Err(authority::SAVE_CARE_PROFILE.refused());
             }
             if !actor.has_any(c, &Role::STAFF)
                 && (p.grid_worker_id != input.grid_worker_id || p.household_lead_id != input.household_lead_id)
@@ -440,6 +450,11 @@ impl Care<'_> {
             }
         } else {
             actor.require(&authority::SAVE_CARE_PROFILE, c)?;
+            if !self.d.org().looks_after(actor, c, input.elder_id).await? {
+                return Err(DomainError::forbidden(
+                    "这位老人不在你负责的网格里，请由该网格的网格员或社区书记建立关爱档案",
+                ));
+            }
         }
         if !self.d.org().roles_of(&self.d.db, input.elder_id, c).await?.contains(&Role::Resident) {
             return Err(DomainError::bad_input("elderId", "this person is not a resident of the community"));
@@ -678,7 +693,12 @@ impl Care<'_> {
     }
 
     fn require_consent_recorder(actor: &Actor, profile: &CareProfile, doing: &str) -> DomainResult<()> {
-        if actor.user_id == profile.elder_id || profile.manageable_by(actor) || profile.entitled(actor) {
+        // The profile is already one the actor may see (`profile`): the
+        // elder, those entitled, or a grid worker looking after the elder.
+        if actor.user_id == profile.elder_id
+            || profile.entitled(actor)
+            || actor.has(profile.community_id, Role::GridWorker)
+        {
             Ok(())
         } else {
             Err(DomainError::forbidden(format!(

@@ -15,8 +15,8 @@ use super::Care;
 use super::profiles::CLOCK_SKEW_MINUTES;
 use crate::entities::{care_profile, care_visit};
 use crate::error::{DomainError, DomainResult};
+use crate::org::Actor;
 use crate::org::authority;
-use crate::org::{Actor, Role};
 use crate::pagination::{Page, PageRequest};
 use crate::{idempotency, validate};
 
@@ -74,12 +74,9 @@ impl Care<'_> {
         idempotency: Option<(&str, &str)>,
     ) -> DomainResult<Visit> {
         let profile = self.profile(actor, input.elder_id).await?;
+        // The profile is one the actor may see: another grid's elders are not found.
         let assigned = profile.is_grid_worker(actor) || profile.is_household_lead(actor);
-        if !assigned && !actor.has_any(profile.community_id, &Role::STAFF) {
-            return Err(DomainError::forbidden(
-                "only the elder's grid worker or household lead, or the community's staff, may log visits",
-            ));
-        }
+        actor.require_theirs_or(&authority::LOG_VISIT, profile.community_id, assigned)?;
         let now = self.d.clock.now();
         if input.visited_at > now + Duration::minutes(CLOCK_SKEW_MINUTES) {
             return Err(DomainError::bad_input("visitedAt", "a visit cannot be logged before it happens"));
