@@ -368,6 +368,23 @@ async fn only_the_communitys_secretary_decides_a_report_in() {
 }
 
 #[tokio::test]
+async fn a_secretary_who_reports_in_to_her_own_community_does_not_decide_her_own_report_in() {
+    let w = World::new().await;
+    let own = w.report_in("demo-secretary", &w.chengnan).await;
+    for action in ["approve", "decline"] {
+        let refused = w.act("demo-secretary", action, &own).await;
+        assert_eq!(outcome(&refused), "FORBIDDEN", "{action}: {refused}");
+        assert!(refused["errors"][0]["message"].as_str().unwrap().contains("涉及你自己"), "{refused}");
+    }
+    assert_eq!(w.my_report_in("demo-secretary", &own).await["status"], "PENDING", "the refusals changed nothing");
+    // Another secretary of the community decides it.
+    let second = w.id_of("demo-resident-1").await;
+    let appointed = w.gql("demo-street", APPOINT, json!({ "r": "SECRETARY", "unit": w.chengnan, "u": second })).await;
+    payload(&appointed);
+    w.must("demo-resident-1", "approve", &own, "APPROVED").await;
+}
+
+#[tokio::test]
 async fn a_report_in_is_decided_once() {
     let w = World::new().await;
     let approved = w.report_in("newmember-1", &w.chengnan).await;

@@ -469,15 +469,15 @@ impl Care<'_> {
         let Some(cash) = &req.cash else {
             return Err(DomainError::bad_input("requestId", "this request is not help drawing cash"));
         };
-        if cash.handed_by == Some(actor.user_id) || req.order.claimant_id == Some(actor.user_id) {
-            return Err(DomainError::forbidden(
-                "the helper cannot confirm their own hand-over; the elder or a witness does",
-            ));
+        // Nobody confirms their own hand-over: not who handed the cash, nor the order's claimant.
+        for helper in [cash.handed_by, req.order.claimant_id] {
+            actor.require_not_self_for(&authority::CONFIRM_CASH_RECEIVED, helper)?;
         }
-        let witness = req.elder_id == actor.user_id || actor.has_any(req.order.community_id, &Role::STAFF);
-        if !witness {
-            return Err(DomainError::forbidden("only the elder or a grid worker or secretary as witness confirms"));
-        }
+        actor.require_theirs_or(
+            &authority::CONFIRM_CASH_RECEIVED,
+            req.order.community_id,
+            req.elder_id == actor.user_id,
+        )?;
         if cash.handed_at.is_none() {
             return Err(DomainError::invalid_state("the helper has not recorded handing the cash over yet"));
         }
@@ -524,9 +524,9 @@ impl Care<'_> {
     /// A secretary or grid worker binds a wristband to a resident of their community.
     pub async fn register_wristband(self, actor: &Actor, resident_id: i64, device_id: &str) -> DomainResult<Wristband> {
         let device_id = check_device_id(device_id)?;
-        let staff_of = actor.communities_with(&Role::STAFF);
+        let staff_of = actor.communities_for(&authority::REGISTER_WRISTBAND);
         if staff_of.is_empty() {
-            return Err(DomainError::forbidden("only grid workers and secretaries bind wristbands"));
+            return Err(authority::REGISTER_WRISTBAND.refused());
         }
         let mut community = None;
         for c in staff_of {

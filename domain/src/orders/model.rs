@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::machine::{OrderCategory, OrderStatus};
 use crate::entities::order;
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Community, Role, UserSummary};
+use crate::org::{Actor, Community, UserSummary, authority};
 use crate::pagination::Page;
 use crate::privacy;
 use crate::uploads::urls_from_json;
@@ -74,11 +74,11 @@ impl Order {
     /// Whether the actor can see this order at all.
     pub fn visible_to(&self, actor: &Actor) -> bool {
         let c = self.community_id;
-        actor.has_any(c, &Role::WORKERS)
+        actor.may(&authority::ORDER, c)
             || self.is_party(actor.user_id)
             || self.claimant_id == Some(actor.user_id)
             || self.assignee_id == Some(actor.user_id)
-            || (self.status == OrderStatus::Escalated && actor.has(c, Role::StreetReviewer))
+            || (self.status == OrderStatus::Escalated && actor.has_any(c, authority::STREET))
     }
 
     /// Full phone and address for the resident, whoever placed it, the helper
@@ -87,7 +87,7 @@ impl Order {
     pub fn contact_for(&self, actor: &Actor) -> Contact {
         let full = self.is_party(actor.user_id)
             || self.is_helpers_now(actor.user_id)
-            || actor.has_any(self.community_id, &Role::STAFF);
+            || actor.has_any(self.community_id, authority::STAFF);
         if full {
             Contact { phone: self.contact_phone.clone(), address: self.address.clone(), masked: false }
         } else {

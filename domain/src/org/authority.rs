@@ -172,8 +172,8 @@ rules! {
     MY_REPORT_INS = "myReportIns", Themselves, "查看自己的报到";
     REPORT_INS = "reportIns", Roles(STAFF), "查看党员报到";
     SERVICE_BOARD = "serviceBoard", Member, "查看服务公示";
-    APPROVE_REPORT_IN = "approveReportIn", Roles(SECRETARY), "审核党员报到";
-    DECLINE_REPORT_IN = "declineReportIn", Roles(SECRETARY), "审核党员报到";
+    APPROVE_REPORT_IN = "approveReportIn", Roles(SECRETARY), "审核党员报到", not_self;
+    DECLINE_REPORT_IN = "declineReportIn", Roles(SECRETARY), "审核党员报到", not_self;
     LEAVE_REPORT_IN = "leaveReportIn", TheirsOr(SECRETARY), "结束报到";
 
     // Volunteer posts and activities.

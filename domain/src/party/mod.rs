@@ -206,6 +206,7 @@ impl Party<'_> {
     pub async fn approve_report_in(self, actor: &Actor, id: i64) -> DomainResult<ReportIn> {
         let row = self.report_in_row(actor, id).await?;
         actor.require(&authority::APPROVE_REPORT_IN, row.community_id)?;
+        actor.require_not_self_for(&authority::APPROVE_REPORT_IN, Some(row.user_id))?;
         let now = self.d.clock.now();
         let txn = self.d.db.begin().await?;
         let elsewhere = report_in::Entity::find()
@@ -247,6 +248,7 @@ impl Party<'_> {
     pub async fn decline_report_in(self, actor: &Actor, id: i64, reason: &str) -> DomainResult<ReportIn> {
         let row = self.report_in_row(actor, id).await?;
         actor.require(&authority::DECLINE_REPORT_IN, row.community_id)?;
+        actor.require_not_self_for(&authority::DECLINE_REPORT_IN, Some(row.user_id))?;
         let reason = validate::required_text("reason", reason, 500)?;
         let now = self.d.clock.now();
         let decline = ReportInStep::by(actor.user_id, ReportInAction::Decline).note(reason.clone()).set(|m| {

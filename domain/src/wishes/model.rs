@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::machine::WishStatus;
 use crate::entities::wish;
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Role};
+use crate::org::{Actor, authority};
 use crate::uploads::urls_from_json;
 use crate::workflow::Event;
 
@@ -45,10 +45,10 @@ impl Wish {
     /// staff; once published, by the community's members and volunteers.
     pub fn visible_to(&self, actor: &Actor) -> bool {
         let c = self.community_id;
-        if self.is_party(actor.user_id) || self.claimant_id == Some(actor.user_id) || actor.has_any(c, &Role::STAFF) {
+        if self.is_party(actor.user_id) || self.claimant_id == Some(actor.user_id) || actor.may(&authority::WISH, c) {
             return true;
         }
-        self.status.is_reviewed() && actor.has_any(c, &Role::HELPERS)
+        self.status.is_reviewed() && actor.may(&authority::CLAIM_WISH, c)
     }
 }
 
