@@ -511,6 +511,7 @@ impl Care<'_> {
         let needs = needs_to_json(&input.needs)?;
         let now = self.d.clock.now();
         let txn = self.d.db.begin().await?;
+        let household = self.d.org().household_of(&txn, input.elder_id).await?;
         let profile_id = match &existing {
             Some(p) => {
                 let updated = guarded_update(
@@ -521,6 +522,7 @@ impl Care<'_> {
                         visit_interval_days: Set(interval),
                         grid_worker_id: Set(input.grid_worker_id),
                         household_lead_id: Set(input.household_lead_id),
+                        household_id: Set(household),
                         address: Set(address),
                         updated_by: Set(actor.user_id),
                         updated_at: Set(now),
@@ -538,6 +540,7 @@ impl Care<'_> {
             None => {
                 let inserted = care_profile::ActiveModel {
                     community_id: Set(c),
+                    household_id: Set(household),
                     elder_id: Set(input.elder_id),
                     needs: Set(needs),
                     lives_alone: Set(input.lives_alone),

@@ -102,8 +102,10 @@ impl Care<'_> {
             }
             _ => None,
         };
+        let household = self.d.org().household_of(&txn, profile.elder_id).await?;
         let row = care_visit::ActiveModel {
             community_id: Set(profile.community_id),
+            household_id: Set(household),
             elder_id: Set(profile.elder_id),
             visitor_id: Set(actor.user_id),
             visited_at: Set(input.visited_at),

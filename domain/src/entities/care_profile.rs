@@ -6,6 +6,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub community_id: i64,
+    /// The household concerned (and so its building and grid), when known.
+    pub household_id: Option<i64>,
     /// Unique: one profile per elder.
     pub elder_id: i64,
     /// JSON array of needs.

@@ -24,6 +24,8 @@ pub struct Rating {
 pub struct Order {
     pub id: i64,
     pub community_id: i64,
+    /// The household served (and so its grid), when the person had one at placing.
+    pub household_id: Option<i64>,
     pub category: OrderCategory,
     pub title: String,
     pub description: String,
@@ -106,6 +108,7 @@ impl TryFrom<order::Model> for Order {
         Ok(Self {
             id: m.id,
             community_id: m.community_id,
+            household_id: m.household_id,
             category: OrderCategory::parse(&m.category)?,
             title: m.title,
             description: m.description,

@@ -111,8 +111,10 @@ impl Orders<'_> {
     ) -> DomainResult<order::Model> {
         self.d.uploads().require(conn, "photoUrls", placed_by, &new.upload_ids).await?;
         let checked = new.checked;
+        let household = self.d.org().household_of(conn, new.beneficiary).await?;
         let model = order::ActiveModel {
             community_id: Set(checked.community_id),
+            household_id: Set(household),
             category: Set(checked.category.as_str().into()),
             title: Set(checked.title),
             description: Set(checked.description),
@@ -196,7 +198,7 @@ impl Orders<'_> {
         let (row, order) = self.visible(actor, id).await?;
         actor.require(&authority::DISPATCH_ORDER, order.community_id)?;
         actor.require_not_self_for(&authority::DISPATCH_ORDER, assignee)?;
-        if !self.d.org().looks_after(actor, order.community_id, order.beneficiary()).await? {
+        if !self.d.org().looks_after_household(actor, order.community_id, order.household_id).await? {
             return Err(DomainError::forbidden("这张服务单不在你负责的网格里，请由该网格的网格员或社区书记派单"));
         }
         if let Some(assignee) = assignee {

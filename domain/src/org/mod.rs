@@ -509,6 +509,11 @@ impl Org<'_> {
         )
     }
 
+    /// The household a person lives in, as the roster or the secretary placed them.
+    pub(crate) async fn household_of<C: ConnectionTrait>(self, conn: &C, person: i64) -> DomainResult<Option<i64>> {
+        Ok(user::Entity::find_by_id(person).one(conn).await?.and_then(|u| u.household_id))
+    }
+
     /// Whether the actor looks after the person in the community: its
     /// secretary (everyone), a grid worker (their grid's households, and
     /// people not yet placed in a household; one appointed before grids were
@@ -517,13 +522,28 @@ impl Org<'_> {
         if actor.has(community_id, Role::Secretary) || actor.holds(Role::GridWorker, Unit::community(community_id)) {
             return Ok(true);
         }
+        let household = self.household_of(&self.d.db, person).await?;
+        self.looks_after_household(actor, community_id, household).await
+    }
+
+    /// [`Org::looks_after`] for a record that carries its household (an
+    /// order, a visit): `None` is a record of nobody's household yet, which
+    /// every grid worker of the community looks after.
+    pub(crate) async fn looks_after_household(
+        self,
+        actor: &Actor,
+        community_id: i64,
+        household: Option<i64>,
+    ) -> DomainResult<bool> {
+        if actor.has(community_id, Role::Secretary) || actor.holds(Role::GridWorker, Unit::community(community_id)) {
+            return Ok(true);
+        }
         let grids = actor.units_with(Role::GridWorker);
         let groups = actor.units_with(Role::HouseholdLead);
         if grids.is_empty() && groups.is_empty() {
             return Ok(false);
         }
-        let Some(household) = user::Entity::find_by_id(person).one(&self.d.db).await?.and_then(|u| u.household_id)
-        else {
+        let Some(household) = household else {
             // Not yet placed in a household (joined by invite code): in no
             // grid yet, so every grid worker of the community looks after them.
             return Ok(!grids.is_empty());
