@@ -1,4 +1,5 @@
-//! Background sweeps: orders nobody claimed in time, claims past their
+//! Background sweeps: orders nobody claimed in time, routed orders a
+//! department did not accept in time or is overdue on, claims past their
 //! deadline (orders and wishes, per the community's overdue policy), late
 //! love lunchboxes, unclaimed urgent care, the erasure of health notes after consent is
 //! withdrawn, and the monthly close of dedication points. Every sweep is a
@@ -26,6 +27,16 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
                 Ok(0) => {}
                 Ok(n) => tracing::info!(escalated = n, "orders unclaimed past their claim deadline escalated"),
                 Err(e) => tracing::warn!(error = %e, "unclaimed order sweep failed"),
+            }
+            match domain.orders().return_unaccepted().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(returned = n, "routed orders not accepted in time returned to the street"),
+                Err(e) => tracing::warn!(error = %e, "unaccepted routed order sweep failed"),
+            }
+            match domain.orders().alert_departments_overdue().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(alerted = n, "departments past their due date reported to the county"),
+                Err(e) => tracing::warn!(error = %e, "department overdue sweep failed"),
             }
             match domain.orders().sweep_overdue().await {
                 Ok(s) if s.total() == 0 => {}

@@ -66,6 +66,16 @@ impl Domain {
         ] {
             org.create_unit_in(&txn, By::Operator, UnitKind::Department, parent, department, None).await?;
         }
+        // The street's own departments that answer its whistles (吹哨报到), each with its staff.
+        for (department, (openid, name)) in [
+            ("龙头街道住建中心", ("demo-dept-housing", "住建中心工作人员")),
+            ("龙头街道民政办", ("demo-dept-civil", "民政办工作人员")),
+        ] {
+            let unit =
+                org.create_unit_in(&txn, By::Operator, UnitKind::Department, street.unit, department, None).await?;
+            let staff = self.demo_user(&txn, (openid, name, &[], None, None, None)).await?;
+            org.appoint_in(&txn, By::Operator, Role::DepartmentStaff, unit.unit, Appointee::User(staff)).await?;
+        }
         let (chengnan, first_grid) = self.seed_community(&txn, street.unit, "城南社区", "CHENGNAN", 2).await?;
         let (chengbei, _) = self.seed_community(&txn, street.unit, "城北社区", "CHENGBEI", 1).await?;
         for (community_id, users) in [(chengnan, CHENGNAN_USERS), (chengbei, CHENGBEI_USERS)] {

@@ -22,6 +22,7 @@ mod m20261207_000030_create_rule_changes;
 mod m20261207_000040_create_data_deletion_requests;
 mod m20261208_000010_create_hierarchy;
 mod m20261208_000020_households_on_records;
+mod m20261208_000030_street_and_departments;
 mod shared;
 
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000040_create_data_deletion_requests::Migration),
             Box::new(m20261208_000010_create_hierarchy::Migration),
             Box::new(m20261208_000020_households_on_records::Migration),
+            Box::new(m20261208_000030_street_and_departments::Migration),
         ]
     }
 }

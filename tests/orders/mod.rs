@@ -4,6 +4,7 @@
 // Privacy (scoping and masking) is in `order_privacy.rs`.
 
 mod privacy;
+mod street;
 
 use std::collections::HashSet;
 
@@ -492,12 +493,12 @@ async fn every_transition_outside_the_state_machine_is_an_invalid_state() {
         ("SUBMITTED",         ["OPEN", "ASSIGNED", X,         F,                   X,          X,         X,        "CANCELLED", "ESCALATED"]),
         ("OPEN",              ["OPEN", "ASSIGNED", "CLAIMED", F,                   X,          X,         X,        "CANCELLED", "ESCALATED"]),
         ("ASSIGNED",          ["OPEN", "ASSIGNED", "CLAIMED", F,                   X,          X,         X,        "CANCELLED", "ESCALATED"]),
-        ("CLAIMED",           [X,      X,          X,         "AWAITING_APPROVAL", X,          X,         X,        X,           X]),
+        ("CLAIMED",           [X,      X,          X,         "AWAITING_APPROVAL", X,          X,         X,        X,           "ESCALATED"]),
         ("AWAITING_APPROVAL", [X,      X,          X,         X,                   "APPROVED", "CLAIMED", X,        X,           X]),
         ("APPROVED",          [X,      X,          X,         X,                   X,          X,         "CLOSED", X,           X]),
         ("CLOSED",            [X,      X,          X,         X,                   X,          X,         X,        X,           X]),
         ("CANCELLED",         [X,      X,          X,         F,                   X,          X,         X,        X,           X]),
-        ("ESCALATED",         [X,      X,          X,         F,                   X,          X,         X,        X,           X]),
+        ("ESCALATED",         [X,      X,          X,         F,                   X,          X,         X,        "CANCELLED", X]),
     ];
     assert_transitions(&w, &ACTIONS, &TABLE, 81).await;
 }

@@ -59,6 +59,7 @@ mod party;
 mod points;
 mod posts;
 mod push;
+mod street;
 mod subscriptions;
 mod units;
 mod wishes;
@@ -96,6 +97,7 @@ pub struct Query(
     care_requests::CareRequestQuery,
     push::PushQuery,
     units::UnitQuery,
+    street::StreetQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -115,6 +117,7 @@ pub struct Mutation(
     care_requests::CareRequestMutation,
     push::PushMutation,
     units::UnitMutation,
+    street::StreetMutation,
 );
 
 pub type LinliSchema = Schema<Query, Mutation, Subscription>;

@@ -193,7 +193,9 @@ impl OrderMutation {
         domain(ctx).orders().cancel(actor, parse_id(&order_id, "order")?, reason).await.map(Order).gql()
     }
 
-    /// Hands what the community cannot solve to the street (吹哨).
+    /// Hands what the community cannot solve to the street (社区吹哨), at
+    /// any point before the work is reported done (a claim ends with it).
+    /// The street's reviewers are told. Secretaries.
     async fn escalate_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
         let actor = actor(ctx).await?;
         domain(ctx).orders().escalate(actor, parse_id(&order_id, "order")?, &reason).await.map(Order).gql()
@@ -327,6 +329,64 @@ impl Order {
         self.0.rating.as_ref().map(|r| Rating { stars: r.stars, comment: r.comment.clone() })
     }
 
+    /// When the order first went to the street (社区吹哨); null if it never did.
+    async fn escalated_at(&self) -> Option<DateTime<Utc>> {
+        self.0.routing.escalated_at
+    }
+
+    /// The department the street routed it to (街道分哨).
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<super::org::Department>> {
+        match self.0.routing.department_id {
+            Some(id) => super::org::department(ctx, id).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// What the street asked of the department, or of the community when it sent the order back.
+    async fn route_instruction(&self) -> Option<&str> {
+        self.0.routing.instruction.as_deref()
+    }
+
+    async fn routed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.routing.routed_at
+    }
+
+    /// The department accepts by then (its acceptance SLA), or the order goes back to the street.
+    async fn accept_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.routing.accept_due_at
+    }
+
+    /// The department completes by then, as the street set it; past it, the county is alerted.
+    async fn route_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.routing.due_at
+    }
+
+    /// When the department accepted it (部门应哨).
+    async fn department_accepted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.routing.accepted_at
+    }
+
+    /// When the department reported it done.
+    async fn department_completed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.routing.completed_at
+    }
+
+    /// The department's report of its work.
+    async fn department_note(&self) -> Option<&str> {
+        self.0.routing.note.as_deref()
+    }
+
+    /// The department's photos of its work; signed links, as `photoUrls`.
+    async fn department_photo_urls(&self, ctx: &Context<'_>) -> Vec<String> {
+        domain(ctx).uploads().signed_all(&self.0.routing.photo_urls)
+    }
+
+    /// The department's questions to the community about this order, oldest first, with the answers.
+    async fn information_requests(&self, ctx: &Context<'_>) -> Result<Vec<InformationRequest>> {
+        let asked = domain(ctx).orders().information_requests(self.0.id).await.gql()?;
+        Ok(asked.into_iter().map(InformationRequest).collect())
+    }
+
     /// Every change, oldest first: who, when, from what to what, and why.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
         let history =
@@ -343,4 +403,43 @@ pub(crate) async fn prime_order_page(ctx: &Context<'_>, page: &mut d::OrderPage)
     ctx.data_unchecked::<People>().feed_many(people).await;
     let communities = std::mem::take(&mut page.communities);
     ctx.data_unchecked::<Communities>().feed_many(communities).await;
+}
+
+/// A department's question to the community about an order, and the answer.
+pub struct InformationRequest(pub d::InformationRequest);
+
+#[Object]
+impl InformationRequest {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+
+    async fn order_id(&self) -> ID {
+        self.0.order_id.into()
+    }
+
+    async fn question(&self) -> &str {
+        &self.0.question
+    }
+
+    async fn asked_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, Some(self.0.asked_by)).await
+    }
+
+    async fn asked_at(&self) -> DateTime<Utc> {
+        self.0.asked_at
+    }
+
+    /// Null until the community answers.
+    async fn answer(&self) -> Option<&str> {
+        self.0.answer.as_deref()
+    }
+
+    async fn answered_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, self.0.answered_by).await
+    }
+
+    async fn answered_at(&self) -> Option<DateTime<Utc>> {
+        self.0.answered_at
+    }
 }

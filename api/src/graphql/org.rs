@@ -205,6 +205,11 @@ impl Community {
         &self.0.name
     }
 
+    /// The street the community belongs to: where it blows the whistle (吹哨).
+    async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
+        domain(ctx).orders().street_of(self.0.id).await.map(Street).gql()
+    }
+
     /// The code residents join with (`requestToJoin`); shown to the
     /// community's staff and the street and county above it, else null.
     async fn invite_code(&self, ctx: &Context<'_>) -> Result<Option<String>> {
@@ -292,4 +297,42 @@ pub(crate) async fn community(ctx: &Context<'_>, id: i64) -> Result<Community> {
         .await?
         .map(Community)
         .ok_or_else(|| gql_error(domain::DomainError::NotFound("community")))
+}
+
+/// A street (街道).
+pub struct Street(pub domain::orders::Street);
+
+#[Object]
+impl Street {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+}
+
+/// A department (职能部门) of a street or a county, which answers the street's whistles.
+pub struct Department(pub domain::orders::Department);
+
+/// The department with this id.
+pub(crate) async fn department(ctx: &Context<'_>, id: i64) -> Result<Department> {
+    domain(ctx).orders().department(id).await.map(Department).gql()
+}
+
+#[Object]
+impl Department {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Minutes it has to accept an order the street routes to it.
+    async fn accept_sla_minutes(&self) -> i32 {
+        self.0.accept_sla_minutes
+    }
 }

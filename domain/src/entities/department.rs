@@ -9,6 +9,8 @@ pub struct Model {
     /// None for a county department.
     pub street_id: Option<i64>,
     pub name: String,
+    /// Minutes it has to accept an order the street routes to it (应哨).
+    pub accept_sla_minutes: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -46,6 +46,7 @@ pub mod media_check;
 pub mod notification;
 pub mod office_role;
 pub mod order;
+pub mod order_question;
 pub mod post;
 pub mod post_claim;
 pub mod redemption;

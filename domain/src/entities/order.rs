@@ -32,6 +32,22 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Set once when the deadline sweep found the claim past its deadline.
     pub overdue_at: Option<DateTimeUtc>,
+    /// When it went to the street (吹哨), by the secretary or a deadline.
+    pub escalated_at: Option<DateTimeUtc>,
+    /// The department the street routed it to.
+    pub department_id: Option<i64>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub route_instruction: Option<String>,
+    pub routed_at: Option<DateTimeUtc>,
+    pub accept_due_at: Option<DateTimeUtc>,
+    pub route_due_at: Option<DateTimeUtc>,
+    pub department_accepted_at: Option<DateTimeUtc>,
+    pub department_completed_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub department_note: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub department_photo_urls: Option<String>,
+    pub department_overdue_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

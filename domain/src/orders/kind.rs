@@ -39,7 +39,8 @@ crate::workflow::kind!(
             OrderAction::Lapse | OrderAction::EscalateOverdue => charge_overdue(txn, moved).await,
             OrderAction::AlertUnclaimed => alert_urgent_unclaimed(txn, order, moved.at).await,
             _ => Ok(()),
-        }
+        }?;
+        super::street::tell_after(txn, moved).await
     }
 );
 

@@ -26,13 +26,46 @@ crate::string_enum!(OrderStatus {
     Approved,
     Closed,
     Cancelled,
+    /// Blown to the street (社区吹哨): in the street's queue.
     Escalated,
+    /// The street routed it to a department (街道分哨), which has yet to accept.
+    Routed,
+    /// The department took it on (部门应哨).
+    DepartmentAccepted,
+    /// The department reports it done; the street confirms.
+    DepartmentCompleted,
 });
 
 impl OrderStatus {
-    /// Nothing more will happen to it.
+    /// Nothing more will happen to it but a rating.
     pub fn is_finished(self) -> bool {
-        matches!(self, OrderStatus::Approved | OrderStatus::Closed | OrderStatus::Cancelled | OrderStatus::Escalated)
+        matches!(self, OrderStatus::Approved | OrderStatus::Closed | OrderStatus::Cancelled)
+    }
+
+    /// Not yet reported done: the secretary may still blow the whistle.
+    pub fn is_before_completion(self) -> bool {
+        self.is_before_claim() || self == OrderStatus::Claimed
+    }
+
+    /// With the street or a department (吹哨报到), not the community.
+    pub fn is_with_street(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Escalated
+                | OrderStatus::Routed
+                | OrderStatus::DepartmentAccepted
+                | OrderStatus::DepartmentCompleted
+        )
+    }
+
+    /// Waiting on the street: to route, return or resolve, or to confirm a department's work.
+    pub fn awaits_street(self) -> bool {
+        matches!(self, OrderStatus::Escalated | OrderStatus::DepartmentCompleted)
+    }
+
+    /// With a department: to accept, or to work on.
+    pub fn is_with_department(self) -> bool {
+        matches!(self, OrderStatus::Routed | OrderStatus::DepartmentAccepted)
     }
 
     /// Nobody has claimed it yet: it can still be dispatched, cancelled or escalated.
@@ -53,7 +86,7 @@ impl OrderStatus {
     /// Not yet settled: neither approved, closed nor cancelled (an escalated
     /// order is still the street's to settle).
     pub fn is_unsettled(self) -> bool {
-        !matches!(self, OrderStatus::Approved | OrderStatus::Closed | OrderStatus::Cancelled)
+        !self.is_finished()
     }
 }
 
@@ -88,6 +121,26 @@ pub enum OrderAction {
     ConfirmCash,
     /// The system: another wristband alarm joins the open request.
     RepeatAlarm,
+    /// The street routes it to a department (街道分哨).
+    Route,
+    /// The street sends it back to the community's pool, with an instruction.
+    ReturnToCommunity,
+    /// The street resolves it itself.
+    ResolveAtStreet,
+    /// The department takes it on (部门应哨).
+    AcceptRouted,
+    /// The department asks the community for information.
+    AskCommunity,
+    /// The community answers the department.
+    AnswerDepartment,
+    /// The department reports its work done.
+    CompleteRouted,
+    /// The street confirms the department's work.
+    ConfirmRouted,
+    /// The system: the department did not accept in time; back to the street.
+    MissAcceptance,
+    /// The system: the department is past the street's due date; the county is alerted.
+    AlertDepartmentOverdue,
 }
 
 /// The state machine: where an action takes an order, or `None` when the
@@ -104,14 +157,23 @@ pub fn next_status(from: OrderStatus, action: OrderAction) -> Option<OrderStatus
         A::Approve if from == S::AwaitingApproval => Some(S::Approved),
         A::Reject if from == S::AwaitingApproval => Some(S::Claimed),
         A::Rate if from == S::Approved => Some(S::Closed),
-        A::Cancel if from.is_before_claim() => Some(S::Cancelled),
-        A::Escalate if from.is_before_claim() => Some(S::Escalated),
+        A::Cancel if from.is_before_claim() || from == S::Escalated => Some(S::Cancelled),
+        A::Escalate if from.is_before_completion() => Some(S::Escalated),
         A::EscalateUnclaimed if from.is_claimable() => Some(S::Escalated),
         A::Lapse if from == S::Claimed => Some(S::Open),
         A::EscalateOverdue if from == S::Claimed => Some(S::Escalated),
         A::AlertUnclaimed if from.is_claimable() => Some(from),
         A::HandOverCash if from == S::Claimed => Some(from),
         A::ConfirmCash | A::RepeatAlarm if !from.is_finished() => Some(from),
+        A::Route if from == S::Escalated => Some(S::Routed),
+        A::ReturnToCommunity if from == S::Escalated => Some(S::Open),
+        A::ResolveAtStreet if from == S::Escalated => Some(S::Approved),
+        A::AcceptRouted | A::MissAcceptance if from == S::Routed => {
+            Some(if action == A::AcceptRouted { S::DepartmentAccepted } else { S::Escalated })
+        }
+        A::AskCommunity | A::AnswerDepartment | A::AlertDepartmentOverdue if from.is_with_department() => Some(from),
+        A::CompleteRouted if from == S::DepartmentAccepted => Some(S::DepartmentCompleted),
+        A::ConfirmRouted if from == S::DepartmentCompleted => Some(S::Approved),
         _ => None,
     }
 }
@@ -135,6 +197,16 @@ pub(crate) fn past_tense(action: OrderAction) -> &'static str {
         OrderAction::HandOverCash => "given a cash hand-over",
         OrderAction::ConfirmCash => "confirmed as received",
         OrderAction::RepeatAlarm => "given another alarm",
+        OrderAction::Route => "routed to a department",
+        OrderAction::ReturnToCommunity => "returned to the community",
+        OrderAction::ResolveAtStreet => "resolved at the street",
+        OrderAction::AcceptRouted => "accepted by the department",
+        OrderAction::AskCommunity => "asked about by the department",
+        OrderAction::AnswerDepartment => "answered for the department",
+        OrderAction::CompleteRouted => "reported done by the department",
+        OrderAction::ConfirmRouted => "confirmed by the street",
+        OrderAction::MissAcceptance => "returned to the street unaccepted",
+        OrderAction::AlertDepartmentOverdue => "reported overdue to the county",
     }
 }
 
@@ -144,7 +216,7 @@ mod tests {
     use OrderAction as A;
     use OrderStatus as S;
 
-    const ACTIONS: [OrderAction; 16] = [
+    const ACTIONS: [OrderAction; 26] = [
         A::Publish,
         A::Assign,
         A::Claim,
@@ -161,6 +233,16 @@ mod tests {
         A::HandOverCash,
         A::ConfirmCash,
         A::RepeatAlarm,
+        A::Route,
+        A::ReturnToCommunity,
+        A::ResolveAtStreet,
+        A::AcceptRouted,
+        A::AskCommunity,
+        A::AnswerDepartment,
+        A::CompleteRouted,
+        A::ConfirmRouted,
+        A::MissAcceptance,
+        A::AlertDepartmentOverdue,
     ];
 
     #[test]
@@ -182,7 +264,7 @@ mod tests {
 
     #[test]
     fn finished_orders_accept_no_action() {
-        for from in [S::Closed, S::Cancelled, S::Escalated] {
+        for from in [S::Closed, S::Cancelled] {
             for action in ACTIONS {
                 assert_eq!(next_status(from, action), None, "{from:?} {action:?}");
             }
@@ -190,12 +272,42 @@ mod tests {
     }
 
     #[test]
-    fn cancel_and_escalate_only_before_a_claim() {
+    fn the_whistle_blows_on_any_order_not_yet_reported_done_and_cancel_only_before_a_claim_or_at_the_street() {
         for from in S::ALL {
             let before = matches!(from, S::Submitted | S::Open | S::Assigned);
-            assert_eq!(next_status(*from, A::Cancel).is_some(), before, "{from:?}");
-            assert_eq!(next_status(*from, A::Escalate).is_some(), before, "{from:?}");
+            assert_eq!(next_status(*from, A::Cancel).is_some(), before || *from == S::Escalated, "{from:?}");
+            assert_eq!(next_status(*from, A::Escalate).is_some(), before || *from == S::Claimed, "{from:?}");
         }
+    }
+
+    #[test]
+    fn the_whistle_runs_from_the_street_to_a_department_and_back_to_approval() {
+        let mut s = S::Claimed;
+        for (action, expected) in [
+            (A::Escalate, S::Escalated),
+            (A::Route, S::Routed),
+            (A::MissAcceptance, S::Escalated),
+            (A::Route, S::Routed),
+            (A::AcceptRouted, S::DepartmentAccepted),
+            (A::AskCommunity, S::DepartmentAccepted),
+            (A::AnswerDepartment, S::DepartmentAccepted),
+            (A::AlertDepartmentOverdue, S::DepartmentAccepted),
+            (A::CompleteRouted, S::DepartmentCompleted),
+            (A::ConfirmRouted, S::Approved),
+            (A::Rate, S::Closed),
+        ] {
+            s = next_status(s, action).unwrap_or_else(|| panic!("{s:?} {action:?}"));
+            assert_eq!(s, expected);
+        }
+        assert_eq!(next_status(S::Escalated, A::ReturnToCommunity), Some(S::Open));
+        assert_eq!(next_status(S::Escalated, A::ResolveAtStreet), Some(S::Approved));
+        for street_only in [A::Route, A::ReturnToCommunity, A::ResolveAtStreet] {
+            for from in S::ALL.iter().filter(|s| **s != S::Escalated) {
+                assert_eq!(next_status(*from, street_only), None, "{from:?} {street_only:?}");
+            }
+        }
+        assert_eq!(next_status(S::Routed, A::CompleteRouted), None, "accepted first");
+        assert_eq!(next_status(S::DepartmentAccepted, A::ConfirmRouted), None, "completed first");
     }
 
     #[test]
@@ -235,7 +347,9 @@ mod tests {
         for s in S::ALL {
             assert!(!(s.is_finished() && s.is_before_claim()), "{s:?}");
             assert!(!s.is_in_hand() || s.is_unsettled(), "{s:?}");
-            assert_eq!(s.is_unsettled(), !s.is_finished() || *s == S::Escalated, "{s:?}");
+            assert_eq!(s.is_unsettled(), !s.is_finished(), "{s:?}");
+            assert!(!(s.is_with_street() && s.is_finished()), "{s:?}");
+            assert!(!s.is_with_department() || s.is_with_street(), "{s:?}");
             assert!(!s.is_claimable() || s.is_before_claim(), "{s:?}");
         }
     }

@@ -1,7 +1,8 @@
 //! Service orders: a resident orders (点单), the community dispatches (派单),
 //! a party member or volunteer claims (接单) and completes (办结), the
 //! secretary approves (审定), the resident rates (评单). What the community
-//! cannot solve goes to the street.
+//! cannot solve goes to the street, which routes it to a department
+//! ([`street`]: 吹哨报到).
 //!
 //! The state machine is in [`machine`]; every step runs on the workflow
 //! spine (`kind.rs` declares where an order keeps its status and holder,
@@ -16,13 +17,15 @@ mod policy;
 mod pushes;
 mod queries;
 mod service;
+mod street;
 mod sweeps;
 mod timing;
 
 pub(crate) use kind::OrderStep;
 pub use machine::{OrderAction, OrderCategory, OrderStatus, next_status};
-pub use model::{Contact, Order, OrderEvent, OrderFilter, OrderPage, OverdueSweep, PlaceOrder, Rating};
+pub use model::{Contact, Order, OrderEvent, OrderFilter, OrderPage, OverdueSweep, PlaceOrder, Rating, Routing};
 pub use policy::CareKind;
+pub use street::{Department, InformationRequest, Street};
 pub use timing::{CareSettings, Deadlines};
 
 crate::area_service!(

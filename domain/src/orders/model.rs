@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::machine::{OrderCategory, OrderStatus};
 use crate::entities::order;
 use crate::error::{DomainError, DomainResult};
-use crate::org::{Actor, Community, UserSummary, authority};
+use crate::org::{Actor, Community, Role, Unit, UnitKind, UserSummary, authority};
 use crate::pagination::Page;
 use crate::privacy;
 use crate::uploads::urls_from_json;
@@ -46,6 +46,26 @@ pub struct Order {
     pub overdue_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Its way through the street and a department (吹哨报到).
+    pub routing: Routing,
+}
+
+/// An order's way through the street and a department, when it was escalated.
+#[derive(Clone, Debug, Default)]
+pub struct Routing {
+    pub escalated_at: Option<DateTime<Utc>>,
+    pub department_id: Option<i64>,
+    /// What the street asked of the department, or of the community when it sent the order back.
+    pub instruction: Option<String>,
+    pub routed_at: Option<DateTime<Utc>>,
+    /// By when the department must accept (its acceptance SLA).
+    pub accept_due_at: Option<DateTime<Utc>>,
+    /// By when the department must complete, as the street set it.
+    pub due_at: Option<DateTime<Utc>>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+    pub photo_urls: Vec<String>,
 }
 
 /// Contact details as one viewer may see them.
@@ -80,7 +100,11 @@ impl Order {
             || self.is_party(actor.user_id)
             || self.claimant_id == Some(actor.user_id)
             || self.assignee_id == Some(actor.user_id)
-            || (self.status == OrderStatus::Escalated && actor.has_any(c, authority::STREET))
+            || (self.routing.escalated_at.is_some() && actor.has_any(c, authority::STREET))
+            || self
+                .routing
+                .department_id
+                .is_some_and(|d| actor.holds(Role::DepartmentStaff, Unit::new(UnitKind::Department, d)))
     }
 
     /// Full phone and address for the resident, whoever placed it, the helper
@@ -128,6 +152,18 @@ impl TryFrom<order::Model> for Order {
             overdue_at: m.overdue_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            routing: Routing {
+                escalated_at: m.escalated_at,
+                department_id: m.department_id,
+                instruction: m.route_instruction,
+                routed_at: m.routed_at,
+                accept_due_at: m.accept_due_at,
+                due_at: m.route_due_at,
+                accepted_at: m.department_accepted_at,
+                completed_at: m.department_completed_at,
+                note: m.department_note,
+                photo_urls: urls_from_json(m.department_photo_urls.as_deref())?,
+            },
         })
     }
 }

@@ -70,7 +70,7 @@ impl Orders<'_> {
             branches.push(
                 Condition::all()
                     .add(order::Column::CommunityId.is_in(street_communities))
-                    .add(order::Column::Status.eq(OrderStatus::Escalated.as_str())),
+                    .add(order::Column::EscalatedAt.is_not_null()),
             );
         }
         let mut cond = Condition::all();
@@ -119,7 +119,7 @@ impl Orders<'_> {
     /// an index range in id order), never one `OR` over the whole table: a
     /// database plans an `OR` with `ORDER BY id LIMIT` as a walk down the
     /// primary key, which passes every newer order of every other community.
-    async fn page_of_orders(
+    pub(super) async fn page_of_orders(
         self,
         branches: Vec<Condition>,
         cond: Condition,

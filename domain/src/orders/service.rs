@@ -143,7 +143,7 @@ impl Orders<'_> {
     }
 
     /// The order's row and the order, if the actor may see it; `NOT_FOUND` otherwise.
-    async fn visible(self, actor: &Actor, id: i64) -> DomainResult<(order::Model, Order)> {
+    pub(super) async fn visible(self, actor: &Actor, id: i64) -> DomainResult<(order::Model, Order)> {
         let row = self.row(&self.d.db, id).await?;
         let order = Order::try_from(row.clone())?;
         if order.visible_to(actor) { Ok((row, order)) } else { Err(DomainError::NotFound("order")) }
@@ -159,7 +159,7 @@ impl Orders<'_> {
     }
 
     /// How long to claim and to finish, by the order's policy.
-    async fn windows(self, order: &Order) -> DomainResult<(Duration, Duration)> {
+    pub(super) async fn windows(self, order: &Order) -> DomainResult<(Duration, Duration)> {
         Ok(self.policy_of(order).await?.windows(&self.d.settings.order_deadlines, &self.d.settings.care))
     }
 
@@ -325,16 +325,33 @@ impl Orders<'_> {
         self.take(&row, OrderStep::by(actor.user_id, OrderAction::Cancel).note(reason)).await
     }
 
-    /// What the community cannot solve goes to the street (社区吹哨).
+    /// What the community cannot solve goes to the street (社区吹哨), at any
+    /// point before the work is reported done: a claim ends with it, and the
+    /// street's reviewers are told ([`super::street`]).
     pub async fn escalate(self, actor: &Actor, id: i64, reason: &str) -> DomainResult<Order> {
         let (row, order) = self.visible(actor, id).await?;
         actor.require(&authority::ESCALATE_ORDER, order.community_id)?;
         let reason = validate::required_text("reason", reason, 500)?;
-        self.take(&row, OrderStep::by(actor.user_id, OrderAction::Escalate).note(reason)).await
+        let step = OrderStep::by(actor.user_id, OrderAction::Escalate).note(reason);
+        self.take(&row, escalation(step, &row, self.d.clock.now())).await
     }
 
     /// One step on the spine, in its own transaction.
-    async fn take(self, row: &order::Model, step: OrderStep) -> DomainResult<Order> {
+    pub(super) async fn take(self, row: &order::Model, step: OrderStep) -> DomainResult<Order> {
         workflow::step(self.d, row, step).await?.try_into()
     }
+}
+
+/// What every escalation to the street changes besides the status: the
+/// claim and assignment end (the street or a department takes it from
+/// here), and the order keeps when it first reached the street.
+pub(super) fn escalation(step: OrderStep, row: &order::Model, now: DateTime<Utc>) -> OrderStep {
+    let first = row.escalated_at.unwrap_or(now);
+    step.set(move |m| {
+        m.claimant_id = Set(None);
+        m.assignee_id = Set(None);
+        m.complete_due_at = Set(None);
+        m.claim_due_at = Set(None);
+        m.escalated_at = Set(Some(first));
+    })
 }

@@ -14,6 +14,7 @@ use super::kind::OrderStep;
 use super::machine::{OrderAction, OrderStatus};
 use super::model::OverdueSweep;
 use super::policy::{OrderPolicy, urgent_care_ids};
+use super::service::escalation;
 use crate::Domain;
 use crate::deadlines;
 use crate::entities::order;
@@ -32,6 +33,19 @@ impl Orders<'_> {
     /// Claims not finished by `complete_due_at`: marked overdue, the
     /// claimant charged and told, then back to the pool with a fresh claim
     /// deadline or escalated, per the community's overdue policy.
+    /// Orders routed to a department that did not accept them within its
+    /// acceptance SLA go back to the street, whose reviewers are told; once
+    /// each. Returns how many.
+    pub async fn return_unaccepted(self) -> DomainResult<usize> {
+        Ok(workflow::sweep(self.d, &Unaccepted).await?.len())
+    }
+
+    /// Departments past the street's due date on an order: the county's
+    /// admins are alerted, once per order. Returns how many.
+    pub async fn alert_departments_overdue(self) -> DomainResult<usize> {
+        Ok(workflow::sweep(self.d, &DepartmentOverdue).await?.len())
+    }
+
     pub async fn sweep_overdue(self) -> DomainResult<OverdueSweep> {
         let mut swept = OverdueSweep::default();
         for policy in workflow::sweep(self.d, &Overdue).await? {
@@ -70,7 +84,7 @@ impl Deadline for Unclaimed {
         let note = format!("nobody claimed it by {}: escalated to the street", deadlines::local_time(due));
         let step =
             OrderStep::system(OrderAction::EscalateUnclaimed).note(note).guard(order::Column::ClaimDueAt.lt(now));
-        Ok(Some((step, ())))
+        Ok(Some((escalation(step, row, now), ())))
     }
 }
 
@@ -116,10 +130,75 @@ impl Deadline for Overdue {
                         m.claim_due_at = Set(Some(now + claim_window));
                     })
             }
-            OverduePolicy::Escalate => OrderStep::system(OrderAction::EscalateOverdue)
-                .note(format!("{missed}: escalated to the street"))
-                .set(|m| m.overdue_at = Set(Some(now))),
+            OverduePolicy::Escalate => escalation(
+                OrderStep::system(OrderAction::EscalateOverdue)
+                    .note(format!("{missed}: escalated to the street"))
+                    .set(|m| m.overdue_at = Set(Some(now))),
+                row,
+                now,
+            ),
         };
         Ok(Some((step.guard(still_due), policy)))
+    }
+}
+
+/// Routed, not accepted by `accept_due_at`.
+struct Unaccepted;
+
+impl Deadline for Unaccepted {
+    type Kind = order::Entity;
+    type Outcome = ();
+
+    fn due(&self, now: DateTime<Utc>) -> Select<order::Entity> {
+        order::Entity::find()
+            .filter(order::Column::Status.eq(OrderStatus::Routed.as_str()))
+            .filter(order::Column::AcceptDueAt.lt(now))
+            .order_by_asc(order::Column::AcceptDueAt)
+    }
+
+    async fn plan(
+        &self,
+        _d: &Domain,
+        _txn: &DatabaseTransaction,
+        row: &order::Model,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Option<(OrderStep, ())>> {
+        let Some(due) = row.accept_due_at else { return Ok(None) };
+        let note = format!("the department did not accept it by {}: back to the street", deadlines::local_time(due));
+        let step = OrderStep::system(OrderAction::MissAcceptance).note(note).guard(order::Column::AcceptDueAt.lt(now));
+        Ok(Some((step, ())))
+    }
+}
+
+/// With a department past `route_due_at`, the county not yet told.
+struct DepartmentOverdue;
+
+impl Deadline for DepartmentOverdue {
+    type Kind = order::Entity;
+    type Outcome = ();
+
+    fn due(&self, now: DateTime<Utc>) -> Select<order::Entity> {
+        order::Entity::find()
+            .filter(order::Column::Status.is_in(OrderStatus::texts_where(OrderStatus::is_with_department)))
+            .filter(order::Column::RouteDueAt.lt(now))
+            .filter(order::Column::DepartmentOverdueAt.is_null())
+            .order_by_asc(order::Column::RouteDueAt)
+    }
+
+    async fn plan(
+        &self,
+        _d: &Domain,
+        _txn: &DatabaseTransaction,
+        row: &order::Model,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Option<(OrderStep, ())>> {
+        let Some(due) = row.route_due_at else { return Ok(None) };
+        let note =
+            format!("the department had not finished it by {}: the county is alerted", deadlines::local_time(due));
+        let step = OrderStep::system(OrderAction::AlertDepartmentOverdue)
+            .note(note)
+            .guard(order::Column::DepartmentOverdueAt.is_null())
+            .set(|m| m.department_overdue_at = Set(Some(now)));
+        Ok(Some((step, ())))
     }
 }

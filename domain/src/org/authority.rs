@@ -37,6 +37,10 @@ pub enum Who {
     /// [`super::units::may_appoint`]): county admins over their county,
     /// street reviewers over their street, secretaries inside their community.
     Above,
+    /// Someone holding this role at the unit the act concerns: a street's
+    /// reviewer at their street, a department's staff at the department an
+    /// order was routed to ([`Actor::require_office`]).
+    Office(Role),
 }
 
 /// One operation's rule.
@@ -149,6 +153,20 @@ rules! {
     RATE_ORDER = "rateOrder", Themselves, "评价服务单";
     CANCEL_ORDER = "cancelOrder", TheirsOr(SECRETARY), "取消服务单";
     ESCALATE_ORDER = "escalateOrder", Roles(SECRETARY), "把服务单上报街道";
+
+    // 吹哨报到: the street routes what the community escalates, a department
+    // answers, the street confirms.
+    STREET_QUEUE = "streetQueue", Office(Role::StreetReviewer), "查看街道的待办服务单";
+    DEPARTMENTS = "departments", Office(Role::StreetReviewer), "查看可分派的职能部门";
+    ROUTE_ORDER = "routeOrder", Roles(STREET), "把服务单分派给职能部门";
+    RETURN_ORDER_TO_COMMUNITY = "returnOrderToCommunity", Roles(STREET), "把服务单退回社区";
+    RESOLVE_ESCALATION = "resolveEscalation", Roles(STREET), "在街道办结服务单";
+    CONFIRM_ROUTED_ORDER = "confirmRoutedOrder", Roles(STREET), "确认部门办结的服务单";
+    DEPARTMENT_QUEUE = "departmentQueue", Office(Role::DepartmentStaff), "查看部门的服务单";
+    ACCEPT_ROUTED_ORDER = "acceptRoutedOrder", Office(Role::DepartmentStaff), "应哨接单";
+    REQUEST_INFORMATION = "requestInformation", Office(Role::DepartmentStaff), "向社区了解情况";
+    COMPLETE_ROUTED_ORDER = "completeRoutedOrder", Office(Role::DepartmentStaff), "办结部门的服务单";
+    ANSWER_INFORMATION_REQUEST = "answerInformationRequest", Roles(STAFF), "答复职能部门的询问";
     ORDER_POOL_EVENTS = "orderPoolEvents", Roles(WORKERS), "接收待接服务单的动态";
     MY_ORDER_UPDATES = "myOrderUpdates", Themselves, "接收自己服务单的动态";
 
@@ -338,7 +356,7 @@ impl Rule {
     pub fn roles(&self) -> &'static [Role] {
         match self.who {
             Who::Roles(roles) | Who::TheirsOr(roles) => roles,
-            Who::Anyone | Who::Themselves | Who::Member | Who::Above => &[],
+            Who::Anyone | Who::Themselves | Who::Member | Who::Above | Who::Office(_) => &[],
         }
     }
 
@@ -350,6 +368,7 @@ impl Rule {
             Who::TheirsOr(roles) => {
                 DomainError::forbidden(format!("只有本人或{}可以{}", role_names(roles), self.doing))
             }
+            Who::Office(role) => DomainError::forbidden(format!("只有本单位的{}可以{}", role.label(), self.doing)),
             Who::Anyone | Who::Themselves | Who::Member | Who::Above => {
                 DomainError::forbidden(format!("只有本人可以{}", self.doing))
             }
@@ -372,7 +391,7 @@ impl Actor {
                 if self.has_any(community_id, roles) { Ok(()) } else { Err(rule.refused()) }
             }
             Who::Member => self.require_member(community_id),
-            Who::Anyone | Who::Themselves | Who::Above => Ok(()),
+            Who::Anyone | Who::Themselves | Who::Above | Who::Office(_) => Ok(()),
         }
     }
 
@@ -393,7 +412,17 @@ impl Actor {
             Who::Roles(roles) | Who::TheirsOr(roles) => self.has_any(community_id, roles),
             Who::Member => self.belongs_to(community_id),
             Who::Anyone | Who::Themselves => true,
-            Who::Above => false,
+            Who::Above | Who::Office(_) => false,
+        }
+    }
+
+    /// Checks a [`Who::Office`] rule at `unit`: the actor holds the rule's
+    /// role there (`FORBIDDEN` otherwise).
+    pub fn require_office(&self, rule: &Rule, unit: super::Unit) -> DomainResult<()> {
+        match rule.who {
+            Who::Office(role) if self.holds(role, unit) => Ok(()),
+            Who::Office(_) => Err(rule.refused()),
+            _ => Err(DomainError::internal("not a rule about an office")),
         }
     }
 

@@ -130,6 +130,8 @@ pub(crate) struct Moved<'a, K: Kind> {
     pub to: K::Status,
     /// `None` when the system acted (a deadline).
     pub actor: Option<i64>,
+    /// What the step's history says (a reason, an instruction, a question).
+    pub note: Option<&'a str>,
     pub at: DateTime<Utc>,
 }
 

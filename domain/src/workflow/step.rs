@@ -137,8 +137,16 @@ pub(crate) async fn step_in<K: Kind>(
         },
     )
     .await?;
-    let moved =
-        Moved { before: row, after: &after, action: step.action, from: head.status, to, actor: step.actor, at: now };
+    let moved = Moved {
+        before: row,
+        after: &after,
+        action: step.action,
+        from: head.status,
+        to,
+        actor: step.actor,
+        note: step.note.as_deref(),
+        at: now,
+    };
     K::after_step(d, txn, &moved).await?;
     Ok(Some(after))
 }
