@@ -46,7 +46,8 @@ pub struct Config {
     pub care: CareConfig,
     pub uploads: UploadsConfig,
     pub events: EventsConfig,
-    /// Per-category overrides, e.g. `[orders.REPAIR] claim_minutes = 20`.
+    /// Per-category overrides, e.g. `[orders.REPAIR] claim_minutes = 20`
+    /// (also `arrive_minutes`, `complete_minutes`).
     #[serde(default)]
     pub orders: HashMap<String, CategoryDeadline>,
     pub log_format: LogFormat,
@@ -68,6 +69,8 @@ pub enum LogFormat {
 #[derive(Clone, Debug, Deserialize)]
 pub struct CategoryDeadline {
     pub claim_minutes: Option<i64>,
+    /// From the claim to the helper at the door (`arriveOnSite`).
+    pub arrive_minutes: Option<i64>,
     pub complete_minutes: Option<i64>,
 }
 
@@ -462,9 +465,11 @@ impl Config {
                 .iter()
                 .find(|c| c.as_str().eq_ignore_ascii_case(name))
                 .ok_or_else(|| ConfigError::Invalid(format!("orders.{name}: no such order category")))?;
-            for (minutes, map) in
-                [(over.claim_minutes, &mut deadlines.claim), (over.complete_minutes, &mut deadlines.complete)]
-            {
+            for (minutes, map) in [
+                (over.claim_minutes, &mut deadlines.claim),
+                (over.arrive_minutes, &mut deadlines.arrive),
+                (over.complete_minutes, &mut deadlines.complete),
+            ] {
                 match minutes {
                     Some(m) if m > 0 => {
                         map.insert(*category, chrono::Duration::minutes(m));
@@ -567,10 +572,16 @@ mod tests {
     #[test]
     fn order_deadlines_can_be_overridden_per_category() {
         let mut c = Config::defaults().unwrap();
-        c.orders.insert("REPAIR".into(), CategoryDeadline { claim_minutes: Some(15), complete_minutes: None });
+        c.orders.insert(
+            "REPAIR".into(),
+            CategoryDeadline { claim_minutes: Some(15), arrive_minutes: None, complete_minutes: None },
+        );
         let d = c.order_deadlines().unwrap();
         assert_eq!(d.claim[&domain::orders::OrderCategory::Repair], chrono::Duration::minutes(15));
-        c.orders.insert("PLUMBING".into(), CategoryDeadline { claim_minutes: Some(15), complete_minutes: None });
+        c.orders.insert(
+            "PLUMBING".into(),
+            CategoryDeadline { claim_minutes: Some(15), arrive_minutes: None, complete_minutes: None },
+        );
         assert!(c.order_deadlines().is_err());
     }
 }

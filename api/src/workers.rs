@@ -28,6 +28,11 @@ pub fn spawn_sweeper(domain: Domain, every: Duration) -> tokio::task::JoinHandle
                 Ok(n) => tracing::info!(escalated = n, "orders unclaimed past their claim deadline escalated"),
                 Err(e) => tracing::warn!(error = %e, "unclaimed order sweep failed"),
             }
+            match domain.orders().mark_arrivals_missed().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(late = n, "claims whose helper was not at the door in time marked"),
+                Err(e) => tracing::warn!(error = %e, "missed arrival sweep failed"),
+            }
             match domain.orders().return_unaccepted().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(returned = n, "routed orders not accepted in time returned to the street"),

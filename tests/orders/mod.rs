@@ -4,6 +4,7 @@
 // Privacy (scoping and masking) is in `order_privacy.rs`.
 
 mod privacy;
+mod promise;
 mod street;
 
 use std::collections::HashSet;
@@ -734,7 +735,11 @@ async fn claim_deadlines_are_configurable_per_category() {
     let w = World::with(|c| {
         c.orders.insert(
             "REPAIR".into(),
-            api::config::CategoryDeadline { claim_minutes: Some(15), complete_minutes: Some(120) },
+            api::config::CategoryDeadline {
+                claim_minutes: Some(15),
+                arrive_minutes: None,
+                complete_minutes: Some(120),
+            },
         );
     })
     .await;

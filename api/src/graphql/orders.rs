@@ -193,6 +193,28 @@ impl OrderMutation {
         domain(ctx).orders().cancel(actor, parse_id(&order_id, "order")?, reason).await.map(Order).gql()
     }
 
+    /// The claimant records being at the door: stamps `arrivedAt`, once.
+    async fn arrive_on_site(&self, ctx: &Context<'_>, order_id: ID) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        domain(ctx).orders().arrive_on_site(actor, parse_id(&order_id, "order")?).await.map(Order).gql()
+    }
+
+    /// The grid worker (or secretary) records the call or visit after
+    /// approval (回访), once per approval; not on work they did or asked for
+    /// themselves. UNSATISFIED reopens the order or escalates it, as the
+    /// community's `returnVisitPolicy` says.
+    async fn record_return_visit(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        satisfaction: ReturnVisitSatisfaction,
+        comment: Option<String>,
+    ) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let id = parse_id(&order_id, "order")?;
+        domain(ctx).orders().record_return_visit(actor, id, satisfaction.into(), comment).await.map(Order).gql()
+    }
+
     /// Hands what the community cannot solve to the street (社区吹哨), at
     /// any point before the work is reported done (a claim ends with it).
     /// The street's reviewers are told. Secretaries.
@@ -207,6 +229,34 @@ impl OrderMutation {
 graphql_enum!(OrderStatus = domain::orders::OrderStatus);
 
 graphql_enum!(OrderCategory = domain::orders::OrderCategory);
+
+graphql_enum!(
+    /// What the resident said at the return visit (回访).
+    ReturnVisitSatisfaction = domain::orders::ReturnVisitSatisfaction {
+        Satisfied: "满意.",
+        BasicallySatisfied: "基本满意.",
+        Unsatisfied: "不满意: the order is reopened or escalated, as the community's `returnVisitPolicy` says.",
+    }
+);
+
+/// The grid worker's call or visit after the work was approved (回访).
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ReturnVisit {
+    pub satisfaction: ReturnVisitSatisfaction,
+    pub comment: Option<String>,
+    pub at: DateTime<Utc>,
+    #[graphql(skip)]
+    by: Option<i64>,
+}
+
+#[async_graphql::ComplexObject]
+impl ReturnVisit {
+    /// Who called or visited.
+    async fn visited_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person(ctx, self.by).await
+    }
+}
 
 #[derive(SimpleObject, Clone)]
 pub struct Rating {
@@ -327,6 +377,32 @@ impl Order {
 
     async fn rating(&self) -> Option<Rating> {
         self.0.rating.as_ref().map(|r| Rating { stars: r.stars, comment: r.comment.clone() })
+    }
+
+    /// The claimant is due at the door by then (set at the claim: 30
+    /// minutes for repairs and elderly care unless configured otherwise).
+    async fn arrive_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.arrive_due_at
+    }
+
+    /// When the claimant recorded being at the door (`arriveOnSite`).
+    async fn arrived_at(&self) -> Option<DateTime<Utc>> {
+        self.0.arrived_at
+    }
+
+    /// When the sweep found the claimant not at the door by `arriveDueAt`.
+    async fn arrival_missed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.arrival_missed_at
+    }
+
+    /// The return visit of the approved work (回访), once made.
+    async fn return_visit(&self) -> Option<ReturnVisit> {
+        self.0.return_visit.as_ref().map(|v| ReturnVisit {
+            satisfaction: v.satisfaction.into(),
+            comment: v.comment.clone(),
+            at: v.at,
+            by: v.by,
+        })
     }
 
     /// When the order first went to the street (社区吹哨); null if it never did.

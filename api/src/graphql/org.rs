@@ -63,6 +63,20 @@ impl OrgMutation {
         community(ctx, c).await
     }
 
+    /// The community's secretary chooses what a return visit (回访) that
+    /// finds the resident UNSATISFIED does: reopen the order, or escalate it.
+    async fn set_return_visit_policy(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        policy: ReturnVisitPolicy,
+    ) -> Result<Community> {
+        let actor = actor(ctx).await?;
+        let c = parse_id(&community_id, "community")?;
+        domain(ctx).org().set_return_visit_policy(actor, c, policy.into()).await.gql()?;
+        community(ctx, c).await
+    }
+
     /// Asks to join a community as a resident, with the invite code its grid
     /// worker gave out. A grid worker or the secretary confirms it.
     async fn request_to_join(
@@ -205,6 +219,12 @@ impl Community {
         &self.0.name
     }
 
+    /// What a return visit (回访) that finds the resident UNSATISFIED does.
+    /// Set by the community's secretary with `setReturnVisitPolicy`.
+    async fn return_visit_policy(&self, ctx: &Context<'_>) -> Result<ReturnVisitPolicy> {
+        domain(ctx).org().return_visit_policy(self.0.id).await.map(Into::into).gql()
+    }
+
     /// The street the community belongs to: where it blows the whistle (吹哨).
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         domain(ctx).orders().street_of(self.0.id).await.map(Street).gql()
@@ -243,6 +263,14 @@ graphql_enum!(
     OverduePolicy = domain::org::OverduePolicy {
         ReturnToPool: "The claim lapses and the work goes back to the pool (or the wish list) with a fresh claim deadline.",
         Escalate: "The work is escalated and the secretaries are told.",
+    }
+);
+
+graphql_enum!(
+    /// What a return visit (回访) that finds the resident UNSATISFIED does.
+    ReturnVisitPolicy = domain::org::ReturnVisitPolicy {
+        Reopen: "The order goes back to the pool for the work to be done again.",
+        Escalate: "The order goes to the street (吹哨).",
     }
 );
 

@@ -11,6 +11,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// What happens to claimed work past its deadline: `RETURN_TO_POOL` or `ESCALATE`.
     pub overdue_policy: String,
+    /// What an UNSATISFIED return visit does: `REOPEN` or `ESCALATE`.
+    pub return_visit_policy: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -48,6 +48,16 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub department_photo_urls: Option<String>,
     pub department_overdue_at: Option<DateTimeUtc>,
+    /// The helper is due at the door by then (from the claim).
+    pub arrive_due_at: Option<DateTimeUtc>,
+    pub arrived_at: Option<DateTimeUtc>,
+    /// Set once when the sweep found the helper not arrived by `arrive_due_at`.
+    pub arrival_missed_at: Option<DateTimeUtc>,
+    pub return_visit_satisfaction: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub return_visit_comment: Option<String>,
+    pub return_visited_by: Option<i64>,
+    pub return_visited_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -40,7 +40,8 @@ crate::workflow::kind!(
             OrderAction::AlertUnclaimed => alert_urgent_unclaimed(txn, order, moved.at).await,
             _ => Ok(()),
         }?;
-        super::street::tell_after(txn, moved).await
+        super::street::tell_after(txn, moved).await?;
+        super::return_visits::tell_after(txn, moved).await
     }
 );
 

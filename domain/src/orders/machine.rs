@@ -42,6 +42,11 @@ impl OrderStatus {
         matches!(self, OrderStatus::Approved | OrderStatus::Closed | OrderStatus::Cancelled)
     }
 
+    /// The work was approved (and perhaps rated): a return visit (回访) is due.
+    pub fn is_approved(self) -> bool {
+        matches!(self, OrderStatus::Approved | OrderStatus::Closed)
+    }
+
     /// Not yet reported done: the secretary may still blow the whistle.
     pub fn is_before_completion(self) -> bool {
         self.is_before_claim() || self == OrderStatus::Claimed
@@ -141,6 +146,36 @@ pub enum OrderAction {
     MissAcceptance,
     /// The system: the department is past the street's due date; the county is alerted.
     AlertDepartmentOverdue,
+    /// The claimant is at the door (the 30-minute promise).
+    Arrive,
+    /// The system: the claimant was not at the door in time.
+    MissArrival,
+    /// 回访 after approval: satisfied, or basically satisfied.
+    ReturnVisit,
+    /// 回访 found the resident unsatisfied; the community reopens such orders.
+    ReopenAfterVisit,
+    /// 回访 found the resident unsatisfied; the community escalates such orders.
+    EscalateAfterVisit,
+}
+
+crate::string_enum!(
+    /// What the resident said at the return visit (回访).
+    ReturnVisitSatisfaction {
+        Satisfied,
+        BasicallySatisfied,
+        Unsatisfied,
+    }
+);
+
+impl ReturnVisitSatisfaction {
+    /// As the history and the office read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReturnVisitSatisfaction::Satisfied => "满意",
+            ReturnVisitSatisfaction::BasicallySatisfied => "基本满意",
+            ReturnVisitSatisfaction::Unsatisfied => "不满意",
+        }
+    }
 }
 
 /// The state machine: where an action takes an order, or `None` when the
@@ -174,6 +209,10 @@ pub fn next_status(from: OrderStatus, action: OrderAction) -> Option<OrderStatus
         A::AskCommunity | A::AnswerDepartment | A::AlertDepartmentOverdue if from.is_with_department() => Some(from),
         A::CompleteRouted if from == S::DepartmentAccepted => Some(S::DepartmentCompleted),
         A::ConfirmRouted if from == S::DepartmentCompleted => Some(S::Approved),
+        A::Arrive | A::MissArrival if from == S::Claimed => Some(from),
+        A::ReturnVisit if from.is_approved() => Some(from),
+        A::ReopenAfterVisit if from.is_approved() => Some(S::Open),
+        A::EscalateAfterVisit if from.is_approved() => Some(S::Escalated),
         _ => None,
     }
 }
@@ -207,6 +246,11 @@ pub(crate) fn past_tense(action: OrderAction) -> &'static str {
         OrderAction::ConfirmRouted => "confirmed by the street",
         OrderAction::MissAcceptance => "returned to the street unaccepted",
         OrderAction::AlertDepartmentOverdue => "reported overdue to the county",
+        OrderAction::Arrive => "marked arrived",
+        OrderAction::MissArrival => "marked late to arrive",
+        OrderAction::ReturnVisit => "given a return visit",
+        OrderAction::ReopenAfterVisit => "reopened after its return visit",
+        OrderAction::EscalateAfterVisit => "escalated after its return visit",
     }
 }
 
@@ -216,7 +260,7 @@ mod tests {
     use OrderAction as A;
     use OrderStatus as S;
 
-    const ACTIONS: [OrderAction; 26] = [
+    const ACTIONS: [OrderAction; 31] = [
         A::Publish,
         A::Assign,
         A::Claim,
@@ -243,6 +287,11 @@ mod tests {
         A::ConfirmRouted,
         A::MissAcceptance,
         A::AlertDepartmentOverdue,
+        A::Arrive,
+        A::MissArrival,
+        A::ReturnVisit,
+        A::ReopenAfterVisit,
+        A::EscalateAfterVisit,
     ];
 
     #[test]
@@ -263,11 +312,11 @@ mod tests {
     }
 
     #[test]
-    fn finished_orders_accept_no_action() {
-        for from in [S::Closed, S::Cancelled] {
-            for action in ACTIONS {
-                assert_eq!(next_status(from, action), None, "{from:?} {action:?}");
-            }
+    fn finished_orders_accept_no_action_but_a_closed_ones_return_visit() {
+        let visit = [A::ReturnVisit, A::ReopenAfterVisit, A::EscalateAfterVisit];
+        for action in ACTIONS {
+            assert_eq!(next_status(S::Cancelled, action), None, "{action:?}");
+            assert_eq!(next_status(S::Closed, action).is_some(), visit.contains(&action), "{action:?}");
         }
     }
 
@@ -340,6 +389,19 @@ mod tests {
         assert_eq!(next_status(S::Open, A::HandOverCash), None);
         assert_eq!(next_status(S::Open, A::AlertUnclaimed), Some(S::Open));
         assert_eq!(next_status(S::Claimed, A::AlertUnclaimed), None);
+    }
+
+    #[test]
+    fn arrival_is_recorded_while_claimed_and_the_return_visit_after_approval() {
+        for from in S::ALL {
+            let claimed = *from == S::Claimed;
+            assert_eq!(next_status(*from, A::Arrive), claimed.then_some(*from), "{from:?}");
+            assert_eq!(next_status(*from, A::MissArrival), claimed.then_some(*from), "{from:?}");
+            let approved = matches!(from, S::Approved | S::Closed);
+            assert_eq!(next_status(*from, A::ReturnVisit), approved.then_some(*from), "{from:?}");
+            assert_eq!(next_status(*from, A::ReopenAfterVisit), approved.then_some(S::Open), "{from:?}");
+            assert_eq!(next_status(*from, A::EscalateAfterVisit), approved.then_some(S::Escalated), "{from:?}");
+        }
     }
 
     #[test]

@@ -16,14 +16,17 @@ mod model;
 mod policy;
 mod pushes;
 mod queries;
+mod return_visits;
 mod service;
 mod street;
 mod sweeps;
 mod timing;
 
 pub(crate) use kind::OrderStep;
-pub use machine::{OrderAction, OrderCategory, OrderStatus, next_status};
-pub use model::{Contact, Order, OrderEvent, OrderFilter, OrderPage, OverdueSweep, PlaceOrder, Rating, Routing};
+pub use machine::{OrderAction, OrderCategory, OrderStatus, ReturnVisitSatisfaction, next_status};
+pub use model::{
+    Contact, Order, OrderEvent, OrderFilter, OrderPage, OverdueSweep, PlaceOrder, Rating, ReturnVisit, Routing,
+};
 pub use policy::CareKind;
 pub use street::{Department, InformationRequest, Street};
 pub use timing::{CareSettings, Deadlines};

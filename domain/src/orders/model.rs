@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::machine::{OrderCategory, OrderStatus};
+use super::machine::{OrderCategory, OrderStatus, ReturnVisitSatisfaction};
 use crate::entities::order;
 use crate::error::{DomainError, DomainResult};
 use crate::org::{Actor, Community, Role, Unit, UnitKind, UserSummary, authority};
@@ -48,6 +48,22 @@ pub struct Order {
     pub updated_at: DateTime<Utc>,
     /// Its way through the street and a department (吹哨报到).
     pub routing: Routing,
+    /// The claimant is due at the door by then (from the claim).
+    pub arrive_due_at: Option<DateTime<Utc>>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    /// When the sweep found the claimant not at the door in time.
+    pub arrival_missed_at: Option<DateTime<Utc>>,
+    /// The return visit (回访) of the approved work, once made.
+    pub return_visit: Option<ReturnVisit>,
+}
+
+/// The grid worker's call or visit after approval (回访).
+#[derive(Clone, Debug)]
+pub struct ReturnVisit {
+    pub satisfaction: ReturnVisitSatisfaction,
+    pub comment: Option<String>,
+    pub by: Option<i64>,
+    pub at: DateTime<Utc>,
 }
 
 /// An order's way through the street and a department, when it was escalated.
@@ -163,6 +179,18 @@ impl TryFrom<order::Model> for Order {
                 completed_at: m.department_completed_at,
                 note: m.department_note,
                 photo_urls: urls_from_json(m.department_photo_urls.as_deref())?,
+            },
+            arrive_due_at: m.arrive_due_at,
+            arrived_at: m.arrived_at,
+            arrival_missed_at: m.arrival_missed_at,
+            return_visit: match (m.return_visit_satisfaction, m.return_visited_at) {
+                (Some(s), Some(at)) => Some(ReturnVisit {
+                    satisfaction: ReturnVisitSatisfaction::parse(&s)?,
+                    comment: m.return_visit_comment,
+                    by: m.return_visited_by,
+                    at,
+                }),
+                _ => None,
             },
         })
     }

@@ -109,6 +109,16 @@ impl OrderPolicy {
         }
     }
 
+    /// How long the helper has from the claim to the door: care requests as
+    /// elderly care (urgent ones as quickly as they must be claimed).
+    pub(crate) fn arrive_window(&self, d: &Deadlines, care_settings: &CareSettings) -> Duration {
+        match &self.care {
+            Some(care) if care.urgent => Duration::minutes(care_settings.urgent_claim_minutes.max(1) * 2),
+            Some(_) => d.arrive_window(OrderCategory::ElderlyCare),
+            None => d.arrive_window(self.category),
+        }
+    }
+
     /// Whether the work may be reported done now.
     pub(crate) fn check_complete(&self) -> DomainResult<()> {
         if self.care.as_ref().is_some_and(|c| c.cash_pending) {

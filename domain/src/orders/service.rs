@@ -246,13 +246,19 @@ impl Orders<'_> {
             }
             step = step.guard(order::Column::AssigneeId.eq(actor.user_id));
         }
-        let complete_due = self.d.clock.now() + self.windows(&order).await?.1;
+        let now = self.d.clock.now();
+        let policy = self.policy_of(&order).await?;
+        let complete_due = now + policy.windows(&self.d.settings.order_deadlines, &self.d.settings.care).1;
+        let arrive_due = now + policy.arrive_window(&self.d.settings.order_deadlines, &self.d.settings.care);
         let user_id = actor.user_id;
         self.take(
             &row,
             step.set(|m| {
                 m.claimant_id = Set(Some(user_id));
                 m.complete_due_at = Set(Some(complete_due));
+                m.arrive_due_at = Set(Some(arrive_due));
+                m.arrived_at = Set(None);
+                m.arrival_missed_at = Set(None);
             }),
         )
         .await

@@ -460,7 +460,10 @@ pub(super) async fn tell_after(txn: &DatabaseTransaction, moved: &Moved<'_, orde
     let name = format!("“{}”（#{}）", order.title, order.id);
     let note = moved.note.unwrap_or_default();
     match moved.action {
-        OrderAction::Escalate | OrderAction::EscalateUnclaimed | OrderAction::EscalateOverdue => {
+        OrderAction::Escalate
+        | OrderAction::EscalateUnclaimed
+        | OrderAction::EscalateOverdue
+        | OrderAction::EscalateAfterVisit => {
             let body = format!("社区上报了服务单{name}，请分派给职能部门、退回社区或在街道办结。{note}");
             let notice = OrderNotice {
                 kind: "ORDER_ESCALATED_TO_STREET", title: "社区吹哨：有服务单待街道处理", body

@@ -46,6 +46,12 @@ impl Orders<'_> {
         Ok(workflow::sweep(self.d, &DepartmentOverdue).await?.len())
     }
 
+    /// Claims whose helper was not at the door by `arrive_due_at`: the
+    /// claimant and the secretaries are told, once each. Returns how many.
+    pub async fn mark_arrivals_missed(self) -> DomainResult<usize> {
+        Ok(workflow::sweep(self.d, &ArrivalMissed).await?.len())
+    }
+
     pub async fn sweep_overdue(self) -> DomainResult<OverdueSweep> {
         let mut swept = OverdueSweep::default();
         for policy in workflow::sweep(self.d, &Overdue).await? {
@@ -199,6 +205,40 @@ impl Deadline for DepartmentOverdue {
             .note(note)
             .guard(order::Column::DepartmentOverdueAt.is_null())
             .set(|m| m.department_overdue_at = Set(Some(now)));
+        Ok(Some((step, ())))
+    }
+}
+
+/// Claimed, not arrived by `arrive_due_at`, not yet marked.
+struct ArrivalMissed;
+
+impl Deadline for ArrivalMissed {
+    type Kind = order::Entity;
+    type Outcome = ();
+
+    fn due(&self, now: DateTime<Utc>) -> Select<order::Entity> {
+        order::Entity::find()
+            .filter(order::Column::Status.eq(OrderStatus::Claimed.as_str()))
+            .filter(order::Column::ArriveDueAt.lt(now))
+            .filter(order::Column::ArrivedAt.is_null())
+            .filter(order::Column::ArrivalMissedAt.is_null())
+            .order_by_asc(order::Column::ArriveDueAt)
+    }
+
+    async fn plan(
+        &self,
+        _d: &Domain,
+        _txn: &DatabaseTransaction,
+        row: &order::Model,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Option<(OrderStep, ())>> {
+        let Some(due) = row.arrive_due_at else { return Ok(None) };
+        let note = format!("not at the door by {}", deadlines::local_time(due));
+        let step = OrderStep::system(OrderAction::MissArrival)
+            .note(note)
+            .guard(order::Column::ArrivedAt.is_null())
+            .guard(order::Column::ArrivalMissedAt.is_null())
+            .set(|m| m.arrival_missed_at = Set(Some(now)));
         Ok(Some((step, ())))
     }
 }

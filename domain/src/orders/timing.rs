@@ -1,4 +1,4 @@
-//! How long helpers have to claim, then to finish, an order: per category,
+//! How long helpers have to claim, to arrive, then to finish, an order: per category,
 //! and for care requests by their kind and urgency. The server's
 //! configuration sets them.
 
@@ -8,10 +8,12 @@ use chrono::Duration;
 
 use super::machine::OrderCategory;
 
-/// How long members have to claim, and then to finish, per order category.
+/// How long members have to claim, then to be at the door (from the
+/// claim), and to finish, per order category.
 #[derive(Clone, Debug)]
 pub struct Deadlines {
     pub claim: HashMap<OrderCategory, Duration>,
+    pub arrive: HashMap<OrderCategory, Duration>,
     pub complete: HashMap<OrderCategory, Duration>,
 }
 
@@ -32,13 +34,31 @@ impl Default for Deadlines {
                 (*c, Duration::hours(hours))
             })
             .collect();
-        Self { claim, complete }
+        // At the door within 30 minutes of the claim for repairs and the
+        // elderly (务川's promise); two hours for other hands-on help; a
+        // day to first meet for paperwork.
+        let arrive = C::ALL
+            .iter()
+            .map(|c| {
+                let minutes = match c {
+                    C::Repair | C::ElderlyCare => 30,
+                    C::Health | C::Environment | C::Other => 120,
+                    C::LegalAid | C::Employment | C::SocialSecurity | C::Tutoring | C::Dispute => 24 * 60,
+                };
+                (*c, Duration::minutes(minutes))
+            })
+            .collect();
+        Self { claim, arrive, complete }
     }
 }
 
 impl Deadlines {
     pub(crate) fn claim_window(&self, c: OrderCategory) -> Duration {
         self.claim.get(&c).copied().unwrap_or_else(|| Duration::minutes(30))
+    }
+
+    pub(crate) fn arrive_window(&self, c: OrderCategory) -> Duration {
+        self.arrive.get(&c).copied().unwrap_or_else(|| Duration::minutes(30))
     }
 
     pub(crate) fn complete_window(&self, c: OrderCategory) -> Duration {

@@ -167,6 +167,9 @@ rules! {
     REQUEST_INFORMATION = "requestInformation", Office(Role::DepartmentStaff), "向社区了解情况";
     COMPLETE_ROUTED_ORDER = "completeRoutedOrder", Office(Role::DepartmentStaff), "办结部门的服务单";
     ANSWER_INFORMATION_REQUEST = "answerInformationRequest", Roles(STAFF), "答复职能部门的询问";
+    ARRIVE_ON_SITE = "arriveOnSite", Themselves, "登记到达现场";
+    RECORD_RETURN_VISIT = "recordReturnVisit", Roles(STAFF), "回访", not_self;
+    SET_RETURN_VISIT_POLICY = "setReturnVisitPolicy", Roles(SECRETARY), "设置回访不满意时的处理方式";
     ORDER_POOL_EVENTS = "orderPoolEvents", Roles(WORKERS), "接收待接服务单的动态";
     MY_ORDER_UPDATES = "myOrderUpdates", Themselves, "接收自己服务单的动态";
 

@@ -690,6 +690,50 @@ crate::string_enum!(
     }
 );
 
+crate::string_enum!(
+    /// What a return visit (回访) that finds the resident UNSATISFIED does.
+    #[derive(Default)]
+    ReturnVisitPolicy {
+        /// The order goes back to the pool for the work to be done again.
+        #[default]
+        Reopen,
+        /// The order goes to the street.
+        Escalate,
+    }
+);
+
+impl Org<'_> {
+    /// A community's return-visit policy (not sensitive).
+    pub async fn return_visit_policy(self, community_id: i64) -> DomainResult<ReturnVisitPolicy> {
+        return_visit_policy_of(&self.d.db, community_id).await
+    }
+
+    /// The community's secretary chooses what an unsatisfied return visit does.
+    pub async fn set_return_visit_policy(
+        self,
+        actor: &Actor,
+        community_id: i64,
+        policy: ReturnVisitPolicy,
+    ) -> DomainResult<ReturnVisitPolicy> {
+        actor.require(&authority::SET_RETURN_VISIT_POLICY, community_id)?;
+        community::Entity::update_many()
+            .col_expr(community::Column::ReturnVisitPolicy, Expr::value(policy.as_str()))
+            .filter(community::Column::Id.eq(community_id))
+            .exec(&self.d.db)
+            .await?;
+        Ok(policy)
+    }
+}
+
+/// The community's return-visit policy, read through the caller's connection.
+pub(crate) async fn return_visit_policy_of<C: ConnectionTrait>(
+    conn: &C,
+    community_id: i64,
+) -> DomainResult<ReturnVisitPolicy> {
+    let row = community::Entity::find_by_id(community_id).one(conn).await?.ok_or(DomainError::NotFound("community"))?;
+    ReturnVisitPolicy::parse(&row.return_visit_policy)
+}
+
 /// The community's policy, read through the caller's connection (a sweep's transaction).
 pub(crate) async fn policy_of<C: ConnectionTrait>(conn: &C, community_id: i64) -> DomainResult<OverduePolicy> {
     let row = community::Entity::find_by_id(community_id).one(conn).await?.ok_or(DomainError::NotFound("community"))?;
