@@ -56,6 +56,18 @@ impl World {
     pub async fn gql(&self, who: &str, query: &str, variables: Value) -> Value {
         self.app.gql_as(who, query, variables).await
     }
+
+    /// How many of `who`'s latest 100 notices are of `kind` about `subject_id`.
+    pub async fn notices_about(&self, who: &str, kind: &str, subject_id: &str) -> usize {
+        let inbox = "{ myNotifications(first: 100) { edges { node { kind subjectId } } } }";
+        let resp = self.gql(who, inbox, serde_json::json!({})).await;
+        super::payload(&resp)["edges"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no notices for {who}: {resp}"))
+            .iter()
+            .filter(|e| e["node"]["kind"] == kind && e["node"]["subjectId"] == subject_id)
+            .count()
+    }
 }
 
 /// Declares the module's own `World`: the common one (reached through

@@ -65,17 +65,6 @@ impl World {
         let call = "recordReturnVisit(orderId: $o, satisfaction: $s, comment: $c)";
         self.mutate(who, call, json!({ "o": order, "s": satisfaction, "c": "门锁好用" })).await
     }
-
-    async fn notices(&self, who: &str, kind: &str, order: &str) -> usize {
-        let resp =
-            self.gql(who, "{ myNotifications(first: 100) { edges { node { kind subjectId } } } }", json!({})).await;
-        payload(&resp)["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["node"]["kind"] == kind && e["node"]["subjectId"] == order)
-            .count()
-    }
 }
 
 #[tokio::test]
@@ -111,8 +100,8 @@ async fn a_claimant_not_at_the_door_in_time_is_marked_once_and_told_with_the_sec
         join_all([w.app.domain.orders().mark_arrivals_missed(), w.app.domain.orders().mark_arrivals_missed()]).await;
     assert_eq!(swept.into_iter().map(Result::unwrap).sum::<usize>(), 1, "once, with two nodes sweeping");
     assert_eq!(w.app.domain.orders().mark_arrivals_missed().await.unwrap(), 0);
-    assert_eq!(w.notices("demo-member-1", "ORDER_ARRIVAL_MISSED", &o).await, 1);
-    assert_eq!(w.notices("demo-secretary", "ORDER_ARRIVAL_MISSED", &o).await, 1);
+    assert_eq!(w.notices_about("demo-member-1", "ORDER_ARRIVAL_MISSED", &o).await, 1);
+    assert_eq!(w.notices_about("demo-secretary", "ORDER_ARRIVAL_MISSED", &o).await, 1);
     // Late, but still the claimant's: arriving is still recorded.
     let late = w.must("demo-member-1", "arriveOnSite(orderId: $o)", json!({ "o": o }), "CLAIMED").await;
     assert!(late["arrivalMissedAt"].is_string() && late["arrivedAt"].is_string(), "{late}");
@@ -153,7 +142,7 @@ async fn an_unsatisfied_return_visit_reopens_the_order_or_escalates_it_as_the_co
     let visited = payload(&w.visit("demo-grid", &reopened, "UNSATISFIED").await).clone();
     assert_eq!(visited["status"], "OPEN", "REOPEN is the default: {visited}");
     assert!(visited["claimant"].is_null() && visited["claimDueAt"].is_string(), "{visited}");
-    assert_eq!(w.notices("demo-secretary", "ORDER_REOPENED_AFTER_VISIT", &reopened).await, 1);
+    assert_eq!(w.notices_about("demo-secretary", "ORDER_REOPENED_AFTER_VISIT", &reopened).await, 1);
     w.must("demo-member-2", "claimOrder(orderId: $o)", json!({ "o": reopened }), "CLAIMED").await;
 
     let set = "mutation($c: ID!) { setReturnVisitPolicy(communityId: $c, policy: ESCALATE) { returnVisitPolicy } }";
@@ -166,5 +155,5 @@ async fn an_unsatisfied_return_visit_reopens_the_order_or_escalates_it_as_the_co
     let escalated = w.approved("demo-resident-1").await;
     let visited = payload(&w.visit("demo-grid", &escalated, "UNSATISFIED").await).clone();
     assert_eq!(visited["status"], "ESCALATED", "{visited}");
-    assert_eq!(w.notices("demo-street", "ORDER_ESCALATED_TO_STREET", &escalated).await, 1);
+    assert_eq!(w.notices_about("demo-street", "ORDER_ESCALATED_TO_STREET", &escalated).await, 1);
 }

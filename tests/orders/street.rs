@@ -115,18 +115,6 @@ impl World {
             .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
             .collect()
     }
-
-    /// How many notices of `kind` about `order` `who` has.
-    async fn notices(&self, who: &str, kind: &str, order: &str) -> usize {
-        let resp =
-            self.gql(who, "{ myNotifications(first: 100) { edges { node { kind subjectId } } } }", json!({})).await;
-        payload(&resp)["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["node"]["kind"] == kind && e["node"]["subjectId"] == order)
-            .count()
-    }
 }
 
 #[tokio::test]
@@ -134,7 +122,7 @@ async fn a_whistle_goes_from_the_community_through_the_street_to_a_department_an
     let w = World::new().await;
     let order = w.escalated().await;
     let street = w.street().await;
-    assert_eq!(w.notices("demo-street", "ORDER_ESCALATED_TO_STREET", &order).await, 1);
+    assert_eq!(w.notices_about("demo-street", "ORDER_ESCALATED_TO_STREET", &order).await, 1);
     assert!(w.queued_ids("demo-street", "streetQueue", "streetId", &street).await.contains(&order));
 
     // 街道分哨: to the street's 住建中心, with an instruction and a due date.
@@ -144,7 +132,7 @@ async fn a_whistle_goes_from_the_community_through_the_street_to_a_department_an
     assert_eq!(routed["department"]["name"], "龙头街道住建中心");
     assert_eq!(routed["routeInstruction"], "请三日内修复屋面防水");
     assert!(routed["acceptDueAt"].is_string() && routed["routeDueAt"].is_string());
-    assert_eq!(w.notices("demo-dept-housing", "ORDER_ROUTED", &order).await, 1);
+    assert_eq!(w.notices_about("demo-dept-housing", "ORDER_ROUTED", &order).await, 1);
     assert_eq!(
         w.queued_ids("demo-dept-housing", "departmentQueue", "departmentId", &housing).await,
         vec![order.clone()]
@@ -167,13 +155,13 @@ async fn a_whistle_goes_from_the_community_through_the_street_to_a_department_an
         )
         .await;
     let request = id(payload(&asked));
-    assert_eq!(w.notices("demo-secretary", "ORDER_INFORMATION_REQUESTED", &order).await, 1);
+    assert_eq!(w.notices_about("demo-secretary", "ORDER_INFORMATION_REQUESTED", &order).await, 1);
     let answer = "mutation($r: ID!, $a: String!) { answerInformationRequest(requestId: $r, answer: $a) { id answer answeredBy { id } } }";
     let answered = w.gql("demo-secretary", answer, json!({ "r": request, "a": "工作日上午在家" })).await;
     assert_eq!(payload(&answered)["answer"], "工作日上午在家");
     let again = w.gql("demo-grid", answer, json!({ "r": request, "a": "再答一次" })).await;
     assert_eq!(outcome(&again), "INVALID_STATE", "answered once: {again}");
-    assert_eq!(w.notices("demo-dept-housing", "ORDER_INFORMATION_ANSWERED", &order).await, 1);
+    assert_eq!(w.notices_about("demo-dept-housing", "ORDER_INFORMATION_ANSWERED", &order).await, 1);
 
     // The department completes; the street confirms; the resident rates.
     let done = w
@@ -186,7 +174,7 @@ async fn a_whistle_goes_from_the_community_through_the_street_to_a_department_an
         .await;
     assert_eq!(done["departmentNote"], "已更换屋面防水层");
     assert_eq!(done["informationRequests"][0]["answer"], "工作日上午在家");
-    assert_eq!(w.notices("demo-street", "ORDER_DEPARTMENT_COMPLETED", &order).await, 1);
+    assert_eq!(w.notices_about("demo-street", "ORDER_DEPARTMENT_COMPLETED", &order).await, 1);
     assert!(w.queued_ids("demo-street", "streetQueue", "streetId", &street).await.contains(&order), "to confirm");
     w.step("demo-street", "confirmRoutedOrder(orderId: $o)", json!({ "o": order }), "APPROVED").await;
     let rated = w.gql("demo-resident-1", "mutation($o: ID!) { rateOrder(orderId: $o, stars: 5) { status history { actor { id } fromStatus toStatus note } } }", json!({ "o": order })).await;
@@ -228,7 +216,7 @@ async fn the_street_sends_an_order_back_to_the_community_or_resolves_it_itself()
         .await;
     let last = returned["history"].as_array().unwrap().last().unwrap();
     assert_eq!(last["note"], "社区先联系物业处理", "{returned}");
-    assert_eq!(w.notices("demo-secretary", "ORDER_RETURNED_BY_STREET", &back).await, 1);
+    assert_eq!(w.notices_about("demo-secretary", "ORDER_RETURNED_BY_STREET", &back).await, 1);
     w.step("demo-member-2", "claimOrder(orderId: $o)", json!({ "o": back }), "CLAIMED").await;
 
     let resolved = w.escalated().await;
@@ -296,7 +284,7 @@ async fn a_department_that_does_not_accept_in_time_hands_the_order_back_and_one_
         .gql("demo-street", &format!("query($o: ID!) {{ order(id: $o) {{ {FIELDS} }} }}"), json!({ "o": order }))
         .await;
     assert_eq!(payload(&seen)["status"], "ESCALATED", "{seen}");
-    assert_eq!(w.notices("demo-street", "ORDER_NOT_ACCEPTED", &order).await, 1);
+    assert_eq!(w.notices_about("demo-street", "ORDER_NOT_ACCEPTED", &order).await, 1);
     let late = w.act("demo-dept-housing", "acceptRoutedOrder(orderId: $o)", json!({ "o": order })).await;
     assert_eq!(outcome(&late), "INVALID_STATE", "{late}");
 
@@ -311,7 +299,7 @@ async fn a_department_that_does_not_accept_in_time_hands_the_order_back_and_one_
     .await;
     assert_eq!(swept.into_iter().map(Result::unwrap).sum::<usize>(), 1);
     assert_eq!(w.app.domain.orders().alert_departments_overdue().await.unwrap(), 0);
-    assert_eq!(w.notices("demo-county", "ORDER_DEPARTMENT_OVERDUE", &order).await, 1);
+    assert_eq!(w.notices_about("demo-county", "ORDER_DEPARTMENT_OVERDUE", &order).await, 1);
     assert_eq!(
         w.app.domain.orders().return_unaccepted().await.unwrap(),
         0,

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::IntoCondition;
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Select, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Select, Set};
 
 use super::Orders;
 use super::kind::OrderStep;
@@ -37,19 +37,19 @@ impl Orders<'_> {
     /// acceptance SLA go back to the street, whose reviewers are told; once
     /// each. Returns how many.
     pub async fn return_unaccepted(self) -> DomainResult<usize> {
-        Ok(workflow::sweep(self.d, &Unaccepted).await?.len())
+        Ok(workflow::sweep(self.d, &UNACCEPTED).await?.len())
     }
 
     /// Departments past the street's due date on an order: the county's
     /// admins are alerted, once per order. Returns how many.
     pub async fn alert_departments_overdue(self) -> DomainResult<usize> {
-        Ok(workflow::sweep(self.d, &DepartmentOverdue).await?.len())
+        Ok(workflow::sweep(self.d, &DEPARTMENT_OVERDUE).await?.len())
     }
 
     /// Claims whose helper was not at the door by `arrive_due_at`: the
     /// claimant and the secretaries are told, once each. Returns how many.
     pub async fn mark_arrivals_missed(self) -> DomainResult<usize> {
-        Ok(workflow::sweep(self.d, &ArrivalMissed).await?.len())
+        Ok(workflow::sweep(self.d, &ARRIVAL_MISSED).await?.len())
     }
 
     pub async fn sweep_overdue(self) -> DomainResult<OverdueSweep> {
@@ -148,47 +148,65 @@ impl Deadline for Overdue {
     }
 }
 
-/// Routed, not accepted by `accept_due_at`.
-struct Unaccepted;
-
-impl Deadline for Unaccepted {
-    type Kind = order::Entity;
-    type Outcome = ();
-
-    fn due(&self, now: DateTime<Utc>) -> Select<order::Entity> {
-        order::Entity::find()
-            .filter(order::Column::Status.eq(OrderStatus::Routed.as_str()))
-            .filter(order::Column::AcceptDueAt.lt(now))
-            .order_by_asc(order::Column::AcceptDueAt)
-    }
-
-    async fn plan(
-        &self,
-        _d: &Domain,
-        _txn: &DatabaseTransaction,
-        row: &order::Model,
-        now: DateTime<Utc>,
-    ) -> DomainResult<Option<(OrderStep, ())>> {
-        let Some(due) = row.accept_due_at else { return Ok(None) };
-        let note = format!("the department did not accept it by {}: back to the street", deadlines::local_time(due));
-        let step = OrderStep::system(OrderAction::MissAcceptance).note(note).guard(order::Column::AcceptDueAt.lt(now));
-        Ok(Some((step, ())))
-    }
+/// A deadline on one of the order's times that only records, or hands the
+/// order back: orders in one of `statuses` past `due`, while each of
+/// `unless` is still empty; the system takes `action`, stamping `mark`.
+struct Passed {
+    statuses: &'static [OrderStatus],
+    due: order::Column,
+    due_of: fn(&order::Model) -> Option<DateTime<Utc>>,
+    unless: &'static [order::Column],
+    action: OrderAction,
+    mark: Option<order::Column>,
+    /// What was missed, before its time, for the history.
+    missed: &'static str,
 }
 
-/// With a department past `route_due_at`, the county not yet told.
-struct DepartmentOverdue;
+/// Routed, not accepted by `accept_due_at`: back to the street.
+const UNACCEPTED: Passed = Passed {
+    statuses: &[OrderStatus::Routed],
+    due: order::Column::AcceptDueAt,
+    due_of: |o| o.accept_due_at,
+    unless: &[],
+    action: OrderAction::MissAcceptance,
+    mark: None,
+    missed: "the department did not accept it by",
+};
 
-impl Deadline for DepartmentOverdue {
+/// With a department past `route_due_at`: the county is told, once.
+const DEPARTMENT_OVERDUE: Passed = Passed {
+    statuses: &[OrderStatus::Routed, OrderStatus::DepartmentAccepted],
+    due: order::Column::RouteDueAt,
+    due_of: |o| o.route_due_at,
+    unless: &[order::Column::DepartmentOverdueAt],
+    action: OrderAction::AlertDepartmentOverdue,
+    mark: Some(order::Column::DepartmentOverdueAt),
+    missed: "the department had not finished it by",
+};
+
+/// Claimed, not at the door by `arrive_due_at`: marked once.
+const ARRIVAL_MISSED: Passed = Passed {
+    statuses: &[OrderStatus::Claimed],
+    due: order::Column::ArriveDueAt,
+    due_of: |o| o.arrive_due_at,
+    unless: &[order::Column::ArrivedAt, order::Column::ArrivalMissedAt],
+    action: OrderAction::MissArrival,
+    mark: Some(order::Column::ArrivalMissedAt),
+    missed: "not at the door by",
+};
+
+impl Deadline for Passed {
     type Kind = order::Entity;
     type Outcome = ();
 
     fn due(&self, now: DateTime<Utc>) -> Select<order::Entity> {
-        order::Entity::find()
-            .filter(order::Column::Status.is_in(OrderStatus::texts_where(OrderStatus::is_with_department)))
-            .filter(order::Column::RouteDueAt.lt(now))
-            .filter(order::Column::DepartmentOverdueAt.is_null())
-            .order_by_asc(order::Column::RouteDueAt)
+        let mut query = order::Entity::find()
+            .filter(order::Column::Status.is_in(self.statuses.iter().map(|s| s.as_str())))
+            .filter(self.due.lt(now));
+        for column in self.unless {
+            query = query.filter(column.is_null());
+        }
+        query.order_by_asc(self.due)
     }
 
     async fn plan(
@@ -198,47 +216,15 @@ impl Deadline for DepartmentOverdue {
         row: &order::Model,
         now: DateTime<Utc>,
     ) -> DomainResult<Option<(OrderStep, ())>> {
-        let Some(due) = row.route_due_at else { return Ok(None) };
-        let note =
-            format!("the department had not finished it by {}: the county is alerted", deadlines::local_time(due));
-        let step = OrderStep::system(OrderAction::AlertDepartmentOverdue)
-            .note(note)
-            .guard(order::Column::DepartmentOverdueAt.is_null())
-            .set(|m| m.department_overdue_at = Set(Some(now)));
-        Ok(Some((step, ())))
-    }
-}
-
-/// Claimed, not arrived by `arrive_due_at`, not yet marked.
-struct ArrivalMissed;
-
-impl Deadline for ArrivalMissed {
-    type Kind = order::Entity;
-    type Outcome = ();
-
-    fn due(&self, now: DateTime<Utc>) -> Select<order::Entity> {
-        order::Entity::find()
-            .filter(order::Column::Status.eq(OrderStatus::Claimed.as_str()))
-            .filter(order::Column::ArriveDueAt.lt(now))
-            .filter(order::Column::ArrivedAt.is_null())
-            .filter(order::Column::ArrivalMissedAt.is_null())
-            .order_by_asc(order::Column::ArriveDueAt)
-    }
-
-    async fn plan(
-        &self,
-        _d: &Domain,
-        _txn: &DatabaseTransaction,
-        row: &order::Model,
-        now: DateTime<Utc>,
-    ) -> DomainResult<Option<(OrderStep, ())>> {
-        let Some(due) = row.arrive_due_at else { return Ok(None) };
-        let note = format!("not at the door by {}", deadlines::local_time(due));
-        let step = OrderStep::system(OrderAction::MissArrival)
-            .note(note)
-            .guard(order::Column::ArrivedAt.is_null())
-            .guard(order::Column::ArrivalMissedAt.is_null())
-            .set(|m| m.arrival_missed_at = Set(Some(now)));
+        let Some(due) = (self.due_of)(row) else { return Ok(None) };
+        let note = format!("{} {}", self.missed, deadlines::local_time(due));
+        let mut step = OrderStep::system(self.action).note(note).guard(self.due.lt(now));
+        for column in self.unless {
+            step = step.guard(column.is_null());
+        }
+        if let Some(mark) = self.mark {
+            step = step.set(move |m| m.set(mark, Some(now).into()));
+        }
         Ok(Some((step, ())))
     }
 }
