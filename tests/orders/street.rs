@@ -6,6 +6,7 @@
 use chrono::Duration;
 use domain::Clock;
 use futures_util::future::join_all;
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -120,9 +121,25 @@ impl World {
 #[tokio::test]
 async fn a_whistle_goes_from_the_community_through_the_street_to_a_department_and_back_to_the_resident() {
     let w = World::new().await;
+    let accept = "mutation { acceptSubscriptions(kinds: [ALARM]) { kind remaining } }";
+    payload(&w.gql("demo-street", accept, json!({})).await);
     let order = w.escalated().await;
     let street = w.street().await;
     assert_eq!(w.notices_about("demo-street", "ORDER_ESCALATED_TO_STREET", &order).await, 1);
+    // The notice goes to the reviewer's phone as a subscription message too.
+    let reviewer = w.id_of("demo-street").await;
+    let db = &w.app.domain.db;
+    let pushes = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) FROM wechat_pushes WHERE user_id = {reviewer} AND kind = 'ALARM'"),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert_eq!(pushes, 1, "one subscription message to the street reviewer");
     assert!(w.queued_ids("demo-street", "streetQueue", "streetId", &street).await.contains(&order));
 
     // 街道分哨: to the street's 住建中心, with an instruction and a due date.
