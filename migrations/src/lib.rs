@@ -24,6 +24,7 @@ mod m20261208_000010_create_hierarchy;
 mod m20261208_000020_households_on_records;
 mod m20261208_000030_street_and_departments;
 mod m20261208_000040_arrival_and_return_visits;
+mod m20261208_000050_order_times;
 mod shared;
 
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000020_households_on_records::Migration),
             Box::new(m20261208_000030_street_and_departments::Migration),
             Box::new(m20261208_000040_arrival_and_return_visits::Migration),
+            Box::new(m20261208_000050_order_times::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-const FIELDS: &str = "id status claimant { id } claimDueAt arriveDueAt arrivedAt arrivalMissedAt \
+const FIELDS: &str = "id status claimant { id } claimDueAt dispatchedAt claimedAt arriveDueAt arrivedAt arrivalMissedAt \
                       returnVisit { satisfaction comment at visitedBy { id } } history { toStatus note }";
 
 area_world!();
@@ -76,6 +76,9 @@ async fn the_claimant_records_arriving_once_within_the_thirty_minutes_of_a_repai
         w.gql("demo-member-1", &format!("query($o: ID!) {{ order(id: $o) {{ {FIELDS} }} }}"), json!({ "o": o })).await;
     let due = time(&payload(&seen)["arriveDueAt"]);
     assert!((due - (claimed_at + Duration::minutes(30))).num_seconds().abs() < 2, "{seen}");
+    for stamped in ["dispatchedAt", "claimedAt"] {
+        assert!((time(&payload(&seen)[stamped]) - claimed_at).num_seconds().abs() < 2, "{stamped}: {seen}");
+    }
 
     let other = w.mutate("demo-member-2", "arriveOnSite(orderId: $o)", json!({ "o": o })).await;
     assert_eq!(outcome(&other), "FORBIDDEN", "only the claimant: {other}");

@@ -350,6 +350,16 @@ impl Order {
         self.0.updated_at
     }
 
+    /// When it was last published to the pool or assigned.
+    async fn dispatched_at(&self) -> Option<DateTime<Utc>> {
+        self.0.dispatched_at
+    }
+
+    /// When its current (or last) claim was made.
+    async fn claimed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.claimed_at
+    }
+
     /// Set when the order is dispatched: claim by then.
     async fn claim_due_at(&self) -> Option<DateTime<Utc>> {
         self.0.claim_due_at

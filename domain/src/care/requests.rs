@@ -357,7 +357,10 @@ impl Care<'_> {
         let (claim, _) = kind.windows(true, &self.d.settings.care);
         let step = OrderStep::new(actor_id, OrderAction::Publish)
             .note("urgent: opened to helpers at once".to_owned())
-            .set(|m| m.claim_due_at = Set(Some(now + claim)));
+            .set(|m| {
+                m.claim_due_at = Set(Some(now + claim));
+                m.dispatched_at = Set(Some(now));
+            });
         match workflow::step_in(self.d, txn, row, step).await? {
             Some(_) => Ok(()),
             None => Err(DomainError::internal("a new care request changed before it opened")),

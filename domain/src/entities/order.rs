@@ -58,6 +58,10 @@ pub struct Model {
     pub return_visit_comment: Option<String>,
     pub return_visited_by: Option<i64>,
     pub return_visited_at: Option<DateTimeUtc>,
+    /// When it was last published to the pool or assigned.
+    pub dispatched_at: Option<DateTimeUtc>,
+    /// When its current (or last) claim was made.
+    pub claimed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -39,6 +39,10 @@ pub struct Order {
     pub status: OrderStatus,
     pub claim_due_at: Option<DateTime<Utc>>,
     pub complete_due_at: Option<DateTime<Utc>>,
+    /// When it was last published to the pool or assigned.
+    pub dispatched_at: Option<DateTime<Utc>>,
+    /// When its current (or last) claim was made.
+    pub claimed_at: Option<DateTime<Utc>>,
     pub completion_note: Option<String>,
     pub completion_photo_urls: Vec<String>,
     pub rating: Option<Rating>,
@@ -161,6 +165,8 @@ impl TryFrom<order::Model> for Order {
             claimant_id: m.claimant_id,
             status: OrderStatus::parse(&m.status)?,
             claim_due_at: m.claim_due_at,
+            dispatched_at: m.dispatched_at,
+            claimed_at: m.claimed_at,
             complete_due_at: m.complete_due_at,
             completion_note: m.completion_note,
             completion_photo_urls: urls_from_json(m.completion_photo_urls.as_deref())?,

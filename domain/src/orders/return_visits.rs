@@ -81,6 +81,7 @@ impl Orders<'_> {
                     m.assignee_id = Set(None);
                     m.complete_due_at = Set(None);
                     m.claim_due_at = Set(Some(claim_due));
+                    m.dispatched_at = Set(Some(now));
                 })
             }
             (true, ReturnVisitPolicy::Escalate) => {

@@ -217,12 +217,14 @@ impl Orders<'_> {
             }
         }
         let action = if assignee.is_some() { OrderAction::Assign } else { OrderAction::Publish };
-        let claim_due = self.d.clock.now() + self.windows(&order).await?.0;
+        let now = self.d.clock.now();
+        let claim_due = now + self.windows(&order).await?.0;
         self.take(
             &row,
             OrderStep::by(actor.user_id, action).set(|m| {
                 m.assignee_id = Set(assignee);
                 m.claim_due_at = Set(Some(claim_due));
+                m.dispatched_at = Set(Some(now));
             }),
         )
         .await
@@ -259,6 +261,7 @@ impl Orders<'_> {
                 m.arrive_due_at = Set(Some(arrive_due));
                 m.arrived_at = Set(None);
                 m.arrival_missed_at = Set(None);
+                m.claimed_at = Set(Some(now));
             }),
         )
         .await

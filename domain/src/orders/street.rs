@@ -218,7 +218,8 @@ impl Orders<'_> {
         let (row, order) = self.visible(actor, id).await?;
         actor.require(&authority::RETURN_ORDER_TO_COMMUNITY, order.community_id)?;
         let instruction = validate::required_text("instruction", instruction, 1000)?;
-        let claim_due = self.d.clock.now() + self.windows(&order).await?.0;
+        let now = self.d.clock.now();
+        let claim_due = now + self.windows(&order).await?.0;
         let note = instruction.clone();
         self.take(
             &row,
@@ -226,6 +227,7 @@ impl Orders<'_> {
                 m.route_instruction = Set(Some(instruction));
                 m.department_id = Set(None);
                 m.claim_due_at = Set(Some(claim_due));
+                m.dispatched_at = Set(Some(now));
             }),
         )
         .await

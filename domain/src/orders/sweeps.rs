@@ -134,6 +134,7 @@ impl Deadline for Overdue {
                         m.assignee_id = Set(None);
                         m.complete_due_at = Set(None);
                         m.claim_due_at = Set(Some(now + claim_window));
+                        m.dispatched_at = Set(Some(now));
                     })
             }
             OverduePolicy::Escalate => escalation(
