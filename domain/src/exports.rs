@@ -204,7 +204,7 @@ pub fn date_range(from: NaiveDate, to: NaiveDate) -> DomainResult<()> {
 }
 
 /// The first instant of a day in Asia/Shanghai.
-fn start_of(day: NaiveDate) -> DomainResult<DateTime<Utc>> {
+pub(crate) fn start_of(day: NaiveDate) -> DomainResult<DateTime<Utc>> {
     Shanghai
         .from_local_datetime(&day.and_time(NaiveTime::MIN))
         .single()

@@ -5,6 +5,7 @@
 
 mod privacy;
 mod promise;
+mod stats;
 mod street;
 
 use std::collections::HashSet;

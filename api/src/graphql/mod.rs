@@ -59,6 +59,7 @@ mod party;
 mod points;
 mod posts;
 mod push;
+mod stats;
 mod street;
 mod subscriptions;
 mod units;
@@ -98,6 +99,7 @@ pub struct Query(
     push::PushQuery,
     units::UnitQuery,
     street::StreetQuery,
+    stats::StatsQuery,
 );
 
 #[derive(MergedObject, Default)]

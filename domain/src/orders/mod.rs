@@ -18,6 +18,7 @@ mod pushes;
 mod queries;
 mod return_visits;
 mod service;
+mod stats;
 mod street;
 mod sweeps;
 mod timing;
@@ -28,6 +29,7 @@ pub use model::{
     Contact, Order, OrderEvent, OrderFilter, OrderPage, OverdueSweep, PlaceOrder, Rating, ReturnVisit, Routing,
 };
 pub use policy::CareKind;
+pub use stats::{DepartmentFigures, ServiceStats, Spread, StatsScope, Target};
 pub use street::{Department, InformationRequest, Street};
 pub use timing::{CareSettings, Deadlines};
 

@@ -353,14 +353,14 @@ impl Orders<'_> {
 
 /// What every escalation to the street changes besides the status: the
 /// claim and assignment end (the street or a department takes it from
-/// here), and the order keeps when it first reached the street.
+/// here), and the order keeps when it first reached the street. The times
+/// the claim was measured by stay, for the figures.
 pub(super) fn escalation(step: OrderStep, row: &order::Model, now: DateTime<Utc>) -> OrderStep {
     let first = row.escalated_at.unwrap_or(now);
     step.set(move |m| {
         m.claimant_id = Set(None);
         m.assignee_id = Set(None);
         m.complete_due_at = Set(None);
-        m.claim_due_at = Set(None);
         m.escalated_at = Set(Some(first));
     })
 }

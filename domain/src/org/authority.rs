@@ -158,6 +158,8 @@ rules! {
     // answers, the street confirms.
     STREET_QUEUE = "streetQueue", Office(Role::StreetReviewer), "查看街道的待办服务单";
     DEPARTMENTS = "departments", Office(Role::StreetReviewer), "查看可分派的职能部门";
+    /// The figures of a grid, community, street or county ([`super::units::may_read_figures`]).
+    SERVICE_STATS = "serviceStats", Above, "查看服务统计";
     ROUTE_ORDER = "routeOrder", Roles(STREET), "把服务单分派给职能部门";
     RETURN_ORDER_TO_COMMUNITY = "returnOrderToCommunity", Roles(STREET), "把服务单退回社区";
     RESOLVE_ESCALATION = "resolveEscalation", Roles(STREET), "在街道办结服务单";

@@ -156,6 +156,24 @@ pub fn may_appoint(actor: &Actor, role: Role, at: &Placement) -> bool {
     }
 }
 
+/// Whether the actor may read the figures of the placed unit: a county's
+/// admins all of it, a street's reviewers their street and below, a
+/// community's secretaries their community and its grids, a grid worker her
+/// own grid.
+pub fn may_read_figures(actor: &Actor, kind: UnitKind, at: &Placement) -> bool {
+    let county_admin = actor.holds(Role::CountyAdmin, Unit::county(at.county));
+    let reviewer = at.street.is_some_and(|s| actor.holds(Role::StreetReviewer, Unit::street(s)));
+    let secretary = at.community.is_some_and(|c| actor.has(c, Role::Secretary));
+    let grid_worker = at.grid.is_some_and(|g| actor.holds(Role::GridWorker, Unit::new(UnitKind::Grid, g)));
+    match kind {
+        UnitKind::County => county_admin,
+        UnitKind::Street => county_admin || reviewer,
+        UnitKind::Community => county_admin || reviewer || secretary,
+        UnitKind::Grid => county_admin || reviewer || secretary || grid_worker,
+        UnitKind::Department | UnitKind::Building | UnitKind::HouseholdGroup => false,
+    }
+}
+
 fn not_found(kind: UnitKind) -> DomainError {
     DomainError::NotFound(match kind {
         UnitKind::County => "county",

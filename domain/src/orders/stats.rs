@@ -1,0 +1,311 @@
+//! The figures an office runs on (the "one screen"), for a grid, a
+//! community, a street or a county over a range of days: orders by status
+//! and category, timeliness against each target, satisfaction, and the
+//! escalations by department. Every figure is an SQL aggregate over the
+//! orders table (indexed by community and day placed); no order is loaded.
+//!
+//! Percentiles are nearest-rank: the value at position ⌈q·n⌉ of the n
+//! values in order, read with one `ORDER BY … LIMIT 1 OFFSET` statement.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
+
+use super::Orders;
+use super::machine::{OrderCategory, OrderStatus, ReturnVisitSatisfaction};
+use crate::error::{DomainError, DomainResult};
+use crate::exports::start_of;
+use crate::org::units::{may_read_figures, place};
+use crate::org::{Actor, Unit, UnitKind, authority};
+
+/// What a figure is over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatsScope {
+    Grid(i64),
+    Community(i64),
+    Street(i64),
+    County(i64),
+}
+
+impl StatsScope {
+    fn unit(self) -> Unit {
+        match self {
+            StatsScope::Grid(id) => Unit::new(UnitKind::Grid, id),
+            StatsScope::Community(id) => Unit::community(id),
+            StatsScope::Street(id) => Unit::street(id),
+            StatsScope::County(id) => Unit::county(id),
+        }
+    }
+
+    /// The condition on `o` (orders) that keeps the scope's orders, with its one value.
+    fn condition(self) -> (&'static str, i64) {
+        match self {
+            StatsScope::Grid(id) => (
+                "o.household_id IN (SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id \
+                 WHERE b.grid_id = $1)",
+                id,
+            ),
+            StatsScope::Community(id) => ("o.community_id = $1", id),
+            StatsScope::Street(id) => ("o.community_id IN (SELECT c.id FROM communities c WHERE c.street_id = $1)", id),
+            StatsScope::County(id) => (
+                "o.community_id IN (SELECT c.id FROM communities c JOIN streets s ON s.id = c.street_id \
+                 WHERE s.county_id = $1)",
+                id,
+            ),
+        }
+    }
+}
+
+/// Minutes from one moment to another, as percentiles report them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Spread {
+    /// How many orders have both moments.
+    pub count: i64,
+    pub median_minutes: Option<f64>,
+    pub p90_minutes: Option<f64>,
+}
+
+/// One target: how many were measured against it, how many kept it, and the spread.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Target {
+    pub measured: i64,
+    pub within: i64,
+    pub spread: Spread,
+}
+
+impl Target {
+    /// The share that kept the target, 0–1; none when nothing was measured.
+    pub fn share(&self) -> Option<f64> {
+        (self.measured > 0).then(|| self.within as f64 / self.measured as f64)
+    }
+}
+
+/// The escalations routed to one department.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DepartmentFigures {
+    pub department_id: i64,
+    pub name: String,
+    pub routed: i64,
+    /// Accepted within the acceptance SLA.
+    pub accepted_in_time: i64,
+    /// Of those completed, completed by the street's due date.
+    pub completed: i64,
+    pub completed_by_due: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceStats {
+    pub scope: StatsScope,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub total: i64,
+    pub by_status: Vec<(OrderStatus, i64)>,
+    pub by_category: Vec<(OrderCategory, i64)>,
+    /// From dispatch to claim, against `claimDueAt`.
+    pub claim: Target,
+    /// From claim to the door, against `arriveDueAt`.
+    pub arrive: Target,
+    /// From claim to reported done, against `completeDueAt`.
+    pub complete: Target,
+    pub ratings: i64,
+    pub average_stars: Option<f64>,
+    pub return_visits: Vec<(ReturnVisitSatisfaction, i64)>,
+    pub escalated: i64,
+    pub departments: Vec<DepartmentFigures>,
+}
+
+impl Orders<'_> {
+    /// The figures of the orders placed in `scope` from `from` to `to`
+    /// (days in Asia/Shanghai, both included). For those who hold a
+    /// position at the unit or above it: a grid worker her grid's, a
+    /// secretary her community's, the street its own, the county all.
+    pub async fn service_stats(
+        self,
+        actor: &Actor,
+        scope: StatsScope,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> DomainResult<ServiceStats> {
+        let at = place(&self.d.db, scope.unit()).await?;
+        if !may_read_figures(actor, scope.unit().kind, &at) {
+            return Err(authority::SERVICE_STATS.refused());
+        }
+        if to < from || (to - from).num_days() > 366 {
+            return Err(DomainError::bad_input("to", "日期范围须在一年以内，且结束日期不早于开始日期"));
+        }
+        let (start, end) = (start_of(from)?, start_of(to.succ_opt().unwrap_or(to))?);
+        let q = Figures { db: &self.d.db, scope, from: start, to: end };
+        let by_status = q
+            .rows("SELECT o.status AS k, COUNT(*) AS n FROM orders o WHERE {scope} GROUP BY o.status", &[])
+            .await?
+            .into_iter()
+            .map(|(k, n)| Ok((OrderStatus::parse(&k)?, n)))
+            .collect::<DomainResult<Vec<_>>>()?;
+        let by_category = q
+            .rows("SELECT o.category AS k, COUNT(*) AS n FROM orders o WHERE {scope} GROUP BY o.category", &[])
+            .await?
+            .into_iter()
+            .map(|(k, n)| Ok((OrderCategory::parse(&k)?, n)))
+            .collect::<DomainResult<Vec<_>>>()?;
+        let return_visits = q
+            .rows(
+                "SELECT o.return_visit_satisfaction AS k, COUNT(*) AS n FROM orders o \
+                 WHERE {scope} AND o.return_visit_satisfaction IS NOT NULL GROUP BY o.return_visit_satisfaction",
+                &[],
+            )
+            .await?
+            .into_iter()
+            .map(|(k, n)| Ok((ReturnVisitSatisfaction::parse(&k)?, n)))
+            .collect::<DomainResult<Vec<_>>>()?;
+        let claim = q.target("dispatched_at", "claimed_at", "claim_due_at").await?;
+        let arrive = q.target("claimed_at", "arrived_at", "arrive_due_at").await?;
+        let complete = q.target("claimed_at", "completed_at", "complete_due_at").await?;
+        let (ratings, average_stars, escalated) = q
+            .one(
+                "SELECT COUNT(o.rating_stars) AS n, AVG(CAST(o.rating_stars AS DOUBLE PRECISION)) AS v, \
+                 SUM(CASE WHEN o.escalated_at IS NOT NULL THEN 1 ELSE 0 END) AS e FROM orders o WHERE {scope}",
+            )
+            .await?;
+        let departments = q.departments().await?;
+        Ok(ServiceStats {
+            scope,
+            from,
+            to,
+            total: by_status.iter().map(|(_, n)| n).sum(),
+            by_status,
+            by_category,
+            claim,
+            arrive,
+            complete,
+            ratings,
+            average_stars,
+            return_visits,
+            escalated,
+            departments,
+        })
+    }
+}
+
+/// The statements of one figures request.
+struct Figures<'a, C: ConnectionTrait> {
+    db: &'a C,
+    scope: StatsScope,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+}
+
+impl<C: ConnectionTrait> Figures<'_, C> {
+    fn backend(&self) -> DatabaseBackend {
+        self.db.get_database_backend()
+    }
+
+    /// `sql` with the scope and the range filled in (`{scope}` is replaced
+    /// by the scope's condition and the placed-in-range condition), and its
+    /// values: `$1` the scope's id, `$2`/`$3` the range, then `extra`.
+    fn statement(&self, sql: &str, extra: &[Value]) -> Statement {
+        let (condition, id) = self.scope.condition();
+        let scope = format!("{condition} AND o.created_at >= $2 AND o.created_at < $3");
+        let mut sql = sql.replace("{scope}", &scope);
+        if self.backend() != DatabaseBackend::Postgres {
+            // SQLite numbers its parameters `?1`, `?2`…
+            sql = sql.replace('$', "?");
+        }
+        let mut values: Vec<Value> = vec![id.into(), self.from.into(), self.to.into()];
+        values.extend(extra.iter().cloned());
+        Statement::from_sql_and_values(self.backend(), sql, values)
+    }
+
+    async fn all(&self, sql: &str, extra: &[Value]) -> DomainResult<Vec<QueryResult>> {
+        Ok(self.db.query_all_raw(self.statement(sql, extra)).await?)
+    }
+
+    /// `(k, n)` rows.
+    async fn rows(&self, sql: &str, extra: &[Value]) -> DomainResult<Vec<(String, i64)>> {
+        self.all(sql, extra)
+            .await?
+            .into_iter()
+            .map(|r| Ok((r.try_get::<String>("", "k")?, r.try_get::<i64>("", "n")?)))
+            .collect()
+    }
+
+    /// One row of `n` (a count), `v` (a number) and `e` (a count or a sum).
+    async fn one(&self, sql: &str) -> DomainResult<(i64, Option<f64>, i64)> {
+        let row =
+            self.all(sql, &[]).await?.into_iter().next().ok_or_else(|| DomainError::internal("no figures row"))?;
+        Ok((
+            row.try_get::<Option<i64>>("", "n")?.unwrap_or(0),
+            row.try_get::<Option<f64>>("", "v")?,
+            row.try_get::<Option<i64>>("", "e")?.unwrap_or(0),
+        ))
+    }
+
+    /// Minutes from `start` to `end` in SQL.
+    fn minutes(&self, start: &str, end: &str) -> String {
+        match self.backend() {
+            DatabaseBackend::Postgres => {
+                format!("CAST(EXTRACT(EPOCH FROM (o.{end} - o.{start})) / 60 AS DOUBLE PRECISION)")
+            }
+            _ => format!("((julianday(o.{end}) - julianday(o.{start})) * 1440.0)"),
+        }
+    }
+
+    /// How many orders have `end`, how many reached it by `due`, and the spread from `start`.
+    async fn target(&self, start: &str, end: &str, due: &str) -> DomainResult<Target> {
+        let (measured, _, within) = self
+            .one(&format!(
+                "SELECT COUNT(*) AS n, CAST(NULL AS DOUBLE PRECISION) AS v, \
+                 SUM(CASE WHEN o.{due} IS NOT NULL AND o.{end} <= o.{due} THEN 1 ELSE 0 END) AS e \
+                 FROM orders o WHERE {{scope}} AND o.{end} IS NOT NULL AND o.{due} IS NOT NULL"
+            ))
+            .await?;
+        let minutes = self.minutes(start, end);
+        let values = format!(
+            "SELECT {minutes} AS v FROM orders o WHERE {{scope}} AND o.{start} IS NOT NULL AND o.{end} IS NOT NULL"
+        );
+        let (count, ..) = self
+            .one(&format!("SELECT COUNT(*) AS n, CAST(NULL AS DOUBLE PRECISION) AS v, COUNT(*) AS e FROM ({values}) x"))
+            .await?;
+        let mut spread = Spread { count, ..Spread::default() };
+        for (q, slot) in [(0.5, &mut spread.median_minutes), (0.9, &mut spread.p90_minutes)] {
+            if count == 0 {
+                continue;
+            }
+            let rank = ((q * count as f64).ceil() as i64 - 1).clamp(0, count - 1);
+            let row = self
+                .all(&format!("SELECT x.v AS v FROM ({values}) x ORDER BY x.v LIMIT 1 OFFSET $4"), &[rank.into()])
+                .await?
+                .into_iter()
+                .next();
+            *slot = row.map(|r| r.try_get::<f64>("", "v")).transpose()?;
+        }
+        Ok(Target { measured, within, spread })
+    }
+
+    /// The escalations by department: routed, accepted in time, completed by the due date.
+    async fn departments(&self) -> DomainResult<Vec<DepartmentFigures>> {
+        let rows = self
+            .all(
+                "SELECT d.id AS id, d.name AS name, COUNT(*) AS routed, \
+                 SUM(CASE WHEN o.department_accepted_at IS NOT NULL AND o.department_accepted_at <= o.accept_due_at \
+                 THEN 1 ELSE 0 END) AS accepted_in_time, \
+                 SUM(CASE WHEN o.department_completed_at IS NOT NULL THEN 1 ELSE 0 END) AS completed, \
+                 SUM(CASE WHEN o.department_completed_at IS NOT NULL AND o.department_completed_at <= o.route_due_at \
+                 THEN 1 ELSE 0 END) AS completed_by_due \
+                 FROM orders o JOIN departments d ON d.id = o.department_id \
+                 WHERE {scope} AND o.routed_at IS NOT NULL GROUP BY d.id, d.name ORDER BY d.id",
+                &[],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(DepartmentFigures {
+                    department_id: r.try_get("", "id")?,
+                    name: r.try_get("", "name")?,
+                    routed: r.try_get("", "routed")?,
+                    accepted_in_time: r.try_get::<Option<i64>>("", "accepted_in_time")?.unwrap_or(0),
+                    completed: r.try_get::<Option<i64>>("", "completed")?.unwrap_or(0),
+                    completed_by_due: r.try_get::<Option<i64>>("", "completed_by_due")?.unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+}
