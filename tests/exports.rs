@@ -388,3 +388,48 @@ async fn a_resident_downloads_everything_linli_holds_about_them_as_a_workbook() 
     let (status, code, _) = w.get(None, "/exports/my-data").await.refusal();
     assert_eq!((status, code.as_str()), (401, "UNAUTHENTICATED"));
 }
+
+#[tokio::test]
+async fn the_orders_and_their_figures_download_for_the_offices_that_may_read_them_with_phones_as_each_may_see_them() {
+    let w = World::new().await;
+    let place = "mutation($c: ID!) { placeOrder(input: { communityId: $c, category: REPAIR, title: \"门锁坏了\", \
+                 description: \"进不了门\" }) { id } }";
+    let order = id(ok(&w.gql("demo-resident-1", place, json!({ "c": w.chengnan })).await));
+    ok(&w
+        .gql("demo-secretary", "mutation($o: ID!) { dispatchOrder(orderId: $o) { id } }", json!({ "o": order }))
+        .await);
+    ok(&w.gql("demo-member-1", "mutation($o: ID!) { claimOrder(orderId: $o) { id } }", json!({ "o": order })).await);
+    let day = w.today();
+    let path = format!("/exports/orders?communityId={}&from={day}&to={day}", w.chengnan);
+
+    // The secretary sees the phone in full, and the read is logged; the grid's worker reads her grid only.
+    let file = w.get(Some("demo-secretary"), &path).await;
+    let rows = file.rows("服务单");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(text(&rows[0][2]), "门锁坏了");
+    assert_eq!(text(&rows[0][3]), "已接单");
+    assert_eq!(text(&rows[0][4]), "龙阿姨");
+    assert_eq!(text(&rows[0][6]), "13812345678");
+    assert_eq!(text(&rows[0][11]), "李党员");
+    let log = "query($c: ID!) { sensitiveAccessLog(communityId: $c) { totalCount } }";
+    assert!(ok(&w.gql("demo-secretary", log, json!({ "c": w.chengnan })).await)["totalCount"].as_i64().unwrap() >= 1);
+    let grids = w.app.grids("demo-secretary", &w.chengnan).await;
+    let grid_path = format!("/exports/orders?gridId={}&from={day}&to={day}", grids[0]);
+    assert_eq!(w.get(Some("demo-grid"), &grid_path).await.rows("服务单").len(), 1);
+    for (who, path) in [("demo-grid", &path), ("demo-member-1", &path), ("demo-secretary-2", &path)] {
+        let (status, code, _) = w.get(Some(who), path).await.refusal();
+        assert_eq!((status, code.as_str()), (403, "FORBIDDEN"), "{who}");
+    }
+    let (status, code, _) =
+        w.get(Some("demo-secretary"), &format!("/exports/orders?from={day}&to={day}")).await.refusal();
+    assert_eq!((status, code.as_str()), (400, "BAD_USER_INPUT"), "a scope is needed");
+
+    // The figures as sheets: one order, claimed at once, so one of one claimed in time.
+    let stats = w.get(Some("demo-secretary"), &path.replace("/exports/orders", "/exports/service-stats")).await;
+    let summary = stats.rows("概况");
+    assert_eq!(text(&summary[0][0]), "服务单总数");
+    assert_eq!(num(&summary[0][1]), 1.0);
+    let timeliness = stats.rows("时效");
+    assert_eq!(text(&timeliness[0][0]), "接单");
+    assert_eq!((num(&timeliness[0][1]), num(&timeliness[0][2])), (1.0, 1.0));
+}

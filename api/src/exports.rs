@@ -7,6 +7,9 @@
 //! - `canteen-sales?communityId=&from=YYYY-MM-DD&to=YYYY-MM-DD` — sales per day and meal
 //! - `lunchbox-deliveries?communityId=&from=&to=` — love-lunchbox deliveries (staff)
 //! - `my-data` — everything linli holds about the caller (as `exportMyData`)
+//! - `orders?communityId=|gridId=|streetId=|countyId=&from=&to=` — the orders placed, one row each
+//!   (those who may read the scope's figures)
+//! - `service-stats?…&from=&to=` — the figures of `serviceStats` as sheets
 
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -15,6 +18,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use domain::exports::Export;
+use domain::orders::StatsScope;
 use domain::{DomainError, DomainResult};
 
 use crate::http::{authenticate, domain_error_response};
@@ -27,6 +31,9 @@ const CHUNK: usize = 64 * 1024;
 #[serde(rename_all = "camelCase")]
 pub struct ExportParams {
     community_id: Option<String>,
+    grid_id: Option<String>,
+    street_id: Option<String>,
+    county_id: Option<String>,
     user_id: Option<String>,
     month: Option<String>,
     from: Option<String>,
@@ -44,6 +51,23 @@ fn day(value: &Option<String>, field: &'static str) -> DomainResult<NaiveDate> {
         .map_err(|_| DomainError::bad_input(field, "write the date as YYYY-MM-DD, e.g. 2026-11-23"))
 }
 
+/// Exactly one of `gridId`, `communityId`, `streetId`, `countyId`.
+fn scope(p: &ExportParams) -> DomainResult<StatsScope> {
+    let given = [
+        (&p.grid_id, StatsScope::Grid as fn(i64) -> StatsScope),
+        (&p.community_id, StatsScope::Community),
+        (&p.street_id, StatsScope::Street),
+        (&p.county_id, StatsScope::County),
+    ];
+    let mut chosen = given.iter().filter(|(v, _)| v.is_some());
+    match (chosen.next(), chosen.next()) {
+        (Some((Some(v), make)), None) => {
+            v.parse().map(make).map_err(|_| DomainError::bad_input("scope", "单位编号应为数字"))
+        }
+        _ => Err(DomainError::bad_input("scope", "请只给出 gridId、communityId、streetId、countyId 中的一个")),
+    }
+}
+
 async fn gather(state: &AppState, req: &HttpRequest, kind: &str, p: &ExportParams) -> DomainResult<Export> {
     let who = authenticate(state, req).await?.ok_or_else(|| {
         DomainError::Unauthenticated("sign in first: send `Authorization: Bearer <accessToken>`".into())
@@ -52,6 +76,14 @@ async fn gather(state: &AppState, req: &HttpRequest, kind: &str, p: &ExportParam
     let d = &state.domain;
     if kind == "my-data" {
         return d.exports().my_data(&actor).await;
+    }
+    if kind == "orders" || kind == "service-stats" {
+        let (scope, from, to) = (scope(p)?, day(&p.from, "from")?, day(&p.to, "to")?);
+        return if kind == "orders" {
+            d.orders().export_orders(&actor, scope, from, to).await
+        } else {
+            d.orders().export_stats(&actor, scope, from, to).await
+        };
     }
     let community = id(&p.community_id, "communityId")?;
     match kind {

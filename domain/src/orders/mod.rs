@@ -10,6 +10,7 @@
 //! [`policy`](policy::OrderPolicy) sets their deadlines and what must be
 //! done before completing, and the order machine consults it.
 
+mod export;
 mod kind;
 mod machine;
 mod model;

@@ -14,8 +14,9 @@ use super::Orders;
 use super::machine::{OrderCategory, OrderStatus, ReturnVisitSatisfaction};
 use crate::error::{DomainError, DomainResult};
 use crate::exports::start_of;
+use crate::org::authority::{self, Rule};
 use crate::org::units::{may_read_figures, place};
-use crate::org::{Actor, Unit, UnitKind, authority};
+use crate::org::{Actor, Unit, UnitKind};
 
 /// What a figure is over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,15 +126,19 @@ impl Orders<'_> {
         from: NaiveDate,
         to: NaiveDate,
     ) -> DomainResult<ServiceStats> {
-        let at = place(&self.d.db, scope.unit()).await?;
-        if !may_read_figures(actor, scope.unit().kind, &at) {
-            return Err(authority::SERVICE_STATS.refused());
-        }
-        if to < from || (to - from).num_days() > 366 {
-            return Err(DomainError::bad_input("to", "日期范围须在一年以内，且结束日期不早于开始日期"));
-        }
-        let (start, end) = (start_of(from)?, start_of(to.succ_opt().unwrap_or(to))?);
-        let q = Figures { db: &self.d.db, scope, from: start, to: end };
+        self.stats_under(actor, &authority::SERVICE_STATS, scope, from, to).await
+    }
+
+    /// [`Orders::service_stats`], refused in the name of `rule` (the query, or the download).
+    pub(super) async fn stats_under(
+        self,
+        actor: &Actor,
+        rule: &Rule,
+        scope: StatsScope,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> DomainResult<ServiceStats> {
+        let q = self.figures(actor, rule, scope, from, to).await?;
         let by_status = q
             .rows("SELECT o.status AS k, COUNT(*) AS n FROM orders o WHERE {scope} GROUP BY o.status", &[])
             .await?
@@ -182,6 +187,46 @@ impl Orders<'_> {
             escalated,
             departments,
         })
+    }
+}
+
+impl Orders<'_> {
+    /// The ids of the orders placed in the scope over the days, oldest
+    /// first, for those who may read its figures.
+    pub(super) async fn ids_in(
+        self,
+        actor: &Actor,
+        scope: StatsScope,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> DomainResult<Vec<i64>> {
+        let q = self.figures(actor, &authority::EXPORT_ORDERS, scope, from, to).await?;
+        q.all("SELECT o.id AS id FROM orders o WHERE {scope} ORDER BY o.id", &[])
+            .await?
+            .into_iter()
+            .map(|r| Ok(r.try_get::<i64>("", "id")?))
+            .collect()
+    }
+
+    /// The statements for a scope and range, once the actor may read them
+    /// (`rule` names the act in a refusal).
+    async fn figures(
+        &self,
+        actor: &Actor,
+        rule: &Rule,
+        scope: StatsScope,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> DomainResult<Figures<'_, sea_orm::DatabaseConnection>> {
+        let at = place(&self.d.db, scope.unit()).await?;
+        if !may_read_figures(actor, scope.unit().kind, &at) {
+            return Err(rule.refused());
+        }
+        if to < from || (to - from).num_days() > 366 {
+            return Err(DomainError::bad_input("to", "日期范围须在一年以内，且结束日期不早于开始日期"));
+        }
+        let (start, end) = (start_of(from)?, start_of(to.succ_opt().unwrap_or(to))?);
+        Ok(Figures { db: &self.d.db, scope, from: start, to: end })
     }
 }
 

@@ -344,6 +344,9 @@ rules! {
     EXPORT_LEDGER = "GET /exports/ledger", Roles(SECRETARY), "导出社区的积分账";
     EXPORT_CANTEEN_SALES = "GET /exports/canteen-sales", Roles(CANTEEN), "导出食堂的销售";
     EXPORT_LUNCHBOX_DELIVERIES = "GET /exports/lunchbox-deliveries", Roles(STAFF), "导出爱心午餐配送";
+    /// Those who may read the scope's figures ([`super::units::may_read_figures`]).
+    EXPORT_ORDERS = "GET /exports/orders", Above, "导出服务单";
+    EXPORT_SERVICE_STATS = "GET /exports/service-stats", Above, "导出服务统计";
 }
 
 /// The rule of the operation offered by the GraphQL field `operation`.
