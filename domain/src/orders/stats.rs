@@ -139,43 +139,52 @@ impl Orders<'_> {
         to: NaiveDate,
     ) -> DomainResult<ServiceStats> {
         let q = self.figures(actor, rule, scope, from, to).await?;
-        let by_status = q
-            .rows("SELECT o.status AS k, COUNT(*) AS n FROM orders o WHERE {scope} GROUP BY o.status", &[])
-            .await?
-            .into_iter()
-            .map(|(k, n)| Ok((OrderStatus::parse(&k)?, n)))
-            .collect::<DomainResult<Vec<_>>>()?;
-        let by_category = q
-            .rows("SELECT o.category AS k, COUNT(*) AS n FROM orders o WHERE {scope} GROUP BY o.category", &[])
-            .await?
-            .into_iter()
-            .map(|(k, n)| Ok((OrderCategory::parse(&k)?, n)))
-            .collect::<DomainResult<Vec<_>>>()?;
-        let return_visits = q
-            .rows(
-                "SELECT o.return_visit_satisfaction AS k, COUNT(*) AS n FROM orders o \
-                 WHERE {scope} AND o.return_visit_satisfaction IS NOT NULL GROUP BY o.return_visit_satisfaction",
-                &[],
-            )
-            .await?
-            .into_iter()
-            .map(|(k, n)| Ok((ReturnVisitSatisfaction::parse(&k)?, n)))
-            .collect::<DomainResult<Vec<_>>>()?;
-        let claim = q.target("dispatched_at", "claimed_at", "claim_due_at").await?;
-        let arrive = q.target("claimed_at", "arrived_at", "arrive_due_at").await?;
-        let complete = q.target("claimed_at", "completed_at", "complete_due_at").await?;
-        let (ratings, average_stars, escalated) = q
-            .one(
-                "SELECT COUNT(o.rating_stars) AS n, AVG(CAST(o.rating_stars AS DOUBLE PRECISION)) AS v, \
-                 SUM(CASE WHEN o.escalated_at IS NOT NULL THEN 1 ELSE 0 END) AS e FROM orders o WHERE {scope}",
-            )
-            .await?;
+        // One pass over the range's orders: every count, and on PostgreSQL the percentiles too.
+        let mut columns = vec!["COUNT(*) AS total".to_owned()];
+        columns
+            .extend(OrderStatus::ALL.iter().map(|st| format!("COUNT(*) FILTER (WHERE o.status = '{}')", st.as_str())));
+        columns.extend(
+            OrderCategory::ALL.iter().map(|c| format!("COUNT(*) FILTER (WHERE o.category = '{}')", c.as_str())),
+        );
+        columns.extend(
+            ReturnVisitSatisfaction::ALL
+                .iter()
+                .map(|v| format!("COUNT(*) FILTER (WHERE o.return_visit_satisfaction = '{}')", v.as_str())),
+        );
+        for t in &TARGETS {
+            columns.extend(q.target_columns(t));
+        }
+        columns.push("COUNT(o.rating_stars)".into());
+        columns.push("CAST(AVG(o.rating_stars) AS DOUBLE PRECISION)".into());
+        columns.push("COUNT(o.escalated_at)".into());
+        let row = q.all(&format!("SELECT {} FROM orders o WHERE {{scope}}", columns.join(", ")), &[]).await?;
+        let row = row.into_iter().next().ok_or_else(|| DomainError::internal("no figures row"))?;
+        let mut at = Columns { row: &row, next: 0 };
+        let total = at.count()?;
+        let counted = |at: &mut Columns<'_>, n: usize| (0..n).map(|_| at.count()).collect::<DomainResult<Vec<_>>>();
+        let by_status = keep(OrderStatus::ALL.iter().copied().zip(counted(&mut at, OrderStatus::ALL.len())?).collect());
+        let by_category =
+            keep(OrderCategory::ALL.iter().copied().zip(counted(&mut at, OrderCategory::ALL.len())?).collect());
+        let return_visits = keep(
+            ReturnVisitSatisfaction::ALL
+                .iter()
+                .copied()
+                .zip(counted(&mut at, ReturnVisitSatisfaction::ALL.len())?)
+                .collect(),
+        );
+        let mut targets = Vec::with_capacity(TARGETS.len());
+        for t in &TARGETS {
+            targets.push(q.target(t, &mut at).await?);
+        }
+        let (ratings, average_stars, escalated) = (at.count()?, at.number()?, at.count()?);
         let departments = q.departments().await?;
+        let [claim, arrive, complete] =
+            <[Target; 3]>::try_from(targets).map_err(|_| DomainError::internal("three targets"))?;
         Ok(ServiceStats {
             scope,
             from,
             to,
-            total: by_status.iter().map(|(_, n)| n).sum(),
+            total,
             by_status,
             by_category,
             claim,
@@ -230,6 +239,46 @@ impl Orders<'_> {
     }
 }
 
+/// The pairs with a count, in the enum's order.
+fn keep<T>(pairs: Vec<(T, i64)>) -> Vec<(T, i64)> {
+    pairs.into_iter().filter(|(_, n)| *n > 0).collect()
+}
+
+/// The median and the 90th percentile.
+const QUANTILES: [f64; 2] = [0.5, 0.9];
+
+/// A target's three moments: from `start` to `end`, kept when `end` is by `due`.
+struct TargetColumns {
+    start: &'static str,
+    end: &'static str,
+    due: &'static str,
+}
+
+/// Claiming (from dispatch), arriving and completing (from the claim).
+const TARGETS: [TargetColumns; 3] = [
+    TargetColumns { start: "dispatched_at", end: "claimed_at", due: "claim_due_at" },
+    TargetColumns { start: "claimed_at", end: "arrived_at", due: "arrive_due_at" },
+    TargetColumns { start: "claimed_at", end: "completed_at", due: "complete_due_at" },
+];
+
+/// The pass's columns, read in the order they were written.
+struct Columns<'a> {
+    row: &'a QueryResult,
+    next: usize,
+}
+
+impl Columns<'_> {
+    fn count(&mut self) -> DomainResult<i64> {
+        self.next += 1;
+        Ok(self.row.try_get_by_index::<Option<i64>>(self.next - 1)?.unwrap_or(0))
+    }
+
+    fn number(&mut self) -> DomainResult<Option<f64>> {
+        self.next += 1;
+        Ok(self.row.try_get_by_index::<Option<f64>>(self.next - 1)?)
+    }
+}
+
 /// The statements of one figures request.
 struct Figures<'a, C: ConnectionTrait> {
     db: &'a C,
@@ -263,26 +312,6 @@ impl<C: ConnectionTrait> Figures<'_, C> {
         Ok(self.db.query_all_raw(self.statement(sql, extra)).await?)
     }
 
-    /// `(k, n)` rows.
-    async fn rows(&self, sql: &str, extra: &[Value]) -> DomainResult<Vec<(String, i64)>> {
-        self.all(sql, extra)
-            .await?
-            .into_iter()
-            .map(|r| Ok((r.try_get::<String>("", "k")?, r.try_get::<i64>("", "n")?)))
-            .collect()
-    }
-
-    /// One row of `n` (a count), `v` (a number) and `e` (a count or a sum).
-    async fn one(&self, sql: &str) -> DomainResult<(i64, Option<f64>, i64)> {
-        let row =
-            self.all(sql, &[]).await?.into_iter().next().ok_or_else(|| DomainError::internal("no figures row"))?;
-        Ok((
-            row.try_get::<Option<i64>>("", "n")?.unwrap_or(0),
-            row.try_get::<Option<f64>>("", "v")?,
-            row.try_get::<Option<i64>>("", "e")?.unwrap_or(0),
-        ))
-    }
-
     /// Minutes from `start` to `end` in SQL.
     fn minutes(&self, start: &str, end: &str) -> String {
         match self.backend() {
@@ -293,24 +322,45 @@ impl<C: ConnectionTrait> Figures<'_, C> {
         }
     }
 
-    /// How many orders have `end`, how many reached it by `due`, and the spread from `start`.
-    async fn target(&self, start: &str, end: &str, due: &str) -> DomainResult<Target> {
-        let (measured, _, within) = self
-            .one(&format!(
-                "SELECT COUNT(*) AS n, CAST(NULL AS DOUBLE PRECISION) AS v, \
-                 SUM(CASE WHEN o.{due} IS NOT NULL AND o.{end} <= o.{due} THEN 1 ELSE 0 END) AS e \
-                 FROM orders o WHERE {{scope}} AND o.{end} IS NOT NULL AND o.{due} IS NOT NULL"
-            ))
-            .await?;
-        let minutes = self.minutes(start, end);
-        let values = format!(
-            "SELECT {minutes} AS v FROM orders o WHERE {{scope}} AND o.{start} IS NOT NULL AND o.{end} IS NOT NULL"
-        );
-        let (count, ..) = self
-            .one(&format!("SELECT COUNT(*) AS n, CAST(NULL AS DOUBLE PRECISION) AS v, COUNT(*) AS e FROM ({values}) x"))
-            .await?;
+    /// The columns one target adds to the pass: measured, within, timed,
+    /// and on PostgreSQL the two percentiles (`percentile_disc` is nearest rank).
+    fn target_columns(&self, t: &TargetColumns) -> Vec<String> {
+        let (start, end, due) = (t.start, t.end, t.due);
+        let timed = format!("o.{start} IS NOT NULL AND o.{end} IS NOT NULL");
+        let mut columns = vec![
+            format!("COUNT(*) FILTER (WHERE o.{end} IS NOT NULL AND o.{due} IS NOT NULL)"),
+            format!("COUNT(*) FILTER (WHERE o.{end} <= o.{due})"),
+            format!("COUNT(*) FILTER (WHERE {timed})"),
+        ];
+        if self.backend() == DatabaseBackend::Postgres {
+            let minutes = self.minutes(start, end);
+            for q in QUANTILES {
+                columns.push(format!(
+                    "CAST(percentile_disc({q}) WITHIN GROUP (ORDER BY {minutes}) FILTER (WHERE {timed}) AS DOUBLE PRECISION)"
+                ));
+            }
+        }
+        columns
+    }
+
+    /// One target read from the pass; on SQLite, which has no percentiles,
+    /// each is one `ORDER BY … LIMIT 1 OFFSET` statement at its rank.
+    async fn target(&self, t: &TargetColumns, at: &mut Columns<'_>) -> DomainResult<Target> {
+        let (measured, within, count) = (at.count()?, at.count()?, at.count()?);
         let mut spread = Spread { count, ..Spread::default() };
-        for (q, slot) in [(0.5, &mut spread.median_minutes), (0.9, &mut spread.p90_minutes)] {
+        let slots = [&mut spread.median_minutes, &mut spread.p90_minutes];
+        if self.backend() == DatabaseBackend::Postgres {
+            for slot in slots {
+                *slot = at.number()?;
+            }
+            return Ok(Target { measured, within, spread });
+        }
+        let (start, end) = (t.start, t.end);
+        let values = format!(
+            "SELECT {} AS v FROM orders o WHERE {{scope}} AND o.{start} IS NOT NULL AND o.{end} IS NOT NULL",
+            self.minutes(start, end)
+        );
+        for (q, slot) in QUANTILES.iter().zip(slots) {
             if count == 0 {
                 continue;
             }
