@@ -377,7 +377,10 @@ impl Rule {
                 DomainError::forbidden(format!("只有本人或{}可以{}", role_names(roles), self.doing))
             }
             Who::Office(role) => DomainError::forbidden(format!("只有本单位的{}可以{}", role.label(), self.doing)),
-            Who::Anyone | Who::Themselves | Who::Member | Who::Above => {
+            Who::Above => {
+                DomainError::forbidden(format!("你没有权限{}：只有本单位或上级单位的负责人可以办理", self.doing))
+            }
+            Who::Anyone | Who::Themselves | Who::Member => {
                 DomainError::forbidden(format!("只有本人可以{}", self.doing))
             }
         }
