@@ -151,6 +151,8 @@ async fn an_unsatisfied_return_visit_reopens_the_order_or_escalates_it_as_the_co
     let set = "mutation($c: ID!) { setReturnVisitPolicy(communityId: $c, policy: ESCALATE) { returnVisitPolicy } }";
     let refused = w.gql("demo-grid", set, json!({ "c": w.chengnan })).await;
     assert_eq!(outcome(&refused), "FORBIDDEN", "{refused}");
+    let sibling = w.gql("demo-secretary-2", set, json!({ "c": w.chengnan })).await;
+    assert_eq!(outcome(&sibling), "NOT_FOUND", "another community's secretary: {sibling}");
     assert_eq!(
         payload(&w.gql("demo-secretary", set, json!({ "c": w.chengnan })).await)["returnVisitPolicy"],
         "ESCALATE"

@@ -349,18 +349,53 @@ async fn each_office_sees_and_acts_only_on_what_is_its_own() {
         .await;
     let other = id(payload(&other));
     assert_eq!(outcome(&w.queue("demo-street", "streetQueue", "streetId", &other).await), "FORBIDDEN");
+    let their_departments = "query($s: ID!) { departments(streetId: $s) { id } }";
+    assert_eq!(outcome(&w.gql("demo-street", their_departments, json!({ "s": other })).await), "FORBIDDEN");
+    // The other street's reviewer does not learn of this street's orders.
+    let appoint = "mutation($r: Role!, $unit: ID!, $u: ID) { appoint(role: $r, unitId: $unit, userId: $u) { role } }";
+    let theirs = w.id_of("demo-resident-3").await;
+    payload(&w.gql("demo-county", appoint, json!({ "r": "STREET_REVIEWER", "unit": other, "u": theirs })).await);
+    assert_eq!(outcome(&w.route("demo-resident-3", &order, &housing).await), "NOT_FOUND");
+    for call in ["returnOrderToCommunity(orderId: $o, instruction: $i)", "resolveEscalation(orderId: $o, note: $i)"] {
+        let refused = w.act("demo-resident-3", call, json!({ "o": order, "i": "越权" })).await;
+        assert_eq!(outcome(&refused), "NOT_FOUND", "{call}: {refused}");
+    }
 
     payload(&w.route("demo-street", &order, &housing).await);
     // A department sees only what was routed to it.
-    let not_theirs = w.act("demo-dept-civil", "acceptRoutedOrder(orderId: $o)", json!({ "o": order })).await;
+    for (call, vars) in [
+        ("acceptRoutedOrder(orderId: $o)", json!({ "o": order })),
+        ("completeRoutedOrder(orderId: $o, note: $n)", json!({ "o": order, "n": "越权" })),
+    ] {
+        let not_theirs = w.act("demo-dept-civil", call, vars).await;
+        assert_eq!(outcome(&not_theirs), "NOT_FOUND", "{call}: {not_theirs}");
+    }
+    let ask = "mutation($o: ID!, $q: String!) { requestInformation(orderId: $o, question: $q) { id } }";
+    let not_theirs = w.gql("demo-dept-civil", ask, json!({ "o": order, "q": "越权" })).await;
     assert_eq!(outcome(&not_theirs), "NOT_FOUND", "{not_theirs}");
+    // The department asks; a sibling community's secretary cannot answer, nor can the asker.
+    w.step("demo-dept-housing", "acceptRoutedOrder(orderId: $o)", json!({ "o": order }), "DEPARTMENT_ACCEPTED").await;
+    let asked = w.gql("demo-dept-housing", ask, json!({ "o": order, "q": "住户在家吗？" })).await;
+    let request = id(payload(&asked));
+    let answer = "mutation($r: ID!, $a: String!) { answerInformationRequest(requestId: $r, answer: $a) { id } }";
+    for who in ["demo-secretary-2", "demo-dept-housing"] {
+        let refused = w.gql(who, answer, json!({ "r": request, "a": "越权" })).await;
+        assert!(["NOT_FOUND", "FORBIDDEN"].contains(&outcome(&refused).as_str()), "{who}: {refused}");
+    }
     assert_eq!(outcome(&w.queue("demo-dept-civil", "departmentQueue", "departmentId", &housing).await), "FORBIDDEN");
     assert!(w.queued_ids("demo-dept-civil", "departmentQueue", "departmentId", &civil).await.is_empty());
-    let seen = w.gql("demo-dept-housing", "query($o: ID!) { order(id: $o) { status } }", json!({ "o": order })).await;
-    assert_eq!(payload(&seen)["status"], "ROUTED");
+    let seen = w
+        .gql(
+            "demo-dept-housing",
+            "query($o: ID!) { order(id: $o) { status informationRequests { answer } } }",
+            json!({ "o": order }),
+        )
+        .await;
+    assert_eq!(payload(&seen)["status"], "DEPARTMENT_ACCEPTED");
+    assert!(payload(&seen)["informationRequests"][0]["answer"].is_null(), "the refusals answered nothing: {seen}");
     // The street confirms only what a department completed; the refusals changed nothing.
     let early = w.act("demo-street", "confirmRoutedOrder(orderId: $o)", json!({ "o": order })).await;
     assert_eq!(outcome(&early), "INVALID_STATE", "{early}");
     let unchanged = w.gql("demo-street", "query($o: ID!) { order(id: $o) { status } }", json!({ "o": order })).await;
-    assert_eq!(payload(&unchanged)["status"], "ROUTED");
+    assert_eq!(payload(&unchanged)["status"], "DEPARTMENT_ACCEPTED");
 }

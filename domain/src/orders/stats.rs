@@ -4,8 +4,11 @@
 //! escalations by department. Every figure is an SQL aggregate over the
 //! orders table (indexed by community and day placed); no order is loaded.
 //!
+//! One aggregate pass reads every count (and on PostgreSQL the percentiles,
+//! with `percentile_disc`); one more statement reads the departments.
 //! Percentiles are nearest-rank: the value at position ⌈q·n⌉ of the n
-//! values in order, read with one `ORDER BY … LIMIT 1 OFFSET` statement.
+//! values in order (SQLite, which has no percentiles, reads each with one
+//! `ORDER BY … LIMIT 1 OFFSET` statement).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
